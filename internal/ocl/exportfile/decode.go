@@ -1,0 +1,307 @@
+package exportfile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+)
+
+// Handler receives the parts of an export in document order. The version metadata
+// arrives once, before the first concept or mapping (or at the end when there are
+// none). A nil callback skips that kind. Callbacks run on the caller's goroutine; the
+// values passed to them are not touched again by the decoder and may be kept.
+type Handler struct {
+	Version func(*ocl.SourceVersion) error
+	Concept func(*ocl.Concept) error
+	Mapping func(*ocl.Mapping) error
+}
+
+// Stats counts what was read.
+type Stats struct {
+	Concepts   int
+	Mappings   int
+	References int
+	Bytes      int64
+	ExportTime string
+}
+
+// batchSize trades channel overhead against the memory of batches in flight.
+const batchSize = 256
+
+type batch struct {
+	version  *ocl.SourceVersion
+	concepts []ocl.Concept
+	mappings []ocl.Mapping
+}
+
+// Decode reads an export document from r. JSON decoding runs on its own goroutine while
+// the handler works on the previous batch, so a handler that is cheaper than decoding
+// adds almost nothing to the total time. name is used in error messages.
+func Decode(ctx context.Context, r io.Reader, name string, h Handler) (Stats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 4)
+	d := &decoder{name: name, dec: json.NewDecoder(r), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil}
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		errc <- d.run()
+	}()
+	var handlerErr error
+	for b := range batches {
+		if handlerErr != nil {
+			continue // drain so the decoder goroutine can finish
+		}
+		handlerErr = deliver(b, h)
+		if handlerErr != nil {
+			cancel()
+		}
+	}
+	decErr := <-errc
+	d.stats.Bytes = d.dec.InputOffset()
+	if handlerErr != nil {
+		return d.stats, handlerErr
+	}
+	return d.stats, decErr
+}
+
+func deliver(b batch, h Handler) error {
+	if b.version != nil && h.Version != nil {
+		if err := h.Version(b.version); err != nil {
+			return err
+		}
+	}
+	for i := range b.concepts {
+		if err := h.Concept(&b.concepts[i]); err != nil {
+			return err
+		}
+	}
+	for i := range b.mappings {
+		if err := h.Mapping(&b.mappings[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type decoder struct {
+	name         string
+	dec          *json.Decoder
+	out          chan<- batch
+	ctx          context.Context
+	stats        Stats
+	meta         map[string]json.RawMessage
+	versionSent  bool
+	wantConcepts bool
+	wantMappings bool
+}
+
+func (d *decoder) fail(where, reason string, err error) error {
+	return &Error{File: d.name, Where: where, Reason: reason, Err: err}
+}
+
+func (d *decoder) at() string { return fmt.Sprintf("byte %d", d.dec.InputOffset()) }
+
+func (d *decoder) run() error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return d.jsonErr("the start of the document", err)
+	}
+	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
+		return d.fail("byte 0", "the export must be a JSON object", nil)
+	}
+	d.meta = map[string]json.RawMessage{}
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return d.jsonErr("a top-level key", err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "concepts":
+			if err := d.sendVersion(); err != nil {
+				return err
+			}
+			if err := d.array(key, d.concept); err != nil {
+				return err
+			}
+		case "mappings":
+			if err := d.sendVersion(); err != nil {
+				return err
+			}
+			if err := d.array(key, d.mapping); err != nil {
+				return err
+			}
+		case "references":
+			if err := d.sendVersion(); err != nil {
+				return err
+			}
+			if err := d.array(key, d.skipElement); err != nil {
+				return err
+			}
+		default:
+			var raw json.RawMessage
+			if err := d.dec.Decode(&raw); err != nil {
+				return d.jsonErr(fmt.Sprintf("top-level key %q", key), err)
+			}
+			if key == "export_time" {
+				_ = json.Unmarshal(raw, &d.stats.ExportTime)
+			}
+			if !d.versionSent {
+				d.meta[key] = raw
+			}
+		}
+	}
+	if _, err := d.dec.Token(); err != nil {
+		return d.jsonErr("the end of the document", err)
+	}
+	// Anything after the closing brace other than white space is a broken file.
+	if _, err := d.dec.Token(); err != io.EOF {
+		return d.fail(d.at(), "unexpected data after the end of the export object", err)
+	}
+	return d.sendVersion()
+}
+
+func (d *decoder) sendVersion() error {
+	if d.versionSent {
+		return nil
+	}
+	d.versionSent = true
+	raw, err := json.Marshal(d.meta)
+	if err != nil {
+		return d.fail("version metadata", err.Error(), err)
+	}
+	v := new(ocl.SourceVersion)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return d.fail("version metadata", describeJSONErr(err), err)
+	}
+	d.meta = nil
+	return d.send(batch{version: v})
+}
+
+func (d *decoder) send(b batch) error {
+	select {
+	case d.out <- b:
+		return nil
+	case <-d.ctx.Done():
+		return d.ctx.Err()
+	}
+}
+
+// array walks a top-level array, calling elem for each element.
+func (d *decoder) array(key string, elem func(cur *batch, index int) error) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return d.jsonErr(fmt.Sprintf("%q", key), err)
+	}
+	if tok == nil { // "concepts": null
+		return nil
+	}
+	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
+		return d.fail(d.at(), fmt.Sprintf("%q must be an array", key), nil)
+	}
+	var cur batch
+	for i := 0; d.dec.More(); i++ {
+		if err := elem(&cur, i); err != nil {
+			return err
+		}
+		if len(cur.concepts)+len(cur.mappings) >= batchSize {
+			if err := d.send(cur); err != nil {
+				return err
+			}
+			cur = batch{}
+		}
+	}
+	if len(cur.concepts)+len(cur.mappings) > 0 {
+		if err := d.send(cur); err != nil {
+			return err
+		}
+	}
+	if _, err := d.dec.Token(); err != nil {
+		return d.jsonErr(fmt.Sprintf("the end of %q", key), err)
+	}
+	return nil
+}
+
+func (d *decoder) concept(cur *batch, i int) error {
+	if !d.wantConcepts {
+		d.stats.Concepts++
+		return d.skipElement(cur, i)
+	}
+	if cur.concepts == nil {
+		cur.concepts = make([]ocl.Concept, 0, batchSize)
+	}
+	cur.concepts = append(cur.concepts, ocl.Concept{})
+	c := &cur.concepts[len(cur.concepts)-1]
+	if err := d.dec.Decode(c); err != nil {
+		where := fmt.Sprintf("concept #%d", i+1)
+		if c.ID != "" {
+			where += fmt.Sprintf(" (id %q)", c.ID)
+		}
+		return d.jsonErr(where, err)
+	}
+	d.stats.Concepts++
+	return nil
+}
+
+func (d *decoder) mapping(cur *batch, i int) error {
+	if !d.wantMappings {
+		d.stats.Mappings++
+		return d.skipElement(cur, i)
+	}
+	if cur.mappings == nil {
+		cur.mappings = make([]ocl.Mapping, 0, batchSize)
+	}
+	cur.mappings = append(cur.mappings, ocl.Mapping{})
+	m := &cur.mappings[len(cur.mappings)-1]
+	if err := d.dec.Decode(m); err != nil {
+		where := fmt.Sprintf("mapping #%d", i+1)
+		if m.ID != "" {
+			where += fmt.Sprintf(" (id %q)", m.ID)
+		}
+		return d.jsonErr(where, err)
+	}
+	d.stats.Mappings++
+	return nil
+}
+
+func (d *decoder) skipElement(_ *batch, _ int) error {
+	var raw json.RawMessage
+	if err := d.dec.Decode(&raw); err != nil {
+		return d.jsonErr("an array element", err)
+	}
+	return nil
+}
+
+// jsonErr turns encoding/json errors into messages that say what and where.
+func (d *decoder) jsonErr(where string, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()), "the document ends early (truncated export?)", err)
+	case errors.As(err, &syn):
+		return d.fail(fmt.Sprintf("%s, byte %d", where, syn.Offset), "invalid JSON: "+syn.Error(), err)
+	case errors.As(err, &typ):
+		return d.fail(fmt.Sprintf("%s, byte %d", where, typ.Offset), describeJSONErr(err), err)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()), err.Error(), err)
+}
+
+func describeJSONErr(err error) string {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		field := typ.Field
+		if field == "" {
+			field = "value"
+		}
+		return fmt.Sprintf("field %q: expected %s, got JSON %s", field, typ.Type, typ.Value)
+	}
+	return err.Error()
+}
