@@ -59,11 +59,11 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Source is an opened export ready to be read: a zip entry or a plain JSON file.
 type Source struct {
-	Path       string
-	Size       int64 // uncompressed size when known, -1 otherwise
-	zr         *zip.ReadCloser
-	entry      *zip.File
-	plainJSON  bool
+	Path      string
+	Size      int64 // uncompressed size when known, -1 otherwise
+	zr        *zip.ReadCloser
+	entry     *zip.File
+	plainJSON bool
 }
 
 // Open checks an export file and prepares export.json for reading. A path ending in
