@@ -1,0 +1,141 @@
+package release
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+
+// expected is written out by hand, phase by phase, so that it checks the machine
+// rather than restating it. A missing pair must be refused.
+var expected = map[Phase]map[Event]Phase{
+	Configuration: {ManifestValid: QA, StepFailed: Failed},
+	QA:            {QAPassed: Deploy, StepFailed: Failed},
+	Deploy:        {VersionCreated: Exporting, VersionExisted: Exporting, StepFailed: Failed},
+	Exporting:     {ExportNotReady: Exporting, ExportReady: ExportQA, StepFailed: Failed},
+	ExportQA:      {ExportQAPassed: Scripts, StepFailed: Failed},
+	Scripts:       {ScriptsFinished: Publishing, StepFailed: Failed},
+	Publishing:    {Published: Done, StepFailed: Failed},
+	Done:          {},
+	Failed:        {Retried: QA}, // resumes where it failed: the fixture fails it in QA
+	Incomplete:    {Retried: Exporting},
+}
+
+// inPhase builds a state that reached p the way a real release would.
+func inPhase(t *testing.T, p Phase) *State {
+	t.Helper()
+	s := New("v2026-11-22", t0)
+	path := map[Phase][]Event{
+		Configuration: nil,
+		QA:            {ManifestValid},
+		Deploy:        {ManifestValid, QAPassed},
+		Exporting:     {ManifestValid, QAPassed, VersionCreated},
+		ExportQA:      {ManifestValid, QAPassed, VersionCreated, ExportReady},
+		Scripts:       {ManifestValid, QAPassed, VersionCreated, ExportReady, ExportQAPassed},
+		Publishing:    {ManifestValid, QAPassed, VersionCreated, ExportReady, ExportQAPassed, ScriptsFinished},
+		Done:          {ManifestValid, QAPassed, VersionCreated, ExportReady, ExportQAPassed, ScriptsFinished, Published},
+		Failed:        {ManifestValid, StepFailed},
+		Incomplete:    {ManifestValid, QAPassed, VersionCreated},
+	}[p]
+	for i, ev := range path {
+		require.NoError(t, s.Apply(ev, t0.Add(time.Duration(i+1)*time.Minute), string(ev), 0))
+	}
+	if p == Incomplete {
+		require.NoError(t, s.Apply(ExportNotReady, t0.Add(time.Hour), "", 1))
+	}
+	require.Equal(t, p, s.Phase)
+	return s
+}
+
+func TestEveryPhaseEventPair(t *testing.T) {
+	for _, p := range Phases {
+		for _, ev := range Events {
+			t.Run(string(p)+"/"+string(ev), func(t *testing.T) {
+				s := inPhase(t, p)
+				before := len(s.Transitions)
+				want, ok := expected[p][ev]
+				err := s.Apply(ev, t0.Add(24*time.Hour), "because", 0)
+				if !ok {
+					require.Error(t, err)
+					assert.True(t, errors.Is(err, ErrRefused))
+					assert.Contains(t, err.Error(), string(p))
+					assert.Equal(t, p, s.Phase, "a refused event must not move the release")
+					assert.Len(t, s.Transitions, before)
+					assert.False(t, inPhase(t, p).Can(ev))
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, want, s.Phase)
+				assert.True(t, inPhase(t, p).Can(ev))
+			})
+		}
+	}
+}
+
+func TestTransitionsRecordTimeAndReason(t *testing.T) {
+	s := New("v2026-11-22", t0)
+	require.NoError(t, s.Apply(ManifestValid, t0.Add(time.Minute), "manifest releases/v2026-11-22.yaml is valid", 0))
+	require.NoError(t, s.Apply(StepFailed, t0.Add(2*time.Minute), "QA found 3 errors", 0))
+	assert.Equal(t, []Transition{
+		{To: Configuration, At: t0, Reason: "release v2026-11-22 opened"},
+		{From: Configuration, To: QA, Event: ManifestValid, At: t0.Add(time.Minute), Reason: "manifest releases/v2026-11-22.yaml is valid"},
+		{From: QA, To: Failed, Event: StepFailed, At: t0.Add(2 * time.Minute), Reason: "QA found 3 errors"},
+	}, s.Transitions)
+	assert.Equal(t, QA, s.FailedIn)
+	assert.Equal(t, "QA found 3 errors", s.Last().Reason)
+}
+
+func TestPollingCountsAttemptsAndGivesUpAtTheLimit(t *testing.T) {
+	s := inPhase(t, Exporting)
+	transitions := len(s.Transitions)
+	const limit = 72
+	for i := 1; i < limit; i++ {
+		require.NoError(t, s.Apply(ExportNotReady, t0.Add(time.Duration(i)*10*time.Minute), "204", limit))
+		require.Equal(t, Exporting, s.Phase, "poll %d", i)
+		require.Equal(t, i, s.Attempts)
+	}
+	assert.Len(t, s.Transitions, transitions, "polls that find nothing add no timeline lines")
+	require.NoError(t, s.Apply(ExportNotReady, t0.Add(limit*10*time.Minute), "no export after 72 attempts", limit))
+	assert.Equal(t, Incomplete, s.Phase)
+	assert.Equal(t, limit, s.Attempts)
+	assert.Equal(t, 710*time.Minute, s.Waited())
+	assert.Equal(t, Incomplete, s.Last().To)
+
+	require.NoError(t, s.Apply(Retried, t0.Add(48*time.Hour), "retried by an operator", limit))
+	assert.Equal(t, Exporting, s.Phase)
+	assert.Zero(t, s.Attempts)
+	assert.Zero(t, s.Waited())
+}
+
+func TestExportReadyCountsTheSuccessfulPoll(t *testing.T) {
+	s := inPhase(t, Exporting)
+	require.NoError(t, s.Apply(ExportNotReady, t0.Add(10*time.Minute), "", 72))
+	require.NoError(t, s.Apply(ExportReady, t0.Add(20*time.Minute), "export ready (302)", 72))
+	assert.Equal(t, 2, s.Attempts)
+	assert.Equal(t, 10*time.Minute, s.Waited())
+}
+
+func TestRetryResumesWhereItFailed(t *testing.T) {
+	s := inPhase(t, Scripts)
+	require.NoError(t, s.Apply(StepFailed, t0.Add(time.Hour), "script liquibase exited 1", 0))
+	require.NoError(t, s.Apply(Retried, t0.Add(2*time.Hour), "script fixed", 0))
+	assert.Equal(t, Scripts, s.Phase)
+	assert.Empty(t, s.FailedIn)
+}
+
+func TestStateSurvivesJSON(t *testing.T) {
+	s := inPhase(t, Exporting)
+	require.NoError(t, s.Apply(ExportNotReady, t0.Add(10*time.Minute), "", 72))
+	raw, err := json.Marshal(s)
+	require.NoError(t, err)
+	var back State
+	require.NoError(t, json.Unmarshal(raw, &back))
+	assert.Equal(t, *s, back)
+	assert.NoError(t, back.Apply(ExportReady, t0.Add(20*time.Minute), "", 72))
+}
