@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 )
 
 // ReportSchemaVersion is the schema_version of the JSON reports this code writes and reads.
@@ -65,51 +64,21 @@ func compareInReportOrder(a, b Finding) int {
 	return cmp.Or(
 		cmp.Compare(a.Severity.Rank(), b.Severity.Rank()),
 		cmp.Compare(a.Rule, b.Rule),
-		compareCodes(a.ConceptID, b.ConceptID),
-		compareCodes(a.MappingID, b.MappingID),
+		compareOptionalCodes(a.ConceptID, b.ConceptID),
+		compareOptionalCodes(a.MappingID, b.MappingID),
 		cmp.Compare(a.Locale, b.Locale),
 		cmp.Compare(a.Field, b.Field),
 		cmp.Compare(a.Message, b.Message),
 	)
 }
 
-// compareCodes compares two codes as numbers when both are made of digits (so "99" comes
-// before "100"), and otherwise orders no code first, then numbers, then other codes as text.
-// Numbers are compared by length then text, which works for any length without overflowing.
-func compareCodes(a, b string) int {
-	aNum, bNum := isDigits(a), isDigits(b)
-	switch {
-	case a == "" || b == "":
+// compareOptionalCodes puts findings without a code first, then orders codes as compareCodes
+// does (numerically when both are numbers).
+func compareOptionalCodes(a, b string) int {
+	if a == "" || b == "" {
 		return cmp.Compare(a, b)
-	case aNum && bNum:
-		a, b = trimLeadingZeros(a), trimLeadingZeros(b)
-		return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
-	case aNum:
-		return -1
-	case bNum:
-		return 1
 	}
-	return cmp.Compare(a, b)
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func trimLeadingZeros(s string) string {
-	t := strings.TrimLeft(s, "0")
-	if t == "" {
-		return "0"
-	}
-	return t
+	return compareCodes(a, b)
 }
 
 // ReadReport reads a JSON report written by Shepherd, for instance the previous release's
