@@ -1,0 +1,218 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	gh "github.com/google/go-github/v62/github"
+)
+
+// Auth says how the bot authenticates: a token (the workflow's GITHUB_TOKEN) or a
+// GitHub App installation, whose pushes and PRs trigger workflows where the
+// workflow token's do not.
+type Auth struct {
+	Token string
+	// App authentication, used when AppID is set.
+	AppID          int64
+	AppPrivateKey  []byte
+	InstallationID int64 // looked up for the repository when zero
+}
+
+// Options configure a Client.
+type Options struct {
+	// BaseURL is a GitHub Enterprise API URL ("https://ghe.example.org/api/v3/");
+	// empty means github.com.
+	BaseURL string
+	Auth    Auth
+	// Transport under authentication; http.DefaultTransport when nil.
+	Transport http.RoundTripper
+	// MaxWait is the longest rate-limit or Retry-After wait accepted before failing.
+	MaxWait time.Duration
+	// Retries bounds the attempts for one call on 5xx and rate limits.
+	Retries int
+	Sleep   func(ctx context.Context, d time.Duration) error
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// Client is the bot's access to one repository.
+type Client struct {
+	gh          *gh.Client
+	owner, repo string
+	opts        Options
+	log         *slog.Logger
+}
+
+// New connects to owner/repo with the given authentication.
+func New(ctx context.Context, owner, repo string, opts Options) (*Client, error) {
+	if opts.MaxWait == 0 {
+		opts.MaxWait = 90 * time.Second
+	}
+	if opts.Retries == 0 {
+		opts.Retries = 4
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	base := opts.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c := &Client{owner: owner, repo: repo, opts: opts, log: opts.Logger}
+	var err error
+	switch {
+	case opts.Auth.AppID != 0:
+		c.gh, err = appClient(ctx, base, owner, repo, opts)
+	case opts.Auth.Token != "":
+		c.gh, err = withBase(gh.NewClient(&http.Client{Transport: base}).WithAuthToken(opts.Auth.Token), opts.BaseURL)
+	default:
+		return nil, errors.New("no GitHub credentials: set a token (GITHUB_TOKEN) or a GitHub App id and private key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// withBase points the client at a GitHub Enterprise (or test) API URL, used as given.
+func withBase(c *gh.Client, baseURL string) (*gh.Client, error) {
+	if baseURL == "" {
+		return c, nil
+	}
+	if !strings.HasSuffix(baseURL, "/") {
+		baseURL += "/"
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("GitHub base URL %q is not an absolute URL", baseURL)
+	}
+	c.BaseURL, c.UploadURL = u, u
+	return c, nil
+}
+
+func appClient(ctx context.Context, base http.RoundTripper, owner, repo string, opts Options) (*gh.Client, error) {
+	if len(opts.Auth.AppPrivateKey) == 0 {
+		return nil, errors.New("GitHub App id is set but its private key is empty")
+	}
+	apps, err := ghinstallation.NewAppsTransport(base, opts.Auth.AppID, opts.Auth.AppPrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub App private key: %w", err)
+	}
+	if opts.BaseURL != "" {
+		apps.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	}
+	id := opts.Auth.InstallationID
+	if id == 0 {
+		appGH, err := withBase(gh.NewClient(&http.Client{Transport: apps}), opts.BaseURL)
+		if err != nil {
+			return nil, err
+		}
+		inst, _, err := appGH.Apps.FindRepositoryInstallation(ctx, owner, repo)
+		if err != nil {
+			return nil, fmt.Errorf("find the GitHub App's installation on %s/%s (is the App installed there?): %w", owner, repo, err)
+		}
+		id = inst.GetID()
+	}
+	itr := ghinstallation.NewFromAppsTransport(apps, id)
+	if opts.BaseURL != "" {
+		itr.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	}
+	return withBase(gh.NewClient(&http.Client{Transport: itr}), opts.BaseURL)
+}
+
+// GitHub gives access to the underlying client for calls this package does not wrap.
+func (c *Client) GitHub() *gh.Client { return c.gh }
+
+// Repo is "owner/name".
+func (c *Client) Repo() string { return c.owner + "/" + c.repo }
+
+// call runs one API call, waiting out short rate limits and retrying server errors.
+// Writes are retried too: GitHub answers 5xx and rate limits before doing anything, and
+// every write the bot makes is guarded by a read that finds a previous success.
+func (c *Client) call(ctx context.Context, what string, fn func() (*gh.Response, error)) error {
+	var last error
+	for attempt := 1; ; attempt++ {
+		resp, err := fn()
+		if err == nil {
+			return nil
+		}
+		wait, retry := c.retryAfter(resp, err, attempt)
+		if !retry {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		last = err
+		if attempt >= c.opts.Retries {
+			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, last)
+		}
+		if wait > c.opts.MaxWait {
+			return fmt.Errorf("%s: GitHub asks to wait %s, longer than the %s this run accepts; re-run later: %w",
+				what, wait.Round(time.Second), c.opts.MaxWait, err)
+		}
+		c.log.Info("github: waiting before retry", "call", what, "wait", wait, "attempt", attempt, "reason", err.Error())
+		if err := c.opts.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// retryAfter decides whether an error is worth another attempt and how long to wait.
+func (c *Client) retryAfter(resp *gh.Response, err error, attempt int) (time.Duration, bool) {
+	var rl *gh.RateLimitError
+	var abuse *gh.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rl):
+		return rl.Rate.Reset.Sub(c.opts.Now()) + time.Second, true
+	case errors.As(err, &abuse):
+		if abuse.RetryAfter != nil {
+			return *abuse.RetryAfter, true
+		}
+		return time.Minute, true
+	case resp != nil && resp.StatusCode >= 500:
+		return time.Duration(attempt*attempt) * time.Second, true
+	}
+	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// isNotFound reports a 404 from GitHub.
+func isNotFound(err error) bool {
+	var er *gh.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
+}
+
+// isAlreadyExists reports GitHub's 422 for a resource that is already there.
+func isAlreadyExists(err error) bool {
+	var er *gh.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, e := range er.Errors {
+		if e.Code == "already_exists" {
+			return true
+		}
+	}
+	return strings.Contains(strings.ToLower(er.Message), "already exists")
+}
