@@ -1,0 +1,613 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// ConfigPath is where the repository configuration lives.
+const ConfigPath = ".github/shepherd.yaml"
+
+// Config is the repository configuration. DefaultConfig holds every default; a
+// configuration file only needs the fields it changes.
+type Config struct {
+	// File is the name the configuration was read from ("" for DefaultConfig).
+	File      string
+	OCL       OCLConfig
+	Poll      PollConfig
+	Retention time.Duration // how long published files stay downloadable
+	Storage   StorageConfig
+	Exports   []ExportSpec // the artifacts every release produces, in order
+	QA        QAConfig
+	Labels    Labels
+	GitHub    GitHubConfig
+
+	pos positions
+}
+
+// OCLConfig names the OCL server and the source released from it.
+type OCLConfig struct {
+	BaseURL  string
+	Org      string
+	Source   string
+	TokenEnv string // the environment variable holding the API token
+}
+
+// PollConfig paces the wait for OCL to build an export.
+type PollConfig struct {
+	Interval    time.Duration
+	MaxAttempts int // polls made without an export before the release is incomplete
+}
+
+// StorageType selects where artifacts are published.
+type StorageType string
+
+const (
+	StorageS3    StorageType = "s3"
+	StorageLocal StorageType = "local"
+)
+
+// LinkMode selects how download links are made.
+type LinkMode string
+
+const (
+	// LinkPresigned links are signed, expire within 7 days and are re-issued.
+	LinkPresigned LinkMode = "presigned"
+	// LinkPublic links are plain URLs to objects the bucket lets anyone read.
+	LinkPublic LinkMode = "public"
+)
+
+// StorageConfig says where artifacts go and how people download them.
+type StorageConfig struct {
+	Type          StorageType
+	Endpoint      string // host:port or URL; "" for AWS S3
+	Region        string
+	Bucket        string
+	Prefix        string // keys are <prefix>/<version>/<file>
+	PathStyle     bool   // bucket in the path, as RustFS and MinIO expect
+	Insecure      bool   // plain http
+	AccessKeyEnv  string // the environment variable holding the access key
+	SecretKeyEnv  string // the environment variable holding the secret key
+	LinkMode      LinkMode
+	PublicBaseURL string // the base of public links; "" for the endpoint's own URL
+	LocalDir      string // the folder of the local store
+	PartSize      int64  // multipart upload part size in bytes
+}
+
+// ExportFormat is the kind of an export.
+type ExportFormat string
+
+const (
+	FormatOpenMRS111 ExportFormat = "openmrs-1.11"
+	FormatOpenMRS2   ExportFormat = "openmrs-2"
+	FormatScript     ExportFormat = "script"
+)
+
+// IsSQL reports whether the format is one of the OpenMRS SQL formats.
+func (f ExportFormat) IsSQL() bool {
+	return f == FormatOpenMRS111 || f == FormatOpenMRS2
+}
+
+// ExportSpec is one artifact to produce from an OCL export.
+type ExportSpec struct {
+	Name     string
+	Format   ExportFormat
+	LoadTest bool              // SQL formats: load the SQL into MySQL/MariaDB and check it
+	Command  []string          // scripts: program and arguments
+	Timeout  time.Duration     // scripts: time limit
+	Env      map[string]string // scripts: extra environment variables
+}
+
+// QAConfig is how QA runs: rule overrides and a bound on the report's size.
+type QAConfig struct {
+	QAOverrides
+	MaxFindings int // findings kept in a report; the counts stay exact
+}
+
+// Labels are the GitHub label names that mirror a release's phase.
+type Labels struct {
+	QA         string
+	Deploy     string
+	Exporting  string
+	ExportQA   string
+	Scripts    string
+	Publishing string
+	Done       string
+	Failed     string
+	Incomplete string
+}
+
+// GitHubConfig holds GitHub settings beyond the workflow's own token.
+type GitHubConfig struct {
+	Environment string // a GitHub environment whose reviewers guard version creation
+	AppIDEnv    string // the environment variable holding the GitHub App id
+	AppKeyEnv   string // the environment variable holding the App's private key
+	BaseURL     string // the API URL of GitHub Enterprise; "" for github.com
+}
+
+// DefaultConfig returns the configuration used when the repository has none.
+func DefaultConfig() *Config {
+	return &Config{
+		OCL: OCLConfig{
+			BaseURL:  "https://api.openconceptlab.org",
+			Org:      "CIEL",
+			Source:   "CIEL",
+			TokenEnv: "OCL_TOKEN",
+		},
+		Poll:      PollConfig{Interval: 10 * time.Minute, MaxAttempts: 72},
+		Retention: 21 * day,
+		Storage: StorageConfig{
+			Type:         StorageLocal,
+			Region:       "us-east-1",
+			Prefix:       "releases",
+			PathStyle:    true,
+			AccessKeyEnv: "SHEPHERD_S3_ACCESS_KEY",
+			SecretKeyEnv: "SHEPHERD_S3_SECRET_KEY",
+			LinkMode:     LinkPresigned,
+			LocalDir:     "shepherd-artifacts",
+			PartSize:     16 << 20,
+		},
+		Exports: []ExportSpec{
+			{Name: string(FormatOpenMRS111), Format: FormatOpenMRS111, LoadTest: true},
+			{Name: string(FormatOpenMRS2), Format: FormatOpenMRS2, LoadTest: true},
+		},
+		QA: QAConfig{MaxFindings: 100000},
+		Labels: Labels{
+			QA:         "release:qa",
+			Deploy:     "release:deploy",
+			Exporting:  "release:exporting",
+			ExportQA:   "release:export-qa",
+			Scripts:    "release:scripts",
+			Publishing: "release:publishing",
+			Done:       "release:done",
+			Failed:     "release:failed",
+			Incomplete: "release:incomplete",
+		},
+		GitHub: GitHubConfig{
+			AppIDEnv:  "SHEPHERD_APP_ID",
+			AppKeyEnv: "SHEPHERD_APP_PRIVATE_KEY",
+		},
+	}
+}
+
+const defaultScriptTimeout = 30 * time.Minute
+
+// LoadConfig reads the configuration file; a missing file means the defaults.
+func LoadConfig(filename string) (*Config, error) {
+	data, err := readLimited(filename)
+	if errors.Is(err, fs.ErrNotExist) {
+		cfg := DefaultConfig()
+		cfg.File = filename
+		return cfg, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(filename, data)
+}
+
+// ParseConfig parses and validates a configuration file. The error, if any, is an
+// Errors listing every problem.
+func ParseConfig(filename string, data []byte) (*Config, error) {
+	r := &reporter{file: filename, pos: newPositions()}
+	root, ok := parseRoot(r, data, "delete it to use the defaults, or write {}")
+	if !ok {
+		return nil, r.errs.err()
+	}
+	c := DefaultConfig()
+	c.File = filename
+	c.pos = r.pos
+	r.pos.values[""] = nodePosition(root)
+	d := &decoder{r}
+	d.object(root, "", c.fields(d))
+	// Storage defaults to S3 as soon as a bucket is named.
+	if !r.pos.present("storage.type") && c.Storage.Bucket != "" {
+		c.Storage.Type = StorageS3
+	}
+	checks := &reporter{file: filename, pos: r.pos}
+	c.check(checks)
+	if errs := mergeChecks(r.errs, checks.errs); len(errs) > 0 {
+		return nil, errs.err()
+	}
+	return c, nil
+}
+
+func (c *Config) fields(d *decoder) []field {
+	return []field{
+		{"ocl", d.nested([]field{
+			{"base_url", setText(d, &c.OCL.BaseURL)},
+			{"org", setText(d, &c.OCL.Org)},
+			{"source", setText(d, &c.OCL.Source)},
+			{"token_env", d.setEnvName(&c.OCL.TokenEnv)},
+		})},
+		{"poll", d.nested([]field{
+			{"interval", d.setDuration(&c.Poll.Interval)},
+			{"max_attempts", d.setPositive(&c.Poll.MaxAttempts, "a number of attempts")},
+		})},
+		{"retention", d.setDuration(&c.Retention)},
+		{"storage", d.nested(c.Storage.fields(d))},
+		{"exports", c.decodeExports(d)},
+		{"qa", d.nested(append(d.qaOverrideFields(&c.QA.QAOverrides),
+			field{"max_findings", d.setPositive(&c.QA.MaxFindings, "a number of findings")}))},
+		{"labels", d.nested(c.Labels.fields(d))},
+		{"github", d.nested([]field{
+			{"environment", setText(d, &c.GitHub.Environment)},
+			{"app_id_env", d.setEnvName(&c.GitHub.AppIDEnv)},
+			{"app_key_env", d.setEnvName(&c.GitHub.AppKeyEnv)},
+			{"base_url", setText(d, &c.GitHub.BaseURL)},
+		})},
+	}
+}
+
+func (s *StorageConfig) fields(d *decoder) []field {
+	return []field{
+		{"type", setText(d, &s.Type)},
+		{"endpoint", setText(d, &s.Endpoint)},
+		{"region", setText(d, &s.Region)},
+		{"bucket", setText(d, &s.Bucket)},
+		{"prefix", setText(d, &s.Prefix)},
+		{"path_style", d.setBool(&s.PathStyle)},
+		{"insecure", d.setBool(&s.Insecure)},
+		{"access_key_env", d.setEnvName(&s.AccessKeyEnv)},
+		{"secret_key_env", d.setEnvName(&s.SecretKeyEnv)},
+		{"link_mode", setText(d, &s.LinkMode)},
+		{"public_base_url", setText(d, &s.PublicBaseURL)},
+		{"local_dir", setText(d, &s.LocalDir)},
+		{"part_size", d.setSize(&s.PartSize)},
+	}
+}
+
+// decodeExports replaces the default export list with the file's. Items stay at their
+// index even when broken, so that later checks point at the right one.
+func (c *Config) decodeExports(d *decoder) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		items, ok := d.list(n, path)
+		if !ok {
+			return
+		}
+		specs := make([]ExportSpec, len(items))
+		for i, item := range items {
+			if item == nil {
+				continue
+			}
+			itemPath := indexPath(path, i)
+			spec := &specs[i]
+			d.object(item, itemPath, spec.fields(d))
+			if !d.pos.present(joinPath(itemPath, "name")) && spec.Format.IsSQL() {
+				spec.Name = string(spec.Format)
+			}
+			if !d.pos.present(joinPath(itemPath, "timeout")) && spec.Format == FormatScript {
+				spec.Timeout = defaultScriptTimeout
+			}
+		}
+		c.Exports = specs
+	}
+}
+
+func (e *ExportSpec) fields(d *decoder) []field {
+	return []field{
+		{"name", setText(d, &e.Name)},
+		{"format", setText(d, &e.Format)},
+		{"load_test", d.setBool(&e.LoadTest)},
+		{"command", d.setTextList(&e.Command)},
+		{"timeout", d.setDuration(&e.Timeout)},
+		{"env", d.setTextMap(&e.Env)},
+	}
+}
+
+// labelKeys pairs each label's key in the file with its field.
+func (l *Labels) labelKeys() []struct {
+	key  string
+	name *string
+} {
+	return []struct {
+		key  string
+		name *string
+	}{
+		{"qa", &l.QA}, {"deploy", &l.Deploy}, {"exporting", &l.Exporting},
+		{"export_qa", &l.ExportQA}, {"scripts", &l.Scripts}, {"publishing", &l.Publishing},
+		{"done", &l.Done}, {"failed", &l.Failed}, {"incomplete", &l.Incomplete},
+	}
+}
+
+func (l *Labels) fields(d *decoder) []field {
+	var fields []field
+	for _, k := range l.labelKeys() {
+		fields = append(fields, field{k.key, setText(d, k.name)})
+	}
+	return fields
+}
+
+// All returns every label name, in phase order.
+func (l Labels) All() []string {
+	var names []string
+	for _, k := range l.labelKeys() {
+		names = append(names, *k.name)
+	}
+	return names
+}
+
+// Export returns the configured export with that name.
+func (c *Config) Export(name string) (ExportSpec, bool) {
+	for _, e := range c.Exports {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return ExportSpec{}, false
+}
+
+func (c *Config) hasExport(name string) bool {
+	_, ok := c.Export(name)
+	return ok
+}
+
+func (c *Config) exportNames() string {
+	if len(c.Exports) == 0 {
+		return "none"
+	}
+	names := make([]string, len(c.Exports))
+	for i, e := range c.Exports {
+		names[i] = e.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// Validate checks every field. Problems carry the position of the field in the file
+// the configuration was parsed from.
+func (c *Config) Validate() error {
+	r := &reporter{file: c.File, pos: c.pos}
+	c.check(r)
+	return r.errs.err()
+}
+
+func (c *Config) check(r *reporter) {
+	c.OCL.check(r)
+	if c.Poll.Interval <= 0 {
+		r.atValue("poll.interval", "must be longer than 0 (%s)", durationExamples)
+	}
+	if c.Poll.MaxAttempts < 1 {
+		r.atValue("poll.max_attempts", "must be at least 1")
+	}
+	switch {
+	case c.Retention < day:
+		r.atValue("retention", "%s is shorter than a day (%s)", FormatDuration(c.Retention), durationExamples)
+	case c.Retention%day != 0:
+		r.atValue("retention", "%s is not a whole number of days (bucket lifecycle rules count in days)", FormatDuration(c.Retention))
+	}
+	c.Storage.check(r)
+	c.checkExports(r)
+	c.QA.QAOverrides.check(r, "qa")
+	if c.QA.MaxFindings < 1 {
+		r.atValue("qa.max_findings", "must be at least 1")
+	}
+	c.Labels.check(r)
+	c.GitHub.check(r)
+}
+
+func checkEnvName(r *reporter, path, name string) {
+	if !envNamePattern.MatchString(name) {
+		// The value is not repeated: it may be a secret pasted in the wrong place.
+		r.atValue(path, "expected the name of an environment variable in capitals, like OCL_TOKEN (the value is not shown in case it is a secret)")
+	}
+}
+
+func (o OCLConfig) check(r *reporter) {
+	if err := checkHTTPURL(o.BaseURL); err != nil {
+		r.atValue("ocl.base_url", "%s %v", quote(o.BaseURL), err)
+	}
+	for _, f := range []struct{ path, value string }{{"ocl.org", o.Org}, {"ocl.source", o.Source}} {
+		if !mnemonicPattern.MatchString(f.value) {
+			r.atValue(f.path, "%s is not an OCL id (expected letters, digits, '.', '_', '-' or '@', like CIEL)", quote(f.value))
+		}
+	}
+	checkEnvName(r, "ocl.token_env", o.TokenEnv)
+}
+
+var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func (s StorageConfig) check(r *reporter) {
+	switch s.Type {
+	case StorageS3:
+		if s.Bucket == "" {
+			r.atKey("storage.bucket", "required for storage type s3")
+		}
+		if _, _, err := s.S3Endpoint(); err != nil {
+			r.atValue("storage.endpoint", "%v", err)
+		}
+	case StorageLocal:
+	default:
+		r.atValue("storage.type", "%s is not a storage type (expected s3 or local)", quote(string(s.Type)))
+	}
+	if s.Bucket != "" && !bucketPattern.MatchString(s.Bucket) {
+		r.atValue("storage.bucket", "%s is not a bucket name (expected 3 to 63 lower-case letters, digits, '.' or '-')", quote(s.Bucket))
+	}
+	if s.Region == "" {
+		r.atValue("storage.region", "must not be empty (expected e.g. us-east-1)")
+	}
+	if err := checkPrefix(s.Prefix); err != nil {
+		r.atValue("storage.prefix", "%s %v", quote(s.Prefix), err)
+	}
+	checkEnvName(r, "storage.access_key_env", s.AccessKeyEnv)
+	checkEnvName(r, "storage.secret_key_env", s.SecretKeyEnv)
+	switch s.LinkMode {
+	case LinkPresigned:
+		if s.PublicBaseURL != "" {
+			r.atValue("storage.public_base_url", "is only used when link_mode is public")
+		}
+	case LinkPublic:
+		if s.PublicBaseURL != "" {
+			if err := checkHTTPURL(s.PublicBaseURL); err != nil {
+				r.atValue("storage.public_base_url", "%s %v", quote(s.PublicBaseURL), err)
+			}
+		}
+	default:
+		r.atValue("storage.link_mode", "%s is not a link mode (expected presigned or public)", quote(string(s.LinkMode)))
+	}
+	if s.LocalDir == "" {
+		r.atValue("storage.local_dir", "must not be empty (expected a folder, like shepherd-artifacts)")
+	}
+	const minPart, maxPart = 5 << 20, 5 << 30 // what S3 accepts for all but the last part
+	if s.PartSize < minPart || s.PartSize > maxPart {
+		r.atValue("storage.part_size", "%s is outside the range S3 accepts (5MiB to 5GiB)", FormatSize(s.PartSize))
+	}
+}
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
+
+// checkPrefix keeps object keys predictable: plain segments, no "..", no empty parts.
+func checkPrefix(prefix string) error {
+	if !prefixPattern.MatchString(prefix) {
+		return errors.New("is not a key prefix (expected segments of letters, digits, '.', '_' or '-' separated by '/', like releases or ciel/releases)")
+	}
+	for _, segment := range strings.Split(prefix, "/") {
+		if segment == "." || segment == ".." {
+			return errors.New("must not contain . or .. segments")
+		}
+	}
+	return nil
+}
+
+// S3Endpoint returns the endpoint as S3 clients take it, host and optional port, and
+// whether to use TLS. An endpoint written as a URL must agree with Insecure, so that a
+// typo cannot quietly send credentials over plain http.
+func (s StorageConfig) S3Endpoint() (host string, secure bool, err error) {
+	if s.Endpoint == "" {
+		return "s3.amazonaws.com", !s.Insecure, nil
+	}
+	if !strings.Contains(s.Endpoint, "://") {
+		if strings.ContainsAny(s.Endpoint, "/?# ") {
+			return "", false, fmt.Errorf("%s is not host:port or a URL", quote(s.Endpoint))
+		}
+		return s.Endpoint, !s.Insecure, nil
+	}
+	u, err := url.Parse(s.Endpoint)
+	if err != nil || u.Host == "" || u.User != nil {
+		return "", false, fmt.Errorf("%s is not host:port or a URL", quote(s.Endpoint))
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false, fmt.Errorf("%s has a path: S3 endpoints are a host and port only", quote(s.Endpoint))
+	}
+	switch {
+	case u.Scheme == "http" && !s.Insecure:
+		return "", false, fmt.Errorf("%s is plain http but storage.insecure is false (set insecure: true, or use https://)", quote(s.Endpoint))
+	case u.Scheme == "https" && s.Insecure:
+		return "", false, fmt.Errorf("%s is https but storage.insecure is true (remove one)", quote(s.Endpoint))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", false, fmt.Errorf("%s must start with https:// or http://", quote(s.Endpoint))
+	}
+	return u.Host, u.Scheme == "https", nil
+}
+
+func (c *Config) checkExports(r *reporter) {
+	firstIndex := map[string]int{}
+	for i, e := range c.Exports {
+		p := indexPath("exports", i)
+		e.check(r, p)
+		if e.Name == "" {
+			continue
+		}
+		if first, seen := firstIndex[e.Name]; seen {
+			r.atValue(joinPath(p, "name"), "%s is already the name of exports[%d] (names must be unique)", quote(e.Name), first)
+			continue
+		}
+		firstIndex[e.Name] = i
+	}
+}
+
+func (e ExportSpec) check(r *reporter, p string) {
+	switch {
+	case e.Format == "":
+		r.atKey(joinPath(p, "format"), "required (expected openmrs-1.11, openmrs-2 or script)")
+	case !e.Format.IsSQL() && e.Format != FormatScript:
+		r.atValue(joinPath(p, "format"), "%s is not an export format (expected openmrs-1.11, openmrs-2 or script)", quote(string(e.Format)))
+	}
+	switch {
+	case e.Name == "" && e.Format == FormatScript:
+		r.atKey(joinPath(p, "name"), "required for a script export (a short name, like extra-csv)")
+	case e.Name == "" && e.Format.IsSQL():
+		r.atKey(joinPath(p, "name"), "required (the default is the format)")
+	case e.Name == "":
+		// Nothing to say before the format is right.
+	case !exportNamePattern.MatchString(e.Name):
+		r.atValue(joinPath(p, "name"), "%s is not an export name (expected up to 64 letters, digits, '.', '_' or '-')", quote(e.Name))
+	}
+	if e.Format == FormatScript {
+		e.checkScript(r, p)
+		return
+	}
+	// SQL formats (or an unknown format, already reported): script settings do not apply.
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"command", len(e.Command) > 0}, {"timeout", e.Timeout != 0}, {"env", len(e.Env) > 0}} {
+		if f.set {
+			r.atKey(joinPath(p, f.name), "only script exports take a %s", f.name)
+		}
+	}
+}
+
+func (e ExportSpec) checkScript(r *reporter, p string) {
+	if e.LoadTest {
+		r.atValue(joinPath(p, "load_test"), "only SQL exports (openmrs-1.11, openmrs-2) can be load-tested")
+	}
+	commandPath := joinPath(p, "command")
+	if len(e.Command) == 0 {
+		r.atKey(commandPath, "required for a script export (the program and its arguments, like [python3, scripts/extra.py])")
+	} else if e.Command[0] == "" {
+		r.atValue(indexPath(commandPath, 0), "the program must not be empty")
+	}
+	if e.Timeout <= 0 {
+		r.atValue(joinPath(p, "timeout"), "must be longer than 0 (%s)", durationExamples)
+	}
+	for _, name := range sortedKeys(e.Env) {
+		if !envNamePattern.MatchString(name) {
+			r.atKey(joinPath(joinPath(p, "env"), name), "%s is not an environment variable name (expected capitals, digits and _, like EXTRA_FLAGS)", quote(name))
+		}
+	}
+}
+
+const maxLabel = 50 // GitHub's limit on label names
+
+func (l Labels) check(r *reporter) {
+	firstPath := map[string]string{}
+	for _, k := range l.labelKeys() {
+		p := joinPath("labels", k.key)
+		name := *k.name
+		first, repeated := firstPath[name]
+		switch {
+		case strings.TrimSpace(name) == "":
+			r.atValue(p, "must not be empty")
+		case utf8.RuneCountInString(name) > maxLabel:
+			r.atValue(p, "%s is longer than %d characters (GitHub's limit)", quote(name), maxLabel)
+		case repeated && !r.pos.present(p) && r.pos.present(first):
+			// Blame the label the file wrote, not the default it collides with.
+			r.atValue(first, "%s is also the label of %s (labels must differ)", quote(name), p)
+		case repeated:
+			r.atValue(p, "%s is also the label of %s (labels must differ)", quote(name), first)
+		default:
+			firstPath[name] = p
+		}
+	}
+}
+
+func (g GitHubConfig) check(r *reporter) {
+	if strings.ContainsAny(g.Environment, "\r\n") || utf8.RuneCountInString(g.Environment) > 255 {
+		r.atValue("github.environment", "expected the name of a GitHub environment (one line, at most 255 characters)")
+	}
+	checkEnvName(r, "github.app_id_env", g.AppIDEnv)
+	checkEnvName(r, "github.app_key_env", g.AppKeyEnv)
+	if g.BaseURL != "" {
+		if err := checkHTTPURL(g.BaseURL); err != nil {
+			r.atValue("github.base_url", "%s %v", quote(g.BaseURL), err)
+		}
+	}
+}
