@@ -1,0 +1,249 @@
+package githubtest
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// maxCheckOutputChars is GitHub's limit on a check run's output summary and text.
+const maxCheckOutputChars = 65535
+
+type checkRun struct {
+	id                     int64
+	name, headSHA          string
+	status, conclusion     string
+	externalID, detailsURL string
+	started, completed     time.Time
+	output                 *github.CheckRunOutput
+}
+
+var (
+	checkStatuses    = []string{"queued", "in_progress", "completed"}
+	checkConclusions = []string{"action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"}
+)
+
+func (s *Server) registerCheckRoutes() {
+	s.handle("POST", "/repos/{owner}/{repo}/check-runs", (*call).createCheckRun)
+	s.handle("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*call).getCheckRun)
+	s.handle("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*call).updateCheckRun)
+	s.handle("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", (*call).listCheckRuns)
+}
+
+// CheckRuns returns every check run on sha, newest first.
+func (s *Server) CheckRuns(owner, repo, sha string) []*github.CheckRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	var out []*github.CheckRun
+	for _, run := range slices.Backward(rp.checkRuns) {
+		if run.headSHA == sha {
+			out = append(out, s.checkRunJSON(rp, run))
+		}
+	}
+	return out
+}
+
+func (s *Server) checkRunJSON(rp *repo, run *checkRun) *github.CheckRun {
+	out := &github.CheckRun{
+		ID:          ptr(run.id),
+		NodeID:      ptr(nodeID("CR", run.id)),
+		Name:        ptr(run.name),
+		HeadSHA:     ptr(run.headSHA),
+		Status:      ptr(run.status),
+		StartedAt:   timestamp(run.started),
+		CompletedAt: optionalTimestamp(run.completed),
+		Output:      run.output,
+		URL:         ptr(s.apiURL("/repos/%s/check-runs/%d", rp.fullName(), run.id)),
+		HTMLURL:     ptr(s.htmlURL("/%s/runs/%d", rp.fullName(), run.id)),
+	}
+	if run.conclusion != "" {
+		out.Conclusion = ptr(run.conclusion)
+	}
+	if run.externalID != "" {
+		out.ExternalID = ptr(run.externalID)
+	}
+	if run.detailsURL != "" {
+		out.DetailsURL = ptr(run.detailsURL)
+	}
+	return out
+}
+
+// checkRunChange is what a create or an update may set.
+type checkRunChange struct {
+	Name        *string                `json:"name"`
+	HeadSHA     *string                `json:"head_sha"`
+	DetailsURL  *string                `json:"details_url"`
+	ExternalID  *string                `json:"external_id"`
+	Status      *string                `json:"status"`
+	Conclusion  *string                `json:"conclusion"`
+	StartedAt   *github.Timestamp      `json:"started_at"`
+	CompletedAt *github.Timestamp      `json:"completed_at"`
+	Output      *github.CheckRunOutput `json:"output"`
+}
+
+// validate answers 422 for what GitHub refuses, given the run as it would become.
+func (c *call) validateCheckRun(ch checkRunChange, status string) bool {
+	switch {
+	case !slices.Contains(checkStatuses, status):
+		c.invalid(fieldError{Resource: "CheckRun", Field: "status", Code: "invalid"})
+	case ch.Conclusion != nil && !slices.Contains(checkConclusions, *ch.Conclusion):
+		c.invalid(fieldError{Resource: "CheckRun", Field: "conclusion", Code: "invalid"})
+	case ch.Output != nil && (ch.Output.Title == nil || ch.Output.Summary == nil):
+		c.invalid(fieldError{Resource: "CheckRun", Field: "output", Code: "missing_field",
+			Message: "output requires a title and a summary"})
+	case ch.Output != nil && tooLongForCheck(ch.Output):
+		n := max(utf8.RuneCountInString(deref(ch.Output.Summary)), utf8.RuneCountInString(deref(ch.Output.Text)))
+		c.fail(http.StatusUnprocessableEntity, fmt.Sprintf(
+			"Invalid request.\n\nOnly %d characters are allowed; %d were supplied.", maxCheckOutputChars, n))
+	default:
+		return true
+	}
+	return false
+}
+
+func tooLongForCheck(o *github.CheckRunOutput) bool {
+	return utf8.RuneCountInString(deref(o.Summary)) > maxCheckOutputChars ||
+		utf8.RuneCountInString(deref(o.Text)) > maxCheckOutputChars
+}
+
+// apply sets the change on run. A conclusion completes the run, as on GitHub.
+func (run *checkRun) apply(ch checkRunChange, now time.Time) {
+	if ch.Name != nil {
+		run.name = *ch.Name
+	}
+	if ch.DetailsURL != nil {
+		run.detailsURL = *ch.DetailsURL
+	}
+	if ch.ExternalID != nil {
+		run.externalID = *ch.ExternalID
+	}
+	if ch.StartedAt != nil {
+		run.started = ch.StartedAt.Time
+	}
+	if ch.Output != nil {
+		run.output = ch.Output
+	}
+	run.status = statusAfter(run.status, ch)
+	if ch.Conclusion != nil {
+		run.conclusion = *ch.Conclusion
+	}
+	if run.status == "completed" && run.completed.IsZero() {
+		run.completed = now
+		if ch.CompletedAt != nil {
+			run.completed = ch.CompletedAt.Time
+		}
+	}
+}
+
+func statusAfter(current string, ch checkRunChange) string {
+	if ch.Conclusion != nil {
+		return "completed"
+	}
+	if ch.Status != nil {
+		return *ch.Status
+	}
+	return current
+}
+
+func (c *call) createCheckRun() {
+	var ch checkRunChange
+	if !c.decode(&ch) {
+		return
+	}
+	switch {
+	case deref(ch.Name) == "":
+		c.invalid(fieldError{Resource: "CheckRun", Field: "name", Code: "missing_field"})
+		return
+	case deref(ch.HeadSHA) == "":
+		c.invalid(fieldError{Resource: "CheckRun", Field: "head_sha", Code: "missing_field"})
+		return
+	case c.repo.commits[*ch.HeadSHA] == nil:
+		c.fail(http.StatusUnprocessableEntity, "No commit found for SHA: "+*ch.HeadSHA)
+		return
+	}
+	status := statusAfter("queued", ch)
+	if status == "completed" && ch.Conclusion == nil {
+		c.invalid(fieldError{Resource: "CheckRun", Field: "conclusion", Code: "missing_field"})
+		return
+	}
+	if !c.validateCheckRun(ch, status) {
+		return
+	}
+	run := &checkRun{id: c.s.newID(), headSHA: *ch.HeadSHA, status: "queued", started: c.now}
+	run.apply(ch, c.now)
+	c.repo.checkRuns = append(c.repo.checkRuns, run)
+	c.json(http.StatusCreated, c.s.checkRunJSON(c.repo, run))
+}
+
+func (c *call) checkRun() *checkRun {
+	id, err := strconv.ParseInt(c.param("check_run_id"), 10, 64)
+	if err == nil {
+		for _, run := range c.repo.checkRuns {
+			if run.id == id {
+				return run
+			}
+		}
+	}
+	c.notFound()
+	return nil
+}
+
+func (c *call) getCheckRun() {
+	if run := c.checkRun(); run != nil {
+		c.json(http.StatusOK, c.s.checkRunJSON(c.repo, run))
+	}
+}
+
+func (c *call) updateCheckRun() {
+	run := c.checkRun()
+	if run == nil {
+		return
+	}
+	var ch checkRunChange
+	if !c.decode(&ch) {
+		return
+	}
+	status := statusAfter(run.status, ch)
+	if status == "completed" && ch.Conclusion == nil && run.conclusion == "" {
+		c.invalid(fieldError{Resource: "CheckRun", Field: "conclusion", Code: "missing_field"})
+		return
+	}
+	if !c.validateCheckRun(ch, status) {
+		return
+	}
+	run.apply(ch, c.now)
+	c.json(http.StatusOK, c.s.checkRunJSON(c.repo, run))
+}
+
+// listCheckRuns lists a commit's runs, newest first; by default ("filter=latest") only
+// the newest run of each name, as GitHub does.
+func (c *call) listCheckRuns() {
+	cm := c.commitFor()
+	if cm == nil {
+		return
+	}
+	q := c.r.URL.Query()
+	latestOnly := q.Get("filter") != "all"
+	seen := map[string]bool{}
+	var found []*checkRun
+	for _, run := range slices.Backward(c.repo.checkRuns) {
+		if run.headSHA != cm.sha || (latestOnly && seen[run.name]) {
+			continue
+		}
+		seen[run.name] = true
+		if (q.Get("check_name") == "" || q.Get("check_name") == run.name) && (q.Get("status") == "" || q.Get("status") == run.status) {
+			found = append(found, run)
+		}
+	}
+	runs := []*github.CheckRun{}
+	for _, run := range page(c, found) {
+		runs = append(runs, c.s.checkRunJSON(c.repo, run))
+	}
+	c.json(http.StatusOK, &github.ListCheckRunsResults{Total: ptr(len(found)), CheckRuns: runs})
+}

@@ -1,0 +1,148 @@
+package githubtest
+
+import (
+	"encoding/base64"
+	"fmt"
+	"maps"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+)
+
+func (s *Server) registerContentRoutes() {
+	s.handle("GET", "/repos/{owner}/{repo}/contents/{path...}", (*call).getContents)
+	s.handle("PUT", "/repos/{owner}/{repo}/contents/{path...}", (*call).putContents)
+}
+
+// fileJSON describes one file; withContent adds its base64 content, wrapped at 60
+// characters as GitHub wraps it.
+func (c *call) fileJSON(ref, filePath, content string, withContent bool) *github.RepositoryContent {
+	sha := blobSHA(content)
+	rc := &github.RepositoryContent{
+		Type:        ptr("file"),
+		Name:        ptr(path.Base(filePath)),
+		Path:        ptr(filePath),
+		Size:        ptr(len(content)),
+		SHA:         ptr(sha),
+		URL:         ptr(c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), filePath, ref)),
+		GitURL:      ptr(c.s.apiURL("/repos/%s/git/blobs/%s", c.repo.fullName(), sha)),
+		HTMLURL:     ptr(c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), ref, filePath)),
+		DownloadURL: ptr(c.s.htmlURL("/raw/%s/%s/%s", c.repo.fullName(), ref, filePath)),
+	}
+	if withContent {
+		rc.Encoding = ptr("base64")
+		rc.Content = ptr(wrapLines(base64.StdEncoding.EncodeToString([]byte(content)), 60))
+	}
+	return rc
+}
+
+func wrapLines(s string, width int) string {
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width])
+		b.WriteByte('\n')
+		s = s[width:]
+	}
+	b.WriteString(s)
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func (c *call) getContents() {
+	ref := c.r.URL.Query().Get("ref")
+	if ref == "" {
+		ref = c.repo.defaultBranch
+	}
+	head := c.repo.resolve(ref)
+	if head == nil {
+		c.fail(http.StatusNotFound, "No commit found for the ref "+ref)
+		return
+	}
+	filePath := strings.Trim(c.param("path"), "/")
+	if content, ok := head.tree[filePath]; ok {
+		c.json(http.StatusOK, c.fileJSON(ref, filePath, content, true))
+		return
+	}
+	entries := c.directory(head, ref, filePath)
+	if len(entries) == 0 {
+		c.notFound()
+		return
+	}
+	c.json(http.StatusOK, entries)
+}
+
+// directory lists the files and folders directly under dir.
+func (c *call) directory(head *commit, ref, dir string) []*github.RepositoryContent {
+	entries := []*github.RepositoryContent{}
+	seenDirs := map[string]bool{}
+	for _, p := range slices.Sorted(maps.Keys(head.tree)) {
+		rest, ok := strings.CutPrefix(p, dir+"/")
+		if !ok {
+			continue
+		}
+		if sub, _, isDeeper := strings.Cut(rest, "/"); isDeeper {
+			if !seenDirs[sub] {
+				seenDirs[sub] = true
+				entries = append(entries, &github.RepositoryContent{
+					Type: ptr("dir"), Name: ptr(sub), Path: ptr(dir + "/" + sub),
+					URL: ptr(c.s.apiURL("/repos/%s/contents/%s/%s?ref=%s", c.repo.fullName(), dir, sub, ref)),
+				})
+			}
+			continue
+		}
+		entries = append(entries, c.fileJSON(ref, p, head.tree[p], false))
+	}
+	return entries
+}
+
+func (c *call) putContents() {
+	var req struct {
+		Message *string `json:"message"`
+		Content *string `json:"content"`
+		SHA     *string `json:"sha"`
+		Branch  *string `json:"branch"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	if req.Message == nil || req.Content == nil {
+		c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n\"message\" and \"content\" are required.")
+		return
+	}
+	content, err := base64.StdEncoding.DecodeString(*req.Content)
+	if err != nil {
+		c.fail(http.StatusUnprocessableEntity, "content is not valid Base64")
+		return
+	}
+	branch := c.repo.defaultBranch
+	if req.Branch != nil && *req.Branch != "" {
+		branch = *req.Branch
+	}
+	head := c.repo.commits[c.repo.refs[branchRef(branch)]]
+	if head == nil {
+		c.fail(http.StatusNotFound, fmt.Sprintf("Branch %s not found", branch))
+		return
+	}
+	filePath := strings.Trim(c.param("path"), "/")
+	current, exists := head.tree[filePath]
+	switch {
+	case exists && req.SHA == nil:
+		c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
+		return
+	case exists && *req.SHA != blobSHA(current):
+		c.fail(http.StatusConflict, fmt.Sprintf("%s does not match %s", filePath, *req.SHA))
+		return
+	}
+	cm := c.repo.commitOnBranch(branch, *req.Message, func(tree map[string]string) { tree[filePath] = string(content) }, c.now)
+	status := http.StatusCreated
+	if exists {
+		status = http.StatusOK
+	}
+	c.json(status, &github.RepositoryContentResponse{
+		Content: c.fileJSON(branch, filePath, string(content), false),
+		Commit:  *c.commitJSON(cm),
+	})
+}

@@ -1,0 +1,389 @@
+package githubtest
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// pull is the pull-request side of an issue.
+type pull struct {
+	head, base     string // branch names
+	mergeBase      string
+	draft          bool
+	merged         bool
+	mergedAt       time.Time
+	mergedBy       string
+	mergeCommitSHA string
+	// closedHeadSHA freezes the head once the pull request is closed or merged.
+	closedHeadSHA string
+}
+
+func (s *Server) registerPullRoutes() {
+	s.handle("GET", "/repos/{owner}/{repo}/pulls", (*call).listPulls)
+	s.handle("POST", "/repos/{owner}/{repo}/pulls", (*call).createPull)
+	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", (*call).getPull)
+	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", (*call).listPullFiles)
+	s.handle("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", (*call).mergePull)
+}
+
+// AddPullRequest opens a pull request from head into base as login and returns its
+// number. It panics when GitHub would refuse it.
+func (s *Server) AddPullRequest(owner, repo, login, head, base, title, body string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	is, refused := s.openPull(rp, login, head, base, title, body, false, s.clock())
+	if refused != nil {
+		panic(fmt.Sprintf("githubtest: pull request %s -> %s refused: %+v", head, base, *refused))
+	}
+	return is.number
+}
+
+// PullRequests returns the repository's pull requests, by number.
+func (s *Server) PullRequests(owner, repo string) []*github.PullRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	var out []*github.PullRequest
+	for _, is := range rp.issues {
+		if is.pull != nil {
+			out = append(out, s.pullJSON(rp, is))
+		}
+	}
+	return out
+}
+
+// openPull validates and opens a pull request, or says which field GitHub would refuse.
+func (s *Server) openPull(rp *repo, login, head, base, title, body string, draft bool, now time.Time) (*issue, *fieldError) {
+	head = strings.TrimPrefix(head, rp.owner+":")
+	headSHA, baseSHA := rp.refs[branchRef(head)], rp.refs[branchRef(base)]
+	switch {
+	case title == "":
+		return nil, &fieldError{Resource: "PullRequest", Field: "title", Code: "missing_field"}
+	case baseSHA == "":
+		return nil, &fieldError{Resource: "PullRequest", Field: "base", Code: "invalid"}
+	case headSHA == "":
+		return nil, &fieldError{Resource: "PullRequest", Field: "head", Code: "invalid"}
+	case rp.isAncestor(headSHA, baseSHA):
+		return nil, &fieldError{Resource: "PullRequest", Code: "custom",
+			Message: fmt.Sprintf("No commits between %s and %s", base, head)}
+	case rp.openPullFor(head, base) != nil:
+		return nil, &fieldError{Resource: "PullRequest", Code: "custom",
+			Message: fmt.Sprintf("A pull request already exists for %s:%s.", rp.owner, head)}
+	}
+	is := s.openIssue(rp, login, title, body, now)
+	is.pull = &pull{head: head, base: base, mergeBase: rp.mergeBase(headSHA, baseSHA), draft: draft}
+	return is, nil
+}
+
+func (rp *repo) openPullFor(head, base string) *issue {
+	for _, is := range rp.issues {
+		if is.pull != nil && is.state == "open" && is.pull.head == head && is.pull.base == base {
+			return is
+		}
+	}
+	return nil
+}
+
+// mergeBase is the nearest commit in both histories.
+func (rp *repo) mergeBase(a, b string) string {
+	queue := []string{a}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		sha := queue[0]
+		queue = queue[1:]
+		if seen[sha] || rp.commits[sha] == nil {
+			continue
+		}
+		seen[sha] = true
+		if rp.isAncestor(sha, b) {
+			return sha
+		}
+		queue = append(queue, rp.commits[sha].parents...)
+	}
+	return ""
+}
+
+func (rp *repo) headSHA(is *issue) string {
+	if is.pull.closedHeadSHA != "" {
+		return is.pull.closedHeadSHA
+	}
+	return rp.refs[branchRef(is.pull.head)]
+}
+
+// fileChange is one file of a pull request's diff; content is "" when removed.
+type fileChange struct {
+	path, status string
+	old, new     string
+}
+
+// changes diffs the pull request's head against its merge base, by path.
+func (rp *repo) changes(is *issue) []fileChange {
+	before := rp.commits[is.pull.mergeBase].tree
+	after := rp.commits[rp.headSHA(is)].tree
+	var out []fileChange
+	for _, path := range slices.Sorted(maps.Keys(after)) {
+		old, existed := before[path]
+		switch {
+		case !existed:
+			out = append(out, fileChange{path: path, status: "added", new: after[path]})
+		case old != after[path]:
+			out = append(out, fileChange{path: path, status: "modified", old: old, new: after[path]})
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(before)) {
+		if _, kept := after[path]; !kept {
+			out = append(out, fileChange{path: path, status: "removed", old: before[path]})
+		}
+	}
+	slices.SortFunc(out, func(a, b fileChange) int { return strings.Compare(a.path, b.path) })
+	return out
+}
+
+// conflicts reports whether the base branch changed a file the pull request also
+// changed, differently.
+func (rp *repo) conflicts(is *issue) bool {
+	before := rp.commits[is.pull.mergeBase].tree
+	base := rp.commits[rp.refs[branchRef(is.pull.base)]].tree
+	for _, ch := range rp.changes(is) {
+		atMergeBase, existedAtMergeBase := before[ch.path]
+		onBase, existsOnBase := base[ch.path]
+		existsOnHead := ch.status != "removed"
+		baseChanged := existsOnBase != existedAtMergeBase || onBase != atMergeBase
+		sameResult := existsOnBase == existsOnHead && onBase == ch.new
+		if baseChanged && !sameResult {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) pullJSON(rp *repo, is *issue) *github.PullRequest {
+	p := is.pull
+	branch := func(name, sha string) *github.PullRequestBranch {
+		return &github.PullRequestBranch{
+			Label: ptr(rp.owner + ":" + name), Ref: ptr(name), SHA: ptr(sha),
+			Repo: s.repository(rp), User: s.user(rp.owner),
+		}
+	}
+	open := is.state == "open"
+	out := &github.PullRequest{
+		ID:        ptr(is.id),
+		NodeID:    ptr(nodeID("PR", is.id)),
+		Number:    ptr(is.number),
+		State:     ptr(is.state),
+		Title:     ptr(is.title),
+		Body:      ptr(is.body),
+		User:      s.user(is.user),
+		Labels:    s.labelsJSON(rp, is.labels),
+		Draft:     ptr(p.draft),
+		Merged:    ptr(p.merged),
+		Comments:  ptr(is.comments),
+		CreatedAt: timestamp(is.created),
+		UpdatedAt: timestamp(is.updated),
+		ClosedAt:  optionalTimestamp(is.closed),
+		MergedAt:  optionalTimestamp(p.mergedAt),
+		Head:      branch(p.head, rp.headSHA(is)),
+		Base:      branch(p.base, rp.refs[branchRef(p.base)]),
+		URL:       ptr(s.apiURL("/repos/%s/pulls/%d", rp.fullName(), is.number)),
+		HTMLURL:   ptr(s.htmlURL("/%s/pull/%d", rp.fullName(), is.number)),
+		IssueURL:  ptr(s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)),
+		DiffURL:   ptr(s.htmlURL("/%s/pull/%d.diff", rp.fullName(), is.number)),
+	}
+	if open {
+		mergeable := !rp.conflicts(is)
+		out.Mergeable = ptr(mergeable)
+		out.MergeableState = ptr(map[bool]string{true: "clean", false: "dirty"}[mergeable])
+	}
+	if p.merged {
+		out.MergeCommitSHA = ptr(p.mergeCommitSHA)
+		out.MergedBy = s.user(p.mergedBy)
+	}
+	return out
+}
+
+// pull finds the pull request the route's number names, answering 404 when there is none.
+func (c *call) pull() *issue {
+	n, err := strconv.Atoi(c.param("pull_number"))
+	if err != nil || n < 1 || n > len(c.repo.issues) || c.repo.issues[n-1].pull == nil {
+		c.notFound()
+		return nil
+	}
+	return c.repo.issues[n-1]
+}
+
+func (c *call) getPull() {
+	if is := c.pull(); is != nil {
+		c.json(http.StatusOK, c.s.pullJSON(c.repo, is))
+	}
+}
+
+func (c *call) createPull() {
+	var req github.NewPullRequest
+	if !c.decode(&req) {
+		return
+	}
+	if c.bodyTooLong("PullRequest", deref(req.Body)) {
+		return
+	}
+	is, refused := c.s.openPull(c.repo, c.login, deref(req.Head), deref(req.Base), deref(req.Title), deref(req.Body), deref(req.Draft), c.now)
+	if refused != nil {
+		c.invalid(*refused)
+		return
+	}
+	c.json(http.StatusCreated, c.s.pullJSON(c.repo, is))
+}
+
+func (c *call) listPulls() {
+	q := c.r.URL.Query()
+	state := cmp.Or(q.Get("state"), "open")
+	if state != "open" && state != "closed" && state != "all" {
+		c.invalid(fieldError{Resource: "PullRequest", Field: "state", Code: "invalid"})
+		return
+	}
+	head := q.Get("head")
+	var found []*issue
+	for _, is := range c.repo.issues {
+		if is.pull == nil || (state != "all" && is.state != state) ||
+			(head != "" && head != c.repo.owner+":"+is.pull.head) ||
+			(q.Get("base") != "" && q.Get("base") != is.pull.base) {
+			continue
+		}
+		found = append(found, is)
+	}
+	direction := q.Get("direction")
+	if direction == "" && q.Get("sort") != "" && q.Get("sort") != "created" {
+		direction = "asc"
+	}
+	sortIssues(found, q.Get("sort"), direction)
+	out := []*github.PullRequest{}
+	for _, is := range page(c, found) {
+		out = append(out, c.s.pullJSON(c.repo, is))
+	}
+	c.json(http.StatusOK, out)
+}
+
+func (c *call) listPullFiles() {
+	is := c.pull()
+	if is == nil {
+		return
+	}
+	files := []*github.CommitFile{}
+	for _, ch := range page(c, c.repo.changes(is)) {
+		added, removed := lineDiff(ch.old, ch.new)
+		sha := blobSHA(ch.new)
+		if ch.status == "removed" {
+			sha = blobSHA(ch.old)
+		}
+		files = append(files, &github.CommitFile{
+			SHA:         ptr(sha),
+			Filename:    ptr(ch.path),
+			Status:      ptr(ch.status),
+			Additions:   ptr(added),
+			Deletions:   ptr(removed),
+			Changes:     ptr(added + removed),
+			BlobURL:     ptr(c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), c.repo.headSHA(is), ch.path)),
+			RawURL:      ptr(c.s.htmlURL("/%s/raw/%s/%s", c.repo.fullName(), c.repo.headSHA(is), ch.path)),
+			ContentsURL: ptr(c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), ch.path, c.repo.headSHA(is))),
+		})
+	}
+	c.json(http.StatusOK, files)
+}
+
+// lineDiff counts lines added and removed, comparing the two versions as multisets of
+// lines: not a real diff, but right for additions, removals and edited lines.
+func lineDiff(old, new string) (added, removed int) {
+	count := map[string]int{}
+	for _, line := range splitLines(old) {
+		count[line]++
+	}
+	for _, line := range splitLines(new) {
+		if count[line] > 0 {
+			count[line]--
+		} else {
+			added++
+		}
+	}
+	for _, n := range count {
+		removed += n
+	}
+	return added, removed
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+func (c *call) mergePull() {
+	is := c.pull()
+	if is == nil {
+		return
+	}
+	var req struct {
+		CommitTitle   *string `json:"commit_title"`
+		CommitMessage *string `json:"commit_message"`
+		SHA           *string `json:"sha"`
+		MergeMethod   *string `json:"merge_method"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	method := cmp.Or(deref(req.MergeMethod), "merge")
+	switch {
+	case method != "merge" && method != "squash" && method != "rebase":
+		c.invalid(fieldError{Resource: "PullRequest", Field: "merge_method", Code: "invalid"})
+	case is.state != "open" || c.repo.conflicts(is):
+		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
+	case req.SHA != nil && *req.SHA != c.repo.headSHA(is):
+		c.fail(http.StatusConflict, "Head branch was modified. Review and try the merge again.")
+	default:
+		sha := c.merge(is, method, deref(req.CommitTitle), deref(req.CommitMessage))
+		c.json(http.StatusOK, &github.PullRequestMergeResult{
+			SHA: ptr(sha), Merged: ptr(true), Message: ptr("Pull Request successfully merged"),
+		})
+	}
+}
+
+// merge applies the pull request's changes on top of its base branch as one new
+// commit (with the head as second parent for a merge), moves the base branch and
+// closes the pull request.
+func (c *call) merge(is *issue, method, title, message string) string {
+	rp, p := c.repo, is.pull
+	headSHA := rp.headSHA(is)
+	baseHead := rp.refs[branchRef(p.base)]
+	tree := maps.Clone(rp.commits[baseHead].tree)
+	for _, ch := range rp.changes(is) {
+		if ch.status == "removed" {
+			delete(tree, ch.path)
+		} else {
+			tree[ch.path] = ch.new
+		}
+	}
+	parents := []string{baseHead}
+	defaultTitle := fmt.Sprintf("%s (#%d)", is.title, is.number)
+	if method == "merge" {
+		parents = append(parents, headSHA)
+		defaultTitle = fmt.Sprintf("Merge pull request #%d from %s/%s", is.number, rp.owner, p.head)
+	}
+	text := cmp.Or(title, defaultTitle)
+	if message != "" {
+		text += "\n\n" + message
+	}
+	cm := rp.addCommit(text, parents, tree, c.now)
+	rp.refs[branchRef(p.base)] = cm.sha
+
+	p.merged, p.mergedAt, p.mergedBy, p.mergeCommitSHA, p.closedHeadSHA = true, c.now, c.login, cm.sha, headSHA
+	is.state, is.closed, is.updated = "closed", c.now, c.now
+	return cm.sha
+}
