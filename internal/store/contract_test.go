@@ -271,7 +271,9 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 // failingReader fails the test's expectation that nothing is read.
 type failingReader struct{}
 
-func (failingReader) Read([]byte) (int, error) { return 0, errors.New("read although the upload should be skipped") }
+func (failingReader) Read([]byte) (int, error) {
+	return 0, errors.New("read although the upload should be skipped")
+}
 
 var errCut = errors.New("connection to the export source lost")
 

@@ -94,4 +94,3 @@ func TestLocalApplyRetention(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Rule{{ID: "shepherd-expire-ciel", Prefix: "ciel/", Days: 21}}, rules)
 }
-
