@@ -1,0 +1,72 @@
+package qa
+
+import (
+	"context"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
+)
+
+// CheckExport runs QA over an export file (a zip holding export.json, or the JSON
+// itself). Errors from the file come back as they are: they name the file and the place.
+func CheckExport(ctx context.Context, path string, opts Options) (*Report, error) {
+	if opts.Input == "" {
+		opts.Input = InputExport
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	src, err := exportfile.Open(path, exportfile.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	r, err := src.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	e := NewEngine(opts)
+	_, err = exportfile.Decode(ctx, r, src.Name(), exportfile.Handler{
+		Version: func(v *ocl.SourceVersion) error { e.SetVersion(v); return nil },
+		Concept: func(c *ocl.Concept) error { e.Concept(c); return nil },
+		Mapping: func(m *ocl.Mapping) error { e.Mapping(m); return nil },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.Finish(), nil
+}
+
+// APISource is a source version read through the OCL API: its metadata, then its
+// concepts page by page in source order, each with its mappings.
+type APISource interface {
+	Version(ctx context.Context) (*ocl.SourceVersion, error)
+	Concepts(ctx context.Context, fn func(page []ocl.Concept) error) error
+}
+
+// CheckAPI runs QA over a source version read through the API.
+func CheckAPI(ctx context.Context, src APISource, opts Options) (*Report, error) {
+	if opts.Input == "" {
+		opts.Input = InputAPI
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	v, err := src.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := NewEngine(opts)
+	e.SetVersion(v)
+	err = src.Concepts(ctx, func(page []ocl.Concept) error {
+		for i := range page {
+			e.Concept(&page[i])
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.Finish(), nil
+}

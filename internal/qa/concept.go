@@ -1,0 +1,206 @@
+package qa
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+)
+
+// Limits OpenMRS puts on columns.
+const (
+	maxExternalID   = 36
+	uuidLength      = 36
+	maxNameLength   = 255
+	maxSourceLength = 50
+)
+
+// openMRSDatatypes are the datatypes OpenMRS knows, lower-cased.
+var openMRSDatatypes = map[string]bool{
+	"n/a": true, "coded": true, "numeric": true, "text": true, "boolean": true, "date": true,
+	"datetime": true, "time": true, "complex": true, "document": true, "rule": true,
+	"structured-numeric": true,
+}
+
+// setClasses are the concept classes OpenMRS treats as sets, lower-cased.
+var setClasses = map[string]bool{"labset": true, "medset": true, "convset": true, "interactset": true}
+
+// numericDetails are the extras that make a Numeric concept's details (CE-02).
+var numericDetails = []string{"units", "hi_absolute", "hi_critical", "hi_normal", "low_absolute", "low_critical", "low_normal", "allow_decimal"}
+
+// checkConcept runs the rules about one concept; schema rules and XR-04 also run on
+// retired concepts, which OpenMRS still loads.
+func (e *Engine) checkConcept(c *ocl.Concept, ci uint32) {
+	e.checkSchema(c, ci)
+	e.checkExternalIDUnique(c, ci)
+	if c.Retired {
+		return
+	}
+	e.checkNames(c, ci)
+	e.checkDescriptions(c, ci)
+	e.checkConceptFields(c, ci)
+	e.checkExtras(ci, "", c.Extras)
+}
+
+// checkSchema runs OM-01..OM-04 on the concept, its names and descriptions.
+func (e *Engine) checkSchema(c *ocl.Concept, ci uint32) {
+	if e.on(om01) && !knownDatatype(c.Datatype) {
+		e.emit(om01, ci, Finding{Field: "datatype", Message: fmt.Sprintf("datatype %q is not an OpenMRS datatype", c.Datatype)})
+	}
+	if e.on(om02) && strings.TrimSpace(c.ConceptClass) == "" {
+		e.emit(om02, ci, Finding{Field: "concept_class", Message: "concept class is empty"})
+	}
+	if e.on(om03) {
+		if n := runeLen(c.ExternalID); n > maxExternalID {
+			e.emit(om03, ci, Finding{Field: "external_id", Message: longExternalID("concept", c.ExternalID, n)})
+		}
+		for i := range c.Names {
+			if n := runeLen(c.Names[i].ExternalID); n > maxExternalID {
+				e.emit(om03, ci, Finding{Field: "names.external_id", Locale: strings.TrimSpace(c.Names[i].Locale),
+					Message: longExternalID(fmt.Sprintf("name %q", c.Names[i].Name), c.Names[i].ExternalID, n)})
+			}
+		}
+		for i := range c.Descriptions {
+			if n := runeLen(c.Descriptions[i].ExternalID); n > maxExternalID {
+				e.emit(om03, ci, Finding{Field: "descriptions.external_id", Locale: strings.TrimSpace(c.Descriptions[i].Locale),
+					Message: longExternalID("description", c.Descriptions[i].ExternalID, n)})
+			}
+		}
+	}
+	if e.on(om04) {
+		for i := range c.Names {
+			n := &c.Names[i]
+			locale := strings.TrimSpace(n.Locale)
+			switch {
+			case strings.TrimSpace(n.Name) == "":
+				e.emit(om04, ci, Finding{Locale: locale, Message: fmt.Sprintf("blank name in locale %q", locale)})
+			case runeLen(n.Name) > maxNameLength:
+				e.emit(om04, ci, Finding{Locale: locale,
+					Message: fmt.Sprintf("name of %d characters (at most %d): %q…", runeLen(n.Name), maxNameLength, prefix(n.Name, 40))})
+			}
+		}
+	}
+}
+
+func knownDatatype(dt string) bool {
+	dt = strings.ToLower(strings.TrimSpace(dt))
+	return dt == "none" || openMRSDatatypes[dt]
+}
+
+func longExternalID(what, id string, n int) string {
+	return fmt.Sprintf("%s has an external_id of %d characters (at most %d): %q", what, n, maxExternalID, id)
+}
+
+// prefix returns the first n characters of s.
+func prefix(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// checkExternalIDUnique runs XR-04: a later concept reusing an earlier one's external_id.
+func (e *Engine) checkExternalIDUnique(c *ocl.Concept, ci uint32) {
+	id := strings.TrimSpace(c.ExternalID)
+	if id == "" || !e.on(xr04) {
+		return
+	}
+	key := e.hash.lower(id)
+	first, ok := e.idx.externalIDs[key]
+	if !ok {
+		e.idx.externalIDs[key] = ci
+		return
+	}
+	e.emit(xr04, ci, Finding{Field: "external_id",
+		Message: fmt.Sprintf("external_id %q is already used by concept %s", c.ExternalID, e.concepts[first].code)})
+}
+
+// checkConceptFields runs FR-11 and the numeric rules CE-02, CE-03.
+func (e *Engine) checkConceptFields(c *ocl.Concept, ci uint32) {
+	if e.on(fr11) {
+		if n := runeLen(c.ExternalID); n != uuidLength {
+			msg := "external_id is missing (OpenMRS needs a 36-character uuid)"
+			if n > 0 {
+				msg = fmt.Sprintf("external_id %q has %d characters, not %d", c.ExternalID, n, uuidLength)
+			}
+			e.emit(fr11, ci, Finding{Field: "external_id", Message: msg})
+		}
+	}
+	if !strings.EqualFold(strings.TrimSpace(c.Datatype), "Numeric") {
+		return
+	}
+	if e.on(ce02) && !carriesAny(c.Extras, numericDetails) {
+		e.emit(ce02, ci, Finding{Message: "Numeric concept has no numeric details (units, ranges or allow_decimal)"})
+	}
+	if e.on(ce03) && strings.EqualFold(strings.TrimSpace(c.ConceptClass), "Test") && !carries(c.Extras, "units") {
+		e.emit(ce03, ci, Finding{Message: "Numeric test has no units"})
+	}
+}
+
+// carries reports whether extras has key with a value: not null, not a blank string.
+func carries(x ocl.Extras, key string) bool {
+	if !x.Has(key) {
+		return false
+	}
+	if ocl.JSONKind(x[key]) == "string" {
+		s, _ := x.String(key)
+		return strings.TrimSpace(s) != ""
+	}
+	return true
+}
+
+func carriesAny(x ocl.Extras, keys []string) bool {
+	for _, k := range keys {
+		if carries(x, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSetConcept: a set class, or extras.is_set = 1.
+func isSetConcept(c *ocl.Concept) bool {
+	if setClasses[strings.ToLower(strings.TrimSpace(c.ConceptClass))] {
+		return true
+	}
+	if !c.Extras.Has("is_set") {
+		return false
+	}
+	if f, ok := c.Extras.Float("is_set"); ok {
+		return f == 1
+	}
+	b, ok := c.Extras.Bool("is_set")
+	return ok && b
+}
+
+// checkDescriptions runs FR-15 on descriptions.
+func (e *Engine) checkDescriptions(c *ocl.Concept, ci uint32) {
+	if !e.on(fr15) {
+		return
+	}
+	for i := range c.Descriptions {
+		d := &c.Descriptions[i]
+		if ent, ok := findHTMLEntity(d.Description); ok {
+			e.emit(fr15, ci, Finding{Field: "descriptions", Locale: strings.TrimSpace(d.Locale),
+				Message: fmt.Sprintf("description contains the HTML entity %s: %q", ent, prefix(d.Description, 80))})
+		}
+	}
+}
+
+func selfSameAsMessage(code string, n int, source string) string {
+	target := source + ":" + code
+	if source == "" {
+		target = code
+	}
+	if n == 0 {
+		return "no SAME-AS mapping to its own code " + target
+	}
+	if n == 255 {
+		return "at least 255 SAME-AS mappings to its own code " + target + " (want exactly one)"
+	}
+	return strconv.Itoa(n) + " SAME-AS mappings to its own code " + target + " (want exactly one)"
+}

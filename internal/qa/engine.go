@@ -1,0 +1,337 @@
+// Package qa checks an OCL source against the QA rule catalogue (docs/qa-rules.md) and
+// reports what it finds.
+//
+// The Engine is fed as a stream: version metadata, then concepts in source order, then
+// (in the export form) mappings in any order. Rules about one concept run as it
+// arrives; rules across the source keep compact hashed indexes and finish in Finish.
+package qa
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+)
+
+// SchemaVersion is the version of the JSON report's layout.
+const SchemaVersion = 1
+
+// progressEvery is how many concepts and mappings pass between Progress calls.
+const progressEvery = 4096
+
+// Engine runs the rules over a stream of concepts and mappings. It is not safe for
+// concurrent use: feed it from one goroutine.
+type Engine struct {
+	opts    Options
+	rules   ruleConfig
+	started time.Time
+	max     int
+
+	versionID string
+	supported []string
+	own       ownSource
+	extras    map[string]bool // extras keys added by the configuration
+
+	hash      *hasher
+	nameKinds nameKinds
+	mapTypes  mapTypes
+	sources   map[string]sourceInfo
+
+	concepts []conceptRec
+	byCode   map[string]uint32
+	idx      sourceIndex
+	scratch  conceptScratch
+
+	conceptCount, mappingCount int
+	findings                   []Finding
+	counts                     [numRules]int
+	omitted                    int
+}
+
+// ownSource is the source being checked, for telling own targets from external ones.
+type ownSource struct {
+	org, name string
+	url       string // "/orgs/ORG/sources/SOURCE/"
+	resolved  bool
+}
+
+// conceptRec is what the engine remembers of each concept: enough for mappings, which
+// arrive after every concept in the export form, and for the rules that finish at the end.
+type conceptRec struct {
+	code       string
+	flags      conceptFlags
+	selfSameAs uint8 // SAME-AS mappings to its own code, saturating
+}
+
+type conceptFlags uint8
+
+const (
+	conceptSeen       conceptFlags = 1 << iota // arrived as a concept (not only named by a mapping)
+	conceptRetired                             // retired
+	conceptCoded                               // datatype Coded
+	conceptFSNOther                            // a fully specified name says "other"
+	conceptIsSet                               // a set by class or extras.is_set
+	conceptHasMembers                          // has an active CONCEPT-SET mapping
+)
+
+func (c *conceptRec) has(f conceptFlags) bool { return c.flags&f != 0 }
+
+// active is a concept the editorial rules apply to. A code named only by a mapping
+// counts as active: nothing says otherwise.
+func (c *conceptRec) active() bool { return !c.has(conceptRetired) }
+
+// NewEngine prepares a run. Options should have passed Validate: unknown rule ids and
+// severities are ignored here.
+func NewEngine(opts Options) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Engine{
+		opts:    opts,
+		rules:   resolveRules(opts),
+		started: opts.Now(),
+		max:     opts.MaxFindings,
+		hash:    newHasher(),
+		sources: map[string]sourceInfo{},
+		byCode:  map[string]uint32{},
+		extras:  map[string]bool{},
+		idx:     newSourceIndex(),
+	}
+	if e.max <= 0 {
+		e.max = DefaultMaxFindings
+	}
+	for _, k := range opts.KnownExtras {
+		e.extras[k] = true
+	}
+	e.mapTypes = newMapTypes()
+	e.versionID = opts.Version
+	return e
+}
+
+// SetVersion takes the version's metadata: its id and supported locales (FR-08).
+func (e *Engine) SetVersion(v *ocl.SourceVersion) {
+	if v == nil {
+		return
+	}
+	if e.versionID == "" {
+		e.versionID = v.ID
+	}
+	e.supported = e.supported[:0]
+	for _, l := range v.SupportedLocales {
+		if l = strings.TrimSpace(l); l != "" {
+			e.supported = append(e.supported, l)
+		}
+	}
+	if !e.own.resolved {
+		org, name := ownSourceFromURL(v.URL)
+		e.resolveOwn(org, name)
+	}
+}
+
+// resolveOwn settles the own source from the options, else from the given hints.
+func (e *Engine) resolveOwn(orgHint, nameHint string) {
+	org, name := e.opts.Org, e.opts.Source
+	if org == "" {
+		org = orgHint
+	}
+	if name == "" {
+		name = nameHint
+	}
+	if name == "" {
+		return // try again with the next hint
+	}
+	e.own = ownSource{org: org, name: name, resolved: true}
+	if org != "" {
+		e.own.url = "/orgs/" + org + "/sources/" + name + "/"
+	}
+}
+
+// Concept checks one concept. Its Mappings, when present (API listings), are checked
+// as its own.
+func (e *Engine) Concept(c *ocl.Concept) {
+	if c == nil {
+		return
+	}
+	if !e.own.resolved {
+		org, name := ownSourceFromURL(c.URL)
+		if name == "" {
+			org, name = c.Owner, c.Source
+		}
+		e.resolveOwn(org, name)
+	}
+	e.conceptCount++
+	ci := e.addConcept(c)
+	e.checkConcept(c, ci)
+	for i := range c.Mappings {
+		e.mappingCount++
+		e.checkMapping(&c.Mappings[i], ci)
+	}
+	e.progress()
+}
+
+// Mapping checks one mapping of the export form, found by its from_concept_code.
+func (e *Engine) Mapping(m *ocl.Mapping) {
+	if m == nil {
+		return
+	}
+	e.mappingCount++
+	ci, ok := e.byCode[m.FromConceptCode]
+	if !ok {
+		// A mapping from a code that is no concept of the source: remember the code so
+		// that its mappings are still grouped together.
+		ci = uint32(len(e.concepts))
+		e.concepts = append(e.concepts, conceptRec{code: m.FromConceptCode})
+		e.byCode[m.FromConceptCode] = ci
+	}
+	e.checkMapping(m, ci)
+	e.progress()
+}
+
+func (e *Engine) addConcept(c *ocl.Concept) uint32 {
+	ci := uint32(len(e.concepts))
+	rec := conceptRec{code: c.ID, flags: conceptSeen}
+	if c.Retired {
+		rec.flags |= conceptRetired
+	}
+	if strings.EqualFold(strings.TrimSpace(c.Datatype), "Coded") {
+		rec.flags |= conceptCoded
+	}
+	if isSetConcept(c) {
+		rec.flags |= conceptIsSet
+	}
+	e.concepts = append(e.concepts, rec)
+	if prev, ok := e.byCode[c.ID]; !ok || !e.concepts[prev].has(conceptSeen) {
+		e.byCode[c.ID] = ci
+	}
+	return ci
+}
+
+func (e *Engine) progress() {
+	if e.opts.Progress != nil && (e.conceptCount+e.mappingCount)%progressEvery == 0 {
+		e.opts.Progress(e.conceptCount, e.mappingCount)
+	}
+}
+
+// on reports whether a rule runs; callers check it before building a message.
+func (e *Engine) on(r rule) bool { return e.rules.enabled[r] }
+
+// emit records a finding of rule r about concept ci.
+func (e *Engine) emit(r rule, ci uint32, f Finding) {
+	if !e.rules.enabled[r] {
+		return
+	}
+	e.counts[r]++
+	if len(e.findings) >= e.max {
+		e.omitted++
+		return
+	}
+	f.Rule = r.id()
+	f.Severity = e.rules.severity[r]
+	f.ConceptID = e.concepts[ci].code
+	f.ConceptURL = e.conceptURL(f.ConceptID)
+	e.findings = append(e.findings, f)
+}
+
+func (e *Engine) conceptURL(code string) string {
+	if e.own.url == "" || code == "" {
+		return ""
+	}
+	return e.own.url + "concepts/" + code + "/"
+}
+
+// Finish runs the rules that need the whole source and returns the report. Call it once.
+func (e *Engine) Finish() *Report {
+	e.finishMappings()
+	e.finishConcepts()
+	e.finishCycles()
+	if e.opts.Progress != nil {
+		e.opts.Progress(e.conceptCount, e.mappingCount)
+	}
+	sortFindings(e.findings)
+	findings := e.findings
+	if findings == nil {
+		findings = []Finding{}
+	}
+	return &Report{SchemaVersion: SchemaVersion, Summary: e.summary(), Findings: findings}
+}
+
+// finishConcepts runs the per-concept rules that depend on mappings (FR-13, CE-04).
+func (e *Engine) finishConcepts() {
+	for i := range e.concepts {
+		c := &e.concepts[i]
+		if !c.has(conceptSeen) || !c.active() {
+			continue
+		}
+		ci := uint32(i)
+		if c.selfSameAs != 1 && e.on(fr13) {
+			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(c.code, int(c.selfSameAs), e.own.name)})
+		}
+		if c.has(conceptIsSet) && !c.has(conceptHasMembers) && e.on(ce04) {
+			e.emit(ce04, ci, Finding{Message: "set concept has no CONCEPT-SET mapping (no members)"})
+		}
+	}
+}
+
+func (e *Engine) summary() Summary {
+	s := Summary{
+		Source:          e.sourceLabel(),
+		Version:         e.versionID,
+		Input:           e.opts.Input,
+		ConceptsChecked: e.conceptCount,
+		MappingsChecked: e.mappingCount,
+		BySeverity:      map[Severity]int{SeverityError: 0, SeverityWarning: 0, SeverityInfo: 0},
+		ByRule:          map[string]int{},
+		Overrides:       slices.Clone(e.rules.overrides),
+		StartedAt:       e.started,
+		DurationSeconds: e.opts.Now().Sub(e.started).Seconds(),
+		FindingsOmitted: e.omitted,
+		RulesRun:        []string{},
+	}
+	if s.Overrides == nil {
+		s.Overrides = []Override{}
+	}
+	for r := rule(0); r < numRules; r++ {
+		if !e.rules.enabled[r] {
+			continue
+		}
+		s.ByRule[r.id()] = e.counts[r]
+		s.BySeverity[e.rules.severity[r]] += e.counts[r]
+		s.RulesRun = append(s.RulesRun, r.id())
+	}
+	slices.Sort(s.RulesRun)
+	return s
+}
+
+func (e *Engine) sourceLabel() string {
+	switch {
+	case e.own.org != "" && e.own.name != "":
+		return e.own.org + "/" + e.own.name
+	case e.own.name != "":
+		return e.own.name
+	}
+	return ""
+}
+
+// sortFindings orders findings by rule, concept code (numerically when numeric),
+// mapping id, locale, message, then field.
+func sortFindings(fs []Finding) {
+	slices.SortFunc(fs, func(a, b Finding) int {
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		if c := compareCodes(a.ConceptID, b.ConceptID); c != 0 {
+			return c
+		}
+		if c := compareCodes(a.MappingID, b.MappingID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Locale, b.Locale); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Message, b.Message); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+}

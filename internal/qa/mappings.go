@@ -1,0 +1,335 @@
+package qa
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+)
+
+// sourceIndex holds what the rules across concepts and mappings must remember. Keys are
+// 64-bit hashes and values small numbers: no strings, except the mapping ids of the
+// rare entries that may end up in a finding.
+type sourceIndex struct {
+	names       map[uint64]uint32 // FR-09/FR-10: (locale, name) → first concept
+	externalIDs map[uint64]uint32 // XR-04: external_id → first concept
+
+	groups      map[uint64]mapTypeID // FR-12/FR-24: (concept, target) → first map type
+	multi       map[uint64]*mapGroup // groups with more than one mapping
+	sameAsCount map[uint64]uint8     // FR-25: (concept, target source) → SAME-AS mappings
+	claims      map[uint64]claim     // FR-26: external target → earliest concept
+	reported    map[uint64]bool      // FR-26: (target, concept) already reported
+	fr26        []claimFinding
+
+	pending []pendingTarget // own-source targets not seen yet when their mapping came
+	members []memberEdge    // XR-05: CONCEPT-SET edges between concepts
+}
+
+func newSourceIndex() sourceIndex {
+	return sourceIndex{
+		names:       map[uint64]uint32{},
+		externalIDs: map[uint64]uint32{},
+		groups:      map[uint64]mapTypeID{},
+		multi:       map[uint64]*mapGroup{},
+		sameAsCount: map[uint64]uint8{},
+		claims:      map[uint64]claim{},
+		reported:    map[uint64]bool{},
+	}
+}
+
+// mapGroup is a (concept, target) reached by more than one mapping.
+type mapGroup struct {
+	concept      uint32
+	types        []mapTypeID
+	repeated     bool
+	second       string // the second mapping's id, for FR-24
+	source, code string
+}
+
+// claim is the earliest active concept SAME-AS an external target so far.
+type claim struct {
+	concept   uint32
+	mappingID string
+}
+
+// claimFinding is an FR-26 finding waiting for Finish, when the earliest claim is known.
+type claimFinding struct {
+	key          uint64
+	concept      uint32
+	mappingID    string
+	source, code string
+}
+
+// pendingTarget is a mapping to an own-source code that had not arrived as a concept.
+type pendingTarget struct {
+	concept   uint32
+	mapType   mapTypeID
+	mappingID string
+	code      string
+}
+
+type memberEdge struct{ set, member uint32 }
+
+// target is where a mapping points, as the rules see it.
+type target struct {
+	source string // to_source_name, else read from the target's URL
+	code   string // to_concept_code, else read from to_concept_url
+	info   sourceInfo
+	own    bool
+}
+
+func (e *Engine) target(m *ocl.Mapping) target {
+	t := target{source: strings.TrimSpace(m.ToSourceName), code: strings.TrimSpace(m.ToConceptCode)}
+	if t.source == "" {
+		if t.source = sourceFromURL(m.ToConceptURL); t.source == "" {
+			t.source = sourceFromURL(m.ToSourceURL)
+		}
+	}
+	if t.code == "" {
+		t.code = codeFromURL(m.ToConceptURL)
+	}
+	t.info = e.sourceInfo(t.source)
+	t.own = t.info.own || e.own.url != "" && hasPrefixFold(m.ToConceptURL, e.own.url)
+	return t
+}
+
+func (e *Engine) sourceInfo(name string) sourceInfo {
+	if info, ok := e.sources[name]; ok {
+		return info
+	}
+	info := sourceInfo{
+		key: e.hash.lower(name),
+		own: name != "" && strings.EqualFold(name, e.own.name),
+		icd: icdRevision(name),
+	}
+	if len(e.sources) < maxCached {
+		e.sources[name] = info
+	}
+	return info
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// checkMapping runs the mapping rules. Retired mappings are ignored; mappings from a
+// retired concept only meet the schema rules.
+func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
+	if m.Retired {
+		return
+	}
+	e.checkMappingSchema(m, ci)
+	from := &e.concepts[ci]
+	if !from.active() {
+		return
+	}
+	e.checkExtras(ci, m.ID, m.Extras)
+	mt := e.mapTypes.of(m.MapType)
+	t := e.target(m)
+	self := t.own && t.code == from.code
+	switch mt {
+	case mapSameAs:
+		e.checkSameAs(m, ci, t, self)
+	case mapQAndA:
+		if from.has(conceptSeen) && !from.has(conceptCoded) && e.on(xr02) {
+			e.emit(xr02, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("Q-AND-A mapping to %s from a concept whose datatype is not Coded", t.code)})
+		}
+	case mapConceptSet:
+		from.flags |= conceptHasMembers
+	}
+	if mt == mapQAndA || mt == mapConceptSet {
+		if self {
+			if e.on(xr03) {
+				e.emit(xr03, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("%s mapping from the concept to itself", e.mapTypes.name(mt))})
+			}
+		} else if !t.own {
+			e.emitDangling(ci, mt, m.ID, t.code, t.source)
+		}
+	}
+	if t.own && !self {
+		e.resolveOwnTarget(ci, mt, m.ID, t.code)
+	}
+	if t.source != "" && t.code != "" {
+		e.groupMapping(m, ci, mt, t)
+	}
+}
+
+// checkMappingSchema runs OM-03 and OM-05 on a mapping.
+func (e *Engine) checkMappingSchema(m *ocl.Mapping, ci uint32) {
+	if n := runeLen(m.ExternalID); n > maxExternalID && e.on(om03) {
+		e.emit(om03, ci, Finding{MappingID: m.ID, Field: "external_id", Message: longExternalID("mapping", m.ExternalID, n)})
+	}
+	if n := runeLen(m.ToSourceName); n > maxSourceLength && e.on(om05) {
+		e.emit(om05, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("target source name of %d characters (OpenMRS keeps at most %d): %q",
+			n, maxSourceLength, m.ToSourceName)})
+	}
+}
+
+// checkSameAs runs FR-13's count, FR-23, FR-25 and FR-26 on a SAME-AS mapping.
+func (e *Engine) checkSameAs(m *ocl.Mapping, ci uint32, t target, self bool) {
+	from := &e.concepts[ci]
+	if self {
+		if from.selfSameAs < 255 {
+			from.selfSameAs++
+		}
+		return
+	}
+	if t.info.icd != 0 && isResidualICD(t.info.icd, t.code) && !from.has(conceptFSNOther) && e.on(fr23) {
+		e.emit(fr23, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("SAME-AS to the residual code %s:%s, but no fully specified name says \"other\"",
+			t.source, t.code)})
+	}
+	if t.own || t.source == "" {
+		return
+	}
+	if e.on(fr25) {
+		key := mix(nsSameAsSource, uint64(ci), t.info.key)
+		n := e.idx.sameAsCount[key]
+		if n < 255 {
+			e.idx.sameAsCount[key] = n + 1
+		}
+		if n == 1 {
+			e.emit(fr25, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("a second SAME-AS mapping to source %s (to %s)", t.source, t.code)})
+		}
+	}
+	if t.code != "" && e.on(fr26) {
+		e.claimTarget(m, ci, t)
+	}
+}
+
+func isResidualICD(revision int, code string) bool {
+	switch revision {
+	case 10:
+		return strings.HasSuffix(code, ".8")
+	case 11:
+		return strings.HasSuffix(code, "Y") && !strings.ContainsAny(code, "&/")
+	}
+	return false
+}
+
+// claimTarget runs FR-26. Mappings may arrive in any order, so the earliest concept
+// (in source order) seen so far holds the claim; every other concept is reported once.
+func (e *Engine) claimTarget(m *ocl.Mapping, ci uint32, t target) {
+	key := mix(nsClaim, t.info.key, e.hash.exact(t.code))
+	c, ok := e.idx.claims[key]
+	switch {
+	case !ok:
+		e.idx.claims[key] = claim{concept: ci, mappingID: m.ID}
+	case c.concept == ci:
+	case c.concept < ci:
+		e.reportClaim(key, ci, m.ID, t)
+	default:
+		e.idx.claims[key] = claim{concept: ci, mappingID: m.ID}
+		e.reportClaim(key, c.concept, c.mappingID, t)
+	}
+}
+
+func (e *Engine) reportClaim(key uint64, ci uint32, mappingID string, t target) {
+	done := mix(nsClaimReported, key, uint64(ci))
+	if e.idx.reported[done] {
+		return
+	}
+	e.idx.reported[done] = true
+	e.idx.fr26 = append(e.idx.fr26, claimFinding{key: key, concept: ci, mappingID: mappingID, source: t.source, code: t.code})
+}
+
+// groupMapping runs FR-12 at once and prepares FR-24: mappings of a concept grouped by
+// target (source lower-cased, code).
+func (e *Engine) groupMapping(m *ocl.Mapping, ci uint32, mt mapTypeID, t target) {
+	key := mix(nsGroup, uint64(ci), t.info.key, e.hash.exact(t.code))
+	first, ok := e.idx.groups[key]
+	if !ok {
+		e.idx.groups[key] = mt
+		return
+	}
+	g := e.idx.multi[key]
+	if g == nil {
+		g = &mapGroup{concept: ci, types: []mapTypeID{first}, second: m.ID, source: t.source, code: t.code}
+		e.idx.multi[key] = g
+	}
+	if slices.Contains(g.types, mt) {
+		g.repeated = true
+		if e.on(fr12) {
+			e.emit(fr12, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("duplicate %s mapping to %s:%s", e.mapTypes.name(mt), t.source, t.code)})
+		}
+		return
+	}
+	g.types = append(g.types, mt)
+}
+
+// resolveOwnTarget runs FR-22 and XR-01 and records XR-05 edges for a mapping to
+// another concept of the own source, or defers them until every concept has arrived.
+func (e *Engine) resolveOwnTarget(ci uint32, mt mapTypeID, mappingID, code string) {
+	ti, ok := e.byCode[code]
+	if !ok || !e.concepts[ti].has(conceptSeen) {
+		e.idx.pending = append(e.idx.pending, pendingTarget{concept: ci, mapType: mt, mappingID: mappingID, code: code})
+		return
+	}
+	e.ownTargetFound(ci, mt, mappingID, ti)
+}
+
+func (e *Engine) ownTargetFound(ci uint32, mt mapTypeID, mappingID string, ti uint32) {
+	to := &e.concepts[ti]
+	if !to.active() {
+		if e.on(fr22) {
+			e.emit(fr22, ci, Finding{MappingID: mappingID, Message: fmt.Sprintf("%s mapping to the retired concept %s", e.mapTypes.name(mt), to.code)})
+		}
+		return
+	}
+	if mt == mapConceptSet {
+		e.idx.members = append(e.idx.members, memberEdge{set: ci, member: ti})
+	}
+}
+
+// emitDangling reports XR-01 for a Q-AND-A or CONCEPT-SET target missing from the source.
+func (e *Engine) emitDangling(ci uint32, mt mapTypeID, mappingID, code, source string) {
+	if !e.on(xr01) {
+		return
+	}
+	role := "answer"
+	if mt == mapConceptSet {
+		role = "member"
+	}
+	where := "in " + e.own.name
+	if source != "" && !strings.EqualFold(source, e.own.name) {
+		where = "in " + e.own.name + " (it points to " + source + ")"
+	}
+	if code == "" {
+		code = "(no code)"
+	}
+	e.emit(xr01, ci, Finding{MappingID: mappingID, Message: fmt.Sprintf("%s %s %s does not exist %s", e.mapTypes.name(mt), role, code, where)})
+}
+
+// finishMappings settles what waited for the whole source: pending own-source
+// targets, FR-24 groups and FR-26 claims.
+func (e *Engine) finishMappings() {
+	for _, p := range e.idx.pending {
+		ti, ok := e.byCode[p.code]
+		if ok && e.concepts[ti].has(conceptSeen) {
+			e.ownTargetFound(p.concept, p.mapType, p.mappingID, ti)
+			continue
+		}
+		if p.mapType == mapQAndA || p.mapType == mapConceptSet {
+			e.emitDangling(p.concept, p.mapType, p.mappingID, p.code, "")
+		}
+	}
+	e.idx.pending = nil
+	if e.on(fr24) {
+		for _, g := range e.idx.multi {
+			if g.repeated || len(g.types) < 2 {
+				continue
+			}
+			names := make([]string, len(g.types))
+			for i, t := range g.types {
+				names[i] = e.mapTypes.name(t)
+			}
+			e.emit(fr24, g.concept, Finding{MappingID: g.second, Message: fmt.Sprintf("%s:%s is reached with %s map types: %s",
+				g.source, g.code, countWord(len(names)), strings.Join(names, ", "))})
+		}
+	}
+	for _, f := range e.idx.fr26 {
+		first := e.concepts[e.idx.claims[f.key].concept].code
+		e.emit(fr26, f.concept, Finding{MappingID: f.mappingID, Message: fmt.Sprintf("SAME-AS %s:%s, which concept %s already claims",
+			f.source, f.code, first)})
+	}
+}
