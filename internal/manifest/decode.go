@@ -7,11 +7,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // MaxFileSize bounds manifests and configuration files: they come from pull requests
@@ -101,12 +103,28 @@ func syntaxErrorPosition(err error) Position {
 
 func syntaxErrorMessage(err error) string {
 	var withToken yaml.Error
+	msg := ""
 	if errors.As(err, &withToken) {
-		return withToken.GetMessage()
+		msg = withToken.GetMessage()
+	} else {
+		// Other errors may carry a source excerpt after the first line.
+		msg, _, _ = strings.Cut(err.Error(), "\n")
 	}
-	// Other errors may carry a source excerpt after the first line.
-	msg, _, _ := strings.Cut(err.Error(), "\n")
-	return msg
+	return escapeControls(msg)
+}
+
+// escapeControls writes control characters the parser quotes (a tab, mostly) as
+// escapes, so that a message stays on one readable line.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // nonEmptyDocuments drops documents without content (a lone "---" or a file of comments).
@@ -316,7 +334,7 @@ func (d *decoder) integer(n ast.Node, path string) (int, bool) {
 		d.add(nodePosition(n), path, "the number %s is too large", n.String())
 		return 0, false
 	}
-	if s, ok := n.(*ast.StringNode); ok && isDigits(s.Value) {
+	if s, ok := n.(*ast.StringNode); ok && isDigits(s.Value) && s.Token.Type == token.StringType {
 		// The parser leaves integers it cannot hold as text.
 		d.add(nodePosition(n), path, "the number %s is too large", s.Value)
 		return 0, false

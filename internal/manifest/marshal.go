@@ -138,22 +138,18 @@ func (w *manifestWriter) text(key, s string) {
 		return
 	}
 	w.line(key + ": " + header)
-	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+	for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
 		if l == "" {
 			w.blank()
 		} else {
 			w.line("  " + l)
 		}
 	}
-	// Keep ("+") chomping needs the trailing empty lines written out.
-	for range max(0, len(s)-len(strings.TrimRight(s, "\n"))-1) {
-		w.blank()
-	}
 }
 
 // literalHeader returns the "|" header that makes a literal block read back as s, or
 // false when s is better quoted: a block cannot hold carriage returns, control
-// characters, lines of only spaces or trailing spaces, or text starting with a space.
+// characters, trailing spaces, several final line breaks, or text starting with a space.
 func literalHeader(s string) (string, bool) {
 	if !strings.Contains(s, "\n") || strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\t") ||
 		strings.TrimRight(s, "\n") == "" {
@@ -169,14 +165,15 @@ func literalHeader(s string) (string, bool) {
 			}
 		}
 	}
+	// Several final line breaks would need "|+", which also keeps the blank line that
+	// separates the next field.
 	switch trailing := len(s) - len(strings.TrimRight(s, "\n")); trailing {
 	case 0:
 		return "|-", true
 	case 1:
 		return "|", true
-	default:
-		return "|+", true
 	}
+	return "", false
 }
 
 // plainScalar matches text that YAML reads back as the same string without quotes:
