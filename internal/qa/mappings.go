@@ -150,7 +150,9 @@ func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
 	if t.own && !self {
 		e.resolveOwnTarget(ci, mt, m.ID, t.code)
 	}
-	if t.source != "" && t.code != "" {
+	// Mappings to the concept itself belong to FR-13 and XR-03: grouping them would
+	// report every self answer or member a second time beside the self SAME-AS.
+	if t.source != "" && t.code != "" && !self {
 		e.groupMapping(m, ci, mt, t)
 	}
 }
