@@ -89,7 +89,9 @@ func mapping(id, from, mapType, toSource, toCode string) ocl.Mapping {
 }
 
 // selfMapping is the SAME-AS every CIEL concept has to its own code (FR-13).
-func selfMapping(code string) ocl.Mapping { return mapping("s"+code, code, "SAME-AS", testSource, code) }
+func selfMapping(code string) ocl.Mapping {
+	return mapping("s"+code, code, "SAME-AS", testSource, code)
+}
 
 // dataset is a small source: its concepts, their extra mappings and the version.
 type dataset struct {
