@@ -69,8 +69,12 @@ func LinkValidity(now, uploaded time.Time, retention, maxPresign time.Duration) 
 }
 
 // NeedsReissue reports whether a link expiring at expires should be replaced at now, i.e. it
-// has margin or less left. Callers stop re-issuing once a link already expires at the file's
-// deletion time (LinkValidity cannot give a longer one).
+// has margin or less left. A zero expires (a public link) never needs it. Callers stop
+// re-issuing once a link already expires at the file's deletion time (LinkValidity cannot give
+// a longer one).
 func NeedsReissue(expires, now time.Time, margin time.Duration) bool {
+	if expires.IsZero() {
+		return false
+	}
 	return !now.Add(margin).Before(expires)
 }
