@@ -100,6 +100,10 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 		return c.counts, fmt.Errorf("writing SQL from %s: %w", src.Name(), err)
 	}
 	c.counts.Concepts, c.counts.Mappings = int64(stats.Concepts), int64(stats.Mappings)
+	// A small export can be decoded whole before a cancellation is noticed.
+	if err := ctx.Err(); err != nil {
+		return c.counts, err
+	}
 	if err := c.finish(); err != nil {
 		return c.counts, fmt.Errorf("writing SQL from %s: %w", src.Name(), err)
 	}
