@@ -546,11 +546,11 @@ func (e ExportSpec) check(r *reporter, p string) {
 	}
 	// SQL formats (or an unknown format, already reported): script settings do not apply.
 	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"command", len(e.Command) > 0}, {"timeout", e.Timeout != 0}, {"env", len(e.Env) > 0}} {
+		name, what string
+		set        bool
+	}{{"command", "a command", len(e.Command) > 0}, {"timeout", "a timeout", e.Timeout != 0}, {"env", "env", len(e.Env) > 0}} {
 		if f.set {
-			r.atKey(joinPath(p, f.name), "only script exports take a %s", f.name)
+			r.atKey(joinPath(p, f.name), "only script exports take %s", f.what)
 		}
 	}
 }
