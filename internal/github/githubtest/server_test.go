@@ -95,10 +95,9 @@ func TestEveryResponseCarriesRateLimitHeaders(t *testing.T) {
 
 func TestPrimaryRateLimitRunsOutAndResetsWithTheClock(t *testing.T) {
 	// A clock in the past keeps go-github from refusing locally until the real reset.
-	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s, gh := newFake(t, githubtest.WithRateLimit(2), githubtest.WithClock(clock))
+	clock := newClock()
+	start := clock.Now()
+	s, gh := newFake(t, githubtest.WithRateLimit(2), githubtest.WithClock(clock.Now))
 
 	for i := 0; i < 2; i++ {
 		_, _, err := gh.Issues.ListByRepo(ctx, owner, name, nil)
@@ -110,11 +109,9 @@ func TestPrimaryRateLimitRunsOutAndResetsWithTheClock(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Contains(t, rle.Message, "API rate limit exceeded for user ID")
 	assert.Equal(t, 0, rle.Rate.Remaining)
-	assert.Equal(t, now.Add(time.Hour).Unix(), rle.Rate.Reset.Unix())
+	assert.Equal(t, start.Add(time.Hour).Unix(), rle.Rate.Reset.Unix())
 
-	mu.Lock()
-	now = now.Add(time.Hour)
-	mu.Unlock()
+	clock.Advance(time.Hour)
 	_, resp, err = gh.Issues.ListByRepo(ctx, owner, name, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, resp.Rate.Remaining)
