@@ -56,13 +56,15 @@ func (e *Engine) checkSchema(c *ocl.Concept, ci uint32) {
 			e.emit(om03, ci, Finding{Field: "external_id", Message: longExternalID("concept", c.ExternalID, n)})
 		}
 		for i := range c.Names {
-			if n := runeLen(c.Names[i].ExternalID); n > maxExternalID {
+			if id := c.Names[i].ExternalID; longerThan(id, maxExternalID) {
+				n := runeLen(id)
 				e.emit(om03, ci, Finding{Field: "names.external_id", Locale: strings.TrimSpace(c.Names[i].Locale),
 					Message: longExternalID(fmt.Sprintf("name %q", c.Names[i].Name), c.Names[i].ExternalID, n)})
 			}
 		}
 		for i := range c.Descriptions {
-			if n := runeLen(c.Descriptions[i].ExternalID); n > maxExternalID {
+			if id := c.Descriptions[i].ExternalID; longerThan(id, maxExternalID) {
+				n := runeLen(id)
 				e.emit(om03, ci, Finding{Field: "descriptions.external_id", Locale: strings.TrimSpace(c.Descriptions[i].Locale),
 					Message: longExternalID("description", c.Descriptions[i].ExternalID, n)})
 			}
@@ -75,7 +77,7 @@ func (e *Engine) checkSchema(c *ocl.Concept, ci uint32) {
 			switch {
 			case strings.TrimSpace(n.Name) == "":
 				e.emit(om04, ci, Finding{Locale: locale, Message: fmt.Sprintf("blank name in locale %q", locale)})
-			case runeLen(n.Name) > maxNameLength:
+			case longerThan(n.Name, maxNameLength):
 				e.emit(om04, ci, Finding{Locale: locale,
 					Message: fmt.Sprintf("name of %d characters (at most %d): %q…", runeLen(n.Name), maxNameLength, prefix(n.Name, 40))})
 			}

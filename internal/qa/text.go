@@ -145,18 +145,45 @@ func indexFoldASCII(s, sub string) int {
 	return -1
 }
 
-// conjunctions that FR-19 looks for, longest first so that "and/or" is named as such.
-var conjunctions = [...]string{" and/or ", " and ", " or "}
+// conjunctions that FR-19 looks for after a space, longest first so that "and/or" is
+// named as such.
+var conjunctions = [...]string{"and/or ", "and ", "or "}
 
-// findConjunction returns the first conjunction s contains, ignoring case.
+// findConjunction returns the first of " and/or ", " and ", " or " in s, ignoring case.
+// It only looks after spaces, which keeps the scan of every preferred name short.
 func findConjunction(s string) (string, bool) {
-	for _, c := range conjunctions {
-		if indexFoldASCII(s, c) >= 0 {
-			return c, true
+	for i := strings.IndexByte(s, ' '); i >= 0; {
+		rest := s[i+1:]
+		for _, c := range conjunctions {
+			if hasPrefixFoldASCII(rest, c) {
+				return " " + c, true
+			}
 		}
+		j := strings.IndexByte(rest, ' ')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 	return "", false
 }
+
+// hasPrefixFoldASCII reports whether s starts with prefix (lower-case ASCII), ignoring case.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerASCII(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// longerThan reports whether s has more than n characters, counting only when the
+// byte length leaves a doubt.
+func longerThan(s string, n int) bool { return len(s) > n && runeLen(s) > n }
 
 // hasWordOther reports whether s contains "other" as a word, ignoring case.
 func hasWordOther(s string) bool {
