@@ -30,6 +30,8 @@ type converter struct {
 	sources      map[string]int64    // to_source_name → concept_source_id
 	terms        map[string]int64    // source id + code → concept_reference_term_id
 	next         [tableCount]int64   // last id used, by table
+	nameType     *memo
+	mapType      *memo
 }
 
 func newConverter(outs []*output, opts SQLOptions) *converter {
@@ -43,6 +45,8 @@ func newConverter(outs []*output, opts SQLOptions) *converter {
 		mapTypes:     map[string]int64{},
 		sources:      map[string]int64{},
 		terms:        map[string]int64{},
+		nameType:     newMemo(ocl.NormalizeNameType),
+		mapType:      newMemo(ocl.NormalizeMapType),
 	}
 	for t := range tables {
 		c.counts.Rows[tables[t].name] = 0
@@ -251,7 +255,7 @@ var nameTypes = map[string]bool{
 
 func (c *converter) names(concept *ocl.Concept, conceptID int64, conceptUUID string) error {
 	for i, n := range concept.Names {
-		nameType := ocl.NormalizeNameType(n.NameType)
+		nameType := c.nameType.get(n.NameType)
 		if !nameTypes[nameType] {
 			return conceptError(concept, "name %q has type %q, which OpenMRS does not know", n.Name, n.NameType)
 		}
@@ -351,7 +355,7 @@ func (c *converter) mapping(m *ocl.Mapping) error {
 		return c.skip(SkipFromNotInExport)
 	}
 	uuid := pickUUID(m.ExternalID, m.UUID, c.mappingSeed(m)...)
-	switch ocl.NormalizeMapType(m.MapType) {
+	switch c.mapType.get(m.MapType) {
 	case ocl.MapTypeQAndA:
 		answerID, ok := c.internalTarget(m)
 		if !ok {
@@ -461,7 +465,7 @@ func (c *converter) mapTypeID(m *ocl.Mapping) (int64, error) {
 	if tooLong(name, 255) {
 		return 0, mappingError(m, "map type is longer than 255 characters")
 	}
-	key := ocl.NormalizeMapType(name)
+	key := c.mapType.get(name)
 	if id, ok := c.mapTypes[key]; ok {
 		return id, nil
 	}

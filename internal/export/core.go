@@ -32,11 +32,13 @@ const (
 	datatypeComplex = 13
 )
 
+var datatypeSeparators = strings.NewReplacer(" ", "", "-", "", "_", "", "/", "")
+
 // datatypeKey folds the spellings OCL uses ("Structured-Numeric", "N/A", "None") onto
 // one key per OpenMRS datatype.
 func datatypeKey(name string) string {
 	k := strings.ToLower(strings.TrimSpace(name))
-	k = strings.NewReplacer(" ", "", "-", "", "_", "", "/", "").Replace(k)
+	k = datatypeSeparators.Replace(k)
 	if k == "" || k == "none" || k == "null" {
 		return "na"
 	}

@@ -1,0 +1,126 @@
+package export
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
+)
+
+// benchContent generates CIEL-like concepts on demand: names in three locales, a
+// description, numeric extras on every fifth concept, answers, set members and
+// reference maps to two external sources.
+type benchContent struct{ n int }
+
+func (b benchContent) Len() int { return b.n }
+
+func (b benchContent) Concept(i int) (ocl.Concept, []ocl.Mapping) {
+	id := strconv.Itoa(i + 1)
+	c := ocl.Concept{ID: id, ExternalID: fmt.Sprintf("%sAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", fmt.Sprintf("%06d", i+1)),
+		ConceptClass: "Diagnosis", Datatype: "Coded",
+		Names: []ocl.Name{
+			{Name: "Concept number " + id + " with a fairly long clinical name", Locale: "en", LocalePreferred: true, NameType: "FULLY_SPECIFIED", ExternalID: id + "-n1"},
+			{Name: "C" + id, Locale: "en", NameType: "SHORT", ExternalID: id + "-n2"},
+			{Name: "Concept numéro " + id, Locale: "fr", LocalePreferred: true, NameType: "FULLY_SPECIFIED", ExternalID: id + "-n3"},
+			{Name: "Synonym 'quoted' " + id, Locale: "en", ExternalID: id + "-n4"},
+		},
+		Descriptions: []ocl.Description{{Description: "A description of concept " + id + "\nover two lines.", Locale: "en", ExternalID: id + "-d1"}},
+	}
+	if i%5 == 0 {
+		c.Datatype, c.ConceptClass = "Numeric", "Test"
+		c.Extras = extras("units", "mg/dL", "hi_normal", 5.5, "low_normal", 1.2, "allow_decimal", true)
+	}
+	maps := []ocl.Mapping{
+		{ID: id + "-m1", ExternalID: id + "-m1", MapType: "SAME-AS", FromConceptCode: id, ToSourceName: "SNOMED CT", ToConceptCode: strconv.Itoa(100000 + i)},
+		{ID: id + "-m2", ExternalID: id + "-m2", MapType: "NARROWER-THAN", FromConceptCode: id, ToSourceName: "ICD-10-WHO", ToConceptCode: fmt.Sprintf("A%02d.%d", i%100, i%10)},
+	}
+	if i > 2 {
+		w := float64(i % 7)
+		maps = append(maps,
+			ocl.Mapping{ID: id + "-m3", ExternalID: id + "-m3", MapType: "Q-AND-A", FromConceptCode: id, ToSourceName: "CIEL", ToConceptCode: strconv.Itoa(i - 1), SortWeight: &w},
+			ocl.Mapping{ID: id + "-m4", ExternalID: id + "-m4", MapType: "CONCEPT-SET", FromConceptCode: id, ToSourceName: "CIEL", ToConceptCode: strconv.Itoa(i - 2)},
+			ocl.Mapping{ID: id + "-m5", ExternalID: id + "-m5", MapType: "Associated with", FromConceptCode: id, ToSourceName: "CIEL", ToConceptCode: strconv.Itoa(i)})
+	}
+	return c, maps
+}
+
+// BenchmarkWriteSQL reports MB/s of export.json turned into SQL (one format).
+func BenchmarkWriteSQL(b *testing.B) {
+	for _, n := range []int{5000} {
+		b.Run(fmt.Sprintf("concepts=%d", n), func(b *testing.B) {
+			path := writeContent(b, fixtureVersion, benchContent{n: n})
+			jsonSize := exportJSONSize(b, path)
+			b.SetBytes(jsonSize)
+			b.ReportAllocs()
+			var sqlBytes int64
+			for b.Loop() {
+				w := &countingWriter{}
+				if _, err := WriteSQL(context.Background(), path, FormatOpenMRS2, w, SQLOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				sqlBytes = w.n
+			}
+			b.ReportMetric(float64(sqlBytes)/float64(jsonSize), "sql-bytes/json-byte")
+		})
+	}
+}
+
+// BenchmarkDecodeFloor is the same export only decoded, to read WriteSQL against.
+func BenchmarkDecodeFloor(b *testing.B) {
+	path := writeContent(b, fixtureVersion, benchContent{n: 5000})
+	b.SetBytes(exportJSONSize(b, path))
+	b.ReportAllocs()
+	for b.Loop() {
+		src, err := exportfile.Open(path, exportfile.Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := src.Reader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = exportfile.Decode(context.Background(), r, src.Name(), exportfile.Handler{
+			Version: func(*ocl.SourceVersion) error { return nil },
+			Concept: func(*ocl.Concept) error { return nil },
+			Mapping: func(*ocl.Mapping) error { return nil },
+		})
+		r.Close()
+		src.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func exportJSONSize(b *testing.B, path string) int64 {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	r, err := zipEntry(f, fi.Size())
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func zipEntry(f *os.File, size int64) (io.Reader, error) {
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return nil, err
+	}
+	return zr.File[0].Open()
+}
