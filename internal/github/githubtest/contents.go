@@ -15,6 +15,19 @@ import (
 func (s *Server) registerContentRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/contents/{path...}", (*call).getContents)
 	s.handle("PUT", "/repos/{owner}/{repo}/contents/{path...}", (*call).putContents)
+	s.handle("DELETE", "/repos/{owner}/{repo}/contents/{path...}", (*call).deleteContents)
+}
+
+// DeleteFile commits the removal of path on branch and returns the new commit's sha.
+func (s *Server) DeleteFile(owner, repo, branch, path string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if _, ok := rp.refs[branchRef(branch)]; !ok {
+		rp.refs[branchRef(branch)] = rp.refs[branchRef(rp.defaultBranch)]
+	}
+	c := rp.commitOnBranch(branch, "Delete "+path, func(tree map[string]string) { delete(tree, path) }, s.clock())
+	return c.sha
 }
 
 // fileJSON describes one file; withContent adds its base64 content, wrapped at 60
@@ -98,13 +111,43 @@ func (c *call) directory(head *commit, ref, dir string) []*github.RepositoryCont
 	return entries
 }
 
-func (c *call) putContents() {
-	var req struct {
-		Message *string `json:"message"`
-		Content *string `json:"content"`
-		SHA     *string `json:"sha"`
-		Branch  *string `json:"branch"`
+type contentsRequest struct {
+	Message *string `json:"message"`
+	Content *string `json:"content"`
+	SHA     *string `json:"sha"`
+	Branch  *string `json:"branch"`
+}
+
+// branchHead finds the branch a write names (the default one when none), answering
+// 404 when it does not exist.
+func (c *call) branchHead(req contentsRequest) (string, *commit) {
+	branch := c.repo.defaultBranch
+	if req.Branch != nil && *req.Branch != "" {
+		branch = *req.Branch
 	}
+	head := c.repo.commits[c.repo.refs[branchRef(branch)]]
+	if head == nil {
+		c.fail(http.StatusNotFound, fmt.Sprintf("Branch %s not found", branch))
+	}
+	return branch, head
+}
+
+// shaMismatch answers as GitHub does when a write of an existing file does not name
+// the version it replaces.
+func (c *call) shaMismatch(req contentsRequest, filePath, current string) bool {
+	switch {
+	case req.SHA == nil:
+		c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
+	case *req.SHA != blobSHA(current):
+		c.fail(http.StatusConflict, fmt.Sprintf("%s does not match %s", filePath, *req.SHA))
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *call) putContents() {
+	var req contentsRequest
 	if !c.decode(&req) {
 		return
 	}
@@ -117,23 +160,13 @@ func (c *call) putContents() {
 		c.fail(http.StatusUnprocessableEntity, "content is not valid Base64")
 		return
 	}
-	branch := c.repo.defaultBranch
-	if req.Branch != nil && *req.Branch != "" {
-		branch = *req.Branch
-	}
-	head := c.repo.commits[c.repo.refs[branchRef(branch)]]
+	branch, head := c.branchHead(req)
 	if head == nil {
-		c.fail(http.StatusNotFound, fmt.Sprintf("Branch %s not found", branch))
 		return
 	}
 	filePath := strings.Trim(c.param("path"), "/")
 	current, exists := head.tree[filePath]
-	switch {
-	case exists && req.SHA == nil:
-		c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
-		return
-	case exists && *req.SHA != blobSHA(current):
-		c.fail(http.StatusConflict, fmt.Sprintf("%s does not match %s", filePath, *req.SHA))
+	if exists && c.shaMismatch(req, filePath, current) {
 		return
 	}
 	cm := c.repo.commitOnBranch(branch, *req.Message, func(tree map[string]string) { tree[filePath] = string(content) }, c.now)
@@ -145,4 +178,30 @@ func (c *call) putContents() {
 		Content: c.fileJSON(branch, filePath, string(content), false),
 		Commit:  *c.commitJSON(cm),
 	})
+}
+
+func (c *call) deleteContents() {
+	var req contentsRequest
+	if !c.decode(&req) {
+		return
+	}
+	if req.Message == nil {
+		c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n\"message\" wasn't supplied.")
+		return
+	}
+	branch, head := c.branchHead(req)
+	if head == nil {
+		return
+	}
+	filePath := strings.Trim(c.param("path"), "/")
+	current, exists := head.tree[filePath]
+	if !exists {
+		c.notFound()
+		return
+	}
+	if c.shaMismatch(req, filePath, current) {
+		return
+	}
+	cm := c.repo.commitOnBranch(branch, *req.Message, func(tree map[string]string) { delete(tree, filePath) }, c.now)
+	c.json(http.StatusOK, map[string]any{"content": nil, "commit": c.commitJSON(cm)})
 }

@@ -91,3 +91,28 @@ func TestCreateAndUpdateFile(t *testing.T) {
 	})
 	errorResponse(t, err, http.StatusNotFound)
 }
+
+func TestDeleteFile(t *testing.T) {
+	s, gh := newFake(t)
+	s.SetFile(owner, name, "main", "a.txt", "a")
+	file, _, _, err := gh.Repositories.GetContents(ctx, owner, name, "a.txt", nil)
+	require.NoError(t, err)
+
+	_, _, err = gh.Repositories.DeleteFile(ctx, owner, name, "a.txt", &github.RepositoryContentFileOptions{
+		Message: github.String("rm"), SHA: github.String("stale"),
+	})
+	errorResponse(t, err, http.StatusConflict)
+
+	res, _, err := gh.Repositories.DeleteFile(ctx, owner, name, "a.txt", &github.RepositoryContentFileOptions{
+		Message: github.String("rm"), SHA: file.SHA,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, s.BranchSHA(owner, name, "main"), res.Commit.GetSHA())
+	_, exists := s.File(owner, name, "main", "a.txt")
+	assert.False(t, exists)
+
+	_, _, err = gh.Repositories.DeleteFile(ctx, owner, name, "a.txt", &github.RepositoryContentFileOptions{
+		Message: github.String("rm"), SHA: file.SHA,
+	})
+	errorResponse(t, err, http.StatusNotFound)
+}
