@@ -124,7 +124,7 @@ func (d *Dataset) extMapping(i int, source, owner, mapType, code string) ocl.Map
 	return m
 }
 
-// Helpers for injections that edit mappings.
+// Mapping edits used by injections.
 
 // dropSource removes every mapping to a terminology, so an injection can add its own
 // without creating a second, unintended violation.

@@ -144,7 +144,7 @@ func pick[T any](cond bool, yes, no T) T {
 	return no
 }
 
-// Helpers for injections that edit names.
+// Name edits used by injections.
 
 // nameIndex returns the position of the first name in locale that satisfies match, or -1.
 func (dr *draft) nameIndex(locale string, match func(n *ocl.Name) bool) int {
