@@ -12,6 +12,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
@@ -61,6 +62,11 @@ func parseRoot(r *reporter, data []byte, emptyHint string) (ast.Node, bool) {
 	return body, true
 }
 
+// maxFlowDepth bounds the nesting of [ ] and { }. The parser's time grows with the
+// square of that depth (a line of 100,000 "[" takes it minutes), and no Shepherd file
+// needs more than three levels.
+const maxFlowDepth = 32
+
 // parseYAML runs the YAML parser, turning a panic inside it into an error: the input
 // is untrusted and a crash would hide which file was at fault.
 func parseYAML(data []byte) (file *ast.File, err error) {
@@ -69,7 +75,31 @@ func parseYAML(data []byte) (file *ast.File, err error) {
 			file, err = nil, fmt.Errorf("the YAML parser failed on this input (%v)", p)
 		}
 	}()
-	return parser.ParseBytes(data, 0)
+	tokens := lexer.Tokenize(string(data))
+	if err := checkFlowDepth(tokens); err != nil {
+		return nil, err
+	}
+	return parser.Parse(tokens, 0)
+}
+
+// checkFlowDepth refuses flow collections nested deeper than maxFlowDepth.
+func checkFlowDepth(tokens token.Tokens) error {
+	depth := 0
+	for _, tk := range tokens {
+		switch tk.Type {
+		case token.SequenceStartType, token.MappingStartType:
+			depth++
+			if depth > maxFlowDepth {
+				return &yaml.SyntaxError{
+					Message: fmt.Sprintf("[ ] and { } are nested more than %d levels deep", maxFlowDepth),
+					Token:   tk,
+				}
+			}
+		case token.SequenceEndType, token.MappingEndType:
+			depth = max(0, depth-1)
+		}
+	}
+	return nil
 }
 
 // firstInvalidUTF8 finds the first byte that is not UTF-8, with its line and column.

@@ -282,6 +282,12 @@ func TestParseManifestErrors(t *testing.T) {
 			},
 		},
 		{
+			// The parser would take minutes on this; the depth is refused first.
+			name:  "deeply nested brackets",
+			input: "version: v2026-11-22\nexports: " + strings.Repeat("[", 100000) + "\n",
+			want:  []string{`releases/v2026-11-22.yaml:2:42: invalid YAML: [ ] and { } are nested more than 32 levels deep`},
+		},
+		{
 			name:  "too large",
 			input: "version: v2026-11-22\nnotes: " + strings.Repeat("x", MaxFileSize) + "\n",
 			want:  []string{`releases/v2026-11-22.yaml:1:1: the file is 1048605 bytes, more than the limit of 1048576 bytes (1 MiB)`},
