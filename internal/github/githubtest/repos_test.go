@@ -1,0 +1,48 @@
+package githubtest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCollaboratorPermission(t *testing.T) {
+	s, gh := newFake(t)
+	s.AddCollaborator(owner, name, "maintainer", "maintain")
+	s.AddCollaborator(owner, name, "triager", "triage")
+	tests := []struct {
+		login, permission, role string
+	}{
+		{owner, "admin", "admin"},
+		{"maintainer", "write", "maintain"},
+		{"triager", "read", "triage"},
+		{"stranger", "none", "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.login, func(t *testing.T) {
+			level, _, err := gh.Repositories.GetPermissionLevel(ctx, owner, name, tt.login)
+			require.NoError(t, err)
+			assert.Equal(t, tt.permission, level.GetPermission())
+			assert.Equal(t, tt.login, level.GetUser().GetLogin())
+
+			var raw map[string]any
+			req, err := gh.NewRequest("GET", "repos/"+owner+"/"+name+"/collaborators/"+tt.login+"/permission", nil)
+			require.NoError(t, err)
+			_, err = gh.Do(ctx, req, &raw)
+			require.NoError(t, err)
+			assert.Equal(t, tt.role, raw["role_name"])
+		})
+	}
+
+	isCollaborator, _, err := gh.Repositories.IsCollaborator(ctx, owner, name, "maintainer")
+	require.NoError(t, err)
+	assert.True(t, isCollaborator)
+	isCollaborator, _, err = gh.Repositories.IsCollaborator(ctx, owner, name, "stranger")
+	require.NoError(t, err)
+	assert.False(t, isCollaborator)
+
+	_, _, err = gh.Repositories.GetPermissionLevel(ctx, owner, "missing", "x")
+	errorResponse(t, err, http.StatusNotFound)
+}
