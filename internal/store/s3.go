@@ -119,8 +119,9 @@ func (s *S3) EnsureBucket(ctx context.Context) error {
 
 // Put implements Store. The upload is a streaming multipart upload with parts of
 // Config.PartSize, which minio-go completes only when every part arrived; on failure the
-// incomplete upload is aborted so no parts linger. The SHA-256 of what was streamed is
-// compared with sha256hex afterwards, and a mismatch removes the object again.
+// incomplete upload is aborted so no parts linger, and parts left by an earlier attempt that
+// could not abort (server gone) are removed before uploading again. The SHA-256 of what was
+// streamed is compared with sha256hex afterwards, and a mismatch removes the object again.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, sha256hex, contentType string) (PutResult, error) {
 	if err := ValidateKey(key); err != nil {
 		return PutResult{}, fmt.Errorf("put in %s: %w", s, err)
@@ -137,6 +138,10 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, sha25
 		return PutResult{}, err
 	}
 
+	// Parts of an earlier attempt that died with the server would otherwise stay forever.
+	if err := s.client.RemoveIncompleteUpload(ctx, s.cfg.Bucket, key); err != nil {
+		return PutResult{}, s.fail("abort earlier incomplete uploads of", key, err)
+	}
 	streamed := newHashingReader(r)
 	_, err = s.client.PutObject(ctx, s.cfg.Bucket, key, streamed, size, minio.PutObjectOptions{
 		UserMetadata: map[string]string{shaMetaKey: want},
@@ -160,7 +165,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, sha25
 }
 
 // failedUpload aborts whatever multipart upload is left for key. minio-go already aborts its
-// own upload on error; this also covers uploads a killed earlier run left behind.
+// own upload on error; this is for the cases where that abort did not get through.
 func (s *S3) failedUpload(ctx context.Context, key string, err error) error {
 	putErr := s.fail("put", key, err)
 	if errors.Is(putErr, ErrUnreachable) {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -95,7 +97,7 @@ func TestS3InterruptedUploadLeavesNothing(t *testing.T) {
 	require.ErrorIs(t, err, errCut)
 
 	assertEmpty(t, s)
-	assertNoIncompleteUploads(t, s)
+	assertNoIncompleteUploads(t, s, "ciel/v1/export.zip")
 }
 
 func TestS3CancelledUploadLeavesNothing(t *testing.T) {
@@ -106,7 +108,7 @@ func TestS3CancelledUploadLeavesNothing(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 
 	assertEmpty(t, s)
-	assertNoIncompleteUploads(t, s)
+	assertNoIncompleteUploads(t, s, "ciel/v1/export.zip")
 }
 
 // cancelAfter cancels its context once after bytes were read, and keeps reading.
@@ -126,10 +128,12 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func assertNoIncompleteUploads(t *testing.T, s *S3) {
+// assertNoIncompleteUploads lists by the exact key: MinIO lists multipart uploads only for
+// one object, an empty prefix always answers none.
+func assertNoIncompleteUploads(t *testing.T, s *S3, key string) {
 	t.Helper()
 	var keys []string
-	for u := range s.client.ListIncompleteUploads(context.Background(), s.cfg.Bucket, "", true) {
+	for u := range s.client.ListIncompleteUploads(context.Background(), s.cfg.Bucket, key, true) {
 		require.NoError(t, u.Err)
 		keys = append(keys, u.Key)
 	}
@@ -142,24 +146,60 @@ func TestS3UnreachableThenRetry(t *testing.T) {
 	s := newS3(t, srv, func(c *Config) { c.PartSize = 5 << 20 })
 	fast, err := NewS3(s.cfg, WithStaticCredentials(srv.AccessKey, srv.SecretKey), WithMaxRetries(1))
 	require.NoError(t, err)
-	const size = 12 << 20
+	const key, size = "ciel/v1/export.zip", 12 << 20
 	sum := sha256Of(t, pseudoRandom(4, size))
 
-	require.NoError(t, srv.Stop())
-	_, err = fast.Put(ctx, "ciel/v1/export.zip", pseudoRandom(4, size), -1, sum, "")
-	require.ErrorIs(t, err, ErrUnreachable)
-	assert.Contains(t, err.Error(), srv.Endpoint, "names the server")
-	assert.Contains(t, err.Error(), "ciel/v1/export.zip", "names the key")
-	assert.NotContains(t, err.Error(), srv.SecretKey)
+	assertUnreachable := func(t *testing.T, err error) {
+		t.Helper()
+		require.ErrorIs(t, err, ErrUnreachable)
+		t.Logf("unreachable: %v", err)
+		assert.Contains(t, err.Error(), srv.Endpoint, "names the server")
+		assert.Contains(t, err.Error(), key, "names the key")
+		assert.NotContains(t, err.Error(), srv.SecretKey)
+	}
 
-	require.NoError(t, srv.Restart())
-	res, err := fast.Put(ctx, "ciel/v1/export.zip", pseudoRandom(4, size), -1, sum, "")
-	require.NoError(t, err)
-	assert.False(t, res.Skipped)
-	objects := list(t, fast, "")
-	require.Len(t, objects, 1)
-	assert.Equal(t, int64(size), objects[0].Size)
-	assertNoIncompleteUploads(t, fast)
+	t.Run("server down before the upload", func(t *testing.T) {
+		require.NoError(t, srv.Stop())
+		_, err := fast.Put(ctx, key, pseudoRandom(4, size), -1, sum, "")
+		assertUnreachable(t, err)
+		require.NoError(t, srv.Restart())
+	})
+
+	t.Run("server gone in the middle of the upload", func(t *testing.T) {
+		dying := &stopAfter{r: pseudoRandom(4, size), after: 7 << 20, stop: func() { require.NoError(t, srv.Stop()) }}
+		_, err := fast.Put(ctx, key, dying, -1, sum, "")
+		assertUnreachable(t, err)
+		require.NoError(t, srv.Restart())
+	})
+
+	t.Run("retry once it is back", func(t *testing.T) {
+		res, err := fast.Put(ctx, key, pseudoRandom(4, size), -1, sum, "")
+		require.NoError(t, err)
+		assert.False(t, res.Skipped)
+		objects := list(t, fast, "")
+		require.Len(t, objects, 1)
+		assert.Equal(t, int64(size), objects[0].Size)
+		assertNoIncompleteUploads(t, fast, key)
+	})
+}
+
+// stopAfter calls stop once after bytes were read, and keeps reading.
+type stopAfter struct {
+	r       io.Reader
+	after   int64
+	read    int64
+	stop    func()
+	stopped bool
+}
+
+func (s *stopAfter) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.read += int64(n)
+	if s.read >= s.after && !s.stopped {
+		s.stopped = true
+		s.stop()
+	}
+	return n, err
 }
 
 func TestS3WrongCredentialsStayOutOfErrors(t *testing.T) {
@@ -324,4 +364,61 @@ func TestRedactURLError(t *testing.T) {
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	plain := bytes.ErrTooLarge
 	assert.Equal(t, plain, redactURLError(plain))
+}
+
+// lifecycleServer fakes the two lifecycle requests of an S3 server that answers getStatus and
+// putStatus (200 meaning: accepted, and for GET: an empty configuration).
+func lifecycleServer(t *testing.T, getStatus, putStatus int) *S3 {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.URL.Query()["lifecycle"]; !ok {
+			http.Error(w, "unexpected request "+r.Method+" "+r.URL.Path, http.StatusTeapot)
+			return
+		}
+		status := getStatus
+		if r.Method == http.MethodPut {
+			status = putStatus
+		}
+		code := map[int]string{
+			http.StatusNotFound:       "NoSuchLifecycleConfiguration",
+			http.StatusNotImplemented: "NotImplemented",
+			http.StatusForbidden:      "AccessDenied",
+		}[status]
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		if code != "" {
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>fake</Message></Error>`, code)
+		} else if r.Method == http.MethodGet {
+			fmt.Fprint(w, `<LifecycleConfiguration></LifecycleConfiguration>`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	s, err := NewS3(Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: "releases", PathStyle: true},
+		WithStaticCredentials("key", "secret"), WithMaxRetries(1))
+	require.NoError(t, err)
+	return s
+}
+
+func TestS3RetentionUnsupported(t *testing.T) {
+	tests := []struct {
+		name                 string
+		getStatus, putStatus int
+		wantUnsupported      bool
+		wantMessage          string
+	}{
+		{name: "lifecycle not implemented", getStatus: http.StatusNotImplemented, putStatus: http.StatusNotImplemented, wantUnsupported: true, wantMessage: "NotImplemented"},
+		{name: "reads nothing, refuses writes", getStatus: http.StatusNotFound, putStatus: http.StatusNotImplemented, wantUnsupported: true, wantMessage: "set lifecycle rule shepherd-expire-ciel refused"},
+		{name: "accepts but does not keep", getStatus: http.StatusOK, putStatus: http.StatusOK, wantUnsupported: true, wantMessage: "not in the lifecycle configuration read back"},
+		{name: "access denied is a real error", getStatus: http.StatusForbidden, putStatus: http.StatusForbidden, wantMessage: "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := lifecycleServer(t, tt.getStatus, tt.putStatus)
+			_, err := s.EnsureRetention(context.Background(), "ciel", 21)
+			require.Error(t, err)
+			assert.Equal(t, tt.wantUnsupported, errors.Is(err, ErrRetentionUnsupported), "%v", err)
+			assert.Contains(t, err.Error(), tt.wantMessage)
+			assert.Contains(t, err.Error(), `s3 bucket "releases"`)
+		})
+	}
 }

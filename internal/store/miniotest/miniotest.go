@@ -210,17 +210,27 @@ func (s *Server) run() error {
 	return nil
 }
 
-// waitLive polls the liveness endpoint until it answers 200.
+// waitLive polls the liveness endpoint, then the readiness one, until both answer 200: a
+// server can be live while still answering S3 requests with "not initialized yet".
 func waitLive(baseURL string, p *process) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(readyTimeout)
+	for _, check := range []string{"/minio/health/live", "/minio/health/ready"} {
+		if err := poll(client, baseURL+check, deadline, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func poll(client *http.Client, url string, deadline time.Time, p *process) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.exited:
 			return fmt.Errorf("exited before becoming ready (%v)", p.cmd.ProcessState)
 		default:
 		}
-		resp, err := client.Get(baseURL + "/minio/health/live")
+		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -229,7 +239,7 @@ func waitLive(baseURL string, p *process) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("not live after %v", readyTimeout)
+	return fmt.Errorf("%s not answering 200 after %v", url, readyTimeout)
 }
 
 // Stop terminates the server and everything it started, politely first. Stopping a stopped
