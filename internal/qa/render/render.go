@@ -1,0 +1,167 @@
+// Package render writes a QA report as JSON (complete, machine-readable), Markdown (a summary
+// that fits in a GitHub comment) or HTML (the full report, one standalone file).
+package render
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/qa"
+)
+
+// Renderer writes one report in one format.
+type Renderer func(w io.Writer, report *qa.Report) error
+
+// Options configure every format; each one uses the fields that apply to it.
+type Options struct {
+	Title         string                 // heading of the report; a default names the source and version
+	RuleTitle     func(id string) string // a rule's one-line description, "" when unknown
+	FullReportURL string                 // Markdown: where the complete report is
+	MaxChars      int                    // Markdown: size limit, DefaultMaxChars when 0
+}
+
+// Format returns the renderer for a --format value: json, md (or markdown) or html.
+func Format(name string, opts Options) (Renderer, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "json":
+		return JSON, nil
+	case "md", "markdown":
+		mdOpts := MarkdownOptions{Title: opts.Title, RuleTitle: opts.RuleTitle, FullReportURL: opts.FullReportURL, MaxChars: opts.MaxChars}
+		return func(w io.Writer, r *qa.Report) error { return Markdown(w, r, mdOpts) }, nil
+	case "html":
+		htmlOpts := HTMLOptions{Title: opts.Title, RuleTitle: opts.RuleTitle}
+		return func(w io.Writer, r *qa.Report) error { return HTML(w, r, htmlOpts) }, nil
+	}
+	return nil, fmt.Errorf("unknown report format %q (want json, md or html)", name)
+}
+
+// severities lists the known severities, most severe first.
+var severities = []qa.Severity{qa.SeverityError, qa.SeverityWarning, qa.SeverityInfo}
+
+// ruleRow is one line of the per-rule summary.
+type ruleRow struct {
+	ID       string
+	Severity qa.Severity // "" when no finding or override tells
+	Count    int
+	Title    string
+}
+
+// ruleRows lists the rules that found something, most severe first, then by id. Counts come
+// from the summary (which also counts findings beyond the engine's cap) and fall back to the
+// findings themselves; a rule's severity is that of its findings, or else of its override.
+func ruleRows(r *qa.Report, ruleTitle func(string) string) []ruleRow {
+	severity := map[string]qa.Severity{}
+	counted := map[string]int{}
+	for _, o := range r.Summary.Overrides {
+		severity[o.Rule] = cmp.Or(o.Severity, o.Default)
+	}
+	for _, f := range r.Findings {
+		severity[f.Rule] = f.Severity
+		counted[f.Rule]++
+	}
+	counts := counted
+	if len(r.Summary.ByRule) > 0 {
+		counts = r.Summary.ByRule
+	}
+
+	var rows []ruleRow
+	for id, n := range counts {
+		if n <= 0 {
+			continue
+		}
+		row := ruleRow{ID: id, Severity: severity[id], Count: n}
+		if ruleTitle != nil {
+			row.Title = ruleTitle(id)
+		}
+		rows = append(rows, row)
+	}
+	slices.SortFunc(rows, func(a, b ruleRow) int {
+		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(a.ID, b.ID))
+	})
+	return rows
+}
+
+// resultLine is the one-line verdict: "❌ 12 errors, 3 warnings" or "✅ no errors".
+func resultLine(r *qa.Report) string {
+	if r.Errors() > 0 {
+		return "❌ " + resultText(r)
+	}
+	return "✅ " + resultText(r)
+}
+
+// resultText is the verdict without its icon: "12 errors, 3 warnings" or "no errors".
+func resultText(r *qa.Report) string {
+	parts := []string{"no errors"}
+	if n := r.Errors(); n > 0 {
+		parts[0] = plural(n, "error", "errors")
+	}
+	if n := r.Warnings(); n > 0 {
+		parts = append(parts, plural(n, "warning", "warnings"))
+	}
+	if n := r.Summary.BySeverity[qa.SeverityInfo]; n > 0 {
+		parts = append(parts, plural(n, "info", "info"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func defaultTitle(r *qa.Report) string {
+	return strings.TrimSpace("QA report: " + r.Summary.Source + " " + r.Summary.Version)
+}
+
+// overrideText says what an override changed: "warning → error" or "disabled (was info)".
+func overrideText(o qa.Override) string {
+	if o.Disabled {
+		return "disabled (default " + string(o.Default) + ")"
+	}
+	return string(o.Default) + " → " + string(cmp.Or(o.Severity, o.Default))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return formatCount(n) + " " + many
+}
+
+// formatCount writes an integer with thousands separators: 100000 → "100,000".
+func formatCount(n int) string {
+	s := strconv.Itoa(n)
+	sign := ""
+	if n < 0 {
+		sign, s = "-", s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String()
+}
+
+// formatDuration rounds a run's duration to what a person wants to read.
+func formatDuration(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
