@@ -10,7 +10,7 @@ type Fault int
 
 const (
 	// BadGateway is a 502 with an HTML body, as GitHub's front end sends when the API
-	// behind it fails. Like the real one it carries no rate-limit headers.
+	// behind it fails: go-github gets an *ErrorResponse with no message.
 	BadGateway Fault = iota + 1
 	// ServerError is a 500 with GitHub's JSON error body.
 	ServerError
@@ -67,6 +67,7 @@ func (s *Server) takeFault(method, route, path string) *fault {
 func (s *Server) writeFault(w http.ResponseWriter, c *call, f *fault, now time.Time) {
 	switch f.kind {
 	case BadGateway:
+		s.rate.writeHeaders(w, now)
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><head><title>502 Bad Gateway</title></head>" +

@@ -86,8 +86,26 @@ func (s *Server) AddCollaborator(owner, repo, login, role string) {
 func (s *Server) InstallationID() int64 { return s.installationID }
 
 func (s *Server) registerRepoRoutes() {
+	s.handle("GET", "/repos/{owner}/{repo}", (*call).getRepo)
+	s.handle("GET", "/repos/{owner}/{repo}/branches/{branch...}", (*call).getBranch)
 	s.handle("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", (*call).getPermission)
 	s.handle("GET", "/repos/{owner}/{repo}/collaborators/{username}", (*call).checkCollaborator)
+}
+
+func (c *call) getRepo() { c.json(http.StatusOK, c.s.repository(c.repo)) }
+
+func (c *call) getBranch() {
+	branch := c.param("branch")
+	head := c.repo.commits[c.repo.refs[branchRef(branch)]]
+	if head == nil {
+		c.fail(http.StatusNotFound, "Branch not found")
+		return
+	}
+	c.json(http.StatusOK, &github.Branch{
+		Name:      ptr(branch),
+		Commit:    &github.RepositoryCommit{SHA: ptr(head.sha), Commit: c.commitJSON(head)},
+		Protected: ptr(false),
+	})
 }
 
 // getPermission answers with the legacy "permission" (admin, write, read or none)

@@ -46,3 +46,25 @@ func TestCollaboratorPermission(t *testing.T) {
 	_, _, err = gh.Repositories.GetPermissionLevel(ctx, owner, "missing", "x")
 	errorResponse(t, err, http.StatusNotFound)
 }
+
+func TestGetRepositoryAndBranch(t *testing.T) {
+	s, gh := newFake(t)
+	sha := s.SetFile(owner, name, "release/v1", "a", "a")
+
+	repo, _, err := gh.Repositories.Get(ctx, owner, name)
+	require.NoError(t, err)
+	assert.Equal(t, "main", repo.GetDefaultBranch())
+	assert.Equal(t, owner+"/"+name, repo.GetFullName())
+	assert.NotZero(t, repo.GetID())
+
+	branch, _, err := gh.Repositories.GetBranch(ctx, owner, name, "release/v1", 0)
+	require.NoError(t, err)
+	assert.Equal(t, "release/v1", branch.GetName())
+	assert.Equal(t, sha, branch.GetCommit().GetSHA())
+
+	// go-github's GetBranch reports a 404 as a plain error; the log has the status.
+	_, _, err = gh.Repositories.GetBranch(ctx, owner, name, "nope", 0)
+	require.Error(t, err)
+	requests := s.Requests()
+	assert.Equal(t, http.StatusNotFound, requests[len(requests)-1].Status)
+}

@@ -136,6 +136,7 @@ func TestInjectedFaults(t *testing.T) {
 		{"bad gateway", githubtest.BadGateway, func(t *testing.T, resp *github.Response, err error) {
 			errorResponse(t, err, http.StatusBadGateway)
 			assert.Equal(t, "text/html", resp.Header.Get("Content-Type"))
+			assert.NotEmpty(t, resp.Header.Get("X-RateLimit-Remaining"))
 		}},
 		{"server error", githubtest.ServerError, func(t *testing.T, resp *github.Response, err error) {
 			er := errorResponse(t, err, http.StatusInternalServerError)
