@@ -107,19 +107,26 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, sh
 	if got != want {
 		return PutResult{}, &ChecksumMismatchError{Key: key, Want: want, Got: got, Size: written}
 	}
-	dest := l.path(key)
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+	if err := l.install(tmp, key, want, contentType); err != nil {
 		return PutResult{}, fmt.Errorf("put %q in %s: %w", key, l, err)
-	}
-	if err := os.Rename(tmp, dest); err != nil {
-		return PutResult{}, fmt.Errorf("put %q in %s: %w", key, l, err)
-	}
-	if err := l.writeMeta(key, want, contentType); err != nil {
-		// The file is complete and Stat recomputes a missing digest, so this is not fatal
-		// to the content, but the caller should know.
-		return PutResult{Size: written}, fmt.Errorf("put %q in %s: stored, but recording its sha256: %w", key, l, err)
 	}
 	return PutResult{Size: written}, nil
+}
+
+// install moves a verified temporary file to key and records its digest.
+func (l *Local) install(tmp, key, sha, contentType string) error {
+	dest := l.path(key)
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		return err
+	}
+	if err := l.writeMeta(key, sha, contentType); err != nil {
+		// The file is complete and Stat recomputes a missing digest; still worth knowing.
+		return fmt.Errorf("stored, but recording its sha256 failed: %w", err)
+	}
+	return nil
 }
 
 // writeTemp copies r into a synced temporary file and returns its path, length and SHA-256.
@@ -134,6 +141,9 @@ func (l *Local) writeTemp(ctx context.Context, r io.Reader) (path string, n int6
 			os.Remove(f.Name())
 		}
 	}()
+	if err = f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the file from a web server
+		return "", 0, "", err
+	}
 	hr := newHashingReader(contextReader{ctx: ctx, r: r})
 	if n, err = io.Copy(f, hr); err != nil {
 		return "", n, "", fmt.Errorf("after %d bytes: %w; nothing stored", n, err)

@@ -37,6 +37,14 @@ func TestLocalLeavesNoTemporaryFiles(t *testing.T) {
 	assert.Empty(t, entries)
 }
 
+func TestLocalFilesAreReadableByOthers(t *testing.T) {
+	l := newLocal(t)
+	putBytes(t, l, "r/v1/f", []byte("x"))
+	fi, err := os.Stat(filepath.Join(l.Dir(), "r", "v1", "f"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+}
+
 func TestLocalRecomputesStaleDigest(t *testing.T) {
 	l := newLocal(t)
 	putBytes(t, l, "r/v1/f", []byte("original"))

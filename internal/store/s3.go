@@ -138,18 +138,27 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, sha25
 		return PutResult{}, err
 	}
 
+	n, err := s.upload(ctx, key, r, size, want, contentType)
+	if err != nil {
+		return PutResult{}, err
+	}
+	return PutResult{Size: n}, nil
+}
+
+// upload streams r to key and checks what was sent against the announced digest.
+func (s *S3) upload(ctx context.Context, key string, r io.Reader, size int64, want, contentType string) (int64, error) {
 	// Parts of an earlier attempt that died with the server would otherwise stay forever.
 	if err := s.client.RemoveIncompleteUpload(ctx, s.cfg.Bucket, key); err != nil {
-		return PutResult{}, s.fail("abort earlier incomplete uploads of", key, err)
+		return 0, s.fail("abort earlier incomplete uploads of", key, err)
 	}
 	streamed := newHashingReader(r)
-	_, err = s.client.PutObject(ctx, s.cfg.Bucket, key, streamed, size, minio.PutObjectOptions{
+	_, err := s.client.PutObject(ctx, s.cfg.Bucket, key, streamed, size, minio.PutObjectOptions{
 		UserMetadata: map[string]string{shaMetaKey: want},
 		ContentType:  contentType,
 		PartSize:     s.partSize,
 	})
 	if err != nil {
-		return PutResult{}, s.failedUpload(ctx, key, err)
+		return 0, s.failedUpload(ctx, key, err)
 	}
 	if got := streamed.sum(); got != want {
 		mismatch := &ChecksumMismatchError{Key: key, Want: want, Got: got, Size: streamed.count}
@@ -157,11 +166,11 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, sha25
 			return s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{})
 		})
 		if rmErr != nil {
-			return PutResult{}, fmt.Errorf("%w; removing the object also failed, remove it by hand: %w", mismatch, s.fail("remove", key, rmErr))
+			return 0, fmt.Errorf("%w; removing the object also failed, remove it by hand: %w", mismatch, s.fail("remove", key, rmErr))
 		}
-		return PutResult{}, mismatch
+		return 0, mismatch
 	}
-	return PutResult{Size: streamed.count}, nil
+	return streamed.count, nil
 }
 
 // failedUpload aborts whatever multipart upload is left for key. minio-go already aborts its
