@@ -104,6 +104,12 @@ func TestHTMLFiltersOfferEveryRuleAndSeverityInTheFindings(t *testing.T) {
 	}
 }
 
+func TestHTMLSaysWhatTheEngineDidNotRecord(t *testing.T) {
+	report := sampleReport()
+	report.Summary.FindingsOmitted = 1500
+	assert.Contains(t, renderHTML(t, report, HTMLOptions{}), "1,500 findings beyond the engine's cap are counted but not recorded in this report.")
+}
+
 func TestHTMLWithoutFindings(t *testing.T) {
 	out := renderHTML(t, &qa.Report{SchemaVersion: 1}, HTMLOptions{Title: "Nothing"})
 	assert.Contains(t, out, "<h1>Nothing</h1>")

@@ -239,12 +239,13 @@ func (d *markdownDoc) leftOutLine(listed int) string {
 	return fmt.Sprintf("---\n%s not listed here; all of them are %s.\n", plural(left, "finding is", "findings are"), where)
 }
 
-// cutToLimit keeps whole lines of out, then the note, within limit bytes: the last resort
-// when even the summary is longer than the limit.
+// cutToLimit keeps whole lines of out, then the note after a blank line, within limit bytes:
+// the last resort when even the summary is longer than the limit.
 func cutToLimit(out, note string, limit int) string {
 	if note == "" {
 		note = "---\nThis summary was cut to fit.\n"
 	}
+	note = "\n" + note // a blank line, so the note's rule cannot join a table or a heading
 	if len(note) > limit {
 		return truncateBytes(note, limit)
 	}

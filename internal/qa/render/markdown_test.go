@@ -156,6 +156,27 @@ func TestMarkdownTinyLimitIsStillRespected(t *testing.T) {
 		assert.LessOrEqual(t, len(out), limit)
 		assert.NotEmpty(t, out)
 	}
+
+	out := markdown(t, report, MarkdownOptions{MaxChars: 400})
+	assert.True(t, strings.HasPrefix(out, "## QA report: CIEL/CIEL HEAD\n"), out)
+	assert.Contains(t, out, "\n\n---\n100 findings are not listed here", "the note follows a blank line")
+}
+
+func TestMarkdownSaysWhatTheEngineDidNotRecord(t *testing.T) {
+	report := sampleReport()
+	report.Summary.FindingsOmitted = 1500
+	out := markdown(t, report, MarkdownOptions{})
+	assert.Contains(t, out, "1,500 findings beyond the engine's cap are counted above but not recorded in the report.")
+}
+
+func TestMarkdownListsTheFirstNewFindings(t *testing.T) {
+	report := bigReport(100, 20)
+	report.Comparison = qa.Compare(nil, report)
+	out := markdown(t, report, MarkdownOptions{FindingsPerRule: 3})
+	assert.Contains(t, out, "### Changes since the previous report")
+	assert.Contains(t, out, "**100 new**, 0 fixed, 0 unchanged.")
+	assert.Contains(t, out, "| FR-01 | error | 100000 |  | en |")
+	assert.Contains(t, out, "The first 3 of 100 new findings.")
 }
 
 func TestMarkdownReportsWriteErrors(t *testing.T) {
