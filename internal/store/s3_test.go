@@ -27,7 +27,7 @@ import (
 var bucketCount atomic.Int64
 
 // newS3 returns a store on a new, empty bucket of srv.
-func newS3(t *testing.T, srv *miniotest.Server, adjust ...func(*Config)) *S3 {
+func newS3(t testing.TB, srv *miniotest.Server, adjust ...func(*Config)) *S3 {
 	t.Helper()
 	cfg := Config{
 		Endpoint:     srv.Endpoint,
@@ -60,7 +60,7 @@ func pseudoRandom(seed uint64, n int64) io.Reader {
 	return io.LimitReader(rand.NewChaCha8(key), n)
 }
 
-func sha256Of(t *testing.T, r io.Reader) string {
+func sha256Of(t testing.TB, r io.Reader) string {
 	t.Helper()
 	h := sha256.New()
 	_, err := io.Copy(h, r)
