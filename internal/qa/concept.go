@@ -1,6 +1,8 @@
 package qa
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -164,19 +166,19 @@ func carriesAny(x ocl.Extras, keys []string) bool {
 	return false
 }
 
-// isSetConcept: a set class, or extras.is_set = 1.
+// isSetConcept: a set class, or extras.is_set the number 1. Other spellings of is_set
+// are EX-03 or EX-04 findings, not sets.
 func isSetConcept(c *ocl.Concept) bool {
 	if setClasses[strings.ToLower(strings.TrimSpace(c.ConceptClass))] {
 		return true
 	}
-	if !c.Extras.Has("is_set") {
-		return false
-	}
-	if f, ok := c.Extras.Float("is_set"); ok {
-		return f == 1
-	}
-	b, ok := c.Extras.Bool("is_set")
-	return ok && b
+	raw, ok := c.Extras["is_set"]
+	return ok && ocl.JSONKind(raw) == "number" && isOne(raw)
+}
+
+func isOne(raw json.RawMessage) bool {
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+	return err == nil && f == 1
 }
 
 // checkDescriptions runs FR-15 on descriptions.

@@ -199,6 +199,9 @@ var conceptRuleCases = []ruleCase{
 	{name: "CE-04 is_set = 1 without members",
 		data: dataset{concepts: cs(concept("1", class("Misc"), extras(`{"is_set": 1}`)))},
 		want: []place{at("CE-04", "1", "", "", "")}},
+	{name: "CE-04 close: is_set spelled otherwise is EX-03 or EX-04 only",
+		data: dataset{concepts: cs(concept("1", extras(`{"is_set": "1"}`)), concept("2", extras(`{"is_set": true}`)), concept("3", extras(`{"is_set": "true"}`)))},
+		want: []place{at("EX-03", "1", "", "", "extras.is_set"), at("EX-03", "2", "", "", "extras.is_set"), at("EX-04", "3", "", "", "extras.is_set")}},
 	{name: "CE-04 close: a member, and is_set 0",
 		data: dataset{concepts: cs(concept("1", class("LabSet")), concept("2", extras(`{"is_set": 0}`))), mappings: ms(
 			mapping("101", "1", "CONCEPT-SET", testSource, "2"))}},
