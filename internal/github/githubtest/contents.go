@@ -23,9 +23,7 @@ func (s *Server) DeleteFile(owner, repo, branch, path string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if _, ok := rp.refs[branchRef(branch)]; !ok {
-		rp.refs[branchRef(branch)] = rp.refs[branchRef(rp.defaultBranch)]
-	}
+	rp.ensureBranch(branch)
 	c := rp.commitOnBranch(branch, "Delete "+path, func(tree map[string]string) { delete(tree, path) }, s.clock())
 	return c.sha
 }

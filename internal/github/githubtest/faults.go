@@ -1,9 +1,6 @@
 package githubtest
 
-import (
-	"net/http"
-	"time"
-)
+import "net/http"
 
 // Fault is a failure the server can be told to answer with.
 type Fault int
@@ -64,20 +61,20 @@ func (s *Server) takeFault(method, route, path string) *fault {
 	return nil
 }
 
-func (s *Server) writeFault(w http.ResponseWriter, c *call, f *fault, now time.Time) {
+func (s *Server) writeFault(w http.ResponseWriter, c *call, f *fault) {
 	switch f.kind {
 	case BadGateway:
-		s.rate.writeHeaders(w, now)
+		s.rate.writeHeaders(w)
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><head><title>502 Bad Gateway</title></head>" +
 			"<body><h1>502 Bad Gateway</h1><p>Server Error</p></body></html>\n"))
 	case ServerError:
-		s.rate.writeHeaders(w, now)
+		s.rate.writeHeaders(w)
 		writeJSON(w, http.StatusInternalServerError, apiError{Message: "Server Error", DocumentationURL: docsURL, Status: "500"})
 	case PrimaryRateLimit:
-		s.writePrimaryLimit(w, c, now)
+		s.writePrimaryLimit(w, c)
 	case SecondaryRateLimit:
-		s.writeSecondaryLimit(w, now)
+		s.writeSecondaryLimit(w)
 	}
 }

@@ -70,6 +70,13 @@ func (rp *repo) commitOnBranch(branch, message string, change func(tree map[stri
 	return c
 }
 
+// ensureBranch creates branch at the default branch's head when it does not exist.
+func (rp *repo) ensureBranch(branch string) {
+	if _, ok := rp.refs[branchRef(branch)]; !ok {
+		rp.refs[branchRef(branch)] = rp.refs[branchRef(rp.defaultBranch)]
+	}
+}
+
 // isAncestor reports whether ancestor is descendant or one of its parents' history.
 func (rp *repo) isAncestor(ancestor, descendant string) bool {
 	seen := map[string]bool{}
@@ -95,9 +102,7 @@ func (s *Server) SetFile(owner, repo, branch, path, content string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if _, ok := rp.refs[branchRef(branch)]; !ok {
-		rp.refs[branchRef(branch)] = rp.refs[branchRef(rp.defaultBranch)]
-	}
+	rp.ensureBranch(branch)
 	c := rp.commitOnBranch(branch, "Update "+path, func(tree map[string]string) { tree[path] = content }, s.clock())
 	return c.sha
 }

@@ -190,7 +190,10 @@ func (c *call) editIssue() {
 		is.setState(*req.State, req.StateReason, c.now)
 		if is.pull != nil && !is.pull.merged {
 			// A closed pull request keeps the head it had; a reopened one follows its branch.
-			is.pull.closedHeadSHA = map[bool]string{true: c.repo.refs[branchRef(is.pull.head)]}[is.state == "closed"]
+			is.pull.closedHeadSHA = ""
+			if is.state == "closed" {
+				is.pull.closedHeadSHA = c.repo.refs[branchRef(is.pull.head)]
+			}
 		}
 	}
 	is.updated = c.now

@@ -280,11 +280,3 @@ func (c *call) removeIssueLabel() {
 	is.updated = c.now
 	c.json(http.StatusOK, c.s.labelsJSON(c.repo, is.labels))
 }
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}

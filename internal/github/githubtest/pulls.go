@@ -174,7 +174,6 @@ func (s *Server) pullJSON(rp *repo, is *issue) *github.PullRequest {
 			Repo: s.repository(rp), User: s.user(rp.owner),
 		}
 	}
-	open := is.state == "open"
 	out := &github.PullRequest{
 		ID:        ptr(is.id),
 		NodeID:    ptr(nodeID("PR", is.id)),
@@ -198,10 +197,12 @@ func (s *Server) pullJSON(rp *repo, is *issue) *github.PullRequest {
 		IssueURL:  ptr(s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)),
 		DiffURL:   ptr(s.htmlURL("/%s/pull/%d.diff", rp.fullName(), is.number)),
 	}
-	if open {
-		mergeable := !rp.conflicts(is)
-		out.Mergeable = ptr(mergeable)
-		out.MergeableState = ptr(map[bool]string{true: "clean", false: "dirty"}[mergeable])
+	if is.state == "open" {
+		mergeable, state := true, "clean"
+		if rp.conflicts(is) {
+			mergeable, state = false, "dirty"
+		}
+		out.Mergeable, out.MergeableState = ptr(mergeable), ptr(state)
 	}
 	if p.merged {
 		out.MergeCommitSHA = ptr(p.mergeCommitSHA)

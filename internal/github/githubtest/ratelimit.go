@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -27,7 +28,7 @@ func (r *rateLimit) exhausted() bool { return r.used >= r.limit }
 
 func (r *rateLimit) remaining() int { return max(r.limit-r.used, 0) }
 
-func (r *rateLimit) writeHeaders(w http.ResponseWriter, now time.Time) {
+func (r *rateLimit) writeHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining()))
@@ -38,11 +39,11 @@ func (r *rateLimit) writeHeaders(w http.ResponseWriter, now time.Time) {
 
 // writePrimaryLimit answers as GitHub does once the hourly budget is spent; go-github
 // recognises it by the 403 with X-RateLimit-Remaining: 0.
-func (s *Server) writePrimaryLimit(w http.ResponseWriter, c *call, now time.Time) {
+func (s *Server) writePrimaryLimit(w http.ResponseWriter, c *call) {
 	exhausted := s.rate
 	exhausted.used = exhausted.limit
-	exhausted.writeHeaders(w, now)
-	who := fmt.Sprintf("user ID %d", userID(c.login))
+	exhausted.writeHeaders(w)
+	who := fmt.Sprintf("user ID %d", userID(cmp.Or(c.login, DefaultLogin)))
 	if c.installation {
 		who = fmt.Sprintf("installation ID %d", s.installationID)
 	}
@@ -57,8 +58,8 @@ func (s *Server) writePrimaryLimit(w http.ResponseWriter, c *call, now time.Time
 
 // writeSecondaryLimit answers as GitHub does when a client writes too fast; go-github
 // recognises it by the documentation URL and reads Retry-After.
-func (s *Server) writeSecondaryLimit(w http.ResponseWriter, now time.Time) {
-	s.rate.writeHeaders(w, now)
+func (s *Server) writeSecondaryLimit(w http.ResponseWriter) {
+	s.rate.writeHeaders(w)
 	w.Header().Set("Retry-After", strconv.Itoa(int(s.secondaryRetryAfter/time.Second)))
 	writeJSON(w, http.StatusForbidden, apiError{
 		Message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +

@@ -166,3 +166,12 @@ func atoiOr(s string, fallback int) int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deref is *p, or the zero value for nil: optional request fields.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -22,8 +22,7 @@ import (
 // apiPrefix is where the API lives, as on GitHub Enterprise Server.
 const apiPrefix = "/api/v3"
 
-// DefaultLogin is the user that requests act as when the token is unknown or
-// authentication is off.
+// DefaultLogin is who requests act as when no token is configured (authentication off).
 const DefaultLogin = "shepherd-bot"
 
 // Server is a fake GitHub. It is safe for concurrent use: requests are served one at
@@ -180,15 +179,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serve(rec *recorder, r *http.Request, rt *route, params map[string]string, now time.Time) {
 	c := &call{s: s, w: rec, r: r, params: params, now: now}
 	if f := s.takeFault(r.Method, rt.name(), apiPath(r)); f != nil {
-		s.writeFault(rec, c, f, now)
+		s.writeFault(rec, c, f)
 		return
 	}
 	if !s.authenticate(c, rt) {
-		s.rate.writeHeaders(rec, now)
+		s.rate.writeHeaders(rec)
 		return
 	}
 	if s.rate.exhausted() {
-		s.writePrimaryLimit(rec, c, now)
+		s.writePrimaryLimit(rec, c)
 		return
 	}
 	switch {
@@ -202,7 +201,7 @@ func (s *Server) serve(rec *recorder, r *http.Request, rt *route, params map[str
 	if !applyETag(rec, r) {
 		s.rate.used++
 	}
-	s.rate.writeHeaders(rec, now)
+	s.rate.writeHeaders(rec)
 }
 
 // apiPath is the request's path relative to the API root.
