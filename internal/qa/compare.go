@@ -9,10 +9,6 @@ import (
 	"slices"
 )
 
-// ReportSchemaVersion is the schema_version of the JSON reports this code writes and reads.
-// Raise it when a field changes meaning or disappears; adding a field does not need it.
-const ReportSchemaVersion = 1
-
 // maxReportBytes bounds what ReadReport accepts: the engine caps its findings, so a real
 // report stays far below this, and a wrong file cannot exhaust memory.
 const maxReportBytes = 512 << 20
@@ -109,9 +105,9 @@ func readReport(r io.Reader, maxBytes int64) (*Report, error) {
 	switch {
 	case report.SchemaVersion == 0:
 		return nil, errors.New("read QA report: not a Shepherd QA report (no schema_version)")
-	case report.SchemaVersion < 0 || report.SchemaVersion > ReportSchemaVersion:
+	case report.SchemaVersion < 0 || report.SchemaVersion > SchemaVersion:
 		return nil, fmt.Errorf("read QA report: schema_version %d is not supported (this Shepherd reads version %d)",
-			report.SchemaVersion, ReportSchemaVersion)
+			report.SchemaVersion, SchemaVersion)
 	}
 	if report.Findings == nil {
 		report.Findings = []Finding{}

@@ -34,7 +34,7 @@ func sampleReport() *qa.Report {
 		{Rule: "EX-05", Severity: qa.SeverityInfo, ConceptID: "77", Field: "extras.colour", Message: "unknown extras key"},
 	}
 	return &qa.Report{
-		SchemaVersion: qa.ReportSchemaVersion,
+		SchemaVersion: qa.SchemaVersion,
 		Summary: qa.Summary{
 			Source: "CIEL/CIEL", Version: "v2026-11-22", Input: "export",
 			ConceptsChecked: 55123, MappingsChecked: 301456,
@@ -166,7 +166,7 @@ func bigReport(n, msgLen int) *qa.Report {
 		{"EX-03", qa.SeverityWarning}, {"EX-05", qa.SeverityInfo},
 	}
 	r := &qa.Report{
-		SchemaVersion: qa.ReportSchemaVersion,
+		SchemaVersion: qa.SchemaVersion,
 		Summary: qa.Summary{
 			Source: "CIEL/CIEL", Version: "HEAD", Input: "api",
 			BySeverity: map[qa.Severity]int{}, ByRule: map[string]int{},
