@@ -15,7 +15,7 @@ import (
 // HTMLOptions configure HTML.
 type HTMLOptions struct {
 	Title     string                 // heading and page title; by default "QA report: ORG/SOURCE VERSION"
-	RuleTitle func(id string) string // a rule's one-line description, "" when unknown
+	RuleTitle func(id string) string // a rule's one-line description, "" when unknown; the catalogue's by default
 }
 
 //go:embed report.html.tmpl

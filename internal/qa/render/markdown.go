@@ -29,7 +29,7 @@ type MarkdownOptions struct {
 	// inside a longer text (e.g. 60000).
 	MaxChars        int
 	FullReportURL   string                 // named in the last line when findings are left out
-	RuleTitle       func(id string) string // a rule's one-line description, "" when unknown
+	RuleTitle       func(id string) string // a rule's one-line description, "" when unknown; the catalogue's by default
 	FindingsPerRule int                    // at most this many findings listed per rule, DefaultFindingsPerRule when 0
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/qa"
@@ -20,7 +21,7 @@ type Renderer func(w io.Writer, report *qa.Report) error
 // Options configure every format; each one uses the fields that apply to it.
 type Options struct {
 	Title         string                 // heading of the report; a default names the source and version
-	RuleTitle     func(id string) string // a rule's one-line description, "" when unknown
+	RuleTitle     func(id string) string // a rule's one-line description, "" when unknown; the catalogue's by default
 	FullReportURL string                 // Markdown: where the complete report is
 	MaxChars      int                    // Markdown: size limit, DefaultMaxChars when 0
 }
@@ -51,10 +52,25 @@ type ruleRow struct {
 	Title    string
 }
 
+// catalogueTitles maps each rule of the built-in catalogue to its title.
+var catalogueTitles = sync.OnceValue(func() map[string]string {
+	titles := map[string]string{}
+	for _, info := range qa.Rules() {
+		titles[info.ID] = info.Title
+	}
+	return titles
+})
+
+// catalogueTitle is the default RuleTitle: the catalogue's title, "" for an unknown rule.
+func catalogueTitle(id string) string { return catalogueTitles()[id] }
+
 // ruleRows lists the rules that found something, most severe first, then by id. Counts come
 // from the summary (which also counts findings beyond the engine's cap) and fall back to the
 // findings themselves; a rule's severity is that of its findings, or else of its override.
 func ruleRows(r *qa.Report, ruleTitle func(string) string) []ruleRow {
+	if ruleTitle == nil {
+		ruleTitle = catalogueTitle
+	}
 	severity := map[string]qa.Severity{}
 	counted := map[string]int{}
 	for _, o := range r.Summary.Overrides {
@@ -74,11 +90,7 @@ func ruleRows(r *qa.Report, ruleTitle func(string) string) []ruleRow {
 		if n <= 0 {
 			continue
 		}
-		row := ruleRow{ID: id, Severity: severity[id], Count: n}
-		if ruleTitle != nil {
-			row.Title = ruleTitle(id)
-		}
-		rows = append(rows, row)
+		rows = append(rows, ruleRow{ID: id, Severity: severity[id], Count: n, Title: ruleTitle(id)})
 	}
 	slices.SortFunc(rows, func(a, b ruleRow) int {
 		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(a.ID, b.ID))

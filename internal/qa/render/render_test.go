@@ -148,6 +148,18 @@ func TestResultLine(t *testing.T) {
 	}
 }
 
+func TestRuleTitlesDefaultToTheCatalogue(t *testing.T) {
+	rows := ruleRows(sampleReport(), nil)
+	require.Len(t, rows, 3)
+	for _, row := range rows {
+		assert.NotEmpty(t, row.Title, "rule %s has its catalogue title", row.ID)
+	}
+	assert.Empty(t, catalogueTitle("ZZ-99"))
+
+	custom := ruleRows(sampleReport(), func(id string) string { return "custom " + id })
+	assert.Equal(t, "custom FR-01", custom[0].Title)
+}
+
 func TestFormatCount(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 65536: "65,536", 1234567: "1,234,567", -4500: "-4,500"} {
 		assert.Equal(t, want, formatCount(n), "%d", n)
