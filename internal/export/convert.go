@@ -28,7 +28,7 @@ type converter struct {
 	classes      map[string]int64    // classKey → concept_class_id
 	mapTypes     map[string]int64    // normalised name → concept_map_type_id
 	sources      map[string]int64    // to_source_name → concept_source_id
-	terms        map[string]int64    // source id + code → concept_reference_term_id
+	terms        map[termKey]int64   // → concept_reference_term_id
 	next         [tableCount]int64   // last id used, by table
 	nameType     *memo
 	mapType      *memo
@@ -44,7 +44,7 @@ func newConverter(outs []*output, opts SQLOptions) *converter {
 		classes:      map[string]int64{},
 		mapTypes:     map[string]int64{},
 		sources:      map[string]int64{},
-		terms:        map[string]int64{},
+		terms:        map[termKey]int64{},
 		nameType:     newMemo(ocl.NormalizeNameType),
 		mapType:      newMemo(ocl.NormalizeMapType),
 	}
@@ -497,7 +497,7 @@ func (c *converter) sourceID(m *ocl.Mapping, name string) (int64, error) {
 }
 
 func (c *converter) termID(m *ocl.Mapping, sourceID int64, sourceName, code string) (int64, error) {
-	key := strconv.FormatInt(sourceID, 10) + "\x00" + code
+	key := termKey{sourceID, code}
 	if id, ok := c.terms[key]; ok {
 		return id, nil
 	}
@@ -520,6 +520,12 @@ func (c *converter) termID(m *ocl.Mapping, sourceID int64, sourceName, code stri
 	c.row.bool(false)
 	c.row.str(derivedUUID("concept_reference_term", sourceName, code))
 	return id, c.emit(tTerm)
+}
+
+// termKey identifies a reference term: its source and code.
+type termKey struct {
+	sourceID int64
+	code     string
 }
 
 // finish flushes what is buffered and records the version.
