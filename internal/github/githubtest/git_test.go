@@ -91,3 +91,18 @@ func TestGetCommit(t *testing.T) {
 	_, _, err = gh.Git.GetCommit(ctx, owner, name, "feedface")
 	errorResponse(t, err, http.StatusNotFound)
 }
+
+func TestRefsHelperAndMissingRefUpdate(t *testing.T) {
+	s, gh := newFake(t)
+	head := s.SetFile(owner, name, "feature", "a", "a")
+	assert.Equal(t, map[string]string{
+		"refs/heads/main":    s.BranchSHA(owner, name, "main"),
+		"refs/heads/feature": head,
+	}, s.Refs(owner, name))
+
+	_, _, err := gh.Git.UpdateRef(ctx, owner, name, &github.Reference{
+		Ref: github.String("heads/missing"), Object: &github.GitObject{SHA: github.String(head)},
+	}, false)
+	er := errorResponse(t, err, http.StatusUnprocessableEntity)
+	assert.Equal(t, "Reference does not exist", er.Message)
+}

@@ -205,3 +205,30 @@ func TestListPullRequestFilesPaginates(t *testing.T) {
 	}
 	assert.Equal(t, []string{"f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt"}, names)
 }
+
+func TestClosingAPullRequestFreezesItsHead(t *testing.T) {
+	s, gh := newFake(t)
+	first := s.SetFile(owner, name, "release", "a", "1")
+	n := s.AddPullRequest(owner, name, "alice", "release", "main", "Release", "")
+
+	_, _, err := gh.Issues.Edit(ctx, owner, name, n, &github.IssueRequest{State: github.String("closed")})
+	require.NoError(t, err)
+	later := s.SetFile(owner, name, "release", "a", "2")
+
+	pr, _, err := gh.PullRequests.Get(ctx, owner, name, n)
+	require.NoError(t, err)
+	assert.Equal(t, "closed", pr.GetState())
+	assert.False(t, pr.GetMerged())
+	assert.Equal(t, first, pr.GetHead().GetSHA())
+	_, _, err = gh.PullRequests.Merge(ctx, owner, name, n, "", nil)
+	errorResponse(t, err, http.StatusMethodNotAllowed)
+
+	_, _, err = gh.Issues.Edit(ctx, owner, name, n, &github.IssueRequest{State: github.String("open")})
+	require.NoError(t, err)
+	pr, _, err = gh.PullRequests.Get(ctx, owner, name, n)
+	require.NoError(t, err)
+	assert.Equal(t, later, pr.GetHead().GetSHA(), "a reopened pull request follows its branch")
+
+	_, _, err = gh.PullRequests.Get(ctx, owner, name, 99)
+	errorResponse(t, err, http.StatusNotFound)
+}

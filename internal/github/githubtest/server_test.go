@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -308,4 +309,16 @@ func TestConcurrentClientsSeeOneConsistentState(t *testing.T) {
 	}
 	assert.Len(t, s.Labels(owner, name), 1, "a label named concurrently is created once")
 	assert.Equal(t, 3*workers*each, s.Writes())
+}
+
+func TestMalformedJSONIsABadRequest(t *testing.T) {
+	s, _ := newFake(t)
+	resp, err := http.Post(s.URL()+"repos/"+owner+"/"+name+"/issues", "application/json", strings.NewReader("{title:"))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), "Problems parsing JSON")
+	assert.Empty(t, s.Issues(owner, name))
 }
