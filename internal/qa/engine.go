@@ -47,6 +47,7 @@ type Engine struct {
 	findings                   []Finding
 	counts                     [numRules]int
 	omitted                    int
+	report                     *Report // set by Finish
 }
 
 // ownSource is the source being checked, for telling own targets from external ones.
@@ -240,8 +241,12 @@ func (e *Engine) conceptURL(code string) string {
 	return e.own.url + "concepts/" + code + "/"
 }
 
-// Finish runs the rules that need the whole source and returns the report. Call it once.
+// Finish runs the rules that need the whole source and returns the report. Later calls
+// return the same report. Feed nothing to the engine after it.
 func (e *Engine) Finish() *Report {
+	if e.report != nil {
+		return e.report
+	}
 	e.finishMappings()
 	e.finishConcepts()
 	e.finishCycles()
@@ -253,7 +258,8 @@ func (e *Engine) Finish() *Report {
 	if findings == nil {
 		findings = []Finding{}
 	}
-	return &Report{SchemaVersion: SchemaVersion, Summary: e.summary(), Findings: findings}
+	e.report = &Report{SchemaVersion: SchemaVersion, Summary: e.summary(), Findings: findings}
+	return e.report
 }
 
 // finishConcepts runs the per-concept rules that depend on mappings (FR-13, CE-04).

@@ -160,6 +160,7 @@ func TestInlineMappings(t *testing.T) {
 	rep := e.Finish()
 	assert.ElementsMatch(t, []place{at("FR-22", "1", "102", "", ""), at("XR-01", "1", "103", "", "")}, placesOf(rep.Findings))
 	assert.Equal(t, 5, rep.Summary.MappingsChecked)
+	assert.Same(t, rep, e.Finish(), "Finish twice gives the same report")
 }
 
 func TestMappingFromAnUnknownConcept(t *testing.T) {
