@@ -92,7 +92,7 @@ func TestGetCommit(t *testing.T) {
 	errorResponse(t, err, http.StatusNotFound)
 }
 
-func TestRefsHelperAndMissingRefUpdate(t *testing.T) {
+func TestRefsListingAndMissingRefUpdate(t *testing.T) {
 	s, gh := newFake(t)
 	head := s.SetFile(owner, name, "feature", "a", "a")
 	assert.Equal(t, map[string]string{

@@ -59,7 +59,7 @@ func (s *Server) AddRepo(owner, name, defaultBranch string) {
 	s.repos[key] = rp
 }
 
-// mustRepo is for seed helpers: naming a repository that was never added is a bug in
+// mustRepo is for the seeding methods: naming a repository that was never added is a bug in
 // the test.
 func (s *Server) mustRepo(owner, name string) *repo {
 	rp := s.repos[repoKey(owner, name)]
