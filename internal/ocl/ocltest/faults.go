@@ -1,0 +1,92 @@
+package ocltest
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"time"
+)
+
+// Matcher selects requests for a fault. It sees the request's Origin, Method, Path,
+// Query and Route (not its Status, which is not known yet).
+type Matcher func(Request) bool
+
+// On matches one route, for one method or for any ("").
+func On(method string, route Route) Matcher {
+	return func(r Request) bool {
+		return r.Route == route && (method == "" || r.Method == method)
+	}
+}
+
+// AnyRequest matches every request to the API (not to storage).
+func AnyRequest(r Request) bool { return r.Origin == OriginAPI }
+
+type fault struct {
+	match  Matcher
+	left   int
+	status int
+	header http.Header
+	cut    bool
+}
+
+// Fail answers the next n matching requests with status (5xx, 429, …), the given headers
+// (e.g. Retry-After) and {"detail": "Injected failure."}, without touching any state.
+func (s *Server) Fail(m Matcher, n, status int, header http.Header) {
+	s.addFault(&fault{match: m, left: n, status: status, header: header.Clone()})
+}
+
+// Cut serves the next n matching requests normally but closes the connection halfway
+// through the body, after announcing its full length. State changes of the request stay.
+func (s *Server) Cut(m Matcher, n int) {
+	s.addFault(&fault{match: m, left: n, cut: true})
+}
+
+// SetLatency delays every request (API and storage) by d before it is handled.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+func (s *Server) addFault(f *fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// takeFault consumes the first fault that matches; s.mu must be held.
+func (s *Server) takeFault(req Request) *fault {
+	for i, f := range s.faults {
+		if f.left > 0 && f.match(req) {
+			f.left--
+			if f.left == 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// cutConnection runs serve into a buffer, then writes the status, the headers (with the
+// full Content-Length) and half of the body on the raw connection, and closes it.
+func cutConnection(w http.ResponseWriter, r *http.Request, serve http.HandlerFunc, logStatus func(int)) {
+	rec := httptest.NewRecorder()
+	serve(rec, r)
+	logStatus(rec.Code)
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(fmt.Sprintf("ocltest: cannot cut the connection: %v", err))
+	}
+	defer conn.Close()
+	body := rec.Body.Bytes()
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
+	header := rec.Header().Clone()
+	header.Set("Content-Length", strconv.Itoa(len(body)))
+	header.Del("Transfer-Encoding")
+	header.Write(buf)
+	buf.WriteString("\r\n")
+	buf.Write(body[:len(body)/2])
+	_ = buf.Flush()
+}
