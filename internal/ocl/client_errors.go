@@ -52,6 +52,8 @@ type APIError struct {
 	RetryAt time.Time
 	// Kind is the sentinel this error matches with errors.Is (nil when none fits).
 	Kind error
+	// Attempts is the number of tries when the call gave up retrying (0 when it did not retry).
+	Attempts int
 }
 
 func (e *APIError) Error() string {
@@ -72,6 +74,9 @@ func (e *APIError) Error() string {
 		for _, name := range names {
 			fmt.Fprintf(&b, "; %s: %s", name, strings.Join(e.Fields[name], " "))
 		}
+	}
+	if e.Attempts > 0 {
+		fmt.Fprintf(&b, "; giving up after %d attempts", e.Attempts)
 	}
 	if !e.RetryAt.IsZero() {
 		fmt.Fprintf(&b, "; retry after %s", e.RetryAt.UTC().Format(time.RFC3339))

@@ -149,14 +149,12 @@ func tooLongRetryAfter(failure error, retryAfter time.Duration, now time.Time) e
 	return failure
 }
 
-// giveUp wraps the last failure once the budget is spent. *APIError values keep their
-// kind (ErrRateLimited for 429, ErrUnavailable for 5xx); transport errors get ErrUnavailable.
+// giveUp reports the last failure once the budget is spent. An *APIError keeps its kind
+// (ErrRateLimited for 429, ErrUnavailable for 5xx); a transport error gets ErrUnavailable.
 func giveUp(r request, attempts int, failure error) error {
 	if apiErr, ok := errorsAsAPI(failure); ok {
-		if apiErr.Kind == nil {
-			apiErr.Kind = ErrUnavailable
-		}
-		return fmt.Errorf("giving up after %d attempts: %w", attempts, apiErr)
+		apiErr.Attempts = attempts
+		return apiErr
 	}
 	return fmt.Errorf("ocl: %s %s: giving up after %d attempts: %w: %w", r.method, logPath(r.url), attempts, ErrUnavailable, failure)
 }
