@@ -72,6 +72,10 @@ func New(ctx context.Context, owner, repo string, opts Options) (*Client, error)
 		base = http.DefaultTransport
 	}
 	c := &Client{owner: owner, repo: repo, opts: opts, log: opts.Logger}
+	base = &rateLimitTransport{next: base, maxWait: opts.MaxWait, attempts: opts.Retries, sleep: opts.Sleep, now: opts.Now,
+		onWait: func(d time.Duration, why string) {
+			c.log.Info("github: waiting out a rate limit", "wait", d, "reason", why)
+		}}
 	var err error
 	switch {
 	case opts.Auth.AppID != 0:
@@ -139,51 +143,38 @@ func (c *Client) GitHub() *gh.Client { return c.gh }
 // Repo is "owner/name".
 func (c *Client) Repo() string { return c.owner + "/" + c.repo }
 
-// call runs one API call, waiting out short rate limits and retrying server errors.
-// Writes are retried too: GitHub answers 5xx and rate limits before doing anything, and
-// every write the bot makes is guarded by a read that finds a previous success.
+// call runs one API call and retries GitHub's server errors with a growing pause.
+// Short rate limits never reach here (the transport waits them out); a long one fails
+// with a message saying when to re-run. Writes are retried too: GitHub answers 5xx before
+// doing anything in practice, and every write the bot makes is guarded by a read that
+// finds an earlier success.
 func (c *Client) call(ctx context.Context, what string, fn func() (*gh.Response, error)) error {
-	var last error
 	for attempt := 1; ; attempt++ {
 		resp, err := fn()
 		if err == nil {
 			return nil
 		}
-		wait, retry := c.retryAfter(resp, err, attempt)
-		if !retry {
+		var rl *gh.RateLimitError
+		var abuse *gh.AbuseRateLimitError
+		switch {
+		case errors.As(err, &rl):
+			return fmt.Errorf("%s: GitHub's rate limit is used up until %s, longer than the %s this run waits; re-run later: %w",
+				what, rl.Rate.Reset.UTC().Format(time.RFC3339), c.opts.MaxWait, err)
+		case errors.As(err, &abuse):
+			return fmt.Errorf("%s: GitHub's secondary rate limit asks to wait %s, longer than the %s this run waits; re-run later: %w",
+				what, abuse.GetRetryAfter(), c.opts.MaxWait, err)
+		case resp == nil || resp.StatusCode < 500:
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		last = err
 		if attempt >= c.opts.Retries {
-			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, last)
+			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
 		}
-		if wait > c.opts.MaxWait {
-			return fmt.Errorf("%s: GitHub asks to wait %s, longer than the %s this run accepts; re-run later: %w",
-				what, wait.Round(time.Second), c.opts.MaxWait, err)
-		}
-		c.log.Info("github: waiting before retry", "call", what, "wait", wait, "attempt", attempt, "reason", err.Error())
+		wait := time.Duration(attempt*attempt) * time.Second
+		c.log.Info("github: server error, retrying", "call", what, "wait", wait, "attempt", attempt, "error", err.Error())
 		if err := c.opts.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
-}
-
-// retryAfter decides whether an error is worth another attempt and how long to wait.
-func (c *Client) retryAfter(resp *gh.Response, err error, attempt int) (time.Duration, bool) {
-	var rl *gh.RateLimitError
-	var abuse *gh.AbuseRateLimitError
-	switch {
-	case errors.As(err, &rl):
-		return rl.Rate.Reset.Sub(c.opts.Now()) + time.Second, true
-	case errors.As(err, &abuse):
-		if abuse.RetryAfter != nil {
-			return *abuse.RetryAfter, true
-		}
-		return time.Minute, true
-	case resp != nil && resp.StatusCode >= 500:
-		return time.Duration(attempt*attempt) * time.Second, true
-	}
-	return 0, false
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

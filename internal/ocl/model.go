@@ -103,6 +103,12 @@ const (
 	NameTypeSynonym        = "" // null, "None" and "SYNONYM" all mean a synonym
 )
 
+// Built once: these run for every name and mapping of an export.
+var (
+	nameTypeSeparators = strings.NewReplacer(" ", "_", "-", "_")
+	mapTypeSeparators  = strings.NewReplacer("_", "-", " ", "-")
+)
+
 // NormalizeNameType folds the free-text spellings OCL sources use ("Fully Specified",
 // "fully-specified", "SYNONYM", "None", null) onto the OpenMRS constants. Unknown
 // types come back upper-cased with underscores so rules can report them.
@@ -111,8 +117,7 @@ func NormalizeNameType(t string) string {
 	if t == "" {
 		return NameTypeSynonym
 	}
-	t = strings.ToUpper(t)
-	t = strings.NewReplacer(" ", "_", "-", "_").Replace(t)
+	t = nameTypeSeparators.Replace(strings.ToUpper(t))
 	switch t {
 	case "NONE", "SYNONYM", "NULL":
 		return NameTypeSynonym
@@ -162,8 +167,7 @@ const (
 // NormalizeMapType upper-cases a map type and turns '_' and spaces into '-'
 // ("Same as" → "SAME-AS").
 func NormalizeMapType(t string) string {
-	t = strings.ToUpper(strings.TrimSpace(t))
-	return strings.NewReplacer("_", "-", " ", "-").Replace(t)
+	return mapTypeSeparators.Replace(strings.ToUpper(strings.TrimSpace(t)))
 }
 
 // Extras keeps each value as raw JSON so that rules can see its JSON type

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/export"
+)
+
+func runExport(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "export", "export --export FILE --format openmrs-1.11|openmrs-2[,…] --out DIR [--version vYYYY-MM-DD] [--load-test DSN]")
+	exportPath := fs.String("export", "", "an OCL export file (zip holding export.json)")
+	formats := fs.String("format", "openmrs-1.11,openmrs-2", "comma-separated formats: openmrs-1.11, openmrs-2")
+	out := fs.String("out", "", "output folder")
+	version := fs.String("version", "", "dictionary version to record (default: the export's)")
+	loadDSN := fs.String("load-test", "", `also load each file into a fresh database on this MariaDB/MySQL server and check it, e.g. "root@tcp(127.0.0.1:3306)/"`)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *exportPath == "" || *out == "" {
+		return usageError("--export and --out are required")
+	}
+	var fmts []export.Format
+	for _, name := range strings.Split(*formats, ",") {
+		f, err := export.ParseFormat(strings.TrimSpace(name))
+		if err != nil {
+			return usageError("--format: %v", err)
+		}
+		fmts = append(fmts, f)
+	}
+	arts, err := export.Build(ctx, *exportPath, *out, fmts, export.SQLOptions{Version: *version})
+	if err != nil {
+		return err
+	}
+	if err := export.WriteChecksums(*out, arts); err != nil {
+		return err
+	}
+	for _, a := range arts {
+		fmt.Fprintf(env.stdout, "%s  %d bytes  sha256 %s\n", a.Path, a.Size, a.SHA256)
+		if a.Counts != nil {
+			fmt.Fprintf(env.stdout, "  %d concepts, %d mappings read; rows: %s\n", a.Counts.Concepts, a.Counts.Mappings, formatRows(a.Counts.Rows))
+		}
+		if *loadDSN == "" || a.Counts == nil {
+			continue
+		}
+		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: *loadDSN, SQLZip: a.Path, Expected: *a.Counts})
+		if err != nil {
+			return findings("load test of %s failed: %v", a.Name, err)
+		}
+		fmt.Fprintf(env.stdout, "  load test: loaded and checked in %s\n", res.Duration.Round(1e6))
+	}
+	fmt.Fprintf(env.stdout, "checksums in %s/SHA256SUMS (check with: cd %s && sha256sum -c SHA256SUMS)\n", *out, *out)
+	return nil
+}
+
+func formatRows(rows map[string]int64) string {
+	var parts []string
+	for _, t := range export.TableNames() {
+		if n, ok := rows[t]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", t, n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
+	"github.com/shepherd-release/shepherd/internal/steps"
+)
+
+func runQA(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "qa", "qa (--export FILE | --version HEAD [--source ORG/SOURCE]) [--format json|md|html] [--out FILE] [--previous REPORT.json]")
+	exportPath := fs.String("export", "", "an OCL export file (zip holding export.json, or export.json itself)")
+	version := fs.String("version", "", "a version to read through the OCL API, usually HEAD")
+	sourceFlag := fs.String("source", "", "ORG/SOURCE to check (default: the configuration's)")
+	format := fs.String("format", "md", "report format: json, md or html")
+	out := fs.String("out", "", "write the report to this file (default: standard output)")
+	previous := fs.String("previous", "", "a previous JSON report: say what is new, fixed and unchanged")
+	configPath := fs.String("config", defaultConfigPath, "repository configuration (QA overrides, OCL settings)")
+	quiet := fs.Bool("quiet", false, "no progress on standard error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*exportPath == "") == (*version == "") {
+		return usageError("give exactly one of --export FILE or --version HEAD")
+	}
+	if err := oneOf("format", *format, "json", "md", "markdown", "html"); err != nil {
+		return err
+	}
+	cfg, err := manifest.LoadConfig(*configPath)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	org, source := cfg.OCL.Org, cfg.OCL.Source
+	if *sourceFlag != "" {
+		o, s, ok := strings.Cut(*sourceFlag, "/")
+		if !ok || o == "" || s == "" || strings.Contains(s, "/") {
+			return usageError("--source %q: expected ORG/SOURCE, like CIEL/CIEL", *sourceFlag)
+		}
+		org, source = o, s
+	}
+	var prev *qa.Report
+	if *previous != "" {
+		if prev, err = readReport(*previous); err != nil {
+			return usageError("--previous: %v", err)
+		}
+	}
+	renderer, err := render.Format(*format, render.Options{RuleTitle: ruleTitle})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	opts := steps.QAOptions(cfg.QA, org, source)
+	if !*quiet {
+		opts.Progress = progressPrinter(env.stderr)
+	}
+	if err := opts.Validate(); err != nil {
+		return usageError("%v", err)
+	}
+
+	var report *qa.Report
+	if *exportPath != "" {
+		report, err = qa.CheckExport(ctx, *exportPath, opts)
+	} else {
+		client, cerr := ocl.NewClient(cfg.OCL.BaseURL, env.getenv(cfg.OCL.TokenEnv))
+		if cerr != nil {
+			return usageError("%v", cerr)
+		}
+		opts.Version = *version
+		report, err = qa.CheckAPI(ctx, &steps.APISource{Client: client, Org: org, Source: source, VersionID: *version}, opts)
+	}
+	if err != nil {
+		return err // cannot run: exit 2, the error names the file and place
+	}
+	if prev != nil {
+		report.Comparison = qa.Compare(prev, report)
+	}
+	if err := writeOutput(env.stdout, *out, func(w io.Writer) error { return renderer(w, report) }); err != nil {
+		return err
+	}
+	s := report.Summary
+	fmt.Fprintf(env.stderr, "QA %s/%s %s: %d concepts, %d mappings: %d errors, %d warnings, %d info\n",
+		s.Source, s.Version, s.Input, s.ConceptsChecked, s.MappingsChecked,
+		report.Errors(), report.Warnings(), s.BySeverity[qa.SeverityInfo])
+	if report.Errors() > 0 {
+		return findings("%d errors found: the release would stop", report.Errors())
+	}
+	return nil
+}
+
+func readReport(path string) (*qa.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := qa.ReadReport(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// writeOutput writes to a file atomically, or to stdout when path is empty.
+func writeOutput(stdout io.Writer, path string, fill func(io.Writer) error) error {
+	if path == "" {
+		return fill(stdout)
+	}
+	return atomicfile.Write(path, 0o644, fill)
+}
+
+// ruleTitle gives the renderers each rule's one-line description.
+func ruleTitle(id string) string {
+	for _, r := range qa.Rules() {
+		if r.ID == id {
+			return r.Title
+		}
+	}
+	return ""
+}
+
+// progressPrinter reports long runs on stderr at most every two seconds.
+func progressPrinter(w io.Writer) func(concepts, mappings int) {
+	var last time.Time
+	start := time.Now()
+	return func(concepts, mappings int) {
+		if time.Since(last) < 2*time.Second {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "… %d concepts, %d mappings checked (%s)\n", concepts, mappings, time.Since(start).Round(time.Second))
+	}
+}

@@ -1,0 +1,109 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/export"
+	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+// BuildArtifacts converts a QA'd export into the SQL artifacts and writes SHA256SUMS and
+// manifest.json beside them.
+func BuildArtifacts(ctx context.Context, exportPath, outDir, source, version string, formats []export.Format,
+	summary *qa.Summary, created time.Time, retention time.Duration) ([]export.Artifact, error) {
+	arts, err := export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: version})
+	if err != nil {
+		return nil, err
+	}
+	if err := export.WriteChecksums(outDir, arts); err != nil {
+		return nil, err
+	}
+	m := export.ReleaseManifest{Source: source, Version: version, Created: created, Expires: created.Add(retention), Files: arts}
+	if len(arts) > 0 {
+		m.Counts = arts[0].Counts
+	}
+	if summary != nil {
+		m.QA = summary
+	}
+	if err := export.WriteManifest(outDir, m); err != nil {
+		return nil, err
+	}
+	return arts, nil
+}
+
+// Download is a published file with its link.
+type Download struct {
+	File       string    `json:"file"`
+	Key        string    `json:"key"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	URL        string    `json:"url"`
+	ValidUntil time.Time `json:"valid_until"`
+	DeleteAt   time.Time `json:"delete_at"`
+	Skipped    bool      `json:"-"` // already stored with the same sha256
+}
+
+// Publish uploads the files of outDir (artifacts, SHA256SUMS, manifest.json) under the
+// release's folder and issues a link for each that never outlives the retention deadline.
+func Publish(ctx context.Context, st store.Store, prefix, version, outDir string, arts []export.Artifact,
+	uploaded, now time.Time, retention time.Duration) ([]Download, error) {
+	files := make([]export.Artifact, 0, len(arts)+2)
+	files = append(files, arts...)
+	for _, name := range []string{"SHA256SUMS", "manifest.json"} {
+		a, err := describeFile(filepath.Join(outDir, name), name)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, a)
+	}
+	var out []Download
+	for _, a := range files {
+		key, err := store.ReleaseKey(prefix, version, a.Name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.Open(a.Path)
+		if err != nil {
+			return nil, err
+		}
+		res, err := st.Put(ctx, key, f, a.Size, a.SHA256, contentType(a.Name))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("upload %s: %w", a.Name, err)
+		}
+		validFor, deleteAt := store.LinkValidity(now, uploaded, retention, 7*24*time.Hour)
+		if validFor <= 0 {
+			return nil, fmt.Errorf("%s: the retention period is over; nothing to link", a.Name)
+		}
+		url, expires, err := st.Link(ctx, key, validFor)
+		if err != nil {
+			return nil, fmt.Errorf("link %s: %w", a.Name, err)
+		}
+		out = append(out, Download{File: a.Name, Key: key, Size: a.Size, SHA256: a.SHA256, URL: url,
+			ValidUntil: expires, DeleteAt: deleteAt, Skipped: res.Skipped})
+	}
+	return out, nil
+}
+
+func describeFile(path, name string) (export.Artifact, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return export.Artifact{}, err
+	}
+	return export.Artifact{Name: name, Path: path, Size: int64(len(data)), SHA256: store.SHA256Hex(data)}, nil
+}
+
+func contentType(name string) string {
+	switch filepath.Ext(name) {
+	case ".zip":
+		return "application/zip"
+	case ".json":
+		return "application/json"
+	}
+	return "text/plain; charset=utf-8"
+}
