@@ -721,3 +721,17 @@ func TestListConceptsStops(t *testing.T) {
 		})
 	}
 }
+
+func TestTimeoutsAreRetriedThenReported(t *testing.T) {
+	h := newHarness(t, nil,
+		ocl.WithHTTPClient(&http.Client{Timeout: 20 * time.Millisecond}),
+		ocl.WithRetry(ocl.RetryPolicy{MaxAttempts: 2}))
+	h.srv.SetLatency(time.Second)
+
+	_, err := h.client.GetVersion(context.Background(), "CIEL", "CIEL", "HEAD")
+	require.ErrorIs(t, err, ocl.ErrUnavailable)
+	var netErr interface{ Timeout() bool }
+	require.ErrorAs(t, err, &netErr)
+	assert.True(t, netErr.Timeout())
+	assert.Len(t, h.sleep.recorded(), 1)
+}
