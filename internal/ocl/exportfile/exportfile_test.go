@@ -36,8 +36,16 @@ func collect(t *testing.T, doc string) (collected, Stats, error) {
 	var c collected
 	stats, err := Decode(context.Background(), strings.NewReader(doc), "test.json", Handler{
 		Version: func(v *ocl.SourceVersion) error { c.version = v; c.order = append(c.order, "version"); return nil },
-		Concept: func(x *ocl.Concept) error { c.concepts = append(c.concepts, *x); c.order = append(c.order, "concept"); return nil },
-		Mapping: func(x *ocl.Mapping) error { c.mappings = append(c.mappings, *x); c.order = append(c.order, "mapping"); return nil },
+		Concept: func(x *ocl.Concept) error {
+			c.concepts = append(c.concepts, *x)
+			c.order = append(c.order, "concept")
+			return nil
+		},
+		Mapping: func(x *ocl.Mapping) error {
+			c.mappings = append(c.mappings, *x)
+			c.order = append(c.order, "mapping")
+			return nil
+		},
 	})
 	return c, stats, err
 }
