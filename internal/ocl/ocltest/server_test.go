@@ -228,3 +228,16 @@ func TestFaultsAreInjectedThenCleared(t *testing.T) {
 	assert.Equal(t, []string{"fail", "fail", "", "cut"}, []string{log[0].Fault, log[1].Fault, log[2].Fault, log[3].Fault})
 	assert.Equal(t, "/api/orgs/CIEL/sources/CIEL/HEAD/", log[2].Path)
 }
+
+func TestDeleteExportNeedsAnAdminAndStartsOver(t *testing.T) {
+	srv := newServer(t, ocltest.WithExportPlan(ocltest.ExportPlan{Ready: ocltest.ReadyStream200}))
+	srv.AddAdmin("CIEL", "CIEL", "admin")
+	send(t, http.MethodPost, srv.URL()+"/orgs/CIEL/sources/CIEL/versions/", "tok", `{"id": "v1"}`)
+	export := srv.URL() + "/orgs/CIEL/sources/CIEL/v1/export/"
+
+	require.Equal(t, http.StatusOK, send(t, http.MethodGet, export, "", "").StatusCode)
+	assert.Equal(t, http.StatusForbidden, send(t, http.MethodDelete, export, "tok", "").StatusCode)
+	assert.Equal(t, http.StatusNoContent, send(t, http.MethodDelete, export, "admin", "").StatusCode)
+	assert.Equal(t, http.StatusNotFound, send(t, http.MethodDelete, export, "admin", "").StatusCode, "nothing left to delete")
+	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, export, "", "").StatusCode, "rebuilt")
+}
