@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 )
@@ -26,7 +27,8 @@ type SliceContent struct {
 	Concepts []ocl.Concept
 	// Mappings are attached to concepts by FromConceptCode.
 	Mappings []ocl.Mapping
-	byFrom   map[string][]ocl.Mapping
+	index  sync.Once
+	byFrom map[string][]ocl.Mapping
 }
 
 // Len implements Content.
@@ -34,12 +36,13 @@ func (s *SliceContent) Len() int { return len(s.Concepts) }
 
 // Concept implements Content.
 func (s *SliceContent) Concept(i int) (ocl.Concept, []ocl.Mapping) {
-	if s.byFrom == nil {
+	// Built once, safely: the fake server serves pages from several goroutines.
+	s.index.Do(func() {
 		s.byFrom = map[string][]ocl.Mapping{}
 		for _, m := range s.Mappings {
 			s.byFrom[m.FromConceptCode] = append(s.byFrom[m.FromConceptCode], m)
 		}
-	}
+	})
 	c := s.Concepts[i]
 	return c, s.byFrom[c.ID]
 }
