@@ -27,8 +27,8 @@ type SliceContent struct {
 	Concepts []ocl.Concept
 	// Mappings are attached to concepts by FromConceptCode.
 	Mappings []ocl.Mapping
-	index  sync.Once
-	byFrom map[string][]ocl.Mapping
+	index    sync.Once
+	byFrom   map[string][]ocl.Mapping
 }
 
 // Len implements Content.
