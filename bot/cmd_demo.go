@@ -231,7 +231,10 @@ func (d *demo) flow(ctx context.Context, eff manifest.Effective, scenario string
 		}
 	}
 	artDir := filepath.Join(d.out, "artifacts")
-	arts, err := steps.BuildArtifacts(ctx, dl.Path, artDir, d.org+"/"+d.src, d.version, formats, &exportReport.Summary, d.now, d.cfg.Retention)
+	arts, err := steps.BuildSQL(ctx, dl.Path, artDir, d.version, formats)
+	if err == nil {
+		err = steps.WriteIndex(artDir, d.org+"/"+d.src, d.version, arts, &exportReport.Summary, d.now, d.cfg.Retention)
+	}
 	if err != nil {
 		return d.move(release.StepFailed, err.Error())
 	}

@@ -37,33 +37,17 @@ func releaseMarker(version string) string { return Marker("release", version) }
 // issues with the marker (two runs raced) resolve to the lowest number, so every run
 // converges on the same one.
 func (c *Client) FindIssue(ctx context.Context, version string) (*Issue, error) {
-	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{TrackingLabel}, Sort: "created", Direction: "asc",
-		ListOptions: gh.ListOptions{PerPage: 100}}
-	var found *Issue
-	for {
-		var page []*gh.Issue
-		var resp *gh.Response
-		err := c.call(ctx, "list tracking issues", func() (*gh.Response, error) {
-			var err error
-			page, resp, err = c.gh.Issues.ListByRepo(ctx, c.owner, c.repo, opts)
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range page {
-			if i.IsPullRequest() || !strings.Contains(i.GetBody(), releaseMarker(version)) {
-				continue
-			}
-			if found == nil || i.GetNumber() < found.Number {
-				found = fromGH(i)
-			}
-		}
-		if resp.NextPage == 0 {
-			return found, nil
-		}
-		opts.Page = resp.NextPage
+	all, err := c.ListTracking(ctx, "all")
+	if err != nil {
+		return nil, err
 	}
+	var found *Issue
+	for _, i := range all {
+		if strings.Contains(i.Body, releaseMarker(version)) && (found == nil || i.Number < found.Number) {
+			found = i
+		}
+	}
+	return found, nil
 }
 
 // GetIssue reads one issue by number (a tracking issue named in the manifest).

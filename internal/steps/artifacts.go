@@ -8,32 +8,32 @@ import (
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/export"
-	"github.com/shepherd-release/shepherd/internal/qa"
 	"github.com/shepherd-release/shepherd/internal/store"
 )
 
-// BuildArtifacts converts a QA'd export into the SQL artifacts and writes SHA256SUMS and
-// manifest.json beside them.
-func BuildArtifacts(ctx context.Context, exportPath, outDir, source, version string, formats []export.Format,
-	summary *qa.Summary, created time.Time, retention time.Duration) ([]export.Artifact, error) {
-	arts, err := export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: version})
-	if err != nil {
-		return nil, err
+// BuildSQL converts a QA'd export into the zipped SQL artifacts of the given formats.
+func BuildSQL(ctx context.Context, exportPath, outDir, version string, formats []export.Format) ([]export.Artifact, error) {
+	if len(formats) == 0 {
+		return nil, nil
 	}
+	return export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: version})
+}
+
+// WriteIndex writes SHA256SUMS and manifest.json for every file of the release;
+// qaSummary (may be nil) is recorded as the QA result in manifest.json.
+func WriteIndex(outDir, source, version string, arts []export.Artifact, qaSummary any, created time.Time, retention time.Duration) error {
 	if err := export.WriteChecksums(outDir, arts); err != nil {
-		return nil, err
+		return err
 	}
 	m := export.ReleaseManifest{Source: source, Version: version, Created: created, Expires: created.Add(retention), Files: arts}
-	if len(arts) > 0 {
-		m.Counts = arts[0].Counts
+	for _, a := range arts {
+		if a.Counts != nil {
+			m.Counts = a.Counts
+			break
+		}
 	}
-	if summary != nil {
-		m.QA = summary
-	}
-	if err := export.WriteManifest(outDir, m); err != nil {
-		return nil, err
-	}
-	return arts, nil
+	m.QA = qaSummary
+	return export.WriteManifest(outDir, m)
 }
 
 // Download is a published file with its link.

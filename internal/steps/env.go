@@ -1,0 +1,148 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/github"
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+// Env is what every step runs with: the configuration, the three outside services behind
+// their clients, a clock and a scratch folder. The demo and the tests build it with the
+// same code as production; only base URLs, the clock and the store differ.
+type Env struct {
+	Config *manifest.Config
+	GitHub *github.Client
+	OCL    *ocl.Client
+	Store  store.Store
+	Now    func() time.Time
+	Log    *slog.Logger
+	// WorkDir holds downloads and artifacts while a step runs.
+	WorkDir string
+	// DryRun reads everything and changes nothing: every write is logged instead.
+	DryRun bool
+	// LoadTestDSN reaches the MariaDB/MySQL server for load tests ("" skips them with a
+	// note on the status).
+	LoadTestDSN string
+}
+
+// EnvOptions say where to find the configuration and the credentials.
+type EnvOptions struct {
+	Config      *manifest.Config
+	Owner, Repo string
+	Getenv      func(string) string
+	WorkDir     string
+	DryRun      bool
+	Logger      *slog.Logger
+	Now         func() time.Time
+	// HTTP settings for tests and the demo.
+	GitHubOptions github.Options
+	OCLOptions    []ocl.Option
+	StoreOptions  []store.Option
+}
+
+// NewEnv connects to GitHub, OCL and the store as the configuration says, with the
+// credentials from the environment variables it names.
+func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	cfg := o.Config
+	if cfg == nil {
+		cfg = manifest.DefaultConfig()
+	}
+	if o.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "shepherd-")
+		if err != nil {
+			return nil, err
+		}
+		o.WorkDir = dir
+	}
+	e := &Env{Config: cfg, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
+		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN")}
+
+	oclOpts := append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now)}, o.OCLOptions...)
+	var err error
+	if e.OCL, err = ocl.NewClient(cfg.OCL.BaseURL, o.Getenv(cfg.OCL.TokenEnv), oclOpts...); err != nil {
+		return nil, fmt.Errorf("OCL client: %w", err)
+	}
+
+	ghOpts := o.GitHubOptions
+	if ghOpts.BaseURL == "" {
+		ghOpts.BaseURL = cfg.GitHub.BaseURL
+	}
+	if ghOpts.Logger == nil {
+		ghOpts.Logger = o.Logger
+	}
+	if ghOpts.Auth.Token == "" && ghOpts.Auth.AppID == 0 {
+		if ghOpts.Auth, err = githubAuth(cfg, o.Getenv); err != nil {
+			return nil, err
+		}
+	}
+	if e.GitHub, err = github.New(ctx, o.Owner, o.Repo, ghOpts); err != nil {
+		return nil, err
+	}
+
+	sc := cfg.Storage
+	storeCfg := store.Config{
+		Endpoint: sc.Endpoint, Region: sc.Region, Bucket: sc.Bucket, Prefix: sc.Prefix, PathStyle: sc.PathStyle,
+		DisableTLS: sc.Insecure, AccessKeyEnv: sc.AccessKeyEnv, SecretKeyEnv: sc.SecretKeyEnv, PartSize: sc.PartSize,
+		Public: sc.LinkMode == manifest.LinkPublic, PublicBaseURL: sc.PublicBaseURL, Dir: sc.LocalDir,
+	}
+	storeOpts := append([]store.Option{store.WithGetenv(o.Getenv), store.WithClock(o.Now)}, o.StoreOptions...)
+	if e.Store, err = store.New(storeCfg, storeOpts...); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return e, nil
+}
+
+// githubAuth prefers a GitHub App (its pushes and PRs trigger workflows) and falls back
+// to the workflow's token.
+func githubAuth(cfg *manifest.Config, getenv func(string) string) (github.Auth, error) {
+	if idText := strings.TrimSpace(getenv(cfg.GitHub.AppIDEnv)); idText != "" {
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil {
+			return github.Auth{}, fmt.Errorf("%s is not a GitHub App id (a number)", cfg.GitHub.AppIDEnv)
+		}
+		key := getenv(cfg.GitHub.AppKeyEnv)
+		if path := getenv(cfg.GitHub.AppKeyEnv + "_FILE"); key == "" && path != "" {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return github.Auth{}, fmt.Errorf("read the GitHub App key from %s_FILE: %w", cfg.GitHub.AppKeyEnv, err)
+			}
+			key = string(data)
+		}
+		if key == "" {
+			return github.Auth{}, fmt.Errorf("%s is set but %s (or %s_FILE) holds no private key", cfg.GitHub.AppIDEnv, cfg.GitHub.AppKeyEnv, cfg.GitHub.AppKeyEnv)
+		}
+		inst, _ := strconv.ParseInt(getenv("SHEPHERD_APP_INSTALLATION_ID"), 10, 64)
+		return github.Auth{AppID: id, AppPrivateKey: []byte(key), InstallationID: inst}, nil
+	}
+	if tok := getenv("GITHUB_TOKEN"); tok != "" {
+		return github.Auth{Token: tok}, nil
+	}
+	return github.Auth{}, fmt.Errorf("no GitHub credentials: set GITHUB_TOKEN, or %s and %s for a GitHub App", cfg.GitHub.AppIDEnv, cfg.GitHub.AppKeyEnv)
+}
+
+// act runs a side effect, or only says what it would do in a dry run.
+func (e *Env) act(what string, fn func() error) error {
+	if e.DryRun {
+		e.Log.Info("dry run: would "+what, "dry_run", true)
+		return nil
+	}
+	return fn()
+}

@@ -1,0 +1,151 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shepherd-release/shepherd/internal/github"
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/release"
+)
+
+// Merged runs what follows the merge of a release PR: the tracking issue, QA on HEAD,
+// and the version on OCL. It is safe to run again at any point: a finished step is not
+// repeated, and a release already past version creation is left to the scheduled poll.
+// It returns the record as it stands at the end.
+func (e *Env) Merged(ctx context.Context, m *manifest.Manifest, mergeSHA string) (*Record, error) {
+	eff, err := m.Effective(e.Config)
+	if err != nil {
+		return nil, err
+	}
+	t, err := e.open(ctx, eff, mergeSHA)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		before := t.rec.Release.Phase
+		if err := e.advanceMerge(ctx, t, eff); err != nil {
+			return t.rec, err
+		}
+		if t.rec.Release.Phase == before {
+			return t.rec, nil
+		}
+	}
+}
+
+// open finds or creates the tracking issue and its record.
+func (e *Env) open(ctx context.Context, eff manifest.Effective, mergeSHA string) (*tracked, error) {
+	title := fmt.Sprintf("Release %s", eff.Version)
+	var issue *github.Issue
+	if e.DryRun {
+		found, err := e.GitHub.FindIssue(ctx, eff.Version)
+		if err != nil {
+			return nil, err
+		}
+		issue = found
+		if issue == nil {
+			e.Log.Info("dry run: would open the tracking issue", "release", eff.Version, "title", title)
+			issue = &github.Issue{Title: title}
+		}
+	} else {
+		var created bool
+		var err error
+		issue, created, err = e.GitHub.EnsureIssue(ctx, eff.Version, title, eff.Issue)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			e.Log.Info("tracking issue opened", "release", eff.Version, "issue", issue.Number, "url", issue.URL)
+		}
+	}
+	rec, ok, err := readRecord(issue)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		rec = &Record{Release: *release.New(eff.Version, e.Now()), Org: eff.Org, Source: eff.Source,
+			Description: eff.Description, Released: eff.Released, Exports: []string{}}
+		for _, x := range eff.Exports {
+			rec.Exports = append(rec.Exports, x.Name)
+		}
+	}
+	rec.Issue = issue.Number
+	if rec.MergeSHA == "" {
+		rec.MergeSHA = mergeSHA
+	}
+	return &tracked{rec: rec, issue: issue}, nil
+}
+
+// advanceMerge runs the step of the current phase, up to version creation.
+func (e *Env) advanceMerge(ctx context.Context, t *tracked, eff manifest.Effective) error {
+	rec := t.rec
+	switch rec.Release.Phase {
+	case release.Configuration:
+		return e.move(ctx, t, release.ManifestValid, fmt.Sprintf("manifest %s is valid", manifest.ManifestPath(rec.Release.Version)))
+	case release.QA:
+		return e.headQA(ctx, t, eff)
+	case release.Deploy:
+		return e.createVersion(ctx, t)
+	}
+	e.Log.Info("nothing to do on merge", "release", rec.Release.Version, "phase", rec.Release.Phase,
+		"reason", "the release is past version creation; the scheduled poll carries it on")
+	return nil
+}
+
+func (e *Env) headQA(ctx context.Context, t *tracked, eff manifest.Effective) error {
+	v := t.rec.Release.Version
+	report, err := e.RunHeadQA(ctx, eff.QA, t.rec.Org, t.rec.Source)
+	if err != nil {
+		// OCL unreachable is not the dictionary's fault: the run fails and can be repeated,
+		// the release stays in QA.
+		return fmt.Errorf("QA on HEAD of %s/%s could not run: %w", t.rec.Org, t.rec.Source, err)
+	}
+	res, err := e.storeReport(ctx, v, "qa-head", report, true)
+	if err != nil {
+		return err
+	}
+	t.rec.HeadQA = res
+	if report.Errors() > 0 {
+		body, err := reportComment(fmt.Sprintf("### ❌ QA on HEAD found %d errors: release %s stopped\n\nNothing was created on OCL.", report.Errors(), v), report, res.ReportURL)
+		if err != nil {
+			return err
+		}
+		if err := e.milestone(ctx, t, MilestoneQAFailed, body); err != nil {
+			return err
+		}
+		return e.fail(ctx, t, MilestoneFailed, fmt.Sprintf("QA on HEAD found %d errors and %d warnings; nothing was created on OCL", report.Errors(), report.Warnings()), "")
+	}
+	if report.Warnings() > 0 {
+		body, err := reportComment(fmt.Sprintf("### ⚠️ QA on HEAD passed with %d warnings: release %s goes on", report.Warnings(), v), report, res.ReportURL)
+		if err != nil {
+			return err
+		}
+		if err := e.milestone(ctx, t, MilestoneQAWarnings, body); err != nil {
+			return err
+		}
+	}
+	return e.move(ctx, t, release.QAPassed, fmt.Sprintf("QA on HEAD: no errors, %d warnings, over %d concepts", report.Warnings(), report.Summary.ConceptsChecked))
+}
+
+func (e *Env) createVersion(ctx context.Context, t *tracked) error {
+	rec := t.rec
+	v := rec.Release.Version
+	created := false
+	err := e.act(fmt.Sprintf("create version %s of %s/%s on OCL", v, rec.Org, rec.Source), func() error {
+		var err error
+		created, err = CreateVersion(ctx, e.OCL, rec.Org, rec.Source, ocl.NewVersion{ID: v, Description: rec.Description, Released: rec.Released})
+		return err
+	})
+	if err != nil {
+		// A refusal by OCL (bad request, forbidden) needs a person; a network problem a re-run.
+		if isPermanentOCL(err) {
+			return e.fail(ctx, t, MilestoneFailed, "OCL refused to create the version: "+err.Error(), "")
+		}
+		return err
+	}
+	if created || e.DryRun {
+		return e.move(ctx, t, release.VersionCreated, fmt.Sprintf("version %s created on OCL", v))
+	}
+	return e.move(ctx, t, release.VersionExisted, fmt.Sprintf("version %s was already on OCL (an earlier run created it)", v))
+}

@@ -1,0 +1,218 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/release"
+)
+
+// PollOutcome says what one scheduled run did to one release.
+type PollOutcome struct {
+	Version string
+	Issue   int
+	From    release.Phase
+	To      release.Phase
+	Err     error
+}
+
+// Poll is the scheduled job: every release waiting for its export is polled once, and a
+// release whose export is ready (or that a crash left half-way) is carried to its end.
+// Releases are handled independently: one failing never blocks another. A tick that
+// finds nothing new posts no comment and makes one write per release (the poll count).
+func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
+	issues, err := e.GitHub.ListTracking(ctx, "open")
+	if err != nil {
+		return nil, err
+	}
+	var out []PollOutcome
+	for _, issue := range issues {
+		rec, ok, err := readRecord(issue)
+		if err != nil {
+			out = append(out, PollOutcome{Issue: issue.Number, Err: err})
+			continue
+		}
+		if !ok || !pollable(rec.Release.Phase) {
+			continue
+		}
+		t := &tracked{rec: rec, issue: issue}
+		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase}
+		o.Err = e.carryOn(ctx, t)
+		o.To = t.rec.Release.Phase
+		if o.Err != nil {
+			e.Log.Error("release step failed; the next run tries again", "release", o.Version, "phase", o.To, "error", o.Err.Error())
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// PollOne runs the scheduled job for one release only.
+func (e *Env) PollOne(ctx context.Context, version string) (*Record, error) {
+	t, err := e.find(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	if !pollable(t.rec.Release.Phase) {
+		e.Log.Info("nothing to poll", "release", version, "phase", t.rec.Release.Phase)
+		return t.rec, nil
+	}
+	return t.rec, e.carryOn(ctx, t)
+}
+
+func pollable(p release.Phase) bool {
+	return p == release.Exporting || p == release.ExportQA || p == release.Scripts || p == release.Publishing
+}
+
+// find loads a release's record from its tracking issue.
+func (e *Env) find(ctx context.Context, version string) (*tracked, error) {
+	issue, err := e.GitHub.FindIssue(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	if issue == nil {
+		return nil, fmt.Errorf("release %s has no tracking issue yet (has its PR been merged?)", version)
+	}
+	rec, ok, err := readRecord(issue)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("issue #%d of release %s carries no Shepherd status", issue.Number, version)
+	}
+	return &tracked{rec: rec, issue: issue}, nil
+}
+
+// carryOn runs steps from the current phase until the release waits, ends or fails.
+func (e *Env) carryOn(ctx context.Context, t *tracked) error {
+	for {
+		before := t.rec.Release.Phase
+		var err error
+		switch before {
+		case release.Exporting:
+			err = e.pollExport(ctx, t)
+			if err == nil && t.rec.Release.Phase == release.Exporting {
+				return nil // not ready yet: wait for the next tick
+			}
+		case release.ExportQA:
+			err = e.exportQA(ctx, t)
+		case release.Scripts:
+			err = e.scripts(ctx, t)
+		case release.Publishing:
+			err = e.publish(ctx, t)
+		default:
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if t.rec.Release.Phase == before {
+			return nil
+		}
+	}
+}
+
+func (e *Env) pollExport(ctx context.Context, t *tracked) error {
+	rec := t.rec
+	v := rec.Release.Version
+	poll, err := PollExport(ctx, e.OCL, rec.Org, rec.Source, v)
+	if err != nil {
+		if isPermanentOCL(err) {
+			return e.fail(ctx, t, MilestoneFailed, "OCL refused the export status: "+err.Error(), "")
+		}
+		return err // an outage: this attempt is not counted, the next tick asks again
+	}
+	if poll.Ready {
+		return e.move(ctx, t, release.ExportReady, fmt.Sprintf("export ready after %d polls: %s", rec.Release.Attempts+1, poll.Status))
+	}
+	attempt := rec.Release.Attempts + 1
+	now := e.Now()
+	reason := fmt.Sprintf("no export after %d attempts over %s (OCL's last answer: %s)",
+		attempt, now.Sub(pollStart(rec, now)).Round(time.Minute), poll.Status)
+	if err := rec.Release.Apply(release.ExportNotReady, now, reason, e.Config.Poll.MaxAttempts); err != nil {
+		return err
+	}
+	e.Log.Info("export not ready", "release", v, "attempt", attempt, "max", e.Config.Poll.MaxAttempts, "ocl", poll.Status)
+	if rec.Release.Phase == release.Incomplete {
+		body := fmt.Sprintf("### ⚠️ Release %s is incomplete\n\nOCL had not built the export after %d polls over %s. "+
+			"Once OCL has built it, re-run: Actions → release → Run workflow, with version `%s` (or `shepherd retry --version %s`).",
+			v, rec.Release.Attempts, rec.Release.Waited().Round(time.Minute), v, v)
+		if err := e.milestone(ctx, t, MilestoneIncomplete, body); err != nil {
+			return err
+		}
+	}
+	return e.save(ctx, t)
+}
+
+// pollStart is when polling began: the first poll, or now for the first one.
+func pollStart(rec *Record, now time.Time) time.Time {
+	if !rec.Release.FirstPoll.IsZero() {
+		return rec.Release.FirstPoll
+	}
+	return now
+}
+
+// exportDir is the scratch folder of one release.
+func (e *Env) exportDir(version string) string { return filepath.Join(e.WorkDir, version) }
+
+func (e *Env) exportZip(version string) string {
+	return filepath.Join(e.exportDir(version), "export.zip")
+}
+
+// download fetches the export, unless this run already has it.
+func (e *Env) download(ctx context.Context, t *tracked) (string, error) {
+	rec := t.rec
+	path := e.exportZip(rec.Release.Version)
+	if _, err := os.Stat(path); err == nil && rec.Export != nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	dl, err := e.OCL.DownloadExport(ctx, rec.Org, rec.Source, rec.Release.Version, path, maxExportBytes)
+	if err != nil {
+		return "", fmt.Errorf("download the export: %w", err)
+	}
+	rec.Export = &ExportFile{Size: dl.Size, SHA256: dl.SHA256, Status: "downloaded"}
+	e.Log.Info("export downloaded", "release", rec.Release.Version, "bytes", dl.Size, "sha256", dl.SHA256)
+	return path, nil
+}
+
+// maxExportBytes caps an export download: CIEL is about 75 MB zipped.
+const maxExportBytes = 2 << 30
+
+func (e *Env) exportQA(ctx context.Context, t *tracked) error {
+	rec := t.rec
+	v := rec.Release.Version
+	path, err := e.download(ctx, t)
+	if err != nil {
+		return err
+	}
+	opts := QAOptions(e.Config.QA, rec.Org, rec.Source)
+	opts.Version, opts.Now = v, e.Now
+	report, err := qa.CheckExport(ctx, path, opts)
+	if err != nil {
+		// A broken export file is OCL's doing, not a passing outage: stop and say so.
+		return e.fail(ctx, t, MilestoneFailed, "the export could not be read: "+err.Error(), "")
+	}
+	res, err := e.storeReport(ctx, v, "qa-export", report, false)
+	if err != nil {
+		return err
+	}
+	rec.ExportQA = res
+	if report.Errors() > 0 {
+		body, err := reportComment(fmt.Sprintf("### ❌ QA of the export found %d errors: release %s stopped before the export scripts", report.Errors(), v), report, res.ReportURL)
+		if err != nil {
+			return err
+		}
+		if err := e.milestone(ctx, t, MilestoneExportQAFailed, body); err != nil {
+			return err
+		}
+		return e.fail(ctx, t, MilestoneFailed, fmt.Sprintf("QA of the export found %d errors; the export scripts did not run", report.Errors()), "")
+	}
+	return e.move(ctx, t, release.ExportQAPassed, fmt.Sprintf("QA of the export: no errors, %d warnings", report.Warnings()))
+}

@@ -1,0 +1,259 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/export"
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+func (e *Env) artifactsDir(version string) string {
+	return filepath.Join(e.exportDir(version), "artifacts")
+}
+
+// exportSpecs are the configured exports the release asked for.
+func (e *Env) exportSpecs(rec *Record) ([]manifest.ExportSpec, error) {
+	var out []manifest.ExportSpec
+	for _, name := range rec.Exports {
+		spec, ok := e.Config.Export(name)
+		if !ok {
+			return nil, fmt.Errorf("export %q of release %s is no longer in the configuration", name, rec.Release.Version)
+		}
+		out = append(out, spec)
+	}
+	return out, nil
+}
+
+// build produces every artifact of the release in its scratch folder: the SQL files
+// (load-tested when configured), the extra scripts' outputs and logs, SHA256SUMS and
+// manifest.json. The outputs are deterministic for the SQL, so a build repeated after a
+// crash gives the same files and nothing is uploaded twice.
+func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) {
+	rec := t.rec
+	v := rec.Release.Version
+	exportPath, err := e.download(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := e.exportSpecs(rec)
+	if err != nil {
+		return nil, err
+	}
+	outDir := e.artifactsDir(v)
+	if err := os.RemoveAll(outDir); err != nil {
+		return nil, err
+	}
+	var formats []export.Format
+	for _, s := range specs {
+		if s.Format.IsSQL() {
+			f, err := export.ParseFormat(string(s.Format))
+			if err != nil {
+				return nil, err
+			}
+			formats = append(formats, f)
+		}
+	}
+	arts, err := BuildSQL(ctx, exportPath, outDir, v, formats)
+	if err != nil {
+		return nil, &stepError{reason: "the OpenMRS SQL could not be built: " + err.Error()}
+	}
+	for _, s := range specs {
+		if !s.LoadTest {
+			continue
+		}
+		if err := e.loadTest(ctx, s, arts); err != nil {
+			return nil, err
+		}
+	}
+	rec.Scripts = nil
+	for _, s := range specs {
+		if s.Format != manifest.FormatScript {
+			continue
+		}
+		res, err := export.RunScript(ctx, export.ScriptSpec{Name: s.Name, Command: s.Command, Timeout: s.Timeout, Env: s.Env}, exportPath, outDir, v)
+		rec.Scripts = append(rec.Scripts, ScriptRun{Name: s.Name, ExitCode: res.ExitCode, Seconds: res.Duration.Seconds()})
+		var se *export.ScriptError
+		if errors.As(err, &se) {
+			return nil, &stepError{reason: se.Error(), details: "The end of its log:\n\n```\n" + strings.TrimSpace(se.LogTail) + "\n```"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		arts = append(arts, res.Files...)
+	}
+	var summary any
+	if rec.ExportQA != nil {
+		summary = rec.ExportQA
+	}
+	if err := WriteIndex(outDir, rec.Org+"/"+rec.Source, v, arts, summary, e.Now(), e.Config.Retention); err != nil {
+		return nil, err
+	}
+	return arts, nil
+}
+
+func (e *Env) loadTest(ctx context.Context, s manifest.ExportSpec, arts []export.Artifact) error {
+	for _, a := range arts {
+		if a.Format != string(s.Format) || a.Counts == nil {
+			continue
+		}
+		if e.LoadTestDSN == "" {
+			e.Log.Warn("load test skipped: SHEPHERD_LOAD_TEST_DSN is not set", "export", s.Name)
+			return nil
+		}
+		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: e.LoadTestDSN, SQLZip: a.Path, Expected: *a.Counts})
+		if err != nil {
+			return &stepError{reason: fmt.Sprintf("the load test of %s failed: %v", a.Name, err)}
+		}
+		e.Log.Info("load test passed", "file", a.Name, "seconds", res.Duration.Seconds())
+	}
+	return nil
+}
+
+// stepError is a failure of the release itself (not an outage): it moves the release
+// to failed with a reason people can act on.
+type stepError struct{ reason, details string }
+
+func (s *stepError) Error() string { return s.reason }
+
+func (e *Env) scripts(ctx context.Context, t *tracked) error {
+	arts, err := e.build(ctx, t)
+	var se *stepError
+	if errors.As(err, &se) {
+		return e.fail(ctx, t, MilestoneFailed, se.reason, se.details)
+	}
+	if err != nil {
+		return err
+	}
+	t.rec.Artifacts = refs(arts)
+	names := make([]string, 0, len(arts))
+	for _, a := range arts {
+		names = append(names, a.Name)
+	}
+	return e.move(ctx, t, release.ScriptsFinished, "built "+strings.Join(names, ", ")+", SHA256SUMS and manifest.json")
+}
+
+func refs(arts []export.Artifact) []ArtifactRef {
+	out := make([]ArtifactRef, len(arts))
+	for i, a := range arts {
+		out[i] = ArtifactRef{Name: a.Name, Size: a.Size, SHA256: a.SHA256}
+	}
+	return out
+}
+
+// publish uploads, links, tags, releases and announces. Each part checks what is already
+// there first, so a publish repeated after a crash makes no second upload, tag, release
+// or comment.
+func (e *Env) publish(ctx context.Context, t *tracked) error {
+	rec := t.rec
+	v := rec.Release.Version
+	outDir := e.artifactsDir(v)
+	if !haveAll(outDir, rec.Artifacts) {
+		// A new runner after a crash: rebuild (the SQL is byte-identical).
+		arts, err := e.build(ctx, t)
+		var se *stepError
+		if errors.As(err, &se) {
+			return e.fail(ctx, t, MilestoneFailed, se.reason, se.details)
+		}
+		if err != nil {
+			return err
+		}
+		rec.Artifacts = refs(arts)
+	}
+	arts := make([]export.Artifact, len(rec.Artifacts))
+	for i, a := range rec.Artifacts {
+		arts[i] = export.Artifact{Name: a.Name, Path: filepath.Join(outDir, a.Name), Size: a.Size, SHA256: a.SHA256}
+	}
+	if rec.UploadedAt.IsZero() {
+		rec.UploadedAt = e.Now()
+	}
+	days := int(e.Config.Retention / (24 * time.Hour))
+	err := e.act("ensure the storage lifecycle rule", func() error {
+		_, err := e.Store.EnsureRetention(ctx, e.Config.Storage.Prefix, days)
+		if errors.Is(err, store.ErrRetentionUnsupported) {
+			e.Log.Warn("the storage does not keep lifecycle rules; the daily janitor deletes expired releases", "error", err.Error())
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if e.DryRun {
+		e.Log.Info("dry run: would upload the files, tag and publish the release", "release", v, "files", len(arts))
+		return nil
+	}
+	downloads, err := Publish(ctx, e.Store, e.Config.Storage.Prefix, v, outDir, arts, rec.UploadedAt, e.Now(), e.Config.Retention)
+	if err != nil {
+		return err // storage outage: the next tick converges, uploads already done are skipped
+	}
+	rec.Downloads = downloads
+	if rec.MergeSHA != "" {
+		if _, err := e.GitHub.EnsureTag(ctx, v, rec.MergeSHA); err != nil {
+			return err
+		}
+		rec.Tag = v
+		rel, _, err := e.GitHub.EnsureRelease(ctx, v, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, v), releaseNotes(rec))
+		if err != nil {
+			return err
+		}
+		rec.ReleaseURL = rel.URL
+	}
+	if err := e.milestone(ctx, t, MilestoneExportReady, exportReadyComment(rec)); err != nil {
+		return err
+	}
+	return e.move(ctx, t, release.Published, fmt.Sprintf("%d files published, downloadable until %s", len(downloads), rec.UploadedAt.Add(e.Config.Retention).UTC().Format(timeLayout)))
+}
+
+func haveAll(dir string, arts []ArtifactRef) bool {
+	if len(arts) == 0 {
+		return false
+	}
+	for _, a := range append(arts, ArtifactRef{Name: "SHA256SUMS"}, ArtifactRef{Name: "manifest.json"}) {
+		if _, err := os.Stat(filepath.Join(dir, a.Name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func downloadsTable(rec *Record) string {
+	var b strings.Builder
+	b.WriteString("| File | Size | SHA-256 | Link valid until | Deleted on |\n| --- | --- | --- | --- | --- |\n")
+	ds := append([]Download(nil), rec.Downloads...)
+	sort.Slice(ds, func(i, j int) bool { return ds[i].File < ds[j].File })
+	for _, d := range ds {
+		fmt.Fprintf(&b, "| [%s](%s) | %s | `%s` | %s | %s |\n", escapeCell(d.File), d.URL, size(d.Size), d.SHA256, when(d.ValidUntil), d.DeleteAt.UTC().Format("2006-01-02"))
+	}
+	return b.String()
+}
+
+func exportReadyComment(rec *Record) string {
+	return fmt.Sprintf("### ✅ Release %s is ready\n\nThe files stay downloadable for the retention period; links are renewed before they expire, on the status above.\n\n%s",
+		rec.Release.Version, downloadsTable(rec))
+}
+
+func releaseNotes(rec *Record) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", rec.Description)
+	if rec.ExportQA != nil {
+		fmt.Fprintf(&b, "**QA of the export:** %d errors, %d warnings, %d info over %d concepts and %d mappings.\n\n",
+			rec.ExportQA.Errors, rec.ExportQA.Warnings, rec.ExportQA.Infos, rec.ExportQA.Concepts, rec.ExportQA.Mappings)
+	}
+	b.WriteString("**Downloads** (links are renewed on the tracking issue")
+	if rec.Issue > 0 {
+		fmt.Fprintf(&b, " #%d", rec.Issue)
+	}
+	b.WriteString(" until the files are deleted):\n\n")
+	b.WriteString(downloadsTable(rec))
+	b.WriteString("\nCheck a download with `sha256sum -c SHA256SUMS`.\n")
+	return b.String()
+}

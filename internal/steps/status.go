@@ -1,0 +1,160 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/release"
+)
+
+// phaseNotes say in a few words what a phase means for the people watching.
+var phaseNotes = map[release.Phase]string{
+	release.Configuration: "the manifest is being checked",
+	release.QA:            "QA bulk validation of the source's HEAD is running",
+	release.Deploy:        "QA passed; the version is being created on OCL",
+	release.Exporting:     "the version exists on OCL; waiting for OCL to build its export",
+	release.ExportQA:      "the export is ready and being checked",
+	release.Scripts:       "the export passed QA; the OpenMRS files are being built",
+	release.Publishing:    "the files are being uploaded",
+	release.Done:          "the release is published: the downloads are below",
+	release.Failed:        "the release stopped: fix the cause below, then re-run it (Actions → release → Run workflow, with this version)",
+	release.Incomplete:    "OCL did not produce the export in time: re-run it once OCL has built it (Actions → release → Run workflow, with this version)",
+}
+
+var phaseIcons = map[release.Phase]string{
+	release.Done: "✅", release.Failed: "❌", release.Incomplete: "⚠️",
+}
+
+const timeLayout = "2006-01-02 15:04 UTC"
+
+// RenderStatus is the visible part of the bot's section on the tracking issue.
+func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
+	st := &rec.Release
+	var b strings.Builder
+	icon := phaseIcons[st.Phase]
+	if icon == "" {
+		icon = "⏳"
+	}
+	fmt.Fprintf(&b, "## %s Release %s: %s\n\n", icon, st.Version, st.Phase)
+	fmt.Fprintf(&b, "%s.\n\n", capitalise(phaseNotes[st.Phase]))
+	if st.Phase == release.Failed || st.Phase == release.Incomplete {
+		fmt.Fprintf(&b, "> **Why:** %s\n\n", oneLine(st.Last().Reason))
+	}
+	b.WriteString("| | |\n| --- | --- |\n")
+	fmt.Fprintf(&b, "| Source | %s/%s, version `%s` |\n", rec.Org, rec.Source, st.Version)
+	fmt.Fprintf(&b, "| Phase | **%s** since %s |\n", st.Phase, st.Last().At.UTC().Format(timeLayout))
+	if rec.HeadQA != nil {
+		fmt.Fprintf(&b, "| QA on HEAD | %s |\n", qaCell(rec.HeadQA))
+	}
+	if st.Attempts > 0 || st.Phase == release.Exporting {
+		fmt.Fprintf(&b, "| Export polls | %s |\n", pollCell(st, cfg, now))
+	}
+	if rec.Export != nil {
+		fmt.Fprintf(&b, "| Export | %s, sha256 `%s` (%s) |\n", size(rec.Export.Size), short(rec.Export.SHA256), rec.Export.Status)
+	}
+	if rec.ExportQA != nil {
+		fmt.Fprintf(&b, "| QA of the export | %s |\n", qaCell(rec.ExportQA))
+	}
+	for _, s := range rec.Scripts {
+		log := ""
+		if s.LogURL != "" {
+			log = fmt.Sprintf(" · [log](%s)", s.LogURL)
+		}
+		fmt.Fprintf(&b, "| Script %s | exit %d in %.0fs%s |\n", escapeCell(s.Name), s.ExitCode, s.Seconds, log)
+	}
+	if rec.ReleaseURL != "" {
+		fmt.Fprintf(&b, "| GitHub Release | [%s](%s) |\n", rec.Tag, rec.ReleaseURL)
+	}
+	if len(rec.Downloads) > 0 {
+		b.WriteString("\n### Downloads\n\n")
+		if !rec.RemovedAt.IsZero() {
+			fmt.Fprintf(&b, "The files were removed on %s, at the end of the retention period.\n\n", rec.RemovedAt.UTC().Format(timeLayout))
+		}
+		b.WriteString("| File | Size | SHA-256 | Link valid until | Deleted on |\n| --- | --- | --- | --- | --- |\n")
+		for _, d := range rec.Downloads {
+			name := escapeCell(d.File)
+			if rec.RemovedAt.IsZero() && d.URL != "" {
+				name = fmt.Sprintf("[%s](%s)", name, d.URL)
+			}
+			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, size(d.Size), short(d.SHA256), when(d.ValidUntil), d.DeleteAt.UTC().Format("2006-01-02"))
+		}
+	}
+	b.WriteString("\n<details><summary>Timeline</summary>\n\n| Time | From | To | Reason |\n| --- | --- | --- | --- |\n")
+	for _, t := range st.Transitions {
+		from := string(t.From)
+		if from == "" {
+			from = "·"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, escapeCell(oneLine(t.Reason)))
+	}
+	b.WriteString("\n</details>\n\n<sub>Kept up to date by Shepherd; edit outside this section freely.</sub>")
+	return b.String()
+}
+
+func qaCell(q *QAResult) string {
+	icon := "✅"
+	if q.Errors > 0 {
+		icon = "❌"
+	}
+	s := fmt.Sprintf("%s %d errors, %d warnings, %d info · %d concepts, %d mappings", icon, q.Errors, q.Warnings, q.Infos, q.Concepts, q.Mappings)
+	if q.ReportURL != "" {
+		s += fmt.Sprintf(" · [full report](%s)", q.ReportURL)
+	}
+	return s
+}
+
+func pollCell(st *release.State, cfg *manifest.Config, now time.Time) string {
+	s := fmt.Sprintf("%d of %d", st.Attempts, cfg.Poll.MaxAttempts)
+	if !st.FirstPoll.IsZero() {
+		s += fmt.Sprintf(" over %s (first %s, last %s)", st.Waited().Round(time.Minute), st.FirstPoll.UTC().Format(timeLayout), st.LastPoll.UTC().Format(timeLayout))
+	}
+	if st.Phase == release.Exporting {
+		next := now.Add(cfg.Poll.Interval)
+		if !st.LastPoll.IsZero() {
+			next = st.LastPoll.Add(cfg.Poll.Interval)
+		}
+		s += fmt.Sprintf("; next poll around %s", next.UTC().Format(timeLayout))
+	}
+	return s
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "no expiry (public)"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// escapeCell keeps text from the outside (script names, reasons quoting OCL) from
+// breaking a table or injecting HTML.
+func escapeCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
