@@ -1,0 +1,119 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+// JanitorOutcome says what the daily job did for one release.
+type JanitorOutcome struct {
+	Version  string
+	Removed  bool
+	Reissued int
+	Err      error
+}
+
+// Janitor deletes every release past its retention (some servers apply lifecycle rules
+// late or never), records the removal on the release's status, and re-issues download
+// links that would expire before the next run, so a download works for the whole
+// retention period and never after.
+func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
+	issues, err := e.GitHub.ListTracking(ctx, "all")
+	if err != nil {
+		return nil, err
+	}
+	var out []JanitorOutcome
+	seen := map[string]bool{}
+	for _, issue := range issues {
+		rec, ok, err := readRecord(issue)
+		if err != nil || !ok || rec.Release.Phase != release.Done || !rec.RemovedAt.IsZero() {
+			continue
+		}
+		seen[rec.Release.Version] = true
+		t := &tracked{rec: rec, issue: issue}
+		o := JanitorOutcome{Version: rec.Release.Version}
+		o.Removed, o.Reissued, o.Err = e.tidy(ctx, t)
+		if o.Err != nil {
+			e.Log.Error("janitor: release not tidied; the next run tries again", "release", o.Version, "error", o.Err.Error())
+		}
+		out = append(out, o)
+	}
+	// Releases without a record (or whose issue was deleted) expire by their upload time.
+	objects, err := e.Store.List(ctx, e.Config.Storage.Prefix)
+	if err != nil {
+		return out, err
+	}
+	for _, folder := range store.Expired(e.Config.Storage.Prefix, objects, e.Config.Retention, e.Now()) {
+		version := folder[strings.LastIndex(folder, "/")+1:]
+		if seen[version] {
+			continue
+		}
+		n := 0
+		err := e.act("delete "+folder, func() error {
+			var err error
+			n, err = e.Store.DeletePrefix(ctx, folder)
+			return err
+		})
+		e.Log.Info("janitor: deleted an expired release without a status", "folder", folder, "objects", n)
+		out = append(out, JanitorOutcome{Version: version, Removed: err == nil, Err: err})
+	}
+	return out, nil
+}
+
+func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int, err error) {
+	rec := t.rec
+	now := e.Now()
+	deleteAt := rec.UploadedAt.Add(e.Config.Retention)
+	if !now.Before(deleteAt) {
+		folder, err := store.ReleaseFolder(e.Config.Storage.Prefix, rec.Release.Version)
+		if err != nil {
+			return false, 0, err
+		}
+		n := 0
+		err = e.act("delete "+folder, func() error {
+			var err error
+			n, err = e.Store.DeletePrefix(ctx, folder)
+			return err
+		})
+		if err != nil {
+			return false, 0, err
+		}
+		rec.RemovedAt = now
+		e.Log.Info("janitor: release removed at the end of its retention", "release", rec.Release.Version, "objects", n)
+		return true, 0, e.save(ctx, t)
+	}
+	for i := range rec.Downloads {
+		d := &rec.Downloads[i]
+		if !store.NeedsReissue(d.ValidUntil, now, store.DefaultReissueMargin) || !d.ValidUntil.Before(d.DeleteAt) {
+			continue
+		}
+		validFor, _ := store.LinkValidity(now, rec.UploadedAt, e.Config.Retention, store.MaxPresignValidity)
+		if validFor <= 0 {
+			continue
+		}
+		if e.DryRun {
+			e.Log.Info("dry run: would re-issue a link", "file", d.File, "expires", d.ValidUntil)
+			continue
+		}
+		url, expires, err := e.Store.Link(ctx, d.Key, validFor)
+		if err != nil {
+			return false, reissued, fmt.Errorf("re-issue the link of %s: %w", d.File, err)
+		}
+		d.URL, d.ValidUntil = url, expires
+		reissued++
+	}
+	if reissued == 0 {
+		return false, 0, nil
+	}
+	e.Log.Info("janitor: links re-issued", "release", rec.Release.Version, "links", reissued)
+	if rec.Tag != "" && !e.DryRun {
+		if _, _, err := e.GitHub.EnsureRelease(ctx, rec.Tag, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, rec.Release.Version), releaseNotes(rec)); err != nil {
+			return false, reissued, err
+		}
+	}
+	return false, reissued, e.save(ctx, t)
+}
