@@ -4,33 +4,37 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/atomicfile"
-	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/manifest"
-	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
-	"github.com/shepherd-release/shepherd/internal/qa"
-	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/sandbox"
 	"github.com/shepherd-release/shepherd/internal/steps"
-	"github.com/shepherd-release/shepherd/internal/store"
 )
 
-// demoScenarios name what the built-in fake OCL does differently, and the phase the
-// release must end in for the demo to have shown what it should.
-var demoScenarios = map[string]release.Phase{
-	"happy":              release.Done,
-	"qa-warnings":        release.Done,
-	"qa-errors":          release.Failed,
-	"export-never-ready": release.Incomplete,
-	"export-qa-errors":   release.Failed,
+// demoScenario is what the built-in fakes do differently, and the phase the release must
+// end in for the demo to have shown what it should.
+type demoScenario struct {
+	end         release.Phase
+	description string
+}
+
+var demoScenarios = map[string]demoScenario{
+	"happy":              {release.Done, "everything goes well"},
+	"qa-warnings":        {release.Done, "QA on HEAD finds a warning: the release goes on and says so"},
+	"qa-errors":          {release.Failed, "QA on HEAD finds errors: the release stops, nothing is created on OCL"},
+	"export-never-ready": {release.Incomplete, "OCL never builds the export: the release is incomplete after 72 polls"},
+	"export-qa-errors":   {release.Failed, "the source is edited while version creation waits for approval: the export's QA stops the release"},
+	"script-fails":       {release.Failed, "an extra export script exits non-zero: the release fails, quoting its log"},
 }
 
 func scenarioNames() []string {
@@ -40,20 +44,6 @@ func scenarioNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// demo is one run of the release flow against the built-in fake OCL server, a generated
-// dictionary and the local-folder store, on a simulated clock.
-type demo struct {
-	env      *environment
-	out      string
-	now      time.Time
-	state    *release.State
-	cfg      *manifest.Config
-	client   *ocl.Client
-	srv      *ocltest.Server
-	org, src string
-	version  string
 }
 
 func runDemo(ctx context.Context, env *environment, args []string) error {
@@ -76,239 +66,296 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	if err := os.RemoveAll(*out); err != nil {
 		return err
 	}
-	d := &demo{env: env, out: *out, cfg: manifest.DefaultConfig(), now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}
-	d.org, d.src = d.cfg.OCL.Org, d.cfg.OCL.Source
-	d.version = manifest.VersionForDate(d.now)
-	return d.run(ctx, *scenario, spec)
-}
-
-func (d *demo) logf(format string, args ...any) {
-	fmt.Fprintf(d.env.stdout, "%s  %s\n", d.now.Format("2006-01-02 15:04"), fmt.Sprintf(format, args...))
-}
-
-// move applies an event to the release and prints the transition.
-func (d *demo) move(ev release.Event, reason string) error {
-	from := d.state.Phase
-	if err := d.state.Apply(ev, d.now, reason, d.cfg.Poll.MaxAttempts); err != nil {
+	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if d.state.Phase != from {
-		d.logf("%-13s → %-13s %s", from, d.state.Phase, reason)
-	}
-	return nil
+	return runDemoScenario(ctx, env, *scenario, spec, *out)
 }
 
-func (d *demo) run(ctx context.Context, scenario string, spec dataset.Spec) error {
-	head, err := demoDataset(spec, scenario == "qa-errors", scenario == "qa-warnings")
+// demoPlan is OCL's export: not there for two polls, being built for three, then ready.
+var demoPlan = ocltest.ExportPlan{NonePolls: 2, BuildingPolls: 3, Ready: ocltest.ReadyRedirect302}
+
+func runDemoScenario(ctx context.Context, env *environment, scenario string, spec dataset.Spec, out string) error {
+	sc := demoScenarios[scenario]
+	cfg := manifest.DefaultConfig()
+	plan := demoPlan
+	dirty := spec
+	dirty.Inject = []dataset.Injection{{Rule: "FR-01", Index: -1}, {Rule: "XR-01", Index: -1}}
+	switch scenario {
+	case "qa-errors":
+		spec = dirty
+	case "qa-warnings":
+		spec.Inject = []dataset.Injection{{Rule: "FR-19", Index: -1}}
+	case "export-never-ready":
+		plan = ocltest.ExportPlan{Ready: ocltest.NeverReady}
+	case "script-fails":
+		cfg.Exports = append(cfg.Exports, manifest.ExportSpec{Name: "liquibase-check", Format: manifest.FormatScript, Timeout: time.Minute,
+			Command: []string{"/bin/sh", "-c", `echo "checking $SHEPHERD_EXPORT for $SHEPHERD_VERSION"; echo "ERROR: changeset 2.2-42 failed: table concept_numeric has no column precise" >&2; exit 3`}})
+	}
+
+	logFile, err := os.Create(filepath.Join(out, "shepherd.log"))
 	if err != nil {
 		return err
 	}
-	plan := ocltest.ExportPlan{NonePolls: 2, BuildingPolls: 3, Ready: ocltest.ReadyRedirect302}
-	if scenario == "export-never-ready" {
-		plan = ocltest.ExportPlan{NonePolls: 1 << 30}
-	}
-	d.srv = ocltest.NewServer(ocltest.WithExportPlan(plan), ocltest.WithClock(func() time.Time { return d.now }))
-	defer d.srv.Close()
-	d.srv.AddSource(d.org, d.src, head, head.Version("HEAD").SupportedLocales)
-	if d.client, err = ocl.NewClient(d.srv.URL(), "demo-token"); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.env.stdout, "Shepherd demo: releasing %s/%s %s (%d concepts, scenario %s) against a built-in fake OCL\n\n",
-		d.org, d.src, d.version, head.Len(), scenario)
-
-	d.state = release.New(d.version, d.now)
-	m := manifest.DefaultManifest(d.version, d.cfg)
-	eff, err := m.Effective(d.cfg)
+	defer logFile.Close()
+	timeline := &timelinePrinter{w: env.stdout}
+	sb, err := sandbox.New(ctx, sandbox.Options{
+		Dir: filepath.Join(out, ".sandbox"), Head: spec, Plan: plan, Config: cfg,
+		Logger: slog.New(&demoHandler{json: slog.NewJSONHandler(logFile, nil), timeline: timeline}),
+	})
 	if err != nil {
 		return err
 	}
-	if err := d.move(release.ManifestValid, "manifest "+manifest.ManifestPath(d.version)+" is valid"); err != nil {
-		return err
-	}
-	runErr := d.flow(ctx, eff, scenario, spec)
-	if werr := d.writeSummary(); werr != nil && runErr == nil {
-		runErr = werr
+	defer sb.Close()
+	timeline.now = sb.Clock.Now
+	version := manifest.VersionForDate(sb.Clock.Now())
+	fmt.Fprintf(env.stdout, "Shepherd demo, scenario %q: %s.\nReleasing %s/%s %s: %d concepts, built-in fake GitHub and OCL, local store, simulated clock.\n\n",
+		scenario, sc.description, cfg.OCL.Org, cfg.OCL.Source, version, sb.Head.Len())
+
+	rec, runErr := demoRelease(ctx, sb, timeline, version, scenario, dirty)
+	if err := writeDemoOutputs(ctx, sb, version, out); err != nil && runErr == nil {
+		runErr = err
 	}
 	if runErr != nil {
 		return runErr
 	}
-	fmt.Fprintf(d.env.stdout, "\nFinal phase: %s. Look in %s/: timeline.md, reports/, artifacts/, store/, requests.log\n", d.state.Phase, d.out)
-	if want := demoScenarios[scenario]; d.state.Phase != want {
-		return findings("scenario %s should end in phase %s, not %s: %s", scenario, want, d.state.Phase, d.state.Last().Reason)
+	fmt.Fprintf(env.stdout, "\nFinal phase: %s. Read the release in %s/: status.md, comments/, reports/, artifacts/, requests.log (and shepherd.log, every decision as JSON).\n", rec.Release.Phase, out)
+	if rec.Release.Phase != sc.end {
+		return findings("scenario %s should end in phase %s, not %s: %s", scenario, sc.end, rec.Release.Phase, rec.Release.Last().Reason)
 	}
 	return nil
 }
 
-func (d *demo) flow(ctx context.Context, eff manifest.Effective, scenario string, spec dataset.Spec) error {
-	// QA on HEAD, through the API.
-	opts := steps.QAOptions(eff.QA, d.org, d.src)
-	opts.Version, opts.Now = "HEAD", func() time.Time { return d.now }
-	report, err := qa.CheckAPI(ctx, &steps.APISource{Client: d.client, Org: d.org, Source: d.src, VersionID: "HEAD"}, opts)
+// demoRelease is what people and GitHub do, in order, around Shepherd's steps.
+func demoRelease(ctx context.Context, sb *sandbox.Sandbox, tl *timelinePrinter, version, scenario string, dirty dataset.Spec) (*steps.Record, error) {
+	e := sb.Env
+	pr, _, err := e.StartRelease(ctx, version)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := d.writeReports("head", report); err != nil {
-		return err
+	tl.say("a maintainer starts the release from the Actions tab: PR #%d adds %s", pr.Number, manifest.ManifestPath(version))
+	preview, err := e.Preview(ctx, pr.Number, false)
+	if err != nil {
+		return nil, err
 	}
-	if report.Errors() > 0 {
-		return d.move(release.StepFailed, fmt.Sprintf("QA on HEAD found %d errors (%d warnings): nothing was created on OCL", report.Errors(), report.Warnings()))
+	if preview.Report != nil {
+		tl.say("PR preview: QA on HEAD %d errors, %d warnings; status shepherd/qa set; one comment on the PR", preview.Report.Errors(), preview.Report.Warnings())
 	}
-	if err := d.move(release.QAPassed, fmt.Sprintf("QA on HEAD: no errors, %d warnings", report.Warnings())); err != nil {
-		return err
+	sb.Clock.Advance(2 * time.Hour)
+	sha, err := e.GitHub.MergePullRequest(ctx, pr.Number, "Release "+version)
+	if err != nil {
+		return nil, err
 	}
-
+	tl.say("reviewers approve; PR #%d is merged as %s", pr.Number, sha[:7])
+	content, err := e.GitHub.FileAt(ctx, manifest.ManifestPath(version), "main")
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.ParseManifest(manifest.ManifestPath(version), []byte(content))
+	if err != nil {
+		return nil, err
+	}
+	stop := release.Exporting
 	if scenario == "export-qa-errors" {
-		// Someone edits the source between QA and the version: the export shows it.
-		dirty, err := demoDataset(spec, true, false)
-		if err != nil {
-			return err
-		}
-		d.srv.SetHead(d.org, d.src, dirty)
+		stop = release.Deploy // a GitHub environment holds version creation for approval
 	}
-	created, err := steps.CreateVersion(ctx, d.client, d.org, d.src, ocl.NewVersion{ID: d.version, Description: eff.Description, Released: eff.Released})
+	rec, err := e.MergedUntil(ctx, m, sha, stop)
 	if err != nil {
-		return d.move(release.StepFailed, err.Error())
+		return rec, err
 	}
-	ev := release.VersionCreated
-	if !created {
-		ev = release.VersionExisted
-	}
-	if err := d.move(ev, fmt.Sprintf("version %s created on OCL", d.version)); err != nil {
-		return err
-	}
-
-	// The scheduled poll, on a simulated clock: no real waiting.
-	for d.state.Phase == release.Exporting {
-		d.now = d.now.Add(d.cfg.Poll.Interval)
-		poll, err := steps.PollExport(ctx, d.client, d.org, d.src, d.version)
+	if scenario == "export-qa-errors" && rec.Release.Phase == release.Deploy {
+		head, err := dataset.New(dirty)
 		if err != nil {
-			return d.move(release.StepFailed, err.Error())
+			return rec, err
 		}
-		if poll.Ready {
-			if err := d.move(release.ExportReady, fmt.Sprintf("export ready after %d polls: %s", d.state.Attempts+1, poll.Status)); err != nil {
-				return err
-			}
+		sb.OCL.SetHead(sb.Config.OCL.Org, sb.Config.OCL.Source, head)
+		sb.Clock.Advance(time.Hour)
+		tl.say("while version creation waits for approval, an editor changes the source on OCL; then the environment's reviewer approves")
+		if rec, err = e.Merged(ctx, m, sha); err != nil {
+			return rec, err
+		}
+	}
+	// The scheduled workflow: every 10 minutes, as many ticks as the release needs.
+	for tick := 0; tick < sb.Config.Poll.MaxAttempts+5; tick++ {
+		if rec.Release.Phase.Terminal() {
 			break
 		}
-		reason := fmt.Sprintf("no export after %d attempts over %s (last answer: %s); retry with workflow_dispatch once OCL has built it",
-			d.state.Attempts+1, d.now.Sub(d.state.Transitions[len(d.state.Transitions)-1].At), poll.Status)
-		if err := d.move(release.ExportNotReady, reason); err != nil {
-			return err
+		sb.Clock.Advance(sb.Config.Poll.Interval)
+		if _, err := e.Poll(ctx); err != nil {
+			return rec, err
+		}
+		if rec, err = e.Status(ctx, version); err != nil {
+			return rec, err
 		}
 	}
-	if d.state.Phase != release.ExportQA {
-		return nil
-	}
-
-	exportDir := filepath.Join(d.out, "download")
-	if err := os.MkdirAll(exportDir, 0o755); err != nil {
-		return err
-	}
-	dl, err := d.client.DownloadExport(ctx, d.org, d.src, d.version, filepath.Join(exportDir, d.src+"_"+d.version+".zip"), 2<<30)
-	if err != nil {
-		return d.move(release.StepFailed, err.Error())
-	}
-	d.logf("downloaded the export: %d bytes, sha256 %s", dl.Size, dl.SHA256[:16]+"…")
-	opts.Version = d.version
-	exportReport, err := qa.CheckExport(ctx, dl.Path, opts)
-	if err != nil {
-		return d.move(release.StepFailed, err.Error())
-	}
-	if err := d.writeReports(d.version, exportReport); err != nil {
-		return err
-	}
-	if exportReport.Errors() > 0 {
-		return d.move(release.StepFailed, fmt.Sprintf("QA of the export found %d errors: the export scripts did not run", exportReport.Errors()))
-	}
-	if err := d.move(release.ExportQAPassed, fmt.Sprintf("QA of the export: no errors, %d warnings", exportReport.Warnings())); err != nil {
-		return err
-	}
-
-	var formats []export.Format
-	for _, e := range eff.Exports {
-		if f, err := export.ParseFormat(string(e.Format)); err == nil {
-			formats = append(formats, f)
-		}
-	}
-	artDir := filepath.Join(d.out, "artifacts")
-	arts, err := steps.BuildSQL(ctx, dl.Path, artDir, d.version, formats)
-	if err == nil {
-		err = steps.WriteIndex(artDir, d.org+"/"+d.src, d.version, arts, &exportReport.Summary, d.now, d.cfg.Retention)
-	}
-	if err != nil {
-		return d.move(release.StepFailed, err.Error())
-	}
-	names := make([]string, len(arts))
-	for i, a := range arts {
-		names[i] = fmt.Sprintf("%s (%d bytes)", a.Name, a.Size)
-	}
-	if err := d.move(release.ScriptsFinished, "built "+strings.Join(names, ", ")+", SHA256SUMS, manifest.json"); err != nil {
-		return err
-	}
-
-	st, err := store.NewLocal(filepath.Join(d.out, "store"), store.WithClock(func() time.Time { return d.now }))
-	if err != nil {
-		return err
-	}
-	if _, err := st.EnsureRetention(ctx, d.cfg.Storage.Prefix, int(d.cfg.Retention/(24*time.Hour))); err != nil {
-		return err
-	}
-	downloads, err := steps.Publish(ctx, st, d.cfg.Storage.Prefix, d.version, artDir, arts, d.now, d.now, d.cfg.Retention)
-	if err != nil {
-		return d.move(release.StepFailed, err.Error())
-	}
-	for _, dl := range downloads {
-		d.logf("stored %s, link valid until %s, deleted on %s", dl.Key, dl.ValidUntil.Format("2006-01-02 15:04"), dl.DeleteAt.Format("2006-01-02"))
-	}
-	return d.move(release.Published, fmt.Sprintf("%d files stored for %s", len(downloads), manifest.FormatDuration(d.cfg.Retention)))
+	return rec, nil
 }
 
-// demoDataset generates HEAD, with one error or one warning planted when asked.
-func demoDataset(spec dataset.Spec, withError, withWarning bool) (*dataset.Dataset, error) {
-	switch {
-	case withError:
-		spec.Inject = []dataset.Injection{{Rule: "FR-01", Index: -1}, {Rule: "XR-01", Index: -1}}
-	case withWarning:
-		spec.Inject = []dataset.Injection{{Rule: "FR-19", Index: -1}}
-	}
-	return dataset.New(spec)
-}
-
-func (d *demo) writeReports(name string, r *qa.Report) error {
-	dir := filepath.Join(d.out, "reports")
-	for _, f := range []struct{ format, ext string }{{"json", "json"}, {"md", "md"}, {"html", "html"}} {
-		renderer, err := render.Format(f.format, render.Options{RuleTitle: ruleTitle})
-		if err != nil {
-			return err
-		}
-		path := filepath.Join(dir, "qa-"+name+"."+f.ext)
-		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return renderer(w, r) }); err != nil {
-			return err
+// writeDemoOutputs copies what the release left on the fakes into plain files.
+func writeDemoOutputs(ctx context.Context, sb *sandbox.Sandbox, version, out string) error {
+	var issueBody string
+	var trackingIssue int
+	for _, i := range sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
+		if !i.IsPullRequest() && i.GetState() == "open" || trackingIssue == 0 && !i.IsPullRequest() {
+			issueBody, trackingIssue = i.GetBody(), i.GetNumber()
 		}
 	}
-	d.logf("QA of %s: %d concepts, %d mappings → %d errors, %d warnings (reports/qa-%s.{json,md,html})",
-		name, r.Summary.ConceptsChecked, r.Summary.MappingsChecked, r.Errors(), r.Warnings(), name)
-	return nil
-}
-
-// writeSummary records the timeline and every request the fake OCL received.
-func (d *demo) writeSummary() error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Release %s: %s\n\n| time (UTC) | from | to | reason |\n| --- | --- | --- | --- |\n", d.version, d.state.Phase)
-	for _, t := range d.state.Transitions {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.At.Format("2006-01-02 15:04"), t.From, t.To, t.Reason)
+	if err := atomicfile.WriteBytes(filepath.Join(out, "status.md"), 0o644, []byte(visibleStatus(issueBody)+"\n")); err != nil {
+		return err
 	}
-	fmt.Fprintf(&b, "\nExport polls: %d over %s.\n", d.state.Attempts, d.state.Waited())
-	if err := atomicfile.WriteBytes(filepath.Join(d.out, "timeline.md"), 0o644, []byte(b.String())); err != nil {
+	// Comments in the order they were posted: the PR's preview, then the issue's milestones.
+	n := 0
+	for _, number := range commentThreads(sb, trackingIssue) {
+		for _, c := range sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, number) {
+			n++
+			name := fmt.Sprintf("%02d-%s-%d.md", n, threadName(sb, number), number)
+			if err := atomicfile.WriteBytes(filepath.Join(out, "comments", name), 0o644, []byte(c.GetBody()+"\n")); err != nil {
+				return err
+			}
+		}
+	}
+	if err := copyStored(ctx, sb, sb.Config.Storage.Prefix+"/"+version, out); err != nil {
 		return err
 	}
 	var log strings.Builder
-	for _, r := range d.srv.Requests() {
+	log.WriteString("# GitHub (fake) — every request, in order\n")
+	for _, r := range sb.GitHub.Requests() {
+		q := ""
+		if r.Query != "" {
+			q = "?" + r.Query
+		}
+		fmt.Fprintf(&log, "github %s %s%s → %d\n", r.Method, r.Path, q, r.Status)
+	}
+	log.WriteString("\n# OCL (fake) — every request, in order\n")
+	for _, r := range sb.OCL.Requests() {
 		q := ""
 		if r.Query != "" {
 			q = "?" + r.Query
 		}
 		fmt.Fprintf(&log, "%s %s %s%s → %d\n", r.Origin, r.Method, r.Path, q, r.Status)
 	}
-	return atomicfile.WriteBytes(filepath.Join(d.out, "requests.log"), 0o644, []byte(log.String()))
+	return atomicfile.WriteBytes(filepath.Join(out, "requests.log"), 0o644, []byte(log.String()))
 }
+
+func commentThreads(sb *sandbox.Sandbox, trackingIssue int) []int {
+	var out []int
+	for _, pr := range sb.GitHub.PullRequests(sandbox.Owner, sandbox.Repo) {
+		out = append(out, pr.GetNumber())
+	}
+	if trackingIssue > 0 {
+		out = append(out, trackingIssue)
+	}
+	return out
+}
+
+func threadName(sb *sandbox.Sandbox, number int) string {
+	for _, pr := range sb.GitHub.PullRequests(sandbox.Owner, sandbox.Repo) {
+		if pr.GetNumber() == number {
+			return "pr"
+		}
+	}
+	return "issue"
+}
+
+// copyStored copies the release's stored files: QA reports to reports/, the rest to artifacts/.
+func copyStored(ctx context.Context, sb *sandbox.Sandbox, folder, out string) error {
+	objects, err := sb.Env.Store.List(ctx, folder)
+	if err != nil {
+		return err
+	}
+	for _, o := range objects {
+		name := o.Key[strings.LastIndex(o.Key, "/")+1:]
+		dest := filepath.Join(out, "artifacts", name)
+		if strings.HasPrefix(name, "qa-") {
+			dest = filepath.Join(out, "reports", name)
+		}
+		src := filepath.Join(sb.Config.Storage.LocalDir, filepath.FromSlash(o.Key))
+		err := atomicfile.Write(dest, 0o644, func(w io.Writer) error {
+			f, err := os.Open(src)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(w, f)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visibleStatus is the bot's section as people see it: the hidden state left out.
+func visibleStatus(body string) string {
+	var keep []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "<!-- shepherd:") {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
+}
+
+// timelinePrinter prints what happens with the simulated time.
+type timelinePrinter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+}
+
+func (p *timelinePrinter) say(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at := ""
+	if p.now != nil {
+		at = p.now().UTC().Format("01-02 15:04")
+	}
+	fmt.Fprintf(p.w, "%s  %s\n", at, fmt.Sprintf(format, args...))
+}
+
+// demoHandler writes every log record as JSON to a file and prints the decisions people
+// follow (transitions, milestones, uploads) on the timeline.
+type demoHandler struct {
+	json     slog.Handler
+	timeline *timelinePrinter
+}
+
+func (h *demoHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.json.Enabled(ctx, l) }
+
+func (h *demoHandler) Handle(ctx context.Context, r slog.Record) error {
+	attrs := map[string]string{}
+	r.Attrs(func(a slog.Attr) bool {
+		attrs[a.Key] = a.Value.String()
+		return true
+	})
+	switch r.Message {
+	case "release moved", "release failed":
+		if r.Message == "release moved" {
+			h.timeline.say("%-11s → %-11s %s", attrs["from"], attrs["to"], attrs["reason"])
+		} else {
+			h.timeline.say("%-11s → %-11s %s", attrs["in"], "failed", attrs["reason"])
+		}
+	case "milestone posted":
+		h.timeline.say("comment posted on the tracking issue: %s", attrs["milestone"])
+	case "tracking issue opened":
+		h.timeline.say("tracking issue #%s opened", attrs["issue"])
+	case "export not ready":
+		if a := attrs["attempt"]; a == "1" || strings.HasSuffix(a, "0") {
+			h.timeline.say("poll %s of %s: %s", a, attrs["max"], attrs["ocl"])
+		}
+	case "export downloaded":
+		h.timeline.say("export downloaded: %s bytes, sha256 %.16s…", attrs["bytes"], attrs["sha256"])
+	}
+	return h.json.Handle(ctx, r)
+}
+
+func (h *demoHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &demoHandler{json: h.json.WithAttrs(as), timeline: h.timeline}
+}
+
+func (h *demoHandler) WithGroup(name string) slog.Handler {
+	return &demoHandler{json: h.json.WithGroup(name), timeline: h.timeline}
+}
+

@@ -15,6 +15,13 @@ import (
 // repeated, and a release already past version creation is left to the scheduled poll.
 // It returns the record as it stands at the end.
 func (e *Env) Merged(ctx context.Context, m *manifest.Manifest, mergeSHA string) (*Record, error) {
+	return e.MergedUntil(ctx, m, mergeSHA, release.Exporting)
+}
+
+// MergedUntil is Merged stopping once the release reaches stop. With a GitHub environment
+// guarding version creation, the workflow runs QA in one job (stop = deploy) and, after
+// the environment's reviewers approve, the rest in a second job.
+func (e *Env) MergedUntil(ctx context.Context, m *manifest.Manifest, mergeSHA string, stop release.Phase) (*Record, error) {
 	eff, err := m.Effective(e.Config)
 	if err != nil {
 		return nil, err
@@ -28,7 +35,7 @@ func (e *Env) Merged(ctx context.Context, m *manifest.Manifest, mergeSHA string)
 		if err := e.advanceMerge(ctx, t, eff); err != nil {
 			return t.rec, err
 		}
-		if t.rec.Release.Phase == before {
+		if t.rec.Release.Phase == before || t.rec.Release.Phase == stop {
 			return t.rec, nil
 		}
 	}
