@@ -358,4 +358,3 @@ func (h *demoHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h *demoHandler) WithGroup(name string) slog.Handler {
 	return &demoHandler{json: h.json.WithGroup(name), timeline: h.timeline}
 }
-
