@@ -145,15 +145,17 @@ func WriteTable(w io.Writer, rows []Row) {
 }
 
 // WriteScaling prints peak RSS of the same operations on a small and a large export,
-// to show what memory grows with.
+// and the growth per 1,000 concepts between them: what a streaming reader adds for a
+// bigger export is what it keeps per concept.
 func WriteScaling(w io.Writer, small, large []Row, smallConcepts, largeConcepts int) {
-	fmt.Fprintf(w, "%-10s %18s %18s %10s\n", "operation", fmt.Sprintf("%d concepts", smallConcepts), fmt.Sprintf("%d concepts", largeConcepts), "growth")
+	fmt.Fprintf(w, "%-10s %18s %18s %22s\n", "operation", fmt.Sprintf("%d concepts", smallConcepts), fmt.Sprintf("%d concepts", largeConcepts), "growth/1,000 concepts")
+	thousands := float64(largeConcepts-smallConcepts) / 1000
 	for _, s := range small {
 		l, ok := Find(large, s.Operation)
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(w, "%-10s %15.0f MB %15.0f MB %9.1f×\n", s.Operation, s.PeakMB(), l.PeakMB(), l.PeakMB()/s.PeakMB())
+		fmt.Fprintf(w, "%-10s %15.0f MB %15.0f MB %19.2f MB\n", s.Operation, s.PeakMB(), l.PeakMB(), (l.PeakMB()-s.PeakMB())/thousands)
 	}
 }
 
