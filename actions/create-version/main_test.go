@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/actions/internal/actiontest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+)
+
+const version = "v2026-11-22"
+
+func pushAdding(files ...string) map[string]any {
+	return map[string]any{"commits": []any{
+		map[string]any{"id": "c1", "added": []any{"README.md"}},
+		map[string]any{"id": "c2", "added": toAny(files), "modified": []any{"releases/v2026-01-01.yaml"}},
+	}}
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func TestCreateVersionOnMerge(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.WriteManifest(version)
+	w.Event("push", pushAdding("releases/"+version+".yaml"))
+	w.Input("sha", "abc123")
+
+	r, err := w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+
+	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
+	assert.True(t, created, "the version is created on OCL")
+	out := w.Outputs()
+	assert.Equal(t, "exporting", out["phase"])
+	assert.Equal(t, "1", out["issue"])
+	issues := w.GitHub.Issues(actiontest.Owner, actiontest.Repo)
+	require.Len(t, issues, 1)
+	assert.Equal(t, "Release "+version, issues[0].GetTitle())
+	assert.Contains(t, w.GitHub.IssueLabels(actiontest.Owner, actiontest.Repo, 1), "release:exporting")
+	assert.Contains(t, w.Summary(), "| `"+version+"` | exporting | [#1](https://github.example.org/openmrs/ciel-releases/issues/1) |")
+	assert.Contains(t, w.Log(), "::add-mask::"+actiontest.OCLToken, "the OCL token is masked")
+	assert.NotContains(t, strings.ReplaceAll(w.Log(), "::add-mask::"+actiontest.OCLToken, ""), actiontest.OCLToken,
+		"the token appears nowhere but in its mask command")
+
+	// Run again, as a re-run of the workflow would: nothing new happens.
+	writes := w.GitHub.Writes()
+	r, err = w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+	assert.Len(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), 1, "no second tracking issue")
+	assert.Equal(t, writes, w.GitHub.Writes(), "a release past version creation is left to the poll: no write")
+}
+
+func TestCreateVersionFailsWhenQAStopsTheRelease(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan, dataset.Injection{Rule: "FR-01", Index: -1})
+	w.WriteManifest(version)
+	w.Input("versions", version)
+
+	r, err := w.Start()
+	require.NoError(t, err)
+	err = run(context.Background(), r)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "release "+version+" failed")
+	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
+	assert.False(t, created, "nothing is created on OCL")
+	assert.Equal(t, "failed", w.Outputs()["phase"])
+	assert.Contains(t, w.GitHub.IssueLabels(actiontest.Owner, actiontest.Repo, 1), "release:failed")
+}
+
+func TestCreateVersionDryRunChangesNothing(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.WriteManifest(version)
+	w.Input("versions", version)
+	w.Input("dry_run", "true")
+
+	r, err := w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+
+	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
+	assert.False(t, created)
+	assert.Empty(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo))
+	assert.Contains(t, w.Summary(), "Dry run")
+	assert.Contains(t, w.Log(), "dry run: would create version")
+}
+
+func TestCreateVersionWithoutAddedManifest(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.Event("push", pushAdding("docs/setup.md"))
+
+	r, err := w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+
+	assert.Empty(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo))
+	assert.Contains(t, w.Summary(), "nothing to release")
+	assert.Equal(t, "", w.Outputs()["phase"])
+}
+
+func TestCreateVersionMissingManifest(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.Input("versions", version)
+
+	r, err := w.Start()
+	require.NoError(t, err)
+	err = run(context.Background(), r)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "release "+version)
+	assert.Contains(t, w.Summary(), "error:")
+}
+
+func TestAddedManifests(t *testing.T) {
+	tests := []struct {
+		name  string
+		event map[string]any
+		want  []string
+	}{
+		{"one added", pushAdding("releases/v2026-11-22.yaml"), []string{"v2026-11-22"}},
+		{"two, deduplicated, in order", map[string]any{"commits": []any{
+			map[string]any{"added": []any{"releases/v2026-11-22.yaml", "releases/v2026-12-01.yaml"}},
+			map[string]any{"added": []any{"releases/v2026-11-22.yaml"}},
+		}}, []string{"v2026-11-22", "v2026-12-01"}},
+		{"not a manifest", pushAdding("releases/notes.md", "releases/sub/v2026-11-22.yaml", "v2026-11-22.yaml", "releases/latest.yaml"), nil},
+		{"no commits (a dispatch)", map[string]any{"inputs": map[string]any{}}, nil},
+		{"malformed commits", map[string]any{"commits": "nope"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, addedManifests(tt.event))
+		})
+	}
+}
