@@ -14,7 +14,11 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
+
+// timeNow is the clock for defaults such as today's version.
+var timeNow = time.Now
 
 // Exit codes scripts can rely on.
 const (
@@ -62,6 +66,13 @@ func commands() []command {
 		{"qa", "run QA bulk validation on an export file or a source's HEAD", runQA},
 		{"export", "convert an export file into OpenMRS SQL (outside any release)", runExport},
 		{"demo", "run a release end to end on built-in fakes and write what it did", runDemo},
+		{"start-release", "open the release pull request for a version", runStartRelease},
+		{"preview", "check a release pull request: manifests, QA, PR comment and status", runPreview},
+		{"merge", "run what follows a merge: tracking issue, QA on HEAD, version on OCL", runMerge},
+		{"poll", "the scheduled job: poll exports and finish releases whose export is ready", runPoll},
+		{"janitor", "delete releases past retention and re-issue download links", runJanitor},
+		{"retry", "carry a failed or incomplete release on", runRetry},
+		{"status", "show a release's status", runStatus},
 	}
 }
 
@@ -108,7 +119,7 @@ func usage(w io.Writer, cmds []command) {
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	fmt.Fprintln(w, "usage: shepherd <command> [flags]\n\ncommands:")
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'shepherd <command> -h' for a command's flags.")
 }

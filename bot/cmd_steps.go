@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/steps"
+)
+
+// stepFlags are the flags every release step shares.
+type stepFlags struct {
+	config, repo, workDir, logFormat string
+	dryRun                           bool
+}
+
+func addStepFlags(fs *flag.FlagSet, env *environment) *stepFlags {
+	f := &stepFlags{}
+	fs.StringVar(&f.config, "config", defaultConfigPath, "repository configuration")
+	fs.StringVar(&f.repo, "repo", env.getenv("GITHUB_REPOSITORY"), "OWNER/NAME of the release repository (default $GITHUB_REPOSITORY)")
+	fs.StringVar(&f.workDir, "work-dir", "", "scratch folder for downloads and artifacts (default: a new temporary folder)")
+	fs.StringVar(&f.logFormat, "log", "text", "log format on standard error: text or json")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "read everything, change nothing, and log what would be done")
+	return f
+}
+
+// connect builds the steps' Env from the flags and the environment's credentials.
+func (f *stepFlags) connect(ctx context.Context, env *environment) (*steps.Env, error) {
+	owner, repo, ok := strings.Cut(f.repo, "/")
+	if !ok || owner == "" || repo == "" {
+		return nil, usageError("--repo %q: expected OWNER/NAME (or set GITHUB_REPOSITORY)", f.repo)
+	}
+	if err := oneOf("log", f.logFormat, "text", "json"); err != nil {
+		return nil, err
+	}
+	cfg, err := manifest.LoadConfig(f.config)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	var handler slog.Handler = slog.NewTextHandler(env.stderr, nil)
+	if f.logFormat == "json" {
+		handler = slog.NewJSONHandler(env.stderr, nil)
+	}
+	e, err := steps.NewEnv(ctx, steps.EnvOptions{Config: cfg, Owner: owner, Repo: repo, Getenv: env.getenv,
+		WorkDir: f.workDir, DryRun: f.dryRun, Logger: slog.New(handler)})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return e, nil
+}
+
+// loadReleaseManifest reads releases/<version>.yaml from the working tree.
+func loadReleaseManifest(version string) (*manifest.Manifest, error) {
+	if version == "" {
+		return nil, usageError("--version is required")
+	}
+	if _, err := manifest.ParseVersion(version); err != nil {
+		return nil, usageError("--version %q: %v", version, err)
+	}
+	m, err := manifest.LoadManifest(manifest.ManifestPath(version))
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return m, nil
+}
+
+// reportRecord prints where a release stands, and fails (exit 1) when it failed.
+func reportRecord(env *environment, rec *steps.Record) error {
+	fmt.Fprintf(env.stdout, "release %s: %s (issue #%d) — %s\n", rec.Release.Version, rec.Release.Phase, rec.Issue, rec.Release.Last().Reason)
+	if rec.Release.Phase == release.Failed {
+		return findings("release %s failed", rec.Release.Version)
+	}
+	return nil
+}
+
+func runMerge(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "merge", "merge --version vYYYY-MM-DD [--sha COMMIT] [--dry-run]")
+	f := addStepFlags(fs, env)
+	version := fs.String("version", "", "the release to run (its manifest is read from releases/)")
+	sha := fs.String("sha", env.getenv("GITHUB_SHA"), "the merge commit the tag will point at")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	m, err := loadReleaseManifest(*version)
+	if err != nil {
+		return err
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	rec, err := e.Merged(ctx, m, *sha)
+	if err != nil {
+		return err
+	}
+	return reportRecord(env, rec)
+}
+
+func runPoll(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "poll", "poll [--version vYYYY-MM-DD] [--dry-run]")
+	f := addStepFlags(fs, env)
+	version := fs.String("version", "", "poll only this release (default: every release waiting for its export)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	if *version != "" {
+		rec, err := e.PollOne(ctx, *version)
+		if err != nil {
+			return err
+		}
+		return reportRecord(env, rec)
+	}
+	out, err := e.Poll(ctx)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, o := range out {
+		status := "ok"
+		if o.Err != nil {
+			status, failed = "error: "+o.Err.Error(), failed+1
+		}
+		fmt.Fprintf(env.stdout, "release %s (issue #%d): %s → %s, %s\n", o.Version, o.Issue, o.From, o.To, status)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(env.stdout, "no release is waiting for its export")
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d releases could not be polled; the next run tries again", failed)
+	}
+	return nil
+}
+
+func runJanitor(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "janitor", "janitor [--dry-run]")
+	f := addStepFlags(fs, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	out, err := e.Janitor(ctx)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, o := range out {
+		switch {
+		case o.Err != nil:
+			failed++
+			fmt.Fprintf(env.stdout, "release %s: error: %v\n", o.Version, o.Err)
+		case o.Removed:
+			fmt.Fprintf(env.stdout, "release %s: files removed (retention over)\n", o.Version)
+		case o.Reissued > 0:
+			fmt.Fprintf(env.stdout, "release %s: %d download links re-issued\n", o.Version, o.Reissued)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d releases could not be tidied; the next run tries again", failed)
+	}
+	return nil
+}
+
+func runRetry(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "retry", "retry --version vYYYY-MM-DD [--dry-run]")
+	f := addStepFlags(fs, env)
+	version := fs.String("version", "", "the failed or incomplete release to carry on")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	m, err := loadReleaseManifest(*version)
+	if err != nil {
+		return err
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	rec, err := e.Retry(ctx, m)
+	if err != nil {
+		return err
+	}
+	return reportRecord(env, rec)
+}
+
+func runStatus(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "status", "status --version vYYYY-MM-DD [--json]")
+	f := addStepFlags(fs, env)
+	version := fs.String("version", "", "the release to show")
+	asJSON := fs.Bool("json", false, "print the whole record as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *version == "" {
+		return usageError("--version is required")
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	rec, err := e.Status(ctx, *version)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rec)
+	}
+	fmt.Fprintln(env.stdout, steps.RenderStatus(rec, e.Config, e.Now()))
+	return nil
+}
+
+func runStartRelease(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "start-release", "start-release [--version vYYYY-MM-DD] [--dry-run]")
+	f := addStepFlags(fs, env)
+	version := fs.String("version", manifest.VersionForDate(timeNow()), "version to release (default: v + today's UTC date)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	pr, created, err := e.StartRelease(ctx, *version)
+	if err != nil {
+		return err
+	}
+	verb := "found the open"
+	if created {
+		verb = "opened"
+	}
+	fmt.Fprintf(env.stdout, "%s release pull request #%d %s\n", verb, pr.Number, pr.URL)
+	return nil
+}
+
+func runPreview(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "preview", "preview --pr N [--fork] [--dry-run]")
+	f := addStepFlags(fs, env)
+	pr := fs.Int("pr", 0, "the release pull request")
+	fork := fs.Bool("fork", false, "the PR comes from a fork: validate the manifests only")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *pr <= 0 {
+		return usageError("--pr is required")
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	res, err := e.Preview(ctx, *pr, *fork)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, res.Comment)
+	if !res.Passed {
+		return findings("the release pull request cannot merge as it is")
+	}
+	return nil
+}
