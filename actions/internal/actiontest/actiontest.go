@@ -5,6 +5,7 @@ package actiontest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
 	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/steps"
@@ -129,6 +131,10 @@ func (w *World) Start() (*actionenv.Run, error) {
 		Tune: func(o *steps.EnvOptions) {
 			o.Now = func() time.Time { return w.Now }
 			o.WorkDir = w.t.TempDir()
+			// Retries after a fault happen at once: tests never wait.
+			noSleep := func(context.Context, time.Duration) error { return nil }
+			o.OCLOptions = append(o.OCLOptions, ocl.WithSleep(noSleep))
+			o.GitHubOptions.Sleep = noSleep
 		},
 	})
 }
@@ -170,3 +176,20 @@ func (w *World) Summary() string {
 
 // Log is what the run printed: log lines and workflow commands.
 func (w *World) Log() string { return w.Stdout.String() }
+
+// Merge runs what the merge of a release PR runs for version, so that a test can
+// start from a release waiting for its export.
+func (w *World) Merge(version string) *steps.Record {
+	w.t.Helper()
+	w.WriteManifest(version)
+	r, err := w.Start()
+	require.NoError(w.t, err)
+	env, err := r.Env(context.Background())
+	require.NoError(w.t, err)
+	m, err := manifest.LoadManifest(r.Path(manifest.ManifestPath(version)))
+	require.NoError(w.t, err)
+	rec, err := env.Merged(context.Background(), m, w.GitHub.BranchSHA(Owner, Repo, "main"))
+	require.NoError(w.t, err)
+	w.Stdout.Reset()
+	return rec
+}
