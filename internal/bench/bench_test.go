@@ -96,6 +96,7 @@ func reportMetrics(b *testing.B, rows []bench.Row) {
 	for _, r := range rows {
 		b.ReportMetric(r.Seconds(), r.Operation+"-s")
 		b.ReportMetric(r.PeakMB(), r.Operation+"-MB")
+		b.ReportMetric(r.CPU(), r.Operation+"-cpu-s")
 	}
 	for _, pair := range [][2]string{
 		{bench.OpQA, bench.OpFloor},
@@ -117,7 +118,7 @@ func printReport(b *testing.B, ciel string, rows, smallRows []bench.Row, loadBef
 	fmt.Fprintf(&out, "\nexport: %s (%.0f MB zip, %.0f MB export.json)\n", filepath.Base(ciel), float64(zipBytes)/1e6, float64(jsonBytes)/1e6)
 	fmt.Fprintf(&out, "machine: %d CPUs, %s/%s, %s; load average before %s, after %s\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadBefore, bench.LoadAverage())
-	fmt.Fprintf(&out, "time: median of %d runs, each in its own process; peak-RSS: the highest of them\n\n", benchRepeats)
+	fmt.Fprintf(&out, "time and cpu: median of %d runs, each in its own process; peak-RSS: the highest of them\n\n", benchRepeats)
 	bench.WriteTable(&out, rows)
 	fmt.Fprintf(&out, "\nqa/inflate %.2f\n\nwhat each run processed:\n", bench.Ratio(rows, bench.OpQA, bench.OpInflate))
 	for _, r := range rows {

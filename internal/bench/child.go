@@ -22,6 +22,7 @@ const (
 type Measurement struct {
 	Operation string
 	Seconds   float64 // the operation alone, timed inside the child
+	CPU       float64 // user and system seconds of the whole child, on every core
 	PeakRSS   int64   // bytes: the child's peak resident set, Go runtime included; 0 when unknown
 	Detail    string  // what the operation processed
 }
@@ -73,7 +74,14 @@ func Measure(ctx context.Context, binary, operation, exportPath string) (Measure
 	if err := json.Unmarshal(lastLine(out), &res); err != nil {
 		return Measurement{}, fmt.Errorf("bench: %s: the child's result %q: %w", operation, out, err)
 	}
-	return Measurement{Operation: operation, Seconds: res.Seconds, PeakRSS: peakRSS(cmd.ProcessState), Detail: res.Detail}, nil
+	state := cmd.ProcessState
+	return Measurement{
+		Operation: operation,
+		Seconds:   res.Seconds,
+		CPU:       (state.UserTime() + state.SystemTime()).Seconds(),
+		PeakRSS:   peakRSS(state),
+		Detail:    res.Detail,
+	}, nil
 }
 
 // lastLine is the child's result line, whatever a dependency printed before it.

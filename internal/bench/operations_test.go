@@ -90,6 +90,7 @@ func TestMeasureRunsEachOperationInAChildProcess(t *testing.T) {
 			assert.Equal(t, op.Name, m.Operation)
 			assert.Contains(t, m.Detail, want[op.Name])
 			assert.Positive(t, m.Seconds)
+			assert.Positive(t, m.CPU)
 			assert.Positive(t, m.PeakRSS, "peak RSS read from the kernel")
 		})
 	}

@@ -9,11 +9,11 @@ import (
 	"github.com/shepherd-release/shepherd/internal/bench"
 )
 
-// row makes a row from (seconds, peak MB) runs.
+// row makes a row from (seconds, peak MB) runs; each used twice its time in CPU.
 func row(op string, runs ...[2]float64) bench.Row {
 	r := bench.Row{Operation: op}
 	for _, run := range runs {
-		r.Runs = append(r.Runs, bench.Measurement{Operation: op, Seconds: run[0], PeakRSS: int64(run[1] * 1e6)})
+		r.Runs = append(r.Runs, bench.Measurement{Operation: op, Seconds: run[0], CPU: 2 * run[0], PeakRSS: int64(run[1] * 1e6)})
 	}
 	return r
 }
@@ -34,6 +34,7 @@ func TestRowTakesTheMedianTimeAndTheWorstMemory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.InDelta(t, tt.seconds, tt.row.Seconds(), 1e-9)
+			assert.InDelta(t, 2*tt.seconds, tt.row.CPU(), 1e-9)
 			assert.InDelta(t, tt.peakMB, tt.row.PeakMB(), 1e-6)
 			assert.Len(t, tt.row.Runs, tt.withRuns)
 		})
@@ -72,7 +73,7 @@ func TestTablesShowEveryRow(t *testing.T) {
 	bench.WriteTable(&table, rows)
 	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
 	if assert.Len(t, lines, 3) {
-		assert.Equal(t, []string{"floor", "10.00s", "1.00", "15", "MB", "-"}, strings.Fields(lines[1]))
+		assert.Equal(t, []string{"floor", "10.00s", "1.00", "15", "MB", "20.00s", "-"}, strings.Fields(lines[1]))
 		assert.Contains(t, lines[2], "1.10")
 		assert.Contains(t, lines[2], "met")
 	}
