@@ -49,6 +49,14 @@ type World struct {
 // artifacts in a local folder and builds the OpenMRS 2 SQL only.
 func New(t testing.TB, plan ocltest.ExportPlan, inject ...dataset.Injection) *World {
 	t.Helper()
+	spec := dataset.Tiny
+	spec.Inject = inject
+	return NewWithSpec(t, plan, spec)
+}
+
+// NewWithSpec is New with another generated source as HEAD.
+func NewWithSpec(t testing.TB, plan ocltest.ExportPlan, spec dataset.Spec) *World {
+	t.Helper()
 	w := &World{t: t, Workspace: t.TempDir(), Now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return w.Now }
 	w.GitHub = githubtest.NewServer(githubtest.WithToken(Token, "github-actions[bot]"), githubtest.WithClock(clock))
@@ -56,8 +64,6 @@ func New(t testing.TB, plan ocltest.ExportPlan, inject ...dataset.Injection) *Wo
 	w.GitHub.AddRepo(Owner, Repo, "main")
 	w.OCL = ocltest.NewServer(ocltest.WithExportPlan(plan), ocltest.WithClock(clock))
 	t.Cleanup(w.OCL.Close)
-	spec := dataset.Tiny
-	spec.Inject = inject
 	head, err := dataset.New(spec)
 	require.NoError(t, err)
 	w.OCL.AddSource(dataset.DefaultOrg, dataset.DefaultSource, head, head.Version(ocltest.HeadVersion).SupportedLocales)
