@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/store"
 )
 
 // The sandbox's repository and credentials.
@@ -73,6 +76,9 @@ type Options struct {
 	Logger *slog.Logger
 	// DryRun makes every step read only.
 	DryRun bool
+	// WrapGitHub and WrapStore let tests put faults between Shepherd and the fakes.
+	WrapGitHub func(http.RoundTripper) http.RoundTripper
+	WrapStore  func(store.Store) store.Store
 }
 
 // Sandbox is a running set of fakes and the Env wired to them.
@@ -130,24 +136,42 @@ func New(ctx context.Context, o Options) (*Sandbox, error) {
 
 // connect builds a fresh Env, as a new workflow run would.
 func (s *Sandbox) connect(ctx context.Context) error {
+	var transport http.RoundTripper = http.DefaultTransport
+	if s.opts.WrapGitHub != nil {
+		transport = s.opts.WrapGitHub(transport)
+	}
 	env, err := steps.NewEnv(ctx, steps.EnvOptions{
 		Config: s.Config, Owner: Owner, Repo: Repo, WorkDir: filepath.Join(s.Dir, "work"), DryRun: s.opts.DryRun,
 		Logger: s.opts.Logger, Now: s.Clock.Now,
 		Getenv: func(k string) string {
 			return map[string]string{"GITHUB_TOKEN": githubToken, s.Config.OCL.TokenEnv: oclToken}[k]
 		},
-		GitHubOptions: github.Options{Sleep: s.Clock.Sleep, Now: s.Clock.Now},
+		GitHubOptions: github.Options{Sleep: s.Clock.Sleep, Now: s.Clock.Now, Transport: transport},
 		OCLOptions:    []ocl.Option{ocl.WithSleep(s.Clock.Sleep)},
 	})
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
+	if s.opts.WrapStore != nil {
+		env.Store = s.opts.WrapStore(env.Store)
+	}
 	s.Env = env
 	return nil
 }
 
-// Restart replaces the Env, like a new process after a crash: nothing in memory survives.
-func (s *Sandbox) Restart(ctx context.Context) error { return s.connect(ctx) }
+// Restart replaces the Env, like a new process after a crash: nothing in memory survives,
+// not even the scratch folder.
+func (s *Sandbox) Restart(ctx context.Context) error {
+	if err := os.RemoveAll(filepath.Join(s.Dir, "work")); err != nil {
+		return err
+	}
+	return s.connect(ctx)
+}
+
+// SetFaults replaces the fault wrappers for the next Restart.
+func (s *Sandbox) SetFaults(gh func(http.RoundTripper) http.RoundTripper, st func(store.Store) store.Store) {
+	s.opts.WrapGitHub, s.opts.WrapStore = gh, st
+}
 
 // Close stops the fakes.
 func (s *Sandbox) Close() {

@@ -36,7 +36,9 @@ func (e *Env) MergedUntil(ctx context.Context, m *manifest.Manifest, mergeSHA st
 			return t.rec, err
 		}
 		if t.rec.Release.Phase == before || t.rec.Release.Phase == stop {
-			return t.rec, nil
+			// Nothing more to do here: make sure what the issue shows matches the record
+			// (a run may have died between the two); this writes nothing when it does.
+			return t.rec, e.save(ctx, t)
 		}
 	}
 }

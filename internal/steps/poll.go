@@ -36,10 +36,18 @@ func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
 			out = append(out, PollOutcome{Issue: issue.Number, Err: err})
 			continue
 		}
-		if !ok || !pollable(rec.Release.Phase) {
+		if !ok {
 			continue
 		}
 		t := &tracked{rec: rec, issue: issue}
+		if !pollable(rec.Release.Phase) {
+			// Labels follow the record on every run, so a run that died between the status
+			// and the labels leaves nothing stuck. Matching labels cost no request.
+			if err := e.reconcileLabels(ctx, t); err != nil {
+				out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
+			}
+			continue
+		}
 		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase}
 		o.Err = e.carryOn(ctx, t)
 		o.To = t.rec.Release.Phase

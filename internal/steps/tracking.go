@@ -42,6 +42,14 @@ func (e *Env) save(ctx context.Context, t *tracked) error {
 	if _, err := e.GitHub.UpdateSection(ctx, t.issue, section); err != nil {
 		return err
 	}
+	return e.reconcileLabels(ctx, t)
+}
+
+// reconcileLabels makes the issue's phase label match the record.
+func (e *Env) reconcileLabels(ctx context.Context, t *tracked) error {
+	if e.DryRun {
+		return nil
+	}
 	return e.GitHub.ReconcileLabels(ctx, t.issue, e.labelsFor(t.rec.Release.Phase), e.Config.Labels.All())
 }
 

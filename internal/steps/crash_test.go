@@ -1,0 +1,203 @@
+package steps_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/sandbox"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+var errCrash = errors.New("process killed")
+
+// crashAfterWrites lets n GitHub writes through, then kills the "process" right after
+// the n-th write landed: the server changed, the bot never heard back.
+type crashAfterWrites struct {
+	next  http.RoundTripper
+	left  atomic.Int64
+	fired atomic.Bool
+}
+
+func (c *crashAfterWrites) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.fired.Load() {
+		return nil, errCrash
+	}
+	resp, err := c.next.RoundTrip(r)
+	if r.Method != http.MethodGet && c.left.Add(-1) == 0 {
+		c.fired.Store(true)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, errCrash
+	}
+	return resp, err
+}
+
+// driveToTheEnd runs the merge workflow and the scheduled ticks until the release ends
+// or a run fails; it returns the first failure, as the workflow would show it.
+func driveToTheEnd(ctx context.Context, sb *sandbox.Sandbox, m *manifest.Manifest, sha string) error {
+	if _, err := sb.Env.Merged(ctx, m, sha); err != nil {
+		return err
+	}
+	for tick := 0; tick < 20; tick++ {
+		rec, err := sb.Env.Status(ctx, version)
+		if err != nil {
+			return err
+		}
+		if rec.Release.Phase.Terminal() {
+			return nil
+		}
+		sb.Clock.Advance(sb.Config.Poll.Interval)
+		out, err := sb.Env.Poll(ctx)
+		if err != nil {
+			return err
+		}
+		for _, o := range out {
+			if o.Err != nil {
+				return o.Err
+			}
+		}
+	}
+	return errors.New("the release did not end in 20 ticks")
+}
+
+func assertOneOfEverything(t *testing.T, sb *sandbox.Sandbox, sha string) {
+	t.Helper()
+	ctx := context.Background()
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	assert.Equal(t, release.Done, rec.Release.Phase)
+	issue, labels, body := onlyIssue(t, sb)
+	assert.ElementsMatch(t, []string{"release:done", "shepherd"}, labels)
+	assert.Equal(t, 1, strings.Count(body, "<!-- shepherd:status:start -->"))
+	assert.Equal(t, map[string]int{"export-ready": 1}, milestoneComments(t, sb, issue))
+	created := 0
+	for _, r := range sb.OCL.Requests() {
+		if r.Method == "POST" && r.Route == ocltest.RouteVersions && r.Status == http.StatusCreated {
+			created++
+		}
+	}
+	assert.Equal(t, 1, created, "one version on OCL")
+	assert.Equal(t, map[string]string{version: sha}, sb.GitHub.Tags(sandbox.Owner, sandbox.Repo))
+	assert.Len(t, sb.GitHub.Releases(sandbox.Owner, sandbox.Repo), 1)
+	objects, err := sb.Env.Store.List(ctx, sb.Config.Storage.Prefix+"/"+version)
+	require.NoError(t, err)
+	assert.Len(t, objects, 10, "2 SQL files, SHA256SUMS, manifest.json and 6 QA reports, once each")
+}
+
+// A crash right after each GitHub write of a release, then a fresh process: every run
+// converges on the same single issue, comment, version, tag and release.
+func TestCrashAfterEveryGitHubWriteConverges(t *testing.T) {
+	plan := ocltest.ExportPlan{NonePolls: 1, BuildingPolls: 1, Ready: ocltest.ReadySeeOther303}
+	head := dataset.Spec{Seed: 9, Concepts: 120}
+
+	// Count the writes of an uninterrupted release.
+	sb := newSandbox(t, head, plan)
+	m, sha, _ := openAndMerge(t, sb)
+	sb.GitHub.ResetRequests()
+	require.NoError(t, driveToTheEnd(context.Background(), sb, m, sha))
+	total := sb.GitHub.Writes()
+	assertOneOfEverything(t, sb, sha)
+	require.Greater(t, total, 10)
+
+	for n := 1; n <= total; n++ {
+		sb := newSandbox(t, head, plan)
+		m, sha, _ := openAndMerge(t, sb)
+		crash := &crashAfterWrites{}
+		crash.left.Store(int64(n))
+		sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { crash.next = next; return crash }, nil)
+		require.NoError(t, sb.Restart(context.Background()))
+		err := driveToTheEnd(context.Background(), sb, m, sha)
+		require.Error(t, err, "write %d of %d: the crash must stop the run", n, total)
+		assert.ErrorIs(t, err, errCrash)
+
+		sb.SetFaults(nil, nil)
+		require.NoError(t, sb.Restart(context.Background()))
+		require.NoError(t, driveToTheEnd(context.Background(), sb, m, sha), "after a crash at write %d", n)
+		assertOneOfEverything(t, sb, sha)
+	}
+}
+
+// flakyStore fails uploads while down, like an S3 server that is unreachable for a while.
+type flakyStore struct {
+	store.Store
+	down atomic.Bool
+	puts atomic.Int64
+}
+
+func (f *flakyStore) Put(ctx context.Context, key string, r io.Reader, size int64, sha, ct string) (store.PutResult, error) {
+	if f.down.Load() {
+		return store.PutResult{}, errors.New("dial tcp 127.0.0.1:9000: connection refused")
+	}
+	res, err := f.Store.Put(ctx, key, r, size, sha, ct)
+	if err == nil && !res.Skipped {
+		f.puts.Add(1)
+	}
+	return res, err
+}
+
+func TestStorageDownForAWhileThenBackConverges(t *testing.T) {
+	flaky := &flakyStore{}
+	sb := newSandbox(t, dataset.Spec{Seed: 11, Concepts: 120}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	m, sha, _ := openAndMerge(t, sb)
+	sb.SetFaults(nil, func(s store.Store) store.Store { flaky.Store = s; return flaky })
+	require.NoError(t, sb.Restart(context.Background()))
+	ctx := context.Background()
+	_, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+
+	flaky.down.Store(true)
+	for tick := 0; tick < 3; tick++ {
+		sb.Clock.Advance(10 * time.Minute)
+		out, err := sb.Env.Poll(ctx)
+		require.NoError(t, err)
+		require.Len(t, out, 1)
+		assert.Error(t, out[0].Err, "uploads fail while the storage is down")
+		assert.False(t, out[0].To.Terminal(), "an outage makes the release wait, not fail: %s", out[0].To)
+	}
+	flaky.down.Store(false)
+	sb.Clock.Advance(10 * time.Minute)
+	out, err := sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	require.NoError(t, out[0].Err)
+	assertOneOfEverything(t, sb, sha)
+	all, err := sb.Env.Store.List(ctx, "")
+	require.NoError(t, err)
+	assert.EqualValues(t, len(all), flaky.puts.Load(), "each stored file uploaded exactly once")
+}
+
+func TestOCLAndGitHubFaultsAreRiddenOut(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 12, Concepts: 150}, ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyStream200})
+	m, sha, _ := openAndMerge(t, sb)
+	ctx := context.Background()
+	// OCL: 503s and a 429 with Retry-After on the listing, a 502 on the export status.
+	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteConcepts), 2, http.StatusServiceUnavailable, nil)
+	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteConcepts), 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}})
+	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteExport), 1, http.StatusBadGateway, nil)
+	// GitHub: a 502 and a secondary rate limit on writes.
+	sb.GitHub.FailNext(githubMatchWrites, 1, githubBadGateway)
+	sb.GitHub.FailNext(githubMatchWrites, 1, githubSecondary)
+	require.NoError(t, driveToTheEnd(ctx, sb, m, sha))
+	assertOneOfEverything(t, sb, sha)
+}
+
+var (
+	githubMatchWrites = githubtest.Match{Method: "PATCH"}
+	githubBadGateway  = githubtest.BadGateway
+	githubSecondary   = githubtest.SecondaryRateLimit
+)
