@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every demo scenario ends in the phase it promises and leaves its outputs behind.
+func TestDemoScenarios(t *testing.T) {
+	for _, name := range scenarioNames() {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "demo")
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), &environment{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }},
+				[]string{"demo", "--scenario", name, "--scale", "tiny", "--out", out})
+			require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+			assert.Contains(t, stdout.String(), "Final phase: "+string(demoScenarios[name].end))
+
+			status, err := os.ReadFile(filepath.Join(out, "status.md"))
+			require.NoError(t, err)
+			assert.Contains(t, string(status), "Release v")
+			assert.NotContains(t, string(status), "shepherd:state", "the hidden state is not part of what people see")
+			comments, err := os.ReadDir(filepath.Join(out, "comments"))
+			require.NoError(t, err)
+			assert.NotEmpty(t, comments, "at least the PR preview")
+			log, err := os.ReadFile(filepath.Join(out, "requests.log"))
+			require.NoError(t, err)
+			assert.Contains(t, string(log), "github POST")
+			_, err = os.Stat(filepath.Join(out, "reports", "qa-head.html"))
+			assert.NoError(t, err)
+			_, err = os.Stat(filepath.Join(out, "artifacts", "SHA256SUMS"))
+			if demoScenarios[name].end == "done" {
+				assert.NoError(t, err)
+			} else {
+				assert.True(t, os.IsNotExist(err), "no artifacts for a release that did not finish")
+			}
+			if name == "script-fails" {
+				assert.True(t, anyFileContains(t, filepath.Join(out, "comments"), "changeset 2.2-42 failed"), "the failure comment quotes the script's log")
+			}
+		})
+	}
+}
+
+func anyFileContains(t *testing.T, dir, text string) bool {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		if strings.Contains(string(data), text) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDemoRefusesUnknownScenario(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), &environment{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }},
+		[]string{"demo", "--scenario", "sunny"})
+	assert.Equal(t, exitCannot, code)
+	assert.Contains(t, stderr.String(), `--scenario "sunny": expected one of`)
+}
