@@ -183,19 +183,45 @@ func (w *World) Summary() string {
 // Log is what the run printed: log lines and workflow commands.
 func (w *World) Log() string { return w.Stdout.String() }
 
+// Env builds the steps environment an action run in this world would use.
+func (w *World) Env() *steps.Env {
+	w.t.Helper()
+	r, err := w.Start()
+	require.NoError(w.t, err)
+	env, err := r.Env(context.Background())
+	require.NoError(w.t, err)
+	return env
+}
+
 // Merge runs what the merge of a release PR runs for version, so that a test can
 // start from a release waiting for its export.
 func (w *World) Merge(version string) *steps.Record {
 	w.t.Helper()
 	w.WriteManifest(version)
-	r, err := w.Start()
-	require.NoError(w.t, err)
-	env, err := r.Env(context.Background())
-	require.NoError(w.t, err)
-	m, err := manifest.LoadManifest(r.Path(manifest.ManifestPath(version)))
+	env := w.Env()
+	m, err := manifest.LoadManifest(filepath.Join(w.Workspace, manifest.ManifestPath(version)))
 	require.NoError(w.t, err)
 	rec, err := env.Merged(context.Background(), m, w.GitHub.BranchSHA(Owner, Repo, "main"))
 	require.NoError(w.t, err)
 	w.Stdout.Reset()
 	return rec
+}
+
+// Publish carries a merged release through every poll until it is done.
+func (w *World) Publish(version string) *steps.Record {
+	w.t.Helper()
+	w.Merge(version)
+	env := w.Env()
+	for range 10 {
+		w.Now = w.Now.Add(10 * time.Minute)
+		rec, err := env.PollOne(context.Background(), version)
+		require.NoError(w.t, err)
+		if rec.Release.Phase != "exporting" {
+			require.Equal(w.t, "done", string(rec.Release.Phase), rec.Release.Last().Reason)
+			w.Stdout.Reset()
+			return rec
+		}
+	}
+	w.t.Fatalf("release %s still waits for its export after 10 polls", version)
+	return nil
 }
