@@ -72,6 +72,7 @@ func New(ctx context.Context, owner, repo string, opts Options) (*Client, error)
 		base = http.DefaultTransport
 	}
 	c := &Client{owner: owner, repo: repo, opts: opts, log: opts.Logger}
+	base = &etagTransport{next: base}
 	base = &rateLimitTransport{next: base, maxWait: opts.MaxWait, attempts: opts.Retries, sleep: opts.Sleep, now: opts.Now,
 		onWait: func(d time.Duration, why string) {
 			c.log.Info("github: waiting out a rate limit", "wait", d, "reason", why)

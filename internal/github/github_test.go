@@ -311,3 +311,31 @@ func TestPrimaryRateLimitWaitsForAResetThatIsNear(t *testing.T) {
 	require.Len(t, f.sleeps, 1)
 	assert.InDelta(t, 31*time.Second, f.sleeps[0], float64(20*time.Second), "about the 30 s left before the reset, not an hour")
 }
+
+func TestRepeatedReadsAreConditional(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	i, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	f.srv.ResetRequests()
+	remaining := f.srv.RateRemaining()
+	for k := 0; k < 3; k++ {
+		got, err := f.c.FindIssue(ctx, "v1")
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		assert.Equal(t, i.Number, got.Number)
+	}
+	statuses := map[int]int{}
+	for _, r := range f.srv.Requests() {
+		statuses[r.Status]++
+	}
+	// EnsureIssue read the listing last: nothing changed since, so every read is a 304.
+	assert.Equal(t, map[int]int{304: 3}, statuses)
+	assert.Equal(t, remaining, f.srv.RateRemaining(), "304s do not count against the rate limit")
+
+	// A change is seen at once: the ETag no longer matches.
+	require.NoError(t, f.c.EditIssueBody(ctx, i.Number, i.Body+"\nedited"))
+	got, err := f.c.FindIssue(ctx, "v1")
+	require.NoError(t, err)
+	assert.Contains(t, got.Body, "edited")
+}

@@ -257,6 +257,14 @@ func TestExportNeverReadyBecomesIncompleteAfterTheConfiguredAttempts(t *testing.
 	m, sha, _ := openAndMerge(t, sb)
 	_, err := sb.Env.Merged(context.Background(), m, sha)
 	require.NoError(t, err)
+	pollUntilSettled(t, sb, 1)
+	// A tick that finds nothing new: no comment, at most two requests for the release.
+	sb.GitHub.ResetRequests()
+	pollUntilSettled(t, sb, 1)
+	assert.LessOrEqual(t, len(sb.GitHub.Requests()), 2, "%v", sb.GitHub.Requests())
+	for _, r := range sb.GitHub.Requests() {
+		assert.NotContains(t, r.Path, "/comments")
+	}
 	pollUntilSettled(t, sb, 20)
 	rec, err := sb.Env.Status(context.Background(), version)
 	require.NoError(t, err)
