@@ -157,3 +157,17 @@ func TestAnnotationsAreCapped(t *testing.T) {
 	assert.Equal(t, maxAnnotations-45, warningsShown)
 	assert.Contains(t, log, "::notice::40 more errors and warnings are not annotated")
 }
+
+func TestPreviewNeedsNoBucketCredentials(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.WriteFile(".github/shepherd.yaml", "ocl:\n  base_url: "+w.OCL.URL()+"\nstorage:\n  endpoint: https://s3.example.org\n  bucket: releases\n")
+	pr := openPR(t, w, manifest.ManifestPath(version), defaultManifest(t))
+	w.Input("pr", strconv.Itoa(pr))
+	w.Input("fork", "true")
+	r, err := w.Start()
+	require.NoError(t, err)
+
+	require.NoError(t, run(context.Background(), r), "a fork's PR has no S3 keys, and the preview needs none")
+
+	assert.Equal(t, "true", w.Outputs()["valid"])
+}
