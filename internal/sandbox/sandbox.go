@@ -76,6 +76,8 @@ type Options struct {
 	Logger *slog.Logger
 	// DryRun makes every step read only.
 	DryRun bool
+	// Env adds environment variables the steps read (storage keys, the load-test DSN).
+	Env map[string]string
 	// WrapGitHub and WrapStore let tests put faults between Shepherd and the fakes.
 	WrapGitHub func(http.RoundTripper) http.RoundTripper
 	WrapStore  func(store.Store) store.Store
@@ -123,9 +125,10 @@ func New(ctx context.Context, o Options) (*Sandbox, error) {
 
 	cfg.OCL.BaseURL = s.OCL.URL()
 	cfg.GitHub.BaseURL = s.GitHub.URL()
-	cfg.Storage.Bucket = ""
-	cfg.Storage.Type = manifest.StorageLocal
-	cfg.Storage.LocalDir = filepath.Join(o.Dir, "store")
+	if cfg.Storage.Bucket == "" {
+		cfg.Storage.Type = manifest.StorageLocal
+		cfg.Storage.LocalDir = filepath.Join(o.Dir, "store")
+	}
 	s.Config = cfg
 	if err := s.connect(ctx); err != nil {
 		s.Close()
@@ -144,6 +147,9 @@ func (s *Sandbox) connect(ctx context.Context) error {
 		Config: s.Config, Owner: Owner, Repo: Repo, WorkDir: filepath.Join(s.Dir, "work"), DryRun: s.opts.DryRun,
 		Logger: s.opts.Logger, Now: s.Clock.Now,
 		Getenv: func(k string) string {
+			if v, ok := s.opts.Env[k]; ok {
+				return v
+			}
 			return map[string]string{"GITHUB_TOKEN": githubToken, s.Config.OCL.TokenEnv: oclToken}[k]
 		},
 		GitHubOptions: github.Options{Sleep: s.Clock.Sleep, Now: s.Clock.Now, Transport: transport},

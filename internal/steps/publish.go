@@ -66,11 +66,12 @@ func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) 
 	if err != nil {
 		return nil, &stepError{reason: "the OpenMRS SQL could not be built: " + err.Error()}
 	}
+	rec.LoadTests = nil
 	for _, s := range specs {
 		if !s.LoadTest {
 			continue
 		}
-		if err := e.loadTest(ctx, s, arts); err != nil {
+		if err := e.loadTest(ctx, rec, s, arts); err != nil {
 			return nil, err
 		}
 	}
@@ -100,20 +101,26 @@ func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) 
 	return arts, nil
 }
 
-func (e *Env) loadTest(ctx context.Context, s manifest.ExportSpec, arts []export.Artifact) error {
+func (e *Env) loadTest(ctx context.Context, rec *Record, s manifest.ExportSpec, arts []export.Artifact) error {
 	for _, a := range arts {
 		if a.Format != string(s.Format) || a.Counts == nil {
 			continue
 		}
 		if e.LoadTestDSN == "" {
 			e.Log.Warn("load test skipped: SHEPHERD_LOAD_TEST_DSN is not set", "export", s.Name)
-			return nil
+			rec.LoadTests = append(rec.LoadTests, LoadTestRun{File: a.Name, Skipped: "no database configured (SHEPHERD_LOAD_TEST_DSN)"})
+			continue
 		}
 		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: e.LoadTestDSN, SQLZip: a.Path, Expected: *a.Counts})
 		if err != nil {
 			return &stepError{reason: fmt.Sprintf("the load test of %s failed: %v", a.Name, err)}
 		}
-		e.Log.Info("load test passed", "file", a.Name, "seconds", res.Duration.Seconds())
+		var rows int64
+		for _, n := range res.Rows {
+			rows += n
+		}
+		rec.LoadTests = append(rec.LoadTests, LoadTestRun{File: a.Name, Seconds: res.Duration.Seconds(), Rows: rows})
+		e.Log.Info("load test passed", "file", a.Name, "seconds", res.Duration.Seconds(), "rows", rows)
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ type Record struct {
 	Export    *ExportFile   `json:"export,omitempty"`
 	Artifacts []ArtifactRef `json:"artifacts,omitempty"`
 	Scripts   []ScriptRun   `json:"scripts,omitempty"`
+	LoadTests []LoadTestRun `json:"load_tests,omitempty"`
 	Downloads []Download    `json:"downloads,omitempty"`
 	// UploadedAt starts the retention period.
 	UploadedAt time.Time `json:"uploaded_at,omitzero"`
@@ -69,6 +70,14 @@ type ScriptRun struct {
 	ExitCode int     `json:"exit_code"`
 	Seconds  float64 `json:"seconds"`
 	LogURL   string  `json:"log_url,omitempty"`
+}
+
+// LoadTestRun is one SQL file loaded into a scratch MariaDB/MySQL database and checked.
+type LoadTestRun struct {
+	File    string  `json:"file"`
+	Seconds float64 `json:"seconds"`
+	Rows    int64   `json:"rows"`
+	Skipped string  `json:"skipped,omitempty"` // why it did not run
 }
 
 // Milestone keys: each is announced by one comment per release, at most.

@@ -57,6 +57,13 @@ func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
 	if rec.ExportQA != nil {
 		fmt.Fprintf(&b, "| QA of the export | %s |\n", qaCell(rec.ExportQA))
 	}
+	for _, l := range rec.LoadTests {
+		if l.Skipped != "" {
+			fmt.Fprintf(&b, "| Load test %s | skipped: %s |\n", escapeCell(l.File), escapeCell(l.Skipped))
+			continue
+		}
+		fmt.Fprintf(&b, "| Load test %s | ✅ %d rows loaded, foreign keys and counts checked in %.1fs |\n", escapeCell(l.File), l.Rows, l.Seconds)
+	}
 	for _, s := range rec.Scripts {
 		log := ""
 		if s.LogURL != "" {

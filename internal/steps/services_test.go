@@ -1,0 +1,126 @@
+package steps_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/sandbox"
+	"github.com/shepherd-release/shepherd/internal/store"
+	"github.com/shepherd-release/shepherd/internal/store/miniotest"
+)
+
+func TestMain(m *testing.M) { miniotest.Main(m) }
+
+const loadTestDSN = "root@tcp(127.0.0.1:3306)/"
+
+// needMariaDB skips without a server, except under CI=true, where it fails.
+func needMariaDB(t *testing.T) {
+	t.Helper()
+	db, err := sql.Open("mysql", loadTestDSN)
+	require.NoError(t, err)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		msg := "MariaDB is not reachable at 127.0.0.1:3306 as root without a password: " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// The whole release with the real services a repository has: a MinIO bucket for the
+// files (presigned links), a MariaDB for the load test of both SQL files.
+func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
+	needMariaDB(t)
+	s3 := miniotest.Shared(t)
+	cfg := manifest.DefaultConfig()
+	cfg.Storage.Type = manifest.StorageS3
+	cfg.Storage.Endpoint = s3.Endpoint
+	cfg.Storage.Insecure = true
+	cfg.Storage.Bucket = "ciel-releases"
+	cfg.Storage.PartSize = 5 << 20
+	sb, err := sandbox.New(context.Background(), sandbox.Options{
+		Dir: t.TempDir(), Head: dataset.Spec{Seed: 21, Concepts: 250}, Config: cfg,
+		Plan: ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyRedirect302},
+		// MinIO checks signatures against the real time: the sandbox starts now.
+		Start: time.Now().UTC(),
+		Env: map[string]string{
+			cfg.Storage.AccessKeyEnv: s3.AccessKey, cfg.Storage.SecretKeyEnv: s3.SecretKey,
+			"SHEPHERD_LOAD_TEST_DSN": loadTestDSN,
+		},
+	})
+	require.NoError(t, err)
+	defer sb.Close()
+	ctx := context.Background()
+	require.NoError(t, sb.Env.Store.(*store.S3).EnsureBucket(ctx))
+	require.NotEmpty(t, sb.Env.LoadTestDSN)
+
+	m, sha, _ := openAndMerge(t, sb)
+	_, err = sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+
+	// MinIO goes away just before the export is ready: the tick fails, nothing is lost.
+	require.NoError(t, s3.Stop())
+	sb.Clock.Advance(10 * time.Minute)
+	out, err := sb.Env.Poll(ctx) // 204
+	require.NoError(t, err)
+	require.NoError(t, out[0].Err)
+	sb.Clock.Advance(10 * time.Minute)
+	out, err = sb.Env.Poll(ctx) // ready, but the reports cannot be stored
+	require.NoError(t, err)
+	require.Error(t, out[0].Err)
+	assert.False(t, out[0].To.Terminal())
+
+	require.NoError(t, s3.Restart())
+	sb.Clock.Advance(10 * time.Minute)
+	out, err = sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	require.NoError(t, out[0].Err)
+	assert.Equal(t, release.Done, out[0].To)
+
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	require.Len(t, rec.LoadTests, 2, "both SQL files load-tested")
+	for _, l := range rec.LoadTests {
+		assert.Empty(t, l.Skipped)
+		assert.Positive(t, l.Rows)
+	}
+	require.Len(t, rec.Downloads, 4)
+	for _, d := range rec.Downloads {
+		resp, err := http.Get(d.URL)
+		require.NoError(t, err)
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, d.File)
+		sum := sha256.Sum256(data)
+		assert.Equal(t, d.SHA256, hex.EncodeToString(sum[:]), d.File)
+		assert.False(t, d.ValidUntil.After(d.DeleteAt))
+	}
+	objects, err := sb.Env.Store.List(ctx, sb.Config.Storage.Prefix+"/"+version)
+	require.NoError(t, err)
+	assert.Len(t, objects, 10, "2 SQL files, SHA256SUMS, manifest.json and 6 QA reports, once each")
+
+	// A crash after publishing, then a re-run: nothing is uploaded again.
+	require.NoError(t, sb.Restart(ctx))
+	rec, err = sb.Env.Retry(ctx, m)
+	require.NoError(t, err)
+	assert.Equal(t, release.Done, rec.Release.Phase)
+}
