@@ -144,3 +144,27 @@ func TestAddedManifests(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateVersionRetryAfterTheFix(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan, dataset.Injection{Rule: "FR-01", Index: -1})
+	w.WriteManifest(version)
+	w.Input("versions", version)
+	r, err := w.Start()
+	require.NoError(t, err)
+	require.Error(t, run(context.Background(), r), "QA on HEAD stops the release")
+
+	// The maintainers fix the dictionary on OCL, then retry from the release workflow.
+	clean, err := dataset.New(dataset.Tiny)
+	require.NoError(t, err)
+	w.OCL.SetHead(dataset.DefaultOrg, dataset.DefaultSource, clean)
+	w.Input("retry", "true")
+	r, err = w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+
+	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
+	assert.True(t, created)
+	assert.Equal(t, "exporting", w.Outputs()["phase"])
+	assert.Contains(t, w.Summary(), "release retried")
+	assert.Len(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), 1, "the same tracking issue")
+}
