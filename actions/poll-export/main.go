@@ -73,8 +73,8 @@ func pollAll(ctx context.Context, env *steps.Env) ([]result, error) {
 		if o.Err != nil {
 			res.Error = o.Err.Error()
 		}
-		if rec, err := env.Status(ctx, o.Version); o.Version != "" && err == nil {
-			res.Attempts, res.Reason = rec.Release.Attempts, reason(rec, env.Config.Poll.MaxAttempts)
+		if o.Record != nil {
+			res.Attempts, res.Reason = o.Record.Release.Attempts, reason(o.Record, env.Config.Poll.MaxAttempts)
 		}
 		results = append(results, res)
 	}

@@ -27,10 +27,6 @@ func run(ctx context.Context, r *actionenv.Run) error {
 	if err != nil {
 		return err
 	}
-	// The preview only reads: it needs no bucket, and a fork has no keys for one.
-	if err := r.WithoutStore(); err != nil {
-		return err
-	}
 	env, err := r.Env(ctx)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -105,9 +106,32 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	}
 	storeOpts := append([]store.Option{store.WithGetenv(o.Getenv), store.WithClock(o.Now)}, o.StoreOptions...)
 	if e.Store, err = store.New(storeCfg, storeOpts...); err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		// Steps that store nothing (a fork's PR preview, which gets no secrets) must still
+		// run: the error waits for the first use of the store.
+		e.Store = unavailableStore{err: fmt.Errorf("storage: %w", err)}
 	}
 	return e, nil
+}
+
+// unavailableStore stands in for a store that could not be set up.
+type unavailableStore struct{ err error }
+
+func (u unavailableStore) Put(context.Context, string, io.Reader, int64, string, string) (store.PutResult, error) {
+	return store.PutResult{}, u.err
+}
+func (u unavailableStore) Stat(context.Context, string) (store.ObjectInfo, error) {
+	return store.ObjectInfo{}, u.err
+}
+func (u unavailableStore) List(context.Context, string) ([]store.ObjectInfo, error) {
+	return nil, u.err
+}
+func (u unavailableStore) Delete(context.Context, string) error              { return u.err }
+func (u unavailableStore) DeletePrefix(context.Context, string) (int, error) { return 0, u.err }
+func (u unavailableStore) Link(context.Context, string, time.Duration) (string, time.Time, error) {
+	return "", time.Time{}, u.err
+}
+func (u unavailableStore) EnsureRetention(context.Context, string, int) (store.Rule, error) {
+	return store.Rule{}, u.err
 }
 
 // githubAuth prefers a GitHub App (its pushes and PRs trigger workflows) and falls back

@@ -17,7 +17,9 @@ type PollOutcome struct {
 	Issue   int
 	From    release.Phase
 	To      release.Phase
-	Err     error
+	// Record is the release as the run left it (nil when its record could not be read).
+	Record *Record
+	Err    error
 }
 
 // Poll is the scheduled job: every release waiting for its export is polled once, and a
@@ -48,7 +50,7 @@ func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
 			}
 			continue
 		}
-		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase}
+		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, Record: rec}
 		o.Err = e.carryOn(ctx, t)
 		o.To = t.rec.Release.Phase
 		if o.Err != nil {

@@ -221,18 +221,6 @@ func (r *Run) Env(ctx context.Context) (*steps.Env, error) {
 	return steps.NewEnv(ctx, o)
 }
 
-// WithoutStore points the steps at a scratch folder instead of the configured bucket,
-// for steps that store nothing: they then run without the bucket's credentials, which
-// a fork's pull request does not get.
-func (r *Run) WithoutStore() error {
-	dir, err := os.MkdirTemp(r.Getenv("RUNNER_TEMP"), "shepherd-nostore-")
-	if err != nil {
-		return err
-	}
-	r.Config.Storage.Bucket, r.Config.Storage.LocalDir = "", dir
-	return nil
-}
-
 // UsesApp reports whether a GitHub App is configured: its id variable is set.
 func (r *Run) UsesApp() bool {
 	return strings.TrimSpace(r.Getenv(r.Config.GitHub.AppIDEnv)) != ""
