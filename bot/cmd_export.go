@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/shepherd-release/shepherd/internal/export"
 )
@@ -29,8 +35,19 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		}
 		fmts = append(fmts, f)
 	}
+	if *loadDSN != "" {
+		// Before minutes of SQL writing: an unreachable server means the command cannot run.
+		if err := checkDatabase(ctx, *loadDSN); err != nil {
+			return usageError("--load-test: %v", err)
+		}
+	}
+	_, statErr := os.Stat(*out)
+	outWasMissing := errors.Is(statErr, os.ErrNotExist)
 	arts, err := export.Build(ctx, *exportPath, *out, fmts, export.SQLOptions{Version: *version})
 	if err != nil {
+		if outWasMissing {
+			os.Remove(*out) // the folder this run made, empty again after a failed build
+		}
 		return err
 	}
 	if err := export.WriteChecksums(*out, arts); err != nil {
@@ -51,6 +68,26 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "  load test: loaded and checked in %s\n", res.Duration.Round(1e6))
 	}
 	fmt.Fprintf(env.stdout, "checksums in %s/SHA256SUMS (check with: cd %s && sha256sum -c SHA256SUMS)\n", *out, *out)
+	return nil
+}
+
+// checkDatabase makes sure the load-test server answers.
+func checkDatabase(ctx context.Context, dsn string) error {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return fmt.Errorf("not a valid DSN (like root@tcp(127.0.0.1:3306)/): %w", err)
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		return fmt.Errorf("cannot reach the database server at %s: %w", cfg.Addr, err)
+	}
 	return nil
 }
 
