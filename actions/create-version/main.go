@@ -42,6 +42,10 @@ func run(ctx context.Context, r *actionenv.Run) error {
 	if err != nil {
 		return err
 	}
+	stopBeforeDeploy, err := r.BoolInput("stop_before_deploy")
+	if err != nil {
+		return err
+	}
 	sha := r.Input("sha")
 	if sha == "" {
 		sha = r.Getenv("GITHUB_SHA")
@@ -52,7 +56,7 @@ func run(ctx context.Context, r *actionenv.Run) error {
 	}
 	var outcomes []outcome
 	for _, v := range versions {
-		outcomes = append(outcomes, runOne(ctx, r, env, v, sha, retry))
+		outcomes = append(outcomes, runOne(ctx, r, env, v, sha, retry, stopBeforeDeploy))
 	}
 	writeResults(r, outcomes, retry)
 	return failure(outcomes)
@@ -95,15 +99,19 @@ func addedManifests(event map[string]any) []string {
 	return out
 }
 
-func runOne(ctx context.Context, r *actionenv.Run, env *steps.Env, version, sha string, retry bool) outcome {
+func runOne(ctx context.Context, r *actionenv.Run, env *steps.Env, version, sha string, retry, stopBeforeDeploy bool) outcome {
 	m, err := manifest.LoadManifest(r.Path(manifest.ManifestPath(version)))
 	if err != nil {
 		return outcome{version: version, err: fmt.Errorf("release %s: %w", version, err)}
 	}
 	var rec *steps.Record
-	if retry {
+	switch {
+	case retry:
 		rec, err = env.Retry(ctx, m)
-	} else {
+	case stopBeforeDeploy:
+		// QA only: version creation runs in a later job that an environment may guard.
+		rec, err = env.MergedUntil(ctx, m, sha, release.Deploy)
+	default:
 		rec, err = env.Merged(ctx, m, sha)
 	}
 	if err != nil {

@@ -168,3 +168,29 @@ func TestCreateVersionRetryAfterTheFix(t *testing.T) {
 	assert.Contains(t, w.Summary(), "release retried")
 	assert.Len(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), 1, "the same tracking issue")
 }
+
+// The two jobs of release.yml: QA first, then version creation (which an environment's
+// reviewers may hold back).
+func TestCreateVersionInTwoJobs(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.WriteManifest(version)
+	w.Event("push", pushAdding("releases/"+version+".yaml"))
+	w.Input("sha", "abc123")
+	w.Input("stop_before_deploy", "true")
+
+	r, err := w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+	assert.Equal(t, "deploy", w.Outputs()["phase"])
+	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
+	assert.False(t, created, "QA job: nothing on OCL yet")
+
+	w.Input("stop_before_deploy", "false")
+	r, err = w.Start()
+	require.NoError(t, err)
+	require.NoError(t, run(context.Background(), r))
+	assert.Equal(t, "exporting", w.Outputs()["phase"])
+	_, created = w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
+	assert.True(t, created)
+	assert.Len(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), 1)
+}

@@ -38,7 +38,11 @@ func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
 		icon = "⏳"
 	}
 	fmt.Fprintf(&b, "## %s Release %s: %s\n\n", icon, st.Version, st.Phase)
-	fmt.Fprintf(&b, "%s.\n\n", capitalise(phaseNotes[st.Phase]))
+	note := phaseNotes[st.Phase]
+	if st.Phase == release.Deploy && cfg.GitHub.Environment != "" {
+		note = fmt.Sprintf("QA passed; version creation waits for a reviewer of the %q environment to approve the release workflow", cfg.GitHub.Environment)
+	}
+	fmt.Fprintf(&b, "%s.\n\n", capitalise(note))
 	if st.Phase == release.Failed || st.Phase == release.Incomplete {
 		fmt.Fprintf(&b, "> **Why:** %s\n\n", oneLine(st.Last().Reason))
 	}
