@@ -12,6 +12,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	gh "github.com/google/go-github/v62/github"
+	"golang.org/x/oauth2"
 )
 
 // Auth says how the bot authenticates: a token (the workflow's GITHUB_TOKEN) or a
@@ -82,7 +83,8 @@ func New(ctx context.Context, owner, repo string, opts Options) (*Client, error)
 	case opts.Auth.AppID != 0:
 		c.gh, err = appClient(ctx, base, owner, repo, opts)
 	case opts.Auth.Token != "":
-		c.gh, err = withBase(gh.NewClient(&http.Client{Transport: base}).WithAuthToken(opts.Auth.Token), opts.BaseURL)
+		tokens := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: opts.Auth.Token, TokenType: "Bearer"})
+		c.gh, err = withBase(gh.NewClient(&http.Client{Transport: &oauth2.Transport{Source: tokens, Base: base}}), opts.BaseURL)
 	default:
 		return nil, errors.New("no GitHub credentials: set a token (GITHUB_TOKEN) or a GitHub App id and private key")
 	}
