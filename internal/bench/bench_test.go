@@ -106,6 +106,7 @@ func reportMetrics(b *testing.B, rows []bench.Row) {
 		{bench.OpQA, bench.OpInflate},
 	} {
 		b.ReportMetric(bench.Ratio(rows, pair[0], pair[1]), pair[0]+"/"+pair[1])
+		b.ReportMetric(bench.BestRatio(rows, pair[0], pair[1]), "best-"+pair[0]+"/"+pair[1])
 	}
 }
 

@@ -23,18 +23,20 @@ func TestRowTakesTheMedianTimeAndTheWorstMemory(t *testing.T) {
 		name     string
 		row      bench.Row
 		seconds  float64
+		best     float64
 		peakMB   float64
 		withRuns int
 	}{
-		{"three runs", row("qa", [2]float64{5, 80}, [2]float64{9, 60}, [2]float64{4, 90}), 5, 90, 3},
-		{"two runs", row("qa", [2]float64{4, 10}, [2]float64{6, 20}), 5, 20, 2},
-		{"one run", row("qa", [2]float64{3, 7}), 3, 7, 1},
-		{"no run", row("qa"), 0, 0, 0},
+		{"three runs", row("qa", [2]float64{5, 80}, [2]float64{9, 60}, [2]float64{4, 90}), 5, 4, 90, 3},
+		{"two runs", row("qa", [2]float64{4, 10}, [2]float64{6, 20}), 5, 4, 20, 2},
+		{"one run", row("qa", [2]float64{3, 7}), 3, 3, 7, 1},
+		{"no run", row("qa"), 0, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.InDelta(t, tt.seconds, tt.row.Seconds(), 1e-9)
 			assert.InDelta(t, 2*tt.seconds, tt.row.CPU(), 1e-9)
+			assert.InDelta(t, tt.best, tt.row.Best(), 1e-9)
 			assert.InDelta(t, tt.peakMB, tt.row.PeakMB(), 1e-6)
 			assert.Len(t, tt.row.Runs, tt.withRuns)
 		})
@@ -64,6 +66,12 @@ func TestVerdictComparesWithTheTargets(t *testing.T) {
 		})
 	}
 	assert.InDelta(t, 5.5, bench.Ratio(rows, bench.OpQA, bench.OpInflate), 1e-9)
+	noisyFloor := []bench.Row{
+		row(bench.OpFloor, [2]float64{10, 15}, [2]float64{8, 15}, [2]float64{20, 15}),
+		row(bench.OpQA, [2]float64{11, 80}),
+	}
+	assert.InDelta(t, 11.0/10, bench.Ratio(noisyFloor, bench.OpQA, bench.OpFloor), 1e-9)
+	assert.InDelta(t, 11.0/8, bench.BestRatio(noisyFloor, bench.OpQA, bench.OpFloor), 1e-9)
 	assert.Zero(t, bench.Ratio(rows, bench.OpBuild, bench.OpFloor), "no row, no ratio")
 }
 
@@ -73,7 +81,7 @@ func TestTablesShowEveryRow(t *testing.T) {
 	bench.WriteTable(&table, rows)
 	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
 	if assert.Len(t, lines, 3) {
-		assert.Equal(t, []string{"floor", "10.00s", "1.00", "15", "MB", "20.00s", "-"}, strings.Fields(lines[1]))
+		assert.Equal(t, []string{"floor", "10.00s", "1.00", "15", "MB", "10.00s", "1.00", "20.00s", "-"}, strings.Fields(lines[1]))
 		assert.Contains(t, lines[2], "1.10")
 		assert.Contains(t, lines[2], "met")
 	}
