@@ -213,3 +213,29 @@ func TestExportRefusesBadExportsWithoutWritingFiles(t *testing.T) {
 		})
 	}
 }
+
+// FuzzQAExport feeds arbitrary export.json documents to `shepherd qa`: it must never
+// crash, must exit 0, 1 or 2, and must leave a complete report or none at all.
+func FuzzQAExport(f *testing.F) {
+	f.Add([]byte(docMeta + docConcept1 + "]}"))
+	f.Add([]byte(docMeta + docConcept1 + `,{"id":"2","retired":"yes"}]}`))
+	f.Add([]byte(docMeta + docConcept1 + `],"mappings":[{"id":"m1","map_type":"SAME-AS","from_concept_code":"1","to_concept_code":"1"}]}`))
+	f.Add([]byte(`{"concepts":null,"mappings":{}}`))
+	f.Fuzz(func(t *testing.T, document []byte) {
+		dir := t.TempDir()
+		export := writeFile(t, dir, "export.zip", zipBytes(t, zipEntry{"export.json", string(document)}))
+		out := filepath.Join(dir, "out", "report.json")
+
+		r := shepherd(t, nil, "qa", "--export", export, "--format", "json", "--out", out, "--quiet")
+
+		switch r.code {
+		case exitOK, exitFindings:
+			readJSONReport(t, out)
+		case exitCannot:
+			assert.Contains(t, r.stderr, "shepherd qa: "+export)
+			assert.Nil(t, filesIn(t, filepath.Join(dir, "out")))
+		default:
+			t.Fatalf("exit code %d: %s", r.code, r.stderr)
+		}
+	})
+}
