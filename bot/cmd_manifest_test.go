@@ -249,3 +249,14 @@ func TestNewDryRunPrintsWhatItWouldWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(data), dry.stdout)
 }
+
+func TestNewCannotWriteWhereAFileStands(t *testing.T) {
+	dir := t.TempDir()
+	notAFolder := writeFile(t, dir, "releases", []byte("a file, not a folder"))
+
+	r := shepherd(t, nil, "new", "--dir", notAFolder, "--version", "v2026-12-01", "--config", filepath.Join(dir, "none.yaml"))
+
+	assert.Equal(t, exitCannot, r.code)
+	assert.Equal(t, "shepherd new: stat "+filepath.Join(notAFolder, "v2026-12-01.yaml")+": not a directory\n", r.stderr)
+	assert.Equal(t, []string{"releases"}, filesIn(t, dir))
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,12 +70,16 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 	if *exportPath != "" {
 		report, err = qa.CheckExport(ctx, *exportPath, opts)
 	} else {
-		client, cerr := ocl.NewClient(cfg.OCL.BaseURL, env.getenv(cfg.OCL.TokenEnv))
+		token := env.getenv(cfg.OCL.TokenEnv)
+		client, cerr := ocl.NewClient(cfg.OCL.BaseURL, token)
 		if cerr != nil {
 			return usageError("%v", cerr)
 		}
 		opts.Version = *version
 		report, err = qa.CheckAPI(ctx, &steps.APISource{Client: client, Org: org, Source: source, VersionID: *version}, opts)
+		if err != nil && token == "" && errors.Is(err, ocl.ErrUnauthorized) {
+			err = fmt.Errorf("%w (no token was sent: %s is not set)", err, cfg.OCL.TokenEnv)
+		}
 	}
 	if err != nil {
 		return err // cannot run: exit 2, the error names the file and place

@@ -281,7 +281,7 @@ func TestQAOnHEADCannotRun(t *testing.T) {
 		want string // the end of stderr, after any progress
 	}{
 		{"no token", nil, nil,
-			"shepherd qa: ocl: GET /orgs/CIEL/sources/CIEL/HEAD/: 401 Unauthorized (unauthorized): Authentication credentials were not provided.\n"},
+			"shepherd qa: ocl: GET /orgs/CIEL/sources/CIEL/HEAD/: 401 Unauthorized (unauthorized): Authentication credentials were not provided. (no token was sent: TEST_OCL_TOKEN is not set)\n"},
 		{"wrong token", map[string]string{"TEST_OCL_TOKEN": "guess"}, nil,
 			"shepherd qa: ocl: GET /orgs/CIEL/sources/CIEL/HEAD/: 401 Unauthorized (unauthorized): Invalid token.\n"},
 		{"unknown source", map[string]string{"TEST_OCL_TOKEN": token}, []string{"--source", "ACME/NOPE"},
