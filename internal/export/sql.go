@@ -97,6 +97,10 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 		Mapping: c.mapping,
 	})
 	if err != nil {
+		var fileErr *exportfile.Error
+		if errors.As(err, &fileErr) {
+			return c.counts, err // it names the file and the place already
+		}
 		return c.counts, fmt.Errorf("writing SQL from %s: %w", src.Name(), err)
 	}
 	c.counts.Concepts, c.counts.Mappings = int64(stats.Concepts), int64(stats.Mappings)
@@ -128,7 +132,7 @@ func resolveMeta(v *ocl.SourceVersion, opts SQLOptions) (meta, error) {
 		m.source = v.Name
 	}
 	if m.source == "" {
-		return m, errors.New("the export does not say which source it is (no url or name): set SQLOptions.Source")
+		return m, errors.New("the export does not say which source it is: its metadata has neither url nor name")
 	}
 	if m.version == "" {
 		m.version = v.ID
@@ -137,12 +141,12 @@ func resolveMeta(v *ocl.SourceVersion, opts SQLOptions) (meta, error) {
 		m.version = v.Version
 	}
 	if m.version == "" {
-		return m, errors.New("the export has no version id: set SQLOptions.Version")
+		return m, errors.New("the export has no version id in its metadata")
 	}
 	if m.created.IsZero() {
 		created, err := parseOCLTime(firstNonEmpty(v.CreatedOn, v.CreatedAt))
 		if err != nil {
-			return m, fmt.Errorf("version %s: %w: set SQLOptions.Created", m.version, err)
+			return m, fmt.Errorf("version %s: the export's creation date cannot be read: %w", m.version, err)
 		}
 		m.created = created
 	}

@@ -155,9 +155,9 @@ func TestWriteSQLRefusesWhatOpenMRSCannotHold(t *testing.T) {
 		{"no class", func() []ocl.Concept { c := base(); c.ConceptClass = " "; return []ocl.Concept{c} }, nil,
 			`concept "5": has no concept class`},
 		{"no created date", func() []ocl.Concept { return []ocl.Concept{base()} },
-			func(v *ocl.SourceVersion) { v.CreatedOn = "" }, "set SQLOptions.Created"},
+			func(v *ocl.SourceVersion) { v.CreatedOn = "" }, "the export's creation date cannot be read: the export has no created date"},
 		{"no source", func() []ocl.Concept { return []ocl.Concept{base()} },
-			func(v *ocl.SourceVersion) { v.URL, v.Name = "", "" }, "set SQLOptions.Source"},
+			func(v *ocl.SourceVersion) { v.URL, v.Name = "", "" }, "the export does not say which source it is"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -237,12 +237,13 @@ func (d *decoder) concept(cur *batch, i int) error {
 	}
 	cur.concepts = append(cur.concepts, ocl.Concept{})
 	c := &cur.concepts[len(cur.concepts)-1]
+	base := d.elementStart(i)
 	if err := d.dec.Decode(c); err != nil {
 		where := fmt.Sprintf("concept #%d", i+1)
 		if c.ID != "" {
 			where += fmt.Sprintf(" (id %q)", c.ID)
 		}
-		return d.jsonErr(where, err)
+		return d.jsonErrAt(where, err, base)
 	}
 	d.stats.Concepts++
 	return nil
@@ -258,12 +259,13 @@ func (d *decoder) mapping(cur *batch, i int) error {
 	}
 	cur.mappings = append(cur.mappings, ocl.Mapping{})
 	m := &cur.mappings[len(cur.mappings)-1]
+	base := d.elementStart(i)
 	if err := d.dec.Decode(m); err != nil {
 		where := fmt.Sprintf("mapping #%d", i+1)
 		if m.ID != "" {
 			where += fmt.Sprintf(" (id %q)", m.ID)
 		}
-		return d.jsonErr(where, err)
+		return d.jsonErrAt(where, err, base)
 	}
 	d.stats.Mappings++
 	return nil
@@ -277,17 +279,34 @@ func (d *decoder) skipElement(_ *batch, _ int) error {
 	return nil
 }
 
+// elementStart is where the bytes of array element i begin: encoding/json counts the
+// offsets of errors inside a decoded value from there (past the separating comma).
+func (d *decoder) elementStart(i int) int64 {
+	start := d.dec.InputOffset()
+	if i > 0 {
+		start++ // the comma, consumed before the value is read
+	}
+	return start
+}
+
 // jsonErr turns encoding/json errors into messages that say what and where.
-func (d *decoder) jsonErr(where string, err error) error {
+func (d *decoder) jsonErr(where string, err error) error { return d.jsonErrAt(where, err, 0) }
+
+// jsonErrAt is jsonErr for an error inside a value that began at byte base.
+func (d *decoder) jsonErrAt(where string, err error, base int64) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()), "the document ends early (truncated export?)", err)
+	case errors.As(err, &syn) && base > 0:
+		// The decoder's offsets for syntax errors inside a value do not map back onto the
+		// document reliably: name the value's start instead.
+		return d.fail(fmt.Sprintf("%s starting at byte %d", where, base), "invalid JSON: "+syn.Error(), err)
 	case errors.As(err, &syn):
 		return d.fail(fmt.Sprintf("%s, byte %d", where, syn.Offset), "invalid JSON: "+syn.Error(), err)
 	case errors.As(err, &typ):
-		return d.fail(fmt.Sprintf("%s, byte %d", where, typ.Offset), describeJSONErr(err), err)
+		return d.fail(fmt.Sprintf("%s, byte %d", where, base+typ.Offset), describeJSONErr(err), err)
 	case errors.Is(err, context.Canceled):
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,6 +119,21 @@ func TestDecodeErrorsSayWhatAndWhere(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Positions point into the document, not into the element being decoded.
+func TestDecodeErrorPositionsAreAbsolute(t *testing.T) {
+	doc := `{"concepts":[{"id":"1","names":[]},{"id":"77","retired":"yes"}]}`
+	_, _, err := collect(t, doc)
+	require.Error(t, err)
+	valueEnd := strings.Index(doc, `"yes"`) + len(`"yes"`)
+	assert.Contains(t, err.Error(), fmt.Sprintf("byte %d", valueEnd))
+
+	doc = `{"mappings":[{"id":"m1"},  {"id":"m2","retired":tru}]}`
+	_, _, err = collect(t, doc)
+	require.Error(t, err)
+	start := strings.Index(doc, `  {"id":"m2"`)
+	assert.Contains(t, err.Error(), fmt.Sprintf("mapping #2 starting at byte %d: invalid JSON", start))
 }
 
 func TestDecodeStopsOnHandlerError(t *testing.T) {
