@@ -74,7 +74,7 @@ func badExports(t *testing.T) []badExport {
 		{
 			name: "central directory size smaller than the data",
 			file: "export.zip", data: shrunk,
-			want: `!export.json: the start of the document, byte 0: zip: not a valid zip file`,
+			want: `!export.json: the start of the document, byte 0: the zip entry is damaged or holds more data than its header declares (zip: not a valid zip file)`,
 		},
 		{
 			name: "not a zip",

@@ -23,7 +23,7 @@ var timeNow = time.Now
 // Exit codes scripts can rely on.
 const (
 	exitOK       = 0
-	exitFindings = 1 // the check ran and found problems (QA errors, invalid manifests)
+	exitFindings = 1 // the check ran and found problems (QA errors, a failed release)
 	exitCannot   = 2 // the command could not run: bad input, bad flags, network
 )
 

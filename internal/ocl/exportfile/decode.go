@@ -1,6 +1,7 @@
 package exportfile
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -309,6 +310,9 @@ func (d *decoder) jsonErrAt(where string, err error, base int64) error {
 		return d.fail(fmt.Sprintf("%s, byte %d", where, base+typ.Offset), describeJSONErr(err), err)
 	case errors.Is(err, context.Canceled):
 		return err
+	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum):
+		return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()),
+			"the zip entry is damaged or holds more data than its header declares ("+err.Error()+")", err)
 	}
 	return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()), err.Error(), err)
 }
