@@ -91,7 +91,7 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	s := report.Summary
-	fmt.Fprintf(env.stderr, "QA %s/%s %s: %d concepts, %d mappings: %d errors, %d warnings, %d info\n",
+	fmt.Fprintf(env.stderr, "QA of %s %s (%s): %d concepts, %d mappings: %d errors, %d warnings, %d info\n",
 		s.Source, s.Version, s.Input, s.ConceptsChecked, s.MappingsChecked,
 		report.Errors(), report.Warnings(), s.BySeverity[qa.SeverityInfo])
 	if report.Errors() > 0 {

@@ -62,7 +62,7 @@ func TestQAOnAnExportExitsByTheWorstSeverity(t *testing.T) {
 			assert.Equal(t, testVersion, report.Summary.Version)
 			assert.Equal(t, qa.InputExport, report.Summary.Input)
 			assert.Equal(t, 50, report.Summary.ConceptsChecked)
-			assert.Contains(t, r.stderr, fmt.Sprintf("QA CIEL/CIEL/%s export: 50 concepts, %d mappings: %d errors, %d warnings, 0 info\n",
+			assert.Contains(t, r.stderr, fmt.Sprintf("QA of CIEL/CIEL %s (export): 50 concepts, %d mappings: %d errors, %d warnings, 0 info\n",
 				testVersion, report.Summary.MappingsChecked, report.Errors(), report.Warnings()))
 			if tt.wantCode == exitFindings {
 				assert.Contains(t, r.stderr, "shepherd qa: 1 errors found: the release would stop\n")
@@ -110,7 +110,7 @@ func TestQAWritesTheReportToOutAtomically(t *testing.T) {
 
 func TestQAProgressGoesToStderr(t *testing.T) {
 	export := tinyExport(t)
-	summary := fmt.Sprintf("QA CIEL/CIEL/%s export: 50 concepts, ", testVersion)
+	summary := fmt.Sprintf("QA of CIEL/CIEL %s (export): 50 concepts, ", testVersion)
 
 	loud := shepherd(t, nil, "qa", "--export", export, "--format", "json")
 	require.Equal(t, exitOK, loud.code, loud.stderr)
@@ -247,7 +247,7 @@ func TestQAOnHEADThroughTheAPI(t *testing.T) {
 	assert.Equal(t, qa.InputAPI, report.Summary.Input)
 	assert.Equal(t, 50, report.Summary.ConceptsChecked)
 	assert.Positive(t, report.Summary.MappingsChecked)
-	assert.Contains(t, r.stderr, fmt.Sprintf("QA CIEL/CIEL/HEAD api: 50 concepts, %d mappings: 0 errors, 0 warnings, 0 info\n", report.Summary.MappingsChecked))
+	assert.Contains(t, r.stderr, fmt.Sprintf("QA of CIEL/CIEL HEAD (api): 50 concepts, %d mappings: 0 errors, 0 warnings, 0 info\n", report.Summary.MappingsChecked))
 	assert.Positive(t, srv.Count("GET", ocltest.RouteConcepts))
 	for _, req := range srv.Requests() {
 		assert.True(t, req.HadAuth, "%s %s sent the token", req.Method, req.Path)
