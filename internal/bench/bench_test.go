@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,10 @@ func TestMain(m *testing.M) {
 
 const (
 	benchVersion = "v2026-11-22"
-	benchRepeats = 3
+	// defaultRepeats is how many times each operation runs; SHEPHERD_BENCH_REPEATS
+	// asks for more on a noisy machine.
+	defaultRepeats = 3
+	envRepeats     = "SHEPHERD_BENCH_REPEATS"
 )
 
 // scalingOperations are measured on a small export too, to see what memory grows with.
@@ -50,12 +54,14 @@ func BenchmarkCIELScale(b *testing.B) {
 		names = append(names, op.Name)
 	}
 
+	repeats := repeatsFromEnv(b)
+
 	loadBefore := bench.LoadAverage()
 	var rows, smallRows []bench.Row
 	b.ResetTimer()
 	for range b.N {
-		fmt.Printf("\n%d concepts, %d rounds:\n", dataset.CIEL.Concepts, benchRepeats)
-		if rows, err = bench.Run(ctx, binary, ciel, names, benchRepeats, os.Stdout); err != nil {
+		fmt.Printf("\n%d concepts, %d rounds:\n", dataset.CIEL.Concepts, repeats)
+		if rows, err = bench.Run(ctx, binary, ciel, names, repeats, os.Stdout); err != nil {
 			b.Fatal(err)
 		}
 		fmt.Printf("%d concepts, for the scaling check:\n", dataset.Small.Concepts)
@@ -66,7 +72,19 @@ func BenchmarkCIELScale(b *testing.B) {
 	b.StopTimer()
 
 	reportMetrics(b, rows)
-	printReport(b, ciel, rows, smallRows, loadBefore)
+	printReport(b, ciel, rows, smallRows, loadBefore, repeats)
+}
+
+func repeatsFromEnv(b *testing.B) int {
+	v := os.Getenv(envRepeats)
+	if v == "" {
+		return defaultRepeats
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a whole number of runs, at least 1", envRepeats, v)
+	}
+	return n
 }
 
 // cachedExport generates spec's export under .bench/ in the repository (gitignored),
@@ -110,7 +128,7 @@ func reportMetrics(b *testing.B, rows []bench.Row) {
 	}
 }
 
-func printReport(b *testing.B, ciel string, rows, smallRows []bench.Row, loadBefore string) {
+func printReport(b *testing.B, ciel string, rows, smallRows []bench.Row, loadBefore string, repeats int) {
 	zipBytes, jsonBytes, err := bench.ExportSize(ciel)
 	if err != nil {
 		b.Fatal(err)
@@ -119,7 +137,7 @@ func printReport(b *testing.B, ciel string, rows, smallRows []bench.Row, loadBef
 	fmt.Fprintf(&out, "\nexport: %s (%.0f MB zip, %.0f MB export.json)\n", filepath.Base(ciel), float64(zipBytes)/1e6, float64(jsonBytes)/1e6)
 	fmt.Fprintf(&out, "machine: %d CPUs, %s/%s, %s; load average before %s, after %s\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadBefore, bench.LoadAverage())
-	fmt.Fprintf(&out, "time and cpu: median of %d runs, each in its own process; peak-RSS: the highest of them\n\n", benchRepeats)
+	fmt.Fprintf(&out, "time and cpu: median of %d runs, each in its own process; peak-RSS: the highest of them\n\n", repeats)
 	bench.WriteTable(&out, rows)
 	fmt.Fprintf(&out, "\nqa/inflate %.2f\n\nwhat each run processed:\n", bench.Ratio(rows, bench.OpQA, bench.OpInflate))
 	for _, r := range rows {
