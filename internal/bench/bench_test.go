@@ -39,8 +39,9 @@ const (
 // scalingOperations are measured on a small export too, to see what memory grows with.
 var scalingOperations = []string{bench.OpFloor, bench.OpQA, bench.OpSQL111, bench.OpSQL2}
 
-// BenchmarkCIELScale is `make bench`: every operation on a CIEL-size export, three
-// times each, then the memory scaling check. One iteration is the whole run.
+// BenchmarkCIELScale is `make bench`: every operation on a CIEL-size export,
+// defaultRepeats times each, then the memory scaling check. One iteration is the
+// whole run.
 func BenchmarkCIELScale(b *testing.B) {
 	ctx := context.Background()
 	ciel := cachedExport(b, dataset.CIEL)
@@ -53,7 +54,6 @@ func BenchmarkCIELScale(b *testing.B) {
 	for _, op := range bench.Operations() {
 		names = append(names, op.Name)
 	}
-
 	repeats := repeatsFromEnv(b)
 
 	loadBefore := bench.LoadAverage()
