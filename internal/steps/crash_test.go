@@ -189,9 +189,37 @@ func TestOCLAndGitHubFaultsAreRiddenOut(t *testing.T) {
 	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteConcepts), 2, http.StatusServiceUnavailable, nil)
 	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteConcepts), 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}})
 	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteExport), 1, http.StatusBadGateway, nil)
-	// GitHub: a 502 and a secondary rate limit on writes.
+	// OCL slow to answer all along.
+	sb.OCL.SetLatency(20 * time.Millisecond)
+	// GitHub: a 502 and a secondary rate limit on writes, a primary rate limit on a read.
 	sb.GitHub.FailNext(githubMatchWrites, 1, githubBadGateway)
 	sb.GitHub.FailNext(githubMatchWrites, 1, githubSecondary)
+	require.NoError(t, driveToTheEnd(ctx, sb, m, sha))
+	assertOneOfEverything(t, sb, sha)
+	faults := map[int]int{}
+	for _, r := range sb.GitHub.Requests() {
+		if r.Status >= 400 {
+			faults[r.Status]++
+		}
+	}
+	assert.Equal(t, 1, faults[http.StatusBadGateway], "the injected 502 was met")
+	assert.Equal(t, 1, faults[http.StatusForbidden], "the secondary rate limit was met")
+}
+
+// GitHub's primary rate limit resets within the hour: too long to wait inside a run. The
+// run fails saying so, and a run after the reset carries on where it stopped.
+func TestPrimaryRateLimitFailsTheRunAndTheNextRunConverges(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 13, Concepts: 120}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	m, sha, _ := openAndMerge(t, sb)
+	ctx := context.Background()
+	sb.GitHub.FailNext(githubtest.Match{Method: "GET"}, 1, githubtest.PrimaryRateLimit)
+	err := driveToTheEnd(ctx, sb, m, sha)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rate limit is used up until")
+	assert.Contains(t, err.Error(), "re-run later")
+
+	sb.Clock.Advance(time.Hour)
+	require.NoError(t, sb.Restart(ctx))
 	require.NoError(t, driveToTheEnd(ctx, sb, m, sha))
 	assertOneOfEverything(t, sb, sha)
 }

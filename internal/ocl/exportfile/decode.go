@@ -141,7 +141,7 @@ func (d *decoder) run() error {
 			if err := d.sendVersion(); err != nil {
 				return err
 			}
-			if err := d.array(key, d.skipElement); err != nil {
+			if err := d.array(key, d.reference); err != nil {
 				return err
 			}
 		default:
@@ -278,6 +278,11 @@ func (d *decoder) skipElement(_ *batch, _ int) error {
 		return d.jsonErr("an array element", err)
 	}
 	return nil
+}
+
+func (d *decoder) reference(cur *batch, i int) error {
+	d.stats.References++
+	return d.skipElement(cur, i)
 }
 
 // elementStart is where the bytes of array element i begin: encoding/json counts the

@@ -65,7 +65,7 @@ func TestDecodeReadsEveryPartInOrder(t *testing.T) {
 	assert.Equal(t, "mg", units)
 	assert.Equal(t, "number", c.concepts[1].Extras.JSONKind("is_set"))
 	assert.Nil(t, c.mappings[0].SortWeight)
-	assert.Equal(t, Stats{Concepts: 2, Mappings: 1, Bytes: int64(len(sampleJSON)), ExportTime: "1.5secs"}, stats)
+	assert.Equal(t, Stats{Concepts: 2, Mappings: 1, References: 1, Bytes: int64(len(sampleJSON)), ExportTime: "1.5secs"}, stats)
 }
 
 func TestDecodeManyConceptsCrossesBatches(t *testing.T) {
