@@ -24,12 +24,12 @@ import (
 	"github.com/shepherd-release/shepherd/internal/store"
 )
 
-// The sandbox's repository and credentials.
+// The sandbox's repository and the credentials its fakes accept.
 const (
 	Owner       = "CIEL"
 	Repo        = "ciel-releases"
-	githubToken = "sandbox-github-token"
-	oclToken    = "sandbox-ocl-token"
+	GitHubToken = "sandbox-github-token"
+	OCLToken    = "sandbox-ocl-token"
 )
 
 // Clock is a settable clock; sleeps advance it instead of waiting.
@@ -115,12 +115,12 @@ func New(ctx context.Context, o Options) (*Sandbox, error) {
 		cfg = manifest.DefaultConfig()
 	}
 	s := &Sandbox{Clock: &Clock{now: o.Start}, Head: head, Dir: o.Dir, opts: o}
-	s.GitHub = githubtest.NewServer(githubtest.WithToken(githubToken, "shepherd-bot"), githubtest.WithClock(s.Clock.Now),
+	s.GitHub = githubtest.NewServer(githubtest.WithToken(GitHubToken, "shepherd-bot"), githubtest.WithClock(s.Clock.Now),
 		githubtest.WithSecondaryRetryAfter(30*time.Second))
 	s.GitHub.AddRepo(Owner, Repo, "main")
 	s.GitHub.SetFile(Owner, Repo, "main", "README.md", "# CIEL releases\n")
 	s.OCL = ocltest.NewServer(ocltest.WithExportPlan(o.Plan), ocltest.WithClock(s.Clock.Now))
-	s.OCL.RequireToken(oclToken)
+	s.OCL.RequireToken(OCLToken)
 	s.OCL.AddSource(cfg.OCL.Org, cfg.OCL.Source, head, head.Version("HEAD").SupportedLocales)
 
 	cfg.OCL.BaseURL = s.OCL.URL()
@@ -150,7 +150,7 @@ func (s *Sandbox) connect(ctx context.Context) error {
 			if v, ok := s.opts.Env[k]; ok {
 				return v
 			}
-			return map[string]string{"GITHUB_TOKEN": githubToken, s.Config.OCL.TokenEnv: oclToken}[k]
+			return map[string]string{"GITHUB_TOKEN": GitHubToken, s.Config.OCL.TokenEnv: OCLToken}[k]
 		},
 		GitHubOptions: github.Options{Sleep: s.Clock.Sleep, Now: s.Clock.Now, Transport: transport},
 		OCLOptions:    []ocl.Option{ocl.WithSleep(s.Clock.Sleep)},
