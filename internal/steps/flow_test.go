@@ -291,3 +291,30 @@ func TestDryRunChangesNothing(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, "store", sb.Config.Storage.Prefix))
 	assert.True(t, os.IsNotExist(err), "nothing stored")
 }
+
+// An extra script that runs past its time limit fails the release, and the failure
+// comment quotes the end of its log.
+func TestScriptTimeoutFailsTheRelease(t *testing.T) {
+	cfg := manifest.DefaultConfig()
+	cfg.Exports = append(cfg.Exports, manifest.ExportSpec{Name: "slow-check", Format: manifest.FormatScript,
+		Timeout: time.Second, Command: []string{"/bin/sh", "-c", "echo starting the slow check; sleep 30"}})
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Dir: t.TempDir(), Head: dataset.Spec{Seed: 8, Concepts: 60},
+		Plan: ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302}, Config: cfg})
+	require.NoError(t, err)
+	defer sb.Close()
+	m, sha, _ := openAndMerge(t, sb)
+	_, err = sb.Env.Merged(context.Background(), m, sha)
+	require.NoError(t, err)
+	pollUntilSettled(t, sb, 3)
+	rec, err := sb.Env.Status(context.Background(), version)
+	require.NoError(t, err)
+	assert.Equal(t, release.Failed, rec.Release.Phase)
+	assert.Equal(t, release.Scripts, rec.Release.FailedIn)
+	assert.Contains(t, rec.Release.Last().Reason, "slow-check")
+	issue, labels, _ := onlyIssue(t, sb)
+	assert.ElementsMatch(t, []string{"release:failed", "shepherd"}, labels)
+	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+	comments := sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, issue)
+	assert.Contains(t, comments[len(comments)-1].GetBody(), "starting the slow check")
+	assert.Empty(t, sb.GitHub.Tags(sandbox.Owner, sandbox.Repo), "nothing published")
+}
