@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
 )
 
 // ChecksumsFile is the name of the checksum list written next to the artifacts.
@@ -30,7 +33,7 @@ func WriteChecksums(dir string, files []Artifact) error {
 		}
 		b.WriteString(f.SHA256 + "  " + f.Name + "\n")
 	}
-	return writeFileAtomic(dir, ChecksumsFile, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, ChecksumsFile), 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})
@@ -82,7 +85,7 @@ func WriteManifest(dir string, m ReleaseManifest) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ManifestFile, err)
 	}
-	return writeFileAtomic(dir, ManifestFile, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, ManifestFile), 0o644, func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
 )
 
 // internalDir holds the local store's own files (metadata, temporary files, retention rules)
@@ -179,27 +181,7 @@ func (l *Local) writeMeta(key, sha, contentType string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.tmpDir(), l.metaPath(key), data)
-}
-
-// writeFileAtomic writes data to a temporary file in tmpDir and renames it to dest.
-func writeFileAtomic(tmpDir, dest string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(tmpDir, "meta-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), dest)
+	return atomicfile.WriteBytes(l.metaPath(key), 0o644, data)
 }
 
 // Stat implements Store.
@@ -377,7 +359,7 @@ func (l *Local) EnsureRetention(ctx context.Context, prefix string, days int) (R
 	if err != nil {
 		return Rule{}, fmt.Errorf("retention in %s: %w", l, err)
 	}
-	if err := writeFileAtomic(l.tmpDir(), l.rulesFile(), data); err != nil {
+	if err := atomicfile.WriteBytes(l.rulesFile(), 0o644, data); err != nil {
 		return Rule{}, fmt.Errorf("retention in %s: %w", l, err)
 	}
 	readBack, err := l.Rules()

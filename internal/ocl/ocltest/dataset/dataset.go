@@ -12,13 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
@@ -183,25 +182,13 @@ func WriteExportFile(path string, spec Spec, version string) (Counts, error) {
 	if err != nil {
 		return Counts{}, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return Counts{}, fmt.Errorf("dataset: writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	buf := bufio.NewWriterSize(tmp, 1<<20)
-	err = d.WriteExport(buf, version)
-	if err == nil {
-		err = buf.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		buf := bufio.NewWriterSize(w, 1<<20)
+		if err := d.WriteExport(buf, version); err != nil {
+			return err
+		}
+		return buf.Flush()
+	})
 	if err != nil {
 		return Counts{}, fmt.Errorf("dataset: writing %s: %w", path, err)
 	}
