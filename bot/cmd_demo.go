@@ -196,8 +196,9 @@ func writeDemoOutputs(ctx context.Context, sb *sandbox.Sandbox, version, out str
 	var issueBody string
 	var trackingIssue int
 	for _, i := range sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
-		if !i.IsPullRequest() && i.GetState() == "open" || trackingIssue == 0 && !i.IsPullRequest() {
+		if !i.IsPullRequest() && strings.Contains(i.GetBody(), "<!-- shepherd:release "+version+" -->") {
 			issueBody, trackingIssue = i.GetBody(), i.GetNumber()
+			break
 		}
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(out, "status.md"), 0o644, []byte(visibleStatus(issueBody)+"\n")); err != nil {

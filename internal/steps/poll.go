@@ -137,6 +137,7 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 		return err // an outage: this attempt is not counted, the next tick asks again
 	}
 	if poll.Ready {
+		rec.Export = &ExportFile{Status: poll.Status}
 		return e.move(ctx, t, release.ExportReady, fmt.Sprintf("export ready after %d polls: %s", rec.Release.Attempts+1, poll.Status))
 	}
 	attempt := rec.Release.Attempts + 1
@@ -177,8 +178,8 @@ func (e *Env) exportZip(version string) string {
 func (e *Env) download(ctx context.Context, t *tracked) (string, error) {
 	rec := t.rec
 	path := e.exportZip(rec.Release.Version)
-	if _, err := os.Stat(path); err == nil && rec.Export != nil {
-		return path, nil
+	if _, err := os.Stat(path); err == nil && rec.Export != nil && rec.Export.SHA256 != "" {
+		return path, nil // this run downloaded it already
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
@@ -187,7 +188,11 @@ func (e *Env) download(ctx context.Context, t *tracked) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("download the export: %w", err)
 	}
-	rec.Export = &ExportFile{Size: dl.Size, SHA256: dl.SHA256, Status: "downloaded"}
+	status := "ready"
+	if rec.Export != nil {
+		status = rec.Export.Status
+	}
+	rec.Export = &ExportFile{Size: dl.Size, SHA256: dl.SHA256, Status: status}
 	e.Log.Info("export downloaded", "release", rec.Release.Version, "bytes", dl.Size, "sha256", dl.SHA256)
 	return path, nil
 }

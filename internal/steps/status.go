@@ -55,8 +55,8 @@ func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
 	if st.Attempts > 0 || st.Phase == release.Exporting {
 		fmt.Fprintf(&b, "| Export polls | %s |\n", pollCell(st, cfg, now))
 	}
-	if rec.Export != nil {
-		fmt.Fprintf(&b, "| Export | %s, sha256 `%s` (%s) |\n", size(rec.Export.Size), short(rec.Export.SHA256), rec.Export.Status)
+	if rec.Export != nil && rec.Export.SHA256 != "" {
+		fmt.Fprintf(&b, "| Export | %s, sha256 `%s`; OCL answered %s |\n", size(rec.Export.Size), short(rec.Export.SHA256), rec.Export.Status)
 	}
 	if rec.ExportQA != nil {
 		fmt.Fprintf(&b, "| QA of the export | %s |\n", qaCell(rec.ExportQA))
