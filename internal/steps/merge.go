@@ -116,14 +116,8 @@ func (e *Env) headQA(ctx context.Context, t *tracked, eff manifest.Effective) er
 	}
 	t.rec.HeadQA = res
 	if report.Errors() > 0 {
-		body, err := reportComment(fmt.Sprintf("### ❌ QA on HEAD found %d errors: release %s stopped\n\nNothing was created on OCL.", report.Errors(), v), report, res.ReportURL)
-		if err != nil {
-			return err
-		}
-		if err := e.milestone(ctx, t, MilestoneQAFailed, body); err != nil {
-			return err
-		}
-		return e.fail(ctx, t, MilestoneFailed, fmt.Sprintf("QA on HEAD found %d errors and %d warnings; nothing was created on OCL", report.Errors(), report.Warnings()), "")
+		return e.failWithReport(ctx, t, MilestoneQAFailed,
+			fmt.Sprintf("QA on HEAD found %d errors and %d warnings; nothing was created on OCL", report.Errors(), report.Warnings()), report, res.ReportURL)
 	}
 	if report.Warnings() > 0 {
 		body, err := reportComment(fmt.Sprintf("### ⚠️ QA on HEAD passed with %d warnings: release %s goes on", report.Warnings(), v), report, res.ReportURL)

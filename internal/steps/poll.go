@@ -220,14 +220,8 @@ func (e *Env) exportQA(ctx context.Context, t *tracked) error {
 	}
 	rec.ExportQA = res
 	if report.Errors() > 0 {
-		body, err := reportComment(fmt.Sprintf("### ❌ QA of the export found %d errors: release %s stopped before the export scripts", report.Errors(), v), report, res.ReportURL)
-		if err != nil {
-			return err
-		}
-		if err := e.milestone(ctx, t, MilestoneExportQAFailed, body); err != nil {
-			return err
-		}
-		return e.fail(ctx, t, MilestoneFailed, fmt.Sprintf("QA of the export found %d errors; the export scripts did not run", report.Errors()), "")
+		return e.failWithReport(ctx, t, MilestoneExportQAFailed,
+			fmt.Sprintf("QA of the export found %d errors; the export scripts did not run", report.Errors()), report, res.ReportURL)
 	}
 	return e.move(ctx, t, release.ExportQAPassed, fmt.Sprintf("QA of the export: no errors, %d warnings", report.Warnings()))
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/github"
+	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
 )
 
@@ -77,21 +80,40 @@ func (e *Env) move(ctx context.Context, t *tracked, ev release.Event, reason str
 	return e.save(ctx, t)
 }
 
-// fail records a failure with its reason and announces it once.
+// fail records a failure with its reason and announces it once, under the milestone
+// key that names what failed.
 func (e *Env) fail(ctx context.Context, t *tracked, milestone, reason, details string) error {
 	if err := t.rec.Release.Apply(release.StepFailed, e.Now(), reason, 0); err != nil {
 		return err
 	}
 	e.Log.Warn("release failed", "release", t.rec.Release.Version, "in", t.rec.Release.FailedIn, "reason", reason)
-	body := fmt.Sprintf("### ❌ Release %s failed in %s\n\n%s\n", t.rec.Release.Version, t.rec.Release.FailedIn, reason)
-	if details != "" {
-		body += "\n" + details + "\n"
-	}
-	body += "\nFix the cause, then re-run the release: Actions → release → Run workflow, with version `" + t.rec.Release.Version + "`."
-	if err := e.milestone(ctx, t, milestone, body); err != nil {
+	if err := e.milestone(ctx, t, milestone, failureComment(t.rec, reason, details)); err != nil {
 		return err
 	}
 	return e.save(ctx, t)
+}
+
+// failWithReport is fail for a QA that found errors: the one comment carries the report.
+func (e *Env) failWithReport(ctx context.Context, t *tracked, milestone, reason string, r *qa.Report, reportURL string) error {
+	var md strings.Builder
+	room := commentRoom - len(failureComment(t.rec, reason, ""))
+	if err := render.Markdown(&md, r, render.MarkdownOptions{MaxChars: room, FullReportURL: reportURL}); err != nil {
+		return err
+	}
+	return e.fail(ctx, t, milestone, reason, md.String())
+}
+
+func failureComment(rec *Record, reason, details string) string {
+	v := rec.Release.Version
+	phase := rec.Release.FailedIn
+	if phase == "" {
+		phase = rec.Release.Phase
+	}
+	body := fmt.Sprintf("### ❌ Release %s failed in %s\n\n%s\n", v, phase, reason)
+	if details != "" {
+		body += "\n" + details + "\n"
+	}
+	return body + "\nFix the cause, then re-run the release: Actions → release → Run workflow, with version `" + v + "`."
 }
 
 // milestone posts a milestone comment at most once per release and key.
