@@ -19,21 +19,16 @@ func BuildSQL(ctx context.Context, exportPath, outDir, version string, formats [
 	return export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: version})
 }
 
-// WriteIndex writes SHA256SUMS and manifest.json for every file of the release;
-// qaSummary (may be nil) is recorded as the QA result in manifest.json.
-func WriteIndex(outDir, source, version string, arts []export.Artifact, qaSummary any, created time.Time, retention time.Duration) error {
+// WriteIndex writes SHA256SUMS and manifest.json for every file of the release. created
+// starts the retention period; qaSummary (may be nil) is recorded as the QA result. The
+// same arguments give the same bytes, so a release rebuilt after a crash uploads nothing
+// new.
+func WriteIndex(outDir, source, version string, arts []export.Artifact, counts *export.Counts, qaSummary any, created time.Time, retention time.Duration) error {
 	if err := export.WriteChecksums(outDir, arts); err != nil {
 		return err
 	}
-	m := export.ReleaseManifest{Source: source, Version: version, Created: created, Expires: created.Add(retention), Files: arts}
-	for _, a := range arts {
-		if a.Counts != nil {
-			m.Counts = a.Counts
-			break
-		}
-	}
-	m.QA = qaSummary
-	return export.WriteManifest(outDir, m)
+	return export.WriteManifest(outDir, export.ReleaseManifest{Source: source, Version: version, Created: created,
+		Expires: created.Add(retention), Counts: counts, QA: qaSummary, Files: arts})
 }
 
 // Download is a published file with its link.

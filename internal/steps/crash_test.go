@@ -119,16 +119,22 @@ func TestCrashAfterEveryGitHubWriteConverges(t *testing.T) {
 		m, sha, _ := openAndMerge(t, sb)
 		crash := &crashAfterWrites{}
 		crash.left.Store(int64(n))
-		sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { crash.next = next; return crash }, nil)
+		uploads := &flakyStore{} // never down: it counts the uploads across both processes
+		countUploads := func(s store.Store) store.Store { uploads.Store = s; return uploads }
+		sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { crash.next = next; return crash }, countUploads)
 		require.NoError(t, sb.Restart(context.Background()))
 		err := driveToTheEnd(context.Background(), sb, m, sha)
 		require.Error(t, err, "write %d of %d: the crash must stop the run", n, total)
 		assert.ErrorIs(t, err, errCrash)
 
-		sb.SetFaults(nil, nil)
+		sb.SetFaults(nil, countUploads)
 		require.NoError(t, sb.Restart(context.Background()))
 		require.NoError(t, driveToTheEnd(context.Background(), sb, m, sha), "after a crash at write %d", n)
 		assertOneOfEverything(t, sb, sha)
+		stored, err := sb.Env.Store.List(context.Background(), "")
+		require.NoError(t, err)
+		// The HEAD reports were stored before the fault was put in place.
+		assert.LessOrEqual(t, uploads.puts.Load(), int64(len(stored)), "crash at write %d: no file uploaded twice", n)
 	}
 }
 

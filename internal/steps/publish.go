@@ -34,9 +34,9 @@ func (e *Env) exportSpecs(rec *Record) ([]manifest.ExportSpec, error) {
 }
 
 // build produces every artifact of the release in its scratch folder: the SQL files
-// (load-tested when configured), the extra scripts' outputs and logs, SHA256SUMS and
-// manifest.json. The outputs are deterministic for the SQL, so a build repeated after a
-// crash gives the same files and nothing is uploaded twice.
+// (load-tested when configured) and the extra scripts' outputs and logs. The SQL is
+// deterministic, so a build repeated after a crash gives the same files and nothing is
+// uploaded twice.
 func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) {
 	rec := t.rec
 	v := rec.Release.Version
@@ -91,13 +91,6 @@ func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) 
 		}
 		arts = append(arts, res.Files...)
 	}
-	var summary any
-	if rec.ExportQA != nil {
-		summary = rec.ExportQA
-	}
-	if err := WriteIndex(outDir, rec.Org+"/"+rec.Source, v, arts, summary, e.Now(), e.Config.Retention); err != nil {
-		return nil, err
-	}
 	return arts, nil
 }
 
@@ -140,20 +133,30 @@ func (e *Env) scripts(ctx context.Context, t *tracked) error {
 	if err != nil {
 		return err
 	}
-	t.rec.Artifacts = refs(arts)
+	t.rec.Artifacts, t.rec.Counts = refs(arts), sqlCounts(arts)
 	names := make([]string, 0, len(arts))
 	for _, a := range arts {
 		names = append(names, a.Name)
 	}
-	return e.move(ctx, t, release.ScriptsFinished, "built "+strings.Join(names, ", ")+", SHA256SUMS and manifest.json")
+	return e.move(ctx, t, release.ScriptsFinished, "built "+strings.Join(names, ", "))
 }
 
 func refs(arts []export.Artifact) []ArtifactRef {
 	out := make([]ArtifactRef, len(arts))
 	for i, a := range arts {
-		out[i] = ArtifactRef{Name: a.Name, Size: a.Size, SHA256: a.SHA256}
+		out[i] = ArtifactRef{Name: a.Name, Format: a.Format, Size: a.Size, SHA256: a.SHA256}
 	}
 	return out
+}
+
+// sqlCounts is what the first SQL artifact holds (every format holds the same rows).
+func sqlCounts(arts []export.Artifact) *export.Counts {
+	for _, a := range arts {
+		if a.Counts != nil {
+			return a.Counts
+		}
+	}
+	return nil
 }
 
 // publish uploads, links, tags, releases and announces. Each part checks what is already
@@ -173,14 +176,26 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 		if err != nil {
 			return err
 		}
-		rec.Artifacts = refs(arts)
+		rec.Artifacts, rec.Counts = refs(arts), sqlCounts(arts)
 	}
 	arts := make([]export.Artifact, len(rec.Artifacts))
 	for i, a := range rec.Artifacts {
-		arts[i] = export.Artifact{Name: a.Name, Path: filepath.Join(outDir, a.Name), Size: a.Size, SHA256: a.SHA256}
+		arts[i] = export.Artifact{Name: a.Name, Format: a.Format, Path: filepath.Join(outDir, a.Name), Size: a.Size, SHA256: a.SHA256}
 	}
 	if rec.UploadedAt.IsZero() {
+		// The retention period starts now; recorded before anything is uploaded so that a
+		// publish repeated after a crash writes the same manifest.json.
 		rec.UploadedAt = e.Now()
+		if err := e.save(ctx, t); err != nil {
+			return err
+		}
+	}
+	var qaSummary any
+	if rec.ExportQA != nil {
+		qaSummary = rec.ExportQA
+	}
+	if err := WriteIndex(outDir, rec.Org+"/"+rec.Source, v, arts, rec.Counts, qaSummary, rec.UploadedAt, e.Config.Retention); err != nil {
+		return err
 	}
 	days := int(e.Config.Retention / (24 * time.Hour))
 	err := e.act("ensure the storage lifecycle rule", func() error {
@@ -224,7 +239,7 @@ func haveAll(dir string, arts []ArtifactRef) bool {
 	if len(arts) == 0 {
 		return false
 	}
-	for _, a := range append(arts, ArtifactRef{Name: "SHA256SUMS"}, ArtifactRef{Name: "manifest.json"}) {
+	for _, a := range arts {
 		if _, err := os.Stat(filepath.Join(dir, a.Name)); err != nil {
 			return false
 		}

@@ -3,6 +3,8 @@ package steps
 import (
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/export"
+
 	"github.com/shepherd-release/shepherd/internal/release"
 )
 
@@ -25,9 +27,11 @@ type Record struct {
 	ExportQA  *QAResult     `json:"export_qa,omitempty"`
 	Export    *ExportFile   `json:"export,omitempty"`
 	Artifacts []ArtifactRef `json:"artifacts,omitempty"`
-	Scripts   []ScriptRun   `json:"scripts,omitempty"`
-	LoadTests []LoadTestRun `json:"load_tests,omitempty"`
-	Downloads []Download    `json:"downloads,omitempty"`
+	// Counts is what the SQL holds, for manifest.json.
+	Counts    *export.Counts `json:"counts,omitempty"`
+	Scripts   []ScriptRun    `json:"scripts,omitempty"`
+	LoadTests []LoadTestRun  `json:"load_tests,omitempty"`
+	Downloads []Download     `json:"downloads,omitempty"`
 	// UploadedAt starts the retention period.
 	UploadedAt time.Time `json:"uploaded_at,omitzero"`
 	RemovedAt  time.Time `json:"removed_at,omitzero"`
@@ -60,6 +64,7 @@ type ExportFile struct {
 // ArtifactRef is a produced file.
 type ArtifactRef struct {
 	Name   string `json:"name"`
+	Format string `json:"format,omitempty"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 }
