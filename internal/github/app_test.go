@@ -2,10 +2,6 @@ package github
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,13 +9,6 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 )
-
-func testAppKey(t *testing.T) []byte {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 1024) // small: the fake does not check signatures
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-}
 
 // As a GitHub App, the bot looks its installation up for the repository and acts as the
 // App's bot user (whose pushes and PRs trigger workflows).
@@ -29,7 +18,7 @@ func TestAppAuthenticationFindsTheInstallation(t *testing.T) {
 	srv.AddRepo(owner, repo, "main")
 	ctx := context.Background()
 	for _, installation := range []int64{0, 4242} {
-		c, err := New(ctx, owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{AppID: 7, AppPrivateKey: testAppKey(t), InstallationID: installation}})
+		c, err := New(ctx, owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{AppID: 7, AppPrivateKey: githubtest.AppKey(t), InstallationID: installation}})
 		require.NoError(t, err)
 		i, _, err := c.EnsureIssue(ctx, "v1", "Release v1", 0)
 		require.NoError(t, err)
@@ -50,6 +39,6 @@ func TestAppAuthenticationErrors(t *testing.T) {
 
 	srv := githubtest.NewServer(githubtest.WithInstallation(4242))
 	t.Cleanup(srv.Close)
-	_, err = New(ctx, owner, "not-installed", Options{BaseURL: srv.URL(), Auth: Auth{AppID: 7, AppPrivateKey: testAppKey(t)}})
+	_, err = New(ctx, owner, "not-installed", Options{BaseURL: srv.URL(), Auth: Auth{AppID: 7, AppPrivateKey: githubtest.AppKey(t)}})
 	assert.ErrorContains(t, err, "is the App installed there?")
 }

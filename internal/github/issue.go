@@ -158,15 +158,3 @@ func (c *Client) UpdateSection(ctx context.Context, i *Issue, section string) (b
 	i.Body = body
 	return true, nil
 }
-
-// SetIssueState opens or closes an issue.
-func (c *Client) SetIssueState(ctx context.Context, number int, open bool) error {
-	state := "closed"
-	if open {
-		state = "open"
-	}
-	return c.call(ctx, fmt.Sprintf("set issue #%d %s", number, state), func() (*gh.Response, error) {
-		_, resp, err := c.gh.Issues.Edit(ctx, c.owner, c.repo, number, &gh.IssueRequest{State: gh.String(state)})
-		return resp, err
-	})
-}

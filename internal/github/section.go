@@ -113,8 +113,3 @@ func ReadState(body string, v any) error {
 func Marker(kind, id string) string {
 	return "<!-- shepherd:" + kind + " " + id + " -->"
 }
-
-// HasMarker reports whether body carries the marker.
-func HasMarker(body, kind, id string) bool {
-	return strings.Contains(body, Marker(kind, id))
-}

@@ -40,7 +40,6 @@ type Download struct {
 	URL        string    `json:"url"`
 	ValidUntil time.Time `json:"valid_until"`
 	DeleteAt   time.Time `json:"delete_at"`
-	Skipped    bool      `json:"-"` // already stored with the same sha256
 }
 
 // Publish uploads the files of outDir (artifacts, SHA256SUMS, manifest.json) under the
@@ -66,7 +65,7 @@ func Publish(ctx context.Context, st store.Store, prefix, version, outDir string
 		if err != nil {
 			return nil, err
 		}
-		res, err := st.Put(ctx, key, f, a.Size, a.SHA256, contentType(a.Name))
+		_, err = st.Put(ctx, key, f, a.Size, a.SHA256, contentType(a.Name))
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("upload %s: %w", a.Name, err)
@@ -80,7 +79,7 @@ func Publish(ctx context.Context, st store.Store, prefix, version, outDir string
 			return nil, fmt.Errorf("link %s: %w", a.Name, err)
 		}
 		out = append(out, Download{File: a.Name, Key: key, Size: a.Size, SHA256: a.SHA256, URL: url,
-			ValidUntil: expires, DeleteAt: deleteAt, Skipped: res.Skipped})
+			ValidUntil: expires, DeleteAt: deleteAt})
 	}
 	return out, nil
 }

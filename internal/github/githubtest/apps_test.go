@@ -1,12 +1,8 @@
 package githubtest_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,18 +16,11 @@ import (
 	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 )
 
-func appKey(t *testing.T) []byte {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 1024) // small: the fake does not check signatures
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-}
-
 func TestAppInstallationFlowWithGhinstallation(t *testing.T) {
 	s := githubtest.NewServer(githubtest.WithToken("ghp_someone", "someone"), githubtest.WithInstallation(4242))
 	t.Cleanup(s.Close)
 	s.AddRepo(owner, name, "main")
-	key := appKey(t)
+	key := githubtest.AppKey(t)
 	baseURL := strings.TrimSuffix(s.URL(), "/")
 
 	apps, err := ghinstallation.NewAppsTransport(http.DefaultTransport, 7, key)
