@@ -65,13 +65,16 @@ func (l *Locales) UnmarshalJSON(b []byte) error {
 
 // Concept is one concept of a source, as exported or listed with verbose=true.
 type Concept struct {
-	Type         string        `json:"type,omitempty"`
-	ID           string        `json:"id"`
-	UUID         string        `json:"uuid,omitempty"`
-	ExternalID   string        `json:"external_id,omitempty"`
-	ConceptClass string        `json:"concept_class"`
-	Datatype     string        `json:"datatype"`
-	Retired      bool          `json:"retired"`
+	Type         string `json:"type,omitempty"`
+	ID           string `json:"id"`
+	UUID         string `json:"uuid,omitempty"`
+	ExternalID   string `json:"external_id,omitempty"`
+	ConceptClass string `json:"concept_class"`
+	Datatype     string `json:"datatype"`
+	Retired      bool   `json:"retired"`
+	// RetireReason is why the concept was retired (OCL since 2026-06; oclapi2
+	// core/concepts/serializers.py). Empty on older servers.
+	RetireReason string        `json:"retire_reason,omitempty"`
 	Names        []Name        `json:"names"`
 	Descriptions []Description `json:"descriptions,omitempty"`
 	Extras       Extras        `json:"extras,omitempty"`
@@ -93,7 +96,13 @@ type Name struct {
 	NameType        string `json:"name_type,omitempty"`
 	ExternalID      string `json:"external_id,omitempty"`
 	UUID            string `json:"uuid,omitempty"`
+	// Retired names (OCL since 2026-05) are kept for history: OpenMRS gets them voided
+	// and no name rule counts them.
+	Retired bool `json:"retired,omitempty"`
 }
+
+// Active reports whether the name counts as a name of the concept today.
+func (n *Name) Active() bool { return !n.Retired }
 
 // Name types after NormalizeNameType.
 const (
@@ -133,7 +142,13 @@ type Description struct {
 	DescriptionType string `json:"description_type,omitempty"`
 	ExternalID      string `json:"external_id,omitempty"`
 	UUID            string `json:"uuid,omitempty"`
+	// Retired descriptions (OCL since 2026-05) are left out of OpenMRS, as the
+	// OpenMRS OCL module does (openmrs-module-openconceptlab, Saver.java).
+	Retired bool `json:"retired,omitempty"`
 }
+
+// Active reports whether the description counts as a description of the concept today.
+func (d *Description) Active() bool { return !d.Retired }
 
 // Mapping links a concept to another concept, in this source or elsewhere.
 type Mapping struct {
@@ -155,6 +170,16 @@ type Mapping struct {
 	ToSourceURL     string   `json:"to_source_url,omitempty"`
 	SortWeight      *float64 `json:"sort_weight,omitempty"`
 	Extras          Extras   `json:"extras,omitempty"`
+}
+
+// Weight is the mapping's order among the answers or set members of its concept: the
+// top-level sort_weight (OCL writes it since 2022-12), else extras.sort_weight, where
+// older exports and real CIEL mappings still carry it.
+func (m *Mapping) Weight() (float64, bool) {
+	if m.SortWeight != nil {
+		return *m.SortWeight, true
+	}
+	return m.Extras.Float("sort_weight")
 }
 
 // Map types after NormalizeMapType.
