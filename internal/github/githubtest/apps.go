@@ -36,7 +36,7 @@ func (c *call) createInstallationToken() {
 	c.json(http.StatusCreated, map[string]any{
 		"token":                token,
 		"expires_at":           timestamp(expires),
-		"permissions":          map[string]string{"contents": "write", "issues": "write", "pull_requests": "write", "statuses": "write", "checks": "write", "metadata": "read"},
+		"permissions":          c.s.installationPermissions,
 		"repository_selection": "all",
 	})
 }

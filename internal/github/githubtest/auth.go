@@ -26,10 +26,12 @@ func (s *Server) authenticate(c *call, rt *route) bool {
 			return false
 		}
 		c.login, c.installation = AppLogin, true
+		c.permissions = s.installationPermissions
 		return true
 	}
 	if login, ok := s.tokens[credential]; ok {
 		c.login = login
+		c.permissions = s.tokenPermissions[credential]
 		return true
 	}
 	switch {

@@ -15,6 +15,14 @@ const (
 	PrimaryRateLimit
 	// SecondaryRateLimit is a 403 with Retry-After (a *github.AbuseRateLimitError).
 	SecondaryRateLimit
+	// SecondaryRateLimitNoRetryAfter is a secondary limit's 403 without Retry-After,
+	// X-RateLimit-Remaining not 0 and X-RateLimit-Reset as usual: GitHub asks to wait at
+	// least a minute then, not until the reset.
+	// https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+	SecondaryRateLimitNoRetryAfter
+	// SecondaryRateLimitTooManyRequests is the same without Retry-After, as a 429:
+	// GitHub answers secondary limits with 403 or 429 (same page).
+	SecondaryRateLimitTooManyRequests
 )
 
 // Match selects requests. Empty fields match anything; Route is a pattern as in
@@ -75,6 +83,10 @@ func (s *Server) writeFault(w http.ResponseWriter, c *call, f *fault) {
 	case PrimaryRateLimit:
 		s.writePrimaryLimit(w, c)
 	case SecondaryRateLimit:
-		s.writeSecondaryLimit(w)
+		s.writeSecondaryLimit(w, http.StatusForbidden, true)
+	case SecondaryRateLimitNoRetryAfter:
+		s.writeSecondaryLimit(w, http.StatusForbidden, false)
+	case SecondaryRateLimitTooManyRequests:
+		s.writeSecondaryLimit(w, http.StatusTooManyRequests, false)
 	}
 }

@@ -152,7 +152,7 @@ func (s *Server) registerGitRoutes() {
 	s.handle("POST", "/repos/{owner}/{repo}/git/refs", (*call).createRef)
 	s.handle("PATCH", "/repos/{owner}/{repo}/git/refs/{ref...}", (*call).updateRef)
 	s.handle("DELETE", "/repos/{owner}/{repo}/git/refs/{ref...}", (*call).deleteRef)
-	s.handle("GET", "/repos/{owner}/{repo}/git/commits/{sha}", (*call).getCommit)
+	s.handle("GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}", (*call).getCommit)
 	s.handle("GET", "/repos/{owner}/{repo}/tags", (*call).listTags)
 }
 
@@ -273,7 +273,7 @@ func (c *call) commitJSON(cm *commit) *github.Commit {
 }
 
 func (c *call) getCommit() {
-	cm := c.repo.commits[c.param("sha")]
+	cm := c.repo.commits[c.param("commit_sha")]
 	if cm == nil {
 		c.notFound()
 		return

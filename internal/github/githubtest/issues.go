@@ -114,12 +114,64 @@ func (s *Server) issueJSON(rp *repo, is *issue) *github.Issue {
 // issue finds the issue (or pull request) the route's number names, answering 404
 // when there is none.
 func (c *call) issue() *issue {
+	is := c.lookupIssue()
+	if is == nil {
+		c.notFound()
+	}
+	return is
+}
+
+// lookupIssue is the issue (or pull request) the route's number names, or nil.
+func (c *call) lookupIssue() *issue {
 	n, err := strconv.Atoi(c.param("issue_number"))
 	if err != nil || n < 1 || n > len(c.repo.issues) {
-		c.notFound()
 		return nil
 	}
 	return c.repo.issues[n-1]
+}
+
+// SetIssuesEnabled turns the repository's Issues feature on or off, as its settings
+// do; forks start with it off. https://docs.github.com/repositories/managing-your-repositorys-settings-and-features/enabling-features-for-your-repository/disabling-issues
+func (s *Server) SetIssuesEnabled(owner, repo string, enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo(owner, repo).issuesDisabled = !enabled
+}
+
+// goneWithoutIssues are the operations that answer 410 "Issues are disabled for this
+// repo" when Issues are off: those whose OpenAPI description lists a 410 (issues/create,
+// issues/get, issues/update, issues/list-comments, issues/create-comment and the labels
+// of an issue). Pull requests keep their conversation and labels, which go through the
+// same routes, so only a number that names an issue is gone. Listing issues has no 410
+// (issues/list-for-repo) and lists the pull requests alone.
+var goneWithoutIssues = map[string]bool{
+	"POST /repos/{owner}/{repo}/issues":                                true,
+	"GET /repos/{owner}/{repo}/issues/{issue_number}":                  true,
+	"PATCH /repos/{owner}/{repo}/issues/{issue_number}":                true,
+	"GET /repos/{owner}/{repo}/issues/{issue_number}/comments":         true,
+	"POST /repos/{owner}/{repo}/issues/{issue_number}/comments":        true,
+	"GET /repos/{owner}/{repo}/issues/{issue_number}/labels":           true,
+	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels":          true,
+	"PUT /repos/{owner}/{repo}/issues/{issue_number}/labels":           true,
+	"DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels":        true,
+	"DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}": true,
+}
+
+// issuesGone answers 410 when the route reaches an issue of a repository whose Issues
+// are off, as GitHub does.
+func (c *call) issuesGone(rt *route) bool {
+	if !c.repo.issuesDisabled || !goneWithoutIssues[rt.method+" "+rt.pattern] {
+		return false
+	}
+	if is := c.lookupIssue(); is != nil && is.pull != nil {
+		return false
+	}
+	c.json(http.StatusGone, apiError{
+		Message:          "Issues are disabled for this repo",
+		DocumentationURL: rt.docsURL(),
+		Status:           "410",
+	})
+	return true
 }
 
 // bodyTooLong answers 422 when body is over GitHub's limit.
@@ -234,6 +286,9 @@ func (c *call) listIssues() {
 	wanted := splitList(q.Get("labels"))
 	var found []*issue
 	for _, is := range c.repo.issues {
+		if c.repo.issuesDisabled && is.pull == nil {
+			continue
+		}
 		if (state == "all" || is.state == state) && hasLabels(is, wanted) &&
 			!is.updated.Before(since) && (q.Get("creator") == "" || strings.EqualFold(q.Get("creator"), is.user)) {
 			found = append(found, is)

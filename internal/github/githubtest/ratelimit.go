@@ -57,16 +57,19 @@ func (s *Server) writePrimaryLimit(w http.ResponseWriter, c *call) {
 }
 
 // writeSecondaryLimit answers as GitHub does when a client writes too fast; go-github
-// recognises it by the documentation URL and reads Retry-After.
-func (s *Server) writeSecondaryLimit(w http.ResponseWriter) {
+// recognises a 403 by the documentation URL and reads Retry-After when there is one.
+// The primary headers stay as they are: X-RateLimit-Remaining is not 0.
+func (s *Server) writeSecondaryLimit(w http.ResponseWriter, status int, retryAfter bool) {
 	s.rate.writeHeaders(w)
-	w.Header().Set("Retry-After", strconv.Itoa(int(s.secondaryRetryAfter/time.Second)))
-	writeJSON(w, http.StatusForbidden, apiError{
+	if retryAfter {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.secondaryRetryAfter/time.Second)))
+	}
+	writeJSON(w, status, apiError{
 		Message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
 			"If you reach out to GitHub Support for help, please include the request ID " + requestID(len(s.requests)+1) + ".",
 		DocumentationURL: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api" +
 			"#about-secondary-rate-limits",
-		Status: "403",
+		Status: strconv.Itoa(status),
 	})
 }
 

@@ -14,6 +14,8 @@ type repo struct {
 	id            int64
 	owner, name   string
 	defaultBranch string
+	// issuesDisabled is the repository's Issues feature turned off.
+	issuesDisabled bool
 
 	commits map[string]*commit
 	refs    map[string]string // full ref name ("refs/heads/main") -> commit sha
@@ -168,6 +170,7 @@ func (s *Server) repository(rp *repo) *github.Repository {
 		FullName:      ptr(rp.fullName()),
 		Owner:         s.user(rp.owner),
 		DefaultBranch: ptr(rp.defaultBranch),
+		HasIssues:     ptr(!rp.issuesDisabled),
 		URL:           ptr(s.apiURL("/repos/%s", rp.fullName())),
 		HTMLURL:       ptr(s.htmlURL("/%s", rp.fullName())),
 	}

@@ -19,8 +19,9 @@ type route struct {
 	segments  []string
 	needsRepo bool
 	// appJWT routes authenticate the App itself, with a JWT, not a token.
-	appJWT bool
-	handle func(*call)
+	appJWT   bool
+	endpoint endpoint
+	handle   func(*call)
 }
 
 // name is the route's pattern, or "" for a path no route serves.
@@ -48,6 +49,7 @@ func newRoute(method, pattern string, h func(*call)) route {
 		pattern:   pattern,
 		segments:  strings.Split(strings.TrimPrefix(pattern, "/"), "/"),
 		needsRepo: strings.HasPrefix(pattern, "/repos/{owner}/{repo}"),
+		endpoint:  endpointFor(method, pattern),
 		handle:    h,
 	}
 }

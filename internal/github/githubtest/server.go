@@ -4,7 +4,8 @@
 // pulls, contents, git refs, releases, collaborators and the App token flow) under the
 // path prefix GitHub Enterprise uses, /api/v3/, so that a client that ignores its
 // configured base URL fails. Responses carry GitHub's shapes, errors, rate-limit headers
-// and ETags, and faults can be injected. Every request is logged so that tests can
+// and ETags, and faults can be injected. Tokens can be limited to permissions (403
+// "Resource not accessible by integration") and a repository's Issues turned off (410). Every request is logged so that tests can
 // assert how many calls, and how many writes, a piece of code made.
 package githubtest
 
@@ -32,16 +33,19 @@ type Server struct {
 	routes []route
 	now    func() time.Time
 
-	mu                  sync.Mutex
-	nextID              int64
-	repos               map[string]*repo     // by lower-case "owner/name"
-	tokens              map[string]string    // configured token -> login
-	installationTokens  map[string]time.Time // App installation token -> expiry
-	rate                rateLimit
-	faults              []*fault
-	requests            []Request
-	installationID      int64
-	secondaryRetryAfter time.Duration
+	mu                 sync.Mutex
+	nextID             int64
+	repos              map[string]*repo     // by lower-case "owner/name"
+	tokens             map[string]string    // configured token -> login
+	installationTokens map[string]time.Time // App installation token -> expiry
+	// tokenPermissions limits the tokens given with WithTokenPermissions.
+	tokenPermissions        map[string]Permissions
+	installationPermissions Permissions
+	rate                    rateLimit
+	faults                  []*fault
+	requests                []Request
+	installationID          int64
+	secondaryRetryAfter     time.Duration
 }
 
 // Option configures a Server.
@@ -80,13 +84,15 @@ func WithSecondaryRetryAfter(d time.Duration) Option {
 // NewServer starts a fake GitHub. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		now:                 time.Now,
-		repos:               map[string]*repo{},
-		tokens:              map[string]string{},
-		installationTokens:  map[string]time.Time{},
-		rate:                rateLimit{limit: 5000},
-		installationID:      1,
-		secondaryRetryAfter: 60 * time.Second,
+		now:                     time.Now,
+		repos:                   map[string]*repo{},
+		tokens:                  map[string]string{},
+		installationTokens:      map[string]time.Time{},
+		tokenPermissions:        map[string]Permissions{},
+		installationPermissions: checkPermissions(DefaultInstallationPermissions),
+		rate:                    rateLimit{limit: 5000},
+		installationID:          1,
+		secondaryRetryAfter:     60 * time.Second,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -195,6 +201,8 @@ func (s *Server) serve(rec *recorder, r *http.Request, rt *route, params map[str
 		c.notFound()
 	case rt.needsRepo && !c.resolveRepo():
 		c.notFound()
+	case rt.needsRepo && !c.authorize(rt):
+	case rt.needsRepo && c.issuesGone(rt):
 	default:
 		rt.handle(c)
 	}
@@ -217,7 +225,9 @@ type call struct {
 	login  string
 	// installation is set when the caller used an App installation token.
 	installation bool
-	repo         *repo
+	// permissions limit what the caller's token may do; nil when it is not limited.
+	permissions Permissions
+	repo        *repo
 }
 
 func (c *call) param(name string) string { return c.params[name] }
