@@ -33,6 +33,10 @@ type Client struct {
 	sleep     func(context.Context, time.Duration) error
 	now       func() time.Time
 	jitter    func(upTo time.Duration) time.Duration
+	// tokenEnv names the variable the token comes from, for errors that ask for one.
+	tokenEnv string
+	// answerTimeout bounds the wait for an answer's headers (0 keeps the transport's).
+	answerTimeout time.Duration
 }
 
 // Option configures a Client.
@@ -65,6 +69,15 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 // WithClock sets the clock used to read Retry-After dates and to say when to retry.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
+// WithTokenEnv names the environment variable the token is read from, so that an
+// answer asking for authentication can say which variable to set.
+func WithTokenEnv(name string) Option { return func(c *Client) { c.tokenEnv = name } }
+
+// WithAnswerTimeout bounds the wait for each answer's headers (a listing page is rendered
+// whole before OCL answers), on the default transport or one given by WithHTTPClient when
+// it is an *http.Transport. A download's body is not bounded by it.
+func WithAnswerTimeout(d time.Duration) Option { return func(c *Client) { c.answerTimeout = d } }
+
 // NewClient returns a client for the OCL API at baseURL (for example
 // https://api.openconceptlab.org, or a URL with a path prefix). An empty token makes
 // anonymous requests.
@@ -95,6 +108,11 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		opt(c)
 	}
 	c.retry = c.retry.withDefaults()
+	if t, ok := c.http.Transport.(*http.Transport); ok && c.answerTimeout > 0 {
+		t = t.Clone()
+		t.ResponseHeaderTimeout = c.answerTimeout
+		c.http.Transport = t
+	}
 	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c, nil
 }
@@ -232,7 +250,28 @@ func decodeJSON(resp *http.Response, r request, out any) error {
 
 // statusError turns an unexpected answer into an *APIError (and closes its body).
 func (c *Client) statusError(resp *http.Response, r request) *APIError {
-	return readAPIError(resp, r.method, logPath(r.url), c.token)
+	return c.explain(readAPIError(resp, r.method, logPath(r.url), c.token))
+}
+
+// explain adds what a person should do to errors whose cause is on Shepherd's side.
+func (c *Client) explain(e *APIError) *APIError {
+	if e.Status == http.StatusForbidden && e.UpgradeURL != "" {
+		// oclapi2 servers with REQUIRE_AUTHENTICATION set (2026) refuse every anonymous
+		// request this way, before looking anything up.
+		e.Kind = ErrUnauthorized
+		switch {
+		case c.token == "" && c.tokenEnv != "":
+			e.Hint = "this OCL server requires authentication: put an API token in " + c.tokenEnv
+		case c.token == "":
+			e.Hint = "this OCL server requires authentication: give Shepherd an API token"
+		default:
+			e.Hint = "this OCL server requires authentication and did not accept the token"
+			if c.tokenEnv != "" {
+				e.Hint += " in " + c.tokenEnv
+			}
+		}
+	}
+	return e
 }
 
 // doJSON sends r and decodes a successful answer (one of ok) into out. Other statuses
@@ -246,7 +285,7 @@ func (c *Client) doJSON(ctx context.Context, r request, out any, kinds map[int]e
 				return decodeJSON(resp, r, out)
 			}
 		}
-		apiErr := readAPIError(resp, r.method, logPath(r.url), c.token)
+		apiErr := c.statusError(resp, r)
 		if kind, found := kinds[resp.StatusCode]; found {
 			apiErr.Kind = kind
 		}

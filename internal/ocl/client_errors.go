@@ -54,6 +54,10 @@ type APIError struct {
 	Kind error
 	// Attempts is the number of tries when the call gave up retrying (0 when it did not retry).
 	Attempts int
+	// UpgradeURL is where a server requiring authentication sends anonymous users (403).
+	UpgradeURL string
+	// Hint says what to do about the error, when Shepherd knows.
+	Hint string
 }
 
 func (e *APIError) Error() string {
@@ -77,6 +81,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Attempts > 0 {
 		fmt.Fprintf(&b, "; giving up after %d attempts", e.Attempts)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, " (%s)", e.Hint)
 	}
 	if !e.RetryAt.IsZero() {
 		fmt.Fprintf(&b, "; retry after %s", e.RetryAt.UTC().Format(time.RFC3339))
@@ -116,6 +123,7 @@ func readAPIError(resp *http.Response, method, path, token string) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Kind: kindForStatus(resp.StatusCode)}
 	e.Detail, e.Fields = parseErrorBody(body)
+	e.UpgradeURL = upgradeURL(body)
 	if token != "" {
 		// A server echoing the request back must not leak the token into logs.
 		e.Detail = strings.ReplaceAll(e.Detail, token, "[redacted]")
@@ -151,6 +159,17 @@ func parseErrorBody(body []byte) (detail string, fields map[string][]string) {
 		}
 	}
 	return strings.Join(texts, ": "), fields
+}
+
+// upgradeURL reads the "upgrade_url" of a 403 from a server that requires authentication.
+func upgradeURL(body []byte) string {
+	var obj struct {
+		UpgradeURL string `json:"upgrade_url"`
+	}
+	if json.Unmarshal(body, &obj) != nil {
+		return ""
+	}
+	return obj.UpgradeURL
 }
 
 // firstLine keeps error text short and on one line (HTML error pages are long).

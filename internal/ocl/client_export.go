@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // ExportState is where the export of a version stands.
@@ -182,17 +183,46 @@ func (c *Client) RequestExport(ctx context.Context, org, source, version string,
 		case http.StatusAlreadyReported:
 			res.Outcome = ExportInProgress
 		case http.StatusSeeOther:
+			// The URL header holds the version's uri plus export/, relative to the API
+			// (OpenConceptLab/oclapi2 core/common/mixins.py, ConceptContainerExportMixin.post).
 			res.Outcome = ExportExists
-			res.URL = resp.Header.Get("URL")
-			if res.URL == "" {
-				res.URL = resp.Header.Get("Location")
+			ref := resp.Header.Get("URL")
+			if ref == "" {
+				ref = resp.Header.Get("Location")
 			}
+			res.URL = c.resolve(ref)
 		default:
 			return c.exportError(resp, r)
 		}
 		return nil
 	})
 	return res, err
+}
+
+// resolve makes an address OCL gave absolute: a path is taken below the base URL (with
+// its path prefix, which OCL's own paths leave out), anything else as a reference.
+func (c *Client) resolve(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	if u.IsAbs() || u.Host != "" {
+		return c.base.ResolveReference(u).String()
+	}
+	out := *c.base
+	if strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, c.base.Path+"/") {
+		out.Path = c.base.Path + u.Path
+	} else if strings.HasPrefix(u.Path, "/") {
+		out.Path = u.Path
+	} else {
+		out.Path = c.base.Path + "/" + u.Path
+	}
+	out.RawPath = ""
+	out.RawQuery = u.RawQuery
+	return out.String()
 }
 
 // Download is a downloaded export.

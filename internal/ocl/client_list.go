@@ -66,7 +66,7 @@ func (c *Client) ListConcepts(ctx context.Context, org, source, version string, 
 	if opts.IncludeRetired {
 		q.Set("includeRetired", "true")
 	}
-	return listPages(ctx, c, sourcePath(org, source, version, "concepts"), q, opts, fn)
+	return checkedListing(listPages(ctx, c, sourcePath(org, source, version, "concepts"), q, opts, fn))
 }
 
 // ListMappings lists the mappings of a version like ListConcepts lists concepts.
@@ -79,7 +79,26 @@ func (c *Client) ListMappings(ctx context.Context, org, source, version string, 
 	if opts.IncludeRetired {
 		q.Set("includeRetired", "true")
 	}
-	return listPages(ctx, c, sourcePath(org, source, version, "mappings"), q, opts, fn)
+	return checkedListing(listPages(ctx, c, sourcePath(org, source, version, "mappings"), q, opts, fn))
+}
+
+// listing is what one read of a listing saw.
+type listing struct {
+	path     string
+	numFound int // what page 1 announced; -1 when it did not say
+	served   int
+}
+
+// checkedListing fails a read that served another number of items than announced.
+func checkedListing(l listing, err error) error {
+	if err != nil {
+		return err
+	}
+	if l.numFound >= 0 && l.served != l.numFound {
+		return fmt.Errorf("ocl: listing %s: OCL announced %d items but served %d (did the version change while it was read?)",
+			l.path, l.numFound, l.served)
+	}
+	return nil
 }
 
 // pageInfo is what OCL's listing headers say about the whole listing; -1 when absent.
@@ -125,17 +144,19 @@ type pageResult[T any] struct {
 // listPages reads page 1, then the rest through a window of opts.Concurrency pages: each
 // page gets its own result channel, queued in page order, so delivery stays ordered while
 // fetches overlap, and the queue's capacity bounds the pages held.
-func listPages[T any](ctx context.Context, c *Client, segments []string, q url.Values, opts ListOptions, fn func([]T) error) error {
+func listPages[T any](ctx context.Context, c *Client, segments []string, q url.Values, opts ListOptions, fn func([]T) error) (listing, error) {
+	l := listing{path: strings.Join(segments, "/"), numFound: -1}
 	first, info, err := fetchPage[T](ctx, c, segments, q, opts.PageSize, 1)
 	if err != nil {
-		return err
+		return l, err
 	}
 	if info.pages < 0 && info.hasPageAfter(1, len(first)) {
-		return fmt.Errorf("ocl: listing %s: OCL sent neither num_found nor pages headers", strings.Join(segments, "/"))
+		return l, fmt.Errorf("ocl: listing %s: OCL sent neither num_found nor pages headers", l.path)
 	}
+	l.numFound = info.numFound
 	seen := len(first)
 	if err := fn(first); err != nil {
-		return err
+		return l, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -174,14 +195,8 @@ func listPages[T any](ctx context.Context, c *Client, segments []string, q url.V
 		}
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	if info.numFound >= 0 && seen != info.numFound {
-		return fmt.Errorf("ocl: listing %s: OCL announced %d items but served %d (did the version change while it was read?)",
-			strings.Join(segments, "/"), info.numFound, seen)
-	}
-	return nil
+	l.served = seen
+	return l, firstErr
 }
 
 func fetchPage[T any](ctx context.Context, c *Client, segments []string, q url.Values, pageSize, page int) ([]T, pageInfo, error) {

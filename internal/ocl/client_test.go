@@ -319,7 +319,7 @@ func TestRequestExport(t *testing.T) {
 	poll()
 	exists := request(false)
 	assert.Equal(t, ocl.ExportExists, exists.Outcome)
-	assert.Contains(t, exists.URL, "/api/orgs/CIEL/sources/CIEL/v1/export/")
+	assert.Equal(t, h.srv.URL()+"/orgs/CIEL/sources/CIEL/v1/export/", exists.URL)
 	assert.Equal(t, ocl.ExportQueued, request(true).Outcome, "force rebuilds")
 
 	h.srv.Fail(ocltest.On(http.MethodPost, ocltest.RouteExport), 1, http.StatusServiceUnavailable, nil)

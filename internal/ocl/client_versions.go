@@ -2,6 +2,7 @@ package ocl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,12 +42,33 @@ func (c *Client) CreateVersion(ctx context.Context, org, source string, v NewVer
 	}
 	r := request{method: http.MethodPost, url: u, body: body}
 	if _, err := c.doJSON(ctx, r, &created, map[int]error{http.StatusConflict: ErrVersionExists}, http.StatusCreated); err != nil {
+		if apiErr, ok := errorsAsAPI(err); ok && apiErr.Status == http.StatusInternalServerError {
+			return c.explainCreate500(ctx, org, source, apiErr)
+		}
 		return err
 	}
 	if created.Version != "" && created.Version != v.ID {
 		return fmt.Errorf("ocl: create version %s of %s/%s: OCL answered with version %q", v.ID, org, source, created.Version)
 	}
 	return nil
+}
+
+// explainCreate500 tells the two causes of a 500 on create apart. OCL answers 500 when
+// the source does not exist: the create view reads the source's HEAD without checking
+// that there is one (OpenConceptLab/oclapi2 core/sources/views.py,
+// SourceVersionListView.create). A read of the source says which it was.
+func (c *Client) explainCreate500(ctx context.Context, org, source string, apiErr *APIError) error {
+	_, err := c.getVersion(ctx, sourcePath(org, source))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		apiErr.Kind = ErrNotFound
+		apiErr.Hint = fmt.Sprintf("source %s/%s not found: check ocl.org and ocl.source", org, source)
+	case err == nil:
+		apiErr.Hint = fmt.Sprintf("OCL failed to create the version; source %s/%s exists", org, source)
+	default:
+		apiErr.Hint = fmt.Sprintf("source %s/%s not found or OCL failed", org, source)
+	}
+	return apiErr
 }
 
 // GetVersion reads one version ("HEAD" included); ErrNotFound when it does not exist.

@@ -112,6 +112,11 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.polls++
+	if v.crashed { // its export task died and nothing restarts it (faults.go)
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	plan := s.plan
 	phase := plan.phase(v.polls, s.now().Sub(v.created))
 	meta := src.versionJSON(v)
@@ -149,11 +154,12 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, src *source,
 
 func (s *Server) postExport(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	_, v, _ := s.exportTarget(w, r, true)
+	src, v, _ := s.exportTarget(w, r, true)
 	if v == nil {
 		s.mu.Unlock()
 		return
 	}
+	s.requeueCrashed(v)
 	force := r.URL.Query().Get("force") == "true"
 	phase := s.plan.phase(v.polls, s.now().Sub(v.created))
 	status := http.StatusAccepted
@@ -175,7 +181,9 @@ func (s *Server) postExport(w http.ResponseWriter, r *http.Request) {
 		s.dropExport(v)
 	}
 	if status == http.StatusSeeOther {
-		w.Header().Set("URL", "http://"+r.Host+r.URL.Path)
+		// The version's uri plus export/: a path without the API's prefix or host
+		// (OpenConceptLab/oclapi2 core/common/mixins.py, ConceptContainerExportMixin.post).
+		w.Header().Set("URL", src.url()+v.meta.ID+"/export/")
 	}
 	w.WriteHeader(status)
 }

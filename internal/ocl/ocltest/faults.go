@@ -90,3 +90,53 @@ func cutConnection(w http.ResponseWriter, r *http.Request, serve http.HandlerFun
 	buf.Write(body[:len(body)/2])
 	_ = buf.Flush()
 }
+
+// crashPlan is how the next version's export fails.
+type crashPlan struct{ seedingReads int }
+
+// CrashNextExport makes the export of the next version created of a source fail the way
+// OCL's fail: the version is seeded (GET of the version answers is_processing: true for
+// its first seedingReads reads, then false), but its export task dies, and GET …/export/
+// answers 204 forever. OCL starts the export task once, at the end of seeding, and
+// nothing starts it again (OpenConceptLab/oclapi2 core/common/tasks.py,
+// seed_children_to_new_version); the export view answers 204 whenever no export file
+// exists and no export task runs (core/common/mixins.py, ConceptContainerExportMixin.get).
+// Only POST …/export/ starts a new task; the fake then follows its export plan from the
+// start.
+func (s *Server) CrashNextExport(org, id string, seedingReads int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustSource(org, id).nextCrash = &crashPlan{seedingReads: seedingReads}
+}
+
+// applyCrash gives a new version the crash asked for, once; Server.mu held.
+func (src *source) applyCrash(v *version) {
+	if src.nextCrash == nil {
+		return
+	}
+	v.crashed, v.seedingReads = true, src.nextCrash.seedingReads
+	src.nextCrash = nil
+}
+
+// requeueCrashed is what a POST …/export/ does to a crashed export: a new export task
+// starts, so the lifecycle begins again (none, building, ready). A POST while the version
+// is still being seeded is remembered: OCL would export a half-copied version.
+// Server.mu held.
+func (s *Server) requeueCrashed(v *version) {
+	if v.seedingReads > 0 {
+		v.postedWhileProcessing = true
+	}
+	if v.crashed {
+		v.crashed = false
+		v.polls, v.created = 0, s.now()
+	}
+}
+
+// ExportAskedWhileProcessing reports whether anyone POSTed the export of a version while
+// it was still being seeded.
+func (s *Server) ExportAskedWhileProcessing(org, id, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.mustSource(org, id).find(name)
+	return v != nil && v.postedWhileProcessing
+}

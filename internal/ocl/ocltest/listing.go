@@ -3,6 +3,7 @@ package ocltest
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
@@ -49,12 +50,19 @@ func (s *Server) handleConcepts(w http.ResponseWriter, r *http.Request) {
 	}
 	verbose, withMappings, withRetired := queryTrue(r, "verbose"), queryTrue(r, "includeMappings"), queryTrue(r, "includeRetired")
 
+	s.mu.Lock()
+	moved := v.takeMoves()
+	s.mu.Unlock()
+
 	s.contentMu.Lock()
 	total := v.content.Len()
 	var active []int
 	if !withRetired {
 		active = v.activeConceptIndexes()
 		total = len(active)
+	}
+	if len(moved) > 0 {
+		active = listingOrder(moved, active, v.content.Len())
 	}
 	p := readPaging(r, total)
 	page := make([]ocl.Concept, 0, p.end-p.start)
@@ -140,4 +148,83 @@ func (v *version) mappingIndexes(withRetired bool) []mapping {
 		v.mappingsBuilt[k] = true
 	}
 	return v.mappings[k]
+}
+
+// pendingMove is an edit that happens after some more pages of the listing were served.
+type pendingMove struct {
+	afterPages int // pages served (since the edit was planned) before it happens
+	concept    int // content index of the concept edited
+}
+
+// EditDuringListing plans an edit of the concept with id conceptID in HEAD once
+// afterPages more pages of HEAD's concept listing have been served. The edit moves the
+// concept to the front of the listing, as OCL lists by last edit first with offset paging
+// (OpenConceptLab/oclapi2 core/common/views.py: default_qs_sort_attr = '-updated_at'):
+// a client reading page by page then gets one concept twice and misses the edited one,
+// while num_found still matches. Content is unchanged; only the order moves.
+func (s *Server) EditDuringListing(org, id, conceptID string, afterPages int) {
+	s.mu.Lock()
+	head := s.mustSource(org, id).versions[0]
+	s.mu.Unlock()
+	s.contentMu.Lock()
+	index := -1
+	for i := range head.content.Len() {
+		if c, _ := head.content.Concept(i); c.ID == conceptID {
+			index = i
+			break
+		}
+	}
+	s.contentMu.Unlock()
+	if index < 0 {
+		panic(fmt.Sprintf("ocltest: HEAD of %s/%s has no concept %q", org, id, conceptID))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	head.pendingMoves = append(head.pendingMoves, pendingMove{afterPages: head.pagesServed + afterPages, concept: index})
+}
+
+// takeMoves counts a page served and applies the edits due before it; it returns the
+// concepts moved to the front so far, the latest first. Server.mu held.
+func (v *version) takeMoves() []int {
+	kept := v.pendingMoves[:0]
+	for _, m := range v.pendingMoves {
+		if m.afterPages <= v.pagesServed {
+			v.movedToFront = append([]int{m.concept}, slices.DeleteFunc(v.movedToFront, func(i int) bool { return i == m.concept })...)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	v.pendingMoves = kept
+	v.pagesServed++
+	return slices.Clone(v.movedToFront)
+}
+
+// listingOrder is the listing's content indexes with the moved concepts first: base (nil
+// for every concept, 0 to n-1) without them, after them. Moved concepts that base leaves
+// out (retired ones in a listing without them) stay out.
+func listingOrder(moved, base []int, n int) []int {
+	if base == nil {
+		base = make([]int, n)
+		for i := range base {
+			base[i] = i
+		}
+	}
+	in := make(map[int]bool, len(base))
+	for _, i := range base {
+		in[i] = true
+	}
+	front := map[int]bool{}
+	order := make([]int, 0, len(base))
+	for _, i := range moved {
+		if in[i] {
+			front[i] = true
+			order = append(order, i)
+		}
+	}
+	for _, i := range base {
+		if !front[i] {
+			order = append(order, i)
+		}
+	}
+	return order
 }

@@ -21,6 +21,8 @@ type source struct {
 	locales  []string
 	admins   map[string]bool
 	versions []*version // in creation order; versions[0] is HEAD
+	// nextCrash, when set, is given to the next version created (faults.go).
+	nextCrash *crashPlan
 }
 
 type version struct {
@@ -31,6 +33,19 @@ type version struct {
 	// export lifecycle, under Server.mu
 	polls     int
 	requested bool
+	// crashed: the export task died; GET …/export/ answers 204 until a POST (faults.go).
+	crashed bool
+	// seedingReads: reads of the version still answering is_processing: true.
+	seedingReads int
+	// postedWhileProcessing: an export was asked for while the version was being seeded.
+	postedWhileProcessing bool
+	// releasePatches counts PATCHes that set the release flag.
+	releasePatches int
+
+	// listing order of HEAD (listing.go): moved concepts first, most recent edit first.
+	movedToFront []int
+	pendingMoves []pendingMove
+	pagesServed  int
 
 	// the built zip, under buildMu
 	buildMu sync.Mutex
@@ -88,6 +103,16 @@ func (s *Server) Version(org, id, name string) (ocl.SourceVersion, bool) {
 	return src.versionJSON(v), true
 }
 
+// ReleasePatches is the number of PATCHes that set the release flag of a version.
+func (s *Server) ReleasePatches(org, id, name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.mustSource(org, id).find(name); v != nil {
+		return v.releasePatches
+	}
+	return 0
+}
+
 func (s *Server) mustSource(org, id string) *source {
 	src := s.sources[sourceKey(org, id)]
 	if src == nil {
@@ -129,6 +154,7 @@ func (src *source) versionJSON(v *version) ocl.SourceVersion {
 	}
 	m.URL = src.url() + m.ID + "/"
 	m.CreatedOn = v.created.UTC().Format(time.RFC3339)
+	m.IsProcessing = v.seedingReads > 0
 	return m
 }
 
@@ -237,8 +263,12 @@ func (s *Server) createVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	src := s.lookup(w, r)
+	src := s.sources[sourceKey(r.PathValue("org"), r.PathValue("source"))]
 	if src == nil {
+		// OCL reads the source's HEAD without checking there is one and fails with 500
+		// (OpenConceptLab/oclapi2 core/sources/views.py, SourceVersionListView.create:
+		// head_object = self.get_queryset().first(), then head_object.mnemonic).
+		writeDetail(w, http.StatusInternalServerError, "A server error occurred.")
 		return
 	}
 	if src.find(nv.ID) != nil {
@@ -246,14 +276,16 @@ func (s *Server) createVersion(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, map[string]string{"error": msg, "detail": msg})
 		return
 	}
-	src.versions = append(src.versions, &version{
+	created := &version{
 		content: src.versions[0].content,
 		created: s.now(),
 		meta: ocl.SourceVersion{
 			ID: nv.ID, Description: nv.Description, Released: released,
 			ExternalID: nv.ExternalID, Extras: nv.Extras,
 		},
-	})
+	}
+	src.applyCrash(created)
+	src.versions = append(src.versions, created)
 	writeJSON(w, http.StatusCreated, src.sourceJSON(nv.ID))
 }
 
@@ -308,8 +340,13 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	if released != nil {
 		v.meta.Released = *released
+		v.releasePatches++
 	}
-	writeJSON(w, http.StatusOK, src.versionJSON(v))
+	body := src.versionJSON(v)
+	if !write && v.seedingReads > 0 {
+		v.seedingReads--
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // paging is one page of a listing, as OCL computes it.
