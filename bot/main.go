@@ -78,6 +78,9 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM cancels ctx and every command winds down, leaving
+	// nothing half-written; a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -102,6 +105,10 @@ func run(ctx context.Context, env *environment, args []string) int {
 		}
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
+		}
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			fmt.Fprintf(env.stderr, "shepherd %s: interrupted; stopped before finishing, nothing half-written was left\n", c.name)
+			return exitCannot
 		}
 		fmt.Fprintf(env.stderr, "shepherd %s: %v\n", c.name, err)
 		var ee *exitError

@@ -50,6 +50,8 @@ type Run struct {
 func Main(body func(context.Context, *Run) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A cancelled run gets its first signal as a cancelled ctx; a second ends it at once.
+	context.AfterFunc(ctx, stop)
 	r, err := Start(Options{Getenv: os.Getenv, Stdout: os.Stdout})
 	if err == nil {
 		err = body(ctx, r)

@@ -26,6 +26,9 @@ type Limits struct {
 	// MaxRatio caps uncompressed/compressed size for entries above RatioFloor bytes.
 	MaxRatio   uint64
 	RatioFloor uint64
+	// MaxValue caps one value of the document (a top-level field, or one concept,
+	// mapping or reference); 0 means DefaultMaxValue.
+	MaxValue int64
 }
 
 // DefaultLimits fit CIEL (≈600 MB of JSON at ≈10:1) with a wide margin.
@@ -33,6 +36,7 @@ var DefaultLimits = Limits{
 	MaxUncompressed: 8 << 30,
 	MaxRatio:        200,
 	RatioFloor:      64 << 20,
+	MaxValue:        DefaultMaxValue,
 }
 
 // Error is a problem with an export file: it names the file and, when known, where.
@@ -61,6 +65,7 @@ func (e *Error) Unwrap() error { return e.Err }
 type Source struct {
 	Path      string
 	Size      int64 // uncompressed size when known, -1 otherwise
+	limits    Limits
 	zr        *zip.ReadCloser
 	entry     *zip.File
 	plainJSON bool
@@ -72,12 +77,15 @@ func Open(p string, lim Limits) (*Source, error) {
 	if lim.MaxUncompressed == 0 {
 		lim = DefaultLimits
 	}
+	if lim.MaxValue <= 0 {
+		lim.MaxValue = DefaultMaxValue
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, &Error{File: p, Reason: "cannot read the file", Err: err}
+	}
 	if strings.HasSuffix(strings.ToLower(p), ".json") {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, &Error{File: p, Reason: "cannot read the file", Err: err}
-		}
-		return &Source{Path: p, Size: fi.Size(), plainJSON: true}, nil
+		return &Source{Path: p, Size: fi.Size(), limits: lim, plainJSON: true}, nil
 	}
 	if err := sniffZip(p); err != nil {
 		return nil, err
@@ -86,12 +94,12 @@ func Open(p string, lim Limits) (*Source, error) {
 	if err != nil {
 		return nil, &Error{File: p, Reason: "not a readable zip archive: " + err.Error(), Err: err}
 	}
-	entry, err := pickEntry(p, zr.File, lim)
+	entry, err := pickEntry(p, zr.File, fi.Size(), lim)
 	if err != nil {
 		zr.Close()
 		return nil, err
 	}
-	return &Source{Path: p, Size: int64(entry.UncompressedSize64), zr: zr, entry: entry}, nil
+	return &Source{Path: p, Size: int64(entry.UncompressedSize64), limits: lim, zr: zr, entry: entry}, nil
 }
 
 func sniffZip(p string) error {
@@ -108,8 +116,9 @@ func sniffZip(p string) error {
 	return nil
 }
 
-// pickEntry validates every entry name and finds export.json.
-func pickEntry(p string, files []*zip.File, lim Limits) (*zip.File, error) {
+// pickEntry validates every entry name and finds export.json. archiveSize is the size of
+// the zip file itself.
+func pickEntry(p string, files []*zip.File, archiveSize int64, lim Limits) (*zip.File, error) {
 	var found *zip.File
 	for _, f := range files {
 		if err := checkEntryName(f.Name); err != nil {
@@ -138,10 +147,12 @@ func pickEntry(p string, files []*zip.File, lim Limits) (*zip.File, error) {
 		return nil, &Error{File: p, Where: fmt.Sprintf("entry %q", found.Name),
 			Reason: fmt.Sprintf("declared size %d bytes exceeds the limit of %d bytes", found.UncompressedSize64, lim.MaxUncompressed)}
 	}
-	if found.UncompressedSize64 > lim.RatioFloor && found.CompressedSize64 > 0 &&
-		found.UncompressedSize64/found.CompressedSize64 > lim.MaxRatio {
+	// The ratio is taken against the archive's real size: the compressed size in the
+	// central directory is written by whoever made the archive and can lie.
+	if compressed := uint64(max(archiveSize, 1)); found.UncompressedSize64 > lim.RatioFloor &&
+		found.UncompressedSize64/compressed > lim.MaxRatio {
 		return nil, &Error{File: p, Where: fmt.Sprintf("entry %q", found.Name),
-			Reason: fmt.Sprintf("compression ratio %d:1 exceeds %d:1 (zip bomb?)", found.UncompressedSize64/found.CompressedSize64, lim.MaxRatio)}
+			Reason: fmt.Sprintf("compression ratio %d:1 exceeds %d:1 (zip bomb?)", found.UncompressedSize64/compressed, lim.MaxRatio)}
 	}
 	return found, nil
 }

@@ -41,12 +41,29 @@ type batch struct {
 
 // Decode reads an export document from r. JSON decoding runs on its own goroutine while
 // the handler works on the previous batch, so a handler that is cheaper than decoding
-// adds almost nothing to the total time. name is used in error messages.
+// adds almost nothing to the total time. name is used in error messages. No single value
+// may exceed DefaultMaxValue bytes; Source.Decode applies the source's own limits.
+// Decoding stops soon after ctx is done, returning ctx's error.
 func Decode(ctx context.Context, r io.Reader, name string, h Handler) (Stats, error) {
+	return decode(ctx, r, name, DefaultMaxValue, h)
+}
+
+// Decode reads the source's export.json with the limits it was opened with.
+func (s *Source) Decode(ctx context.Context, h Handler) (Stats, error) {
+	rc, err := s.Reader()
+	if err != nil {
+		return Stats{}, err
+	}
+	defer rc.Close()
+	return decode(ctx, rc, s.Name(), s.limits.MaxValue, h)
+}
+
+func decode(ctx context.Context, r io.Reader, name string, maxValue int64, h Handler) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan batch, 4)
-	d := &decoder{name: name, dec: json.NewDecoder(r), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil}
+	g := newGuard(ctx, r, maxValue)
+	d := &decoder{name: name, g: g, dec: json.NewDecoder(g), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil}
 	errc := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -63,7 +80,7 @@ func Decode(ctx context.Context, r io.Reader, name string, h Handler) (Stats, er
 		}
 	}
 	decErr := <-errc
-	d.stats.Bytes = d.dec.InputOffset()
+	d.stats.Bytes = d.offset()
 	if handlerErr != nil {
 		return d.stats, handlerErr
 	}
@@ -91,6 +108,7 @@ func deliver(b batch, h Handler) error {
 
 type decoder struct {
 	name         string
+	g            *guard
 	dec          *json.Decoder
 	out          chan<- batch
 	ctx          context.Context
@@ -105,7 +123,10 @@ func (d *decoder) fail(where, reason string, err error) error {
 	return &Error{File: d.name, Where: where, Reason: reason, Err: err}
 }
 
-func (d *decoder) at() string { return fmt.Sprintf("byte %d", d.dec.InputOffset()) }
+// offset is how far the decoder has read, in bytes of the document.
+func (d *decoder) offset() int64 { return d.g.rawOffset(d.dec.InputOffset()) }
+
+func (d *decoder) at() string { return fmt.Sprintf("byte %d", d.offset()) }
 
 func (d *decoder) run() error {
 	tok, err := d.dec.Token()
@@ -302,24 +323,28 @@ func (d *decoder) jsonErr(where string, err error) error { return d.jsonErrAt(wh
 func (d *decoder) jsonErrAt(where string, err error, base int64) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var big *ValueTooLargeError
 	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.As(err, &big):
+		return d.fail(fmt.Sprintf("%s starting at byte %d", where, big.Start),
+			fmt.Sprintf("the value is larger than the limit of %s for one value (a broken or hostile export?)", formatBytes(big.Limit)), err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()), "the document ends early (truncated export?)", err)
+		return d.fail(fmt.Sprintf("%s, %s", where, d.at()), "the document ends early (truncated export?)", err)
 	case errors.As(err, &syn) && base > 0:
 		// The decoder's offsets for syntax errors inside a value do not map back onto the
 		// document reliably: name the value's start instead.
-		return d.fail(fmt.Sprintf("%s starting at byte %d", where, base), "invalid JSON: "+syn.Error(), err)
+		return d.fail(fmt.Sprintf("%s starting at byte %d", where, d.g.rawOffset(base)), "invalid JSON: "+syn.Error(), err)
 	case errors.As(err, &syn):
-		return d.fail(fmt.Sprintf("%s, byte %d", where, syn.Offset), "invalid JSON: "+syn.Error(), err)
+		return d.fail(fmt.Sprintf("%s, byte %d", where, d.g.rawOffset(syn.Offset)), "invalid JSON: "+syn.Error(), err)
 	case errors.As(err, &typ):
-		return d.fail(fmt.Sprintf("%s, byte %d", where, base+typ.Offset), describeJSONErr(err), err)
-	case errors.Is(err, context.Canceled):
-		return err
+		return d.fail(fmt.Sprintf("%s, byte %d", where, d.g.rawOffset(base+typ.Offset)), describeJSONErr(err), err)
 	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum):
-		return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()),
+		return d.fail(fmt.Sprintf("%s, %s", where, d.at()),
 			"the zip entry is damaged or holds more data than its header declares ("+err.Error()+")", err)
 	}
-	return d.fail(fmt.Sprintf("%s, byte %d", where, d.dec.InputOffset()), err.Error(), err)
+	return d.fail(fmt.Sprintf("%s, %s", where, d.at()), err.Error(), err)
 }
 
 func describeJSONErr(err error) string {

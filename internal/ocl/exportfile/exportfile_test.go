@@ -161,7 +161,7 @@ func TestDecodeStopsOnHandlerError(t *testing.T) {
 	assert.Equal(t, 3, seen)
 }
 
-func writeZip(t *testing.T, entries map[string]string) string {
+func writeZip(t testing.TB, entries map[string]string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "export.zip")
 	var buf bytes.Buffer
