@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what CI runs (.ci/run).
-# Pinned test tools (actionlint, the MinIO server) live outside the module.
+# Pinned test tools (actionlint, the MinIO server, Liquibase) live outside the module.
 export SHEPHERD_TOOLS ?= $(HOME)/.cache/shepherd/tools
 
 .PHONY: test tools vet lint bench demo build fuzz
