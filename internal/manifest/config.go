@@ -39,12 +39,41 @@ type OCLConfig struct {
 	Org      string
 	Source   string
 	TokenEnv string // the environment variable holding the API token
+	// ReleaseOn says when the version is marked released on OCL, which makes it latest/.
+	ReleaseOn ReleaseOn
+	// PageSize is the number of concepts asked per listing page (QA on HEAD), 1 to 1000.
+	PageSize int
+	// RequestTimeout bounds the wait for one answer from OCL (its headers): a verbose
+	// listing page is serialised whole before OCL answers.
+	RequestTimeout time.Duration
+	// ListingRereads is how many times a HEAD listing that moved while it was read (an
+	// edit reorders it) is read again before QA on HEAD gives up for this run.
+	ListingRereads int
 }
+
+// ReleaseOn is when a version is marked released on OCL.
+type ReleaseOn string
+
+const (
+	// ReleaseOnCreate creates the version released: it is latest/ before its export exists.
+	ReleaseOnCreate ReleaseOn = "create"
+	// ReleaseOnExportQA creates it unreleased and marks it released once its export
+	// passed QA and the artifacts are published.
+	ReleaseOnExportQA ReleaseOn = "export-qa"
+	// ReleaseOnManual creates it unreleased and never marks it released.
+	ReleaseOnManual ReleaseOn = "manual"
+)
 
 // PollConfig paces the wait for OCL to build an export.
 type PollConfig struct {
 	Interval    time.Duration
 	MaxAttempts int // polls made without an export before the release is incomplete
+	// RequestExportAfter is the number of polls answered "no export" (with the version no
+	// longer processing) after which OCL is asked to build the export again: its export
+	// task may have crashed, and nothing on OCL retries it.
+	RequestExportAfter int
+	// RequestExportEvery is the least time between two such requests.
+	RequestExportEvery time.Duration
 }
 
 // StorageType selects where artifacts are published.
@@ -141,8 +170,16 @@ func DefaultConfig() *Config {
 			Org:      "CIEL",
 			Source:   "CIEL",
 			TokenEnv: "OCL_TOKEN",
+			// A page of 1000 verbose CIEL concepts with mappings can take well over a
+			// minute to serialise; 500 keeps a page under gateway time-outs, and 5
+			// minutes leaves room beyond the 128 s the OpenMRS OCL module waits.
+			ReleaseOn:      ReleaseOnExportQA,
+			PageSize:       500,
+			RequestTimeout: 5 * time.Minute,
+			ListingRereads: 3,
 		},
-		Poll:      PollConfig{Interval: 10 * time.Minute, MaxAttempts: 72},
+		Poll: PollConfig{Interval: 10 * time.Minute, MaxAttempts: 72,
+			RequestExportAfter: 6, RequestExportEvery: 6 * time.Hour},
 		Retention: 21 * day,
 		Storage: StorageConfig{
 			Type:         StorageLocal,
@@ -227,10 +264,16 @@ func (c *Config) fields(d *decoder) []field {
 			{"org", setText(d, &c.OCL.Org)},
 			{"source", setText(d, &c.OCL.Source)},
 			{"token_env", d.setEnvName(&c.OCL.TokenEnv)},
+			{"release_on", setText(d, &c.OCL.ReleaseOn)},
+			{"page_size", d.setPositive(&c.OCL.PageSize, "a page size")},
+			{"request_timeout", d.setDuration(&c.OCL.RequestTimeout)},
+			{"listing_rereads", d.setCount(&c.OCL.ListingRereads, "a number of re-reads")},
 		})},
 		{"poll", d.nested([]field{
 			{"interval", d.setDuration(&c.Poll.Interval)},
 			{"max_attempts", d.setPositive(&c.Poll.MaxAttempts, "a number of attempts")},
+			{"request_export_after", d.setPositive(&c.Poll.RequestExportAfter, "a number of polls")},
+			{"request_export_every", d.setDuration(&c.Poll.RequestExportEvery)},
 		})},
 		{"retention", d.setDuration(&c.Retention)},
 		{"storage", d.nested(c.Storage.fields(d))},
@@ -377,6 +420,13 @@ func (c *Config) check(r *reporter) {
 	if c.Poll.MaxAttempts < 1 {
 		r.atValue("poll.max_attempts", "must be at least 1")
 	}
+	if c.Poll.RequestExportAfter < 1 {
+		r.atValue("poll.request_export_after", "must be at least 1")
+	}
+	if c.Poll.RequestExportEvery < c.Poll.Interval {
+		r.atValue("poll.request_export_every", "%s is shorter than poll.interval (%s): OCL would be asked on every poll",
+			FormatDuration(c.Poll.RequestExportEvery), FormatDuration(c.Poll.Interval))
+	}
 	switch {
 	case c.Retention < day:
 		r.atValue("retention", "%s is shorter than a day (%s)", FormatDuration(c.Retention), durationExamples)
@@ -410,7 +460,28 @@ func (o OCLConfig) check(r *reporter) {
 		}
 	}
 	checkEnvName(r, "ocl.token_env", o.TokenEnv)
+	switch o.ReleaseOn {
+	case ReleaseOnCreate, ReleaseOnExportQA, ReleaseOnManual:
+	default:
+		r.atValue("ocl.release_on", "%s is not a release moment (expected create, export-qa or manual)", quote(string(o.ReleaseOn)))
+	}
+	if o.PageSize < 1 || o.PageSize > maxOCLPageSize {
+		// OCL silently serves 25 items for a limit above 1000.
+		r.atValue("ocl.page_size", "%d is outside 1 to %d (OCL serves 25 items for a larger limit)", o.PageSize, maxOCLPageSize)
+	}
+	if o.RequestTimeout < time.Second {
+		r.atValue("ocl.request_timeout", "must be at least 1s (%s)", durationExamples)
+	}
+	if o.ListingRereads < 0 || o.ListingRereads > maxListingRereads {
+		r.atValue("ocl.listing_rereads", "%d is outside 0 to %d", o.ListingRereads, maxListingRereads)
+	}
 }
+
+// maxOCLPageSize is the largest listing page OCL serves.
+const maxOCLPageSize = 1000
+
+// maxListingRereads bounds the re-reads of a moving listing: each is a full read of HEAD.
+const maxListingRereads = 10
 
 var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 

@@ -59,6 +59,12 @@ func TestConfigDefaults(t *testing.T) {
 		{"github.app_id_env", func(c *Config) any { return c.GitHub.AppIDEnv }, "SHEPHERD_APP_ID"},
 		{"github.app_key_env", func(c *Config) any { return c.GitHub.AppKeyEnv }, "SHEPHERD_APP_PRIVATE_KEY"},
 		{"github.base_url", func(c *Config) any { return c.GitHub.BaseURL }, ""},
+		{"ocl.release_on", func(c *Config) any { return c.OCL.ReleaseOn }, ReleaseOnExportQA},
+		{"ocl.page_size", func(c *Config) any { return c.OCL.PageSize }, 500},
+		{"ocl.request_timeout", func(c *Config) any { return c.OCL.RequestTimeout }, 5 * time.Minute},
+		{"ocl.listing_rereads", func(c *Config) any { return c.OCL.ListingRereads }, 3},
+		{"poll.request_export_after", func(c *Config) any { return c.Poll.RequestExportAfter }, 6},
+		{"poll.request_export_every", func(c *Config) any { return c.Poll.RequestExportEvery }, 6 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
@@ -75,9 +81,15 @@ func TestParseConfigEverything(t *testing.T) {
   org: PIH
   source: PIH-TERMS
   token_env: PIH_OCL_TOKEN
+  release_on: manual
+  page_size: 200
+  request_timeout: 2m
+  listing_rereads: 0
 poll:
   interval: 15m
   max_attempts: 48
+  request_export_after: 4
+  request_export_every: 3h
 retention: 504h
 storage:
   type: s3
@@ -128,9 +140,10 @@ github:
 	cfg, err := ParseConfig(ConfigPath, []byte(input))
 	require.NoError(t, err)
 	assert.Equal(t, Config{
-		File:      ConfigPath,
-		OCL:       OCLConfig{BaseURL: "https://ocl.example.org/api", Org: "PIH", Source: "PIH-TERMS", TokenEnv: "PIH_OCL_TOKEN"},
-		Poll:      PollConfig{Interval: 15 * time.Minute, MaxAttempts: 48},
+		File: ConfigPath,
+		OCL: OCLConfig{BaseURL: "https://ocl.example.org/api", Org: "PIH", Source: "PIH-TERMS", TokenEnv: "PIH_OCL_TOKEN",
+			ReleaseOn: ReleaseOnManual, PageSize: 200, RequestTimeout: 2 * time.Minute, ListingRereads: 0},
+		Poll:      PollConfig{Interval: 15 * time.Minute, MaxAttempts: 48, RequestExportAfter: 4, RequestExportEvery: 3 * time.Hour},
 		Retention: 21 * 24 * time.Hour,
 		Storage: StorageConfig{
 			Type: StorageS3, Endpoint: "https://rustfs.example.org:9000", Region: "eu-west-1", Bucket: "pih-releases",
@@ -248,6 +261,24 @@ func TestParseConfigErrors(t *testing.T) {
 				`.github/shepherd.yaml:3:8: ocl.org: "" is not an OCL id (expected letters, digits, '.', '_', '-' or '@', like CIEL)`,
 				`.github/shepherd.yaml:4:11: ocl.source: "CIEL/x" is not an OCL id (expected letters, digits, '.', '_', '-' or '@', like CIEL)`,
 				`.github/shepherd.yaml:5:14: ocl.token_env: expected the name of an environment variable in capitals, like OCL_TOKEN (the value is not shown in case it is a secret)`,
+			},
+		},
+		{
+			name:  "ocl release and listing settings",
+			input: "ocl:\n  release_on: merge\n  page_size: 1001\n  request_timeout: 10ms\n  listing_rereads: -1\n",
+			want: []string{
+				`.github/shepherd.yaml:2:15: ocl.release_on: "merge" is not a release moment (expected create, export-qa or manual)`,
+				`.github/shepherd.yaml:3:14: ocl.page_size: 1001 is outside 1 to 1000 (OCL serves 25 items for a larger limit)`,
+				`.github/shepherd.yaml:4:20: ocl.request_timeout: must be at least 1s (expected e.g. 10m, 1h, 21d)`,
+				`.github/shepherd.yaml:5:20: ocl.listing_rereads: -1 is not a number of re-reads (expected a whole number from 0)`,
+			},
+		},
+		{
+			name:  "export requests no more often than polls",
+			input: "poll:\n  interval: 1h\n  request_export_after: 0\n  request_export_every: 30m\n",
+			want: []string{
+				`.github/shepherd.yaml:3:25: poll.request_export_after: 0 is not a number of polls (expected a whole number from 1)`,
+				`.github/shepherd.yaml:4:25: poll.request_export_every: 30m is shorter than poll.interval (1h): OCL would be asked on every poll`,
 			},
 		},
 		{

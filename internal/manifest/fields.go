@@ -47,6 +47,21 @@ func (d *decoder) setPositive(dst *int, what string) func(ast.Node, string) {
 	}
 }
 
+// setCount stores a whole number of at least 0; what names it in the message.
+func (d *decoder) setCount(dst *int, what string) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		i, ok := d.integer(n, path)
+		if !ok {
+			return
+		}
+		if i < 0 {
+			d.atValue(path, "%d is not %s (expected a whole number from 0)", i, what)
+			return
+		}
+		*dst = i
+	}
+}
+
 func (d *decoder) setTextList(dst *[]string) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
 		if list, ok := d.textList(n, path); ok {

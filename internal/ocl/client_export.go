@@ -158,7 +158,9 @@ func (o ExportRequestOutcome) String() string {
 // ExportRequestResult is the answer of RequestExport.
 type ExportRequestResult struct {
 	Outcome ExportRequestOutcome
-	URL     string // the export's URL, for ExportExists
+	// HTTPStatus is OCL's answer: 202, 409, 208 or 303.
+	HTTPStatus int
+	URL        string // the export's URL, for ExportExists
 }
 
 // RequestExport asks OCL to build the export of a version; force rebuilds an existing one.
@@ -175,6 +177,7 @@ func (c *Client) RequestExport(ctx context.Context, org, source, version string,
 	r := request{method: http.MethodPost, url: u}
 	var res ExportRequestResult
 	err = c.do(ctx, r, func(resp *http.Response) error {
+		res.HTTPStatus = resp.StatusCode
 		switch resp.StatusCode {
 		case http.StatusAccepted:
 			res.Outcome = ExportQueued

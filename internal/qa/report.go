@@ -65,6 +65,8 @@ type Summary struct {
 	DurationSeconds float64          `json:"duration_seconds"`
 	FindingsOmitted int              `json:"findings_omitted,omitempty"` // beyond the engine's cap
 	RulesRun        []string         `json:"rules_run"`
+	// Notes say what the reader should know about how the input was read.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Report is the complete result of a QA run.

@@ -4,6 +4,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 )
@@ -15,6 +16,12 @@ type APISource struct {
 	Org, Source, VersionID string
 	// Concurrency bounds the pages in flight.
 	Concurrency int
+	// PageSize is the number of concepts per page (0: OCL's largest, 1000).
+	PageSize int
+	// Rereads is how many times a listing that moved while it was read is read again.
+	Rereads int
+	// Read says how the last listing went: how many reads it took.
+	Read ocl.OnceStats
 }
 
 // Version reads the version's metadata.
@@ -22,12 +29,26 @@ func (s *APISource) Version(ctx context.Context) (*ocl.SourceVersion, error) {
 	return s.Client.GetVersion(ctx, s.Org, s.Source, s.VersionID)
 }
 
-// Concepts lists every concept, retired ones and mappings included, in page order.
+// Concepts hands over every concept exactly once, retired ones and mappings included,
+// even when the version (HEAD) is edited while it is read: see ocl.ListConceptsOnce.
 func (s *APISource) Concepts(ctx context.Context, fn func(page []ocl.Concept) error) error {
-	return s.Client.ListConcepts(ctx, s.Org, s.Source, s.VersionID, fn, ocl.ListOptions{
-		PageSize:        1000,
+	var err error
+	s.Read, err = s.Client.ListConceptsOnce(ctx, s.Org, s.Source, s.VersionID, fn, ocl.ListOptions{
+		PageSize:        s.PageSize,
 		Concurrency:     s.Concurrency,
 		IncludeMappings: true,
 		IncludeRetired:  true,
-	})
+	}, s.Rereads)
+	return err
+}
+
+// ReadNote says, for the report, that the listing moved while it was read; "" when it
+// did not.
+func (s *APISource) ReadNote() string {
+	if !s.Read.Moved() {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s %s changed while it was read: it took %d reads to see every concept once "+
+		"(%d served twice and skipped, %d found only by a later read)",
+		s.Org, s.Source, s.VersionID, s.Read.Reads, s.Read.Repeated, s.Read.LateConcepts)
 }

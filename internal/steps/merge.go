@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/shepherd-release/shepherd/internal/github"
@@ -134,12 +135,22 @@ func (e *Env) headQA(ctx context.Context, t *tracked, eff manifest.Effective) er
 func (e *Env) createVersion(ctx context.Context, t *tracked) error {
 	rec := t.rec
 	v := rec.Release.Version
+	if rec.OCL == nil || rec.OCL.Marker == "" {
+		// Decided once, before the first request: a re-run after a crash sends the same.
+		rec.OCL = &OCLState{Marker: VersionMarker(e.GitHub.Repo(), rec.Issue, v), ReleaseOn: e.Config.OCL.ReleaseOn, Released: rec.Released}
+	}
+	nv := ocl.NewVersion{ID: v, Description: rec.Description, Released: rec.OCL.releasedAtCreate(), ExternalID: rec.OCL.Marker}
 	created := false
-	err := e.act(fmt.Sprintf("create version %s of %s/%s on OCL", v, rec.Org, rec.Source), func() error {
+	err := e.act(fmt.Sprintf("create version %s of %s/%s on OCL (released: %t)", v, rec.Org, rec.Source, nv.Released), func() error {
 		var err error
-		created, err = CreateVersion(ctx, e.OCL, rec.Org, rec.Source, ocl.NewVersion{ID: v, Description: rec.Description, Released: rec.Released})
+		created, err = CreateVersion(ctx, e.OCL, rec.Org, rec.Source, nv)
 		return err
 	})
+	var notOurs *NotOursError
+	if errors.As(err, &notOurs) {
+		return e.fail(ctx, t, MilestoneFailed, notOurs.Error()+"; nothing was changed on OCL. "+
+			"Release under another version name, or delete that version on OCL if it is a mistake, then retry.", "")
+	}
 	if err != nil {
 		// A refusal by OCL (bad request, forbidden) needs a person; a network problem a re-run.
 		if isPermanentOCL(err) {
@@ -147,8 +158,15 @@ func (e *Env) createVersion(ctx context.Context, t *tracked) error {
 		}
 		return err
 	}
-	if created || e.DryRun {
-		return e.move(ctx, t, release.VersionCreated, fmt.Sprintf("version %s created on OCL", v))
+	how := "unreleased: it is marked released once its export has passed QA and the files are published"
+	switch {
+	case nv.Released:
+		how = "released"
+	case !rec.OCL.Released || rec.OCL.ReleaseOn == manifest.ReleaseOnManual:
+		how = "unreleased"
 	}
-	return e.move(ctx, t, release.VersionExisted, fmt.Sprintf("version %s was already on OCL (an earlier run created it)", v))
+	if created || e.DryRun {
+		return e.move(ctx, t, release.VersionCreated, fmt.Sprintf("version %s created on OCL, %s", v, how))
+	}
+	return e.move(ctx, t, release.VersionExisted, fmt.Sprintf("version %s was already on OCL with this release's marker (an earlier run created it)", v))
 }

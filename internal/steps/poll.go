@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/qa"
 	"github.com/shepherd-release/shepherd/internal/release"
 )
@@ -142,6 +144,11 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 	}
 	attempt := rec.Release.Attempts + 1
 	now := e.Now()
+	if poll.State == ocl.ExportNone && attempt < e.Config.Poll.MaxAttempts {
+		if err := e.askForExportAgain(ctx, t, attempt); err != nil {
+			return err
+		}
+	}
 	reason := fmt.Sprintf("no export after %d attempts over %s (OCL's last answer: %s)",
 		attempt, now.Sub(pollStart(rec, now)).Round(time.Minute), poll.Status)
 	if err := rec.Release.Apply(release.ExportNotReady, now, reason, e.Config.Poll.MaxAttempts); err != nil {
@@ -149,14 +156,37 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 	}
 	e.Log.Info("export not ready", "release", v, "attempt", attempt, "max", e.Config.Poll.MaxAttempts, "ocl", poll.Status)
 	if rec.Release.Phase == release.Incomplete {
-		body := fmt.Sprintf("### ⚠️ Release %s is incomplete\n\nOCL had not built the export after %d polls over %s. "+
-			"Once OCL has built it, re-run: Actions → release → Run workflow, with version `%s` (or `shepherd retry --version %s`).",
-			v, rec.Release.Attempts, rec.Release.Waited().Round(time.Minute), v, v)
+		body := incompleteComment(rec, e.Config.OCL.BaseURL, poll.Status)
 		if err := e.milestone(ctx, t, MilestoneIncomplete, body); err != nil {
 			return err
 		}
 	}
 	return e.save(ctx, t)
+}
+
+// incompleteComment says what helps when OCL has not built the export: OCL builds it only
+// once, after seeding the version, so a crashed export task stays crashed until someone
+// asks again.
+func incompleteComment(rec *Record, baseURL, lastAnswer string) string {
+	v := rec.Release.Version
+	var b strings.Builder
+	fmt.Fprintf(&b, "### ⚠️ Release %s is incomplete\n\nOCL had not built the export after %d polls over %s (its last answer: %s).",
+		v, rec.Release.Attempts, rec.Release.Waited().Round(time.Minute), lastAnswer)
+	if rec.OCL != nil && len(rec.OCL.ExportRequests) > 0 {
+		last := rec.OCL.ExportRequests[len(rec.OCL.ExportRequests)-1]
+		fmt.Fprintf(&b, " Shepherd asked OCL to build it again %d times; the last time, %s, OCL answered %s.",
+			len(rec.OCL.ExportRequests), last.At.UTC().Format(timeLayout), oneLine(last.Answer))
+	}
+	exportURL := strings.TrimRight(baseURL, "/") + fmt.Sprintf("/orgs/%s/sources/%s/%s/export/", rec.Org, rec.Source, v)
+	fmt.Fprintf(&b, "\n\nWhat helps:\n\n"+
+		"1. Ask OCL to build the export: `POST %s` with the token of a user of the source (or the export button of the version in OCL's web app). "+
+		"An answer of 202 means queued, 208 being built, 303 already there.\n"+
+		"2. If it still answers 204 (no export) an hour later, OCL's export task is failing: ask OCL's administrators to look at the task queue "+
+		"for the export task of this version and its error.\n"+
+		"3. Once `GET %s` answers with the file (200, 302 or 303), retry: Actions → release → Run workflow, with version `%s` "+
+		"(or `shepherd retry --version %s`). The polls start again from 0.",
+		exportURL, exportURL, v, v)
+	return b.String()
 }
 
 // pollStart is when polling began: the first poll, or now for the first one.

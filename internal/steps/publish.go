@@ -229,6 +229,9 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 		}
 		rec.ReleaseURL = rel.URL
 	}
+	if err := e.markReleased(ctx, t); err != nil {
+		return err
+	}
 	if err := e.milestone(ctx, t, MilestoneExportReady, exportReadyComment(rec)); err != nil {
 		return err
 	}

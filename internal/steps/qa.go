@@ -22,7 +22,16 @@ var reportFormats = []string{"json", "md", "html"}
 func (e *Env) RunHeadQA(ctx context.Context, qaCfg manifest.QAConfig, org, source string) (*qa.Report, error) {
 	opts := QAOptions(qaCfg, org, source)
 	opts.Version, opts.Now = "HEAD", e.Now
-	return qa.CheckAPI(ctx, &APISource{Client: e.OCL, Org: org, Source: source, VersionID: "HEAD"}, opts)
+	src := &APISource{Client: e.OCL, Org: org, Source: source, VersionID: "HEAD",
+		PageSize: e.Config.OCL.PageSize, Rereads: e.Config.OCL.ListingRereads}
+	report, err := qa.CheckAPI(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	if note := src.ReadNote(); note != "" {
+		report.Summary.Notes = append(report.Summary.Notes, note)
+	}
+	return report, nil
 }
 
 // storeReport uploads a report in every format under the release's folder (and, for

@@ -26,6 +26,7 @@ type Record struct {
 	HeadQA    *QAResult     `json:"head_qa,omitempty"`
 	ExportQA  *QAResult     `json:"export_qa,omitempty"`
 	Export    *ExportFile   `json:"export,omitempty"`
+	OCL       *OCLState     `json:"ocl,omitempty"` // the version's marker, release flag and export requests
 	Artifacts []ArtifactRef `json:"artifacts,omitempty"`
 	// Counts is what the SQL holds, for manifest.json.
 	Counts    *export.Counts `json:"counts,omitempty"`

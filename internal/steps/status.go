@@ -55,6 +55,7 @@ func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
 	if st.Attempts > 0 || st.Phase == release.Exporting {
 		fmt.Fprintf(&b, "| Export polls | %s |\n", pollCell(st, cfg, now))
 	}
+	b.WriteString(oclRows(rec, st.Phase == release.Failed))
 	if rec.Export != nil && rec.Export.SHA256 != "" {
 		fmt.Fprintf(&b, "| Export | %s, sha256 `%s`; OCL answered %s |\n", size(rec.Export.Size), short(rec.Export.SHA256), rec.Export.Status)
 	}

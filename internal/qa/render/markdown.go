@@ -155,6 +155,9 @@ func (d *markdownDoc) writeSummary(b *strings.Builder) {
 		fmt.Fprintf(b, "%s beyond the engine's cap are counted above but not recorded in the report.\n\n",
 			plural(s.FindingsOmitted, "finding", "findings"))
 	}
+	for _, note := range s.Notes {
+		fmt.Fprintf(b, "Note: %s.\n\n", mdText(note))
+	}
 
 	if len(s.Overrides) == 0 {
 		b.WriteString("Overrides in force: none.\n\n")
