@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // AppLogin is who acts when a request carries an App installation token.
@@ -33,24 +31,77 @@ func (c *call) createInstallationToken() {
 	token := fmt.Sprintf("ghs_fake%028d", c.s.newID())
 	expires := c.now.Add(installationTokenLifetime)
 	c.s.installationTokens[token] = expires
-	c.json(http.StatusCreated, map[string]any{
+	c.json(http.StatusCreated, object{
 		"token":                token,
-		"expires_at":           timestamp(expires),
+		"expires_at":           ts(expires),
 		"permissions":          c.s.installationPermissions,
 		"repository_selection": "all",
 	})
 }
 
+// getRepoInstallation answers an "installation": Shepherd's App, installed on the
+// repository's owner with every repository.
 func (c *call) getRepoInstallation() {
-	c.json(http.StatusOK, &github.Installation{
-		ID:                  ptr(c.s.installationID),
-		NodeID:              ptr(nodeID("MDI", c.s.installationID)),
-		AppID:               ptr(int64(1)),
-		AppSlug:             ptr("shepherd-release"),
-		TargetType:          ptr("Organization"),
-		Account:             c.s.user(c.repo.owner),
-		RepositorySelection: ptr("all"),
-		AccessTokensURL:     ptr(c.s.apiURL("/app/installations/%d/access_tokens", c.s.installationID)),
-		HTMLURL:             ptr(c.s.htmlURL("/organizations/%s/settings/installations/%d", c.repo.owner, c.s.installationID)),
+	account := c.s.userJSON(c.repo.owner)
+	c.json(http.StatusOK, object{
+		"id":                        c.s.installationID,
+		"account":                   account,
+		"repository_selection":      "all",
+		"access_tokens_url":         c.s.apiURL("/app/installations/%d/access_tokens", c.s.installationID),
+		"repositories_url":          c.s.apiURL("/installation/repositories"),
+		"html_url":                  c.s.htmlURL("/organizations/%s/settings/installations/%d", c.repo.owner, c.s.installationID),
+		"app_id":                    1,
+		"app_slug":                  appSlug,
+		"client_id":                 "Iv1.fake0000000001",
+		"target_id":                 account["id"],
+		"target_type":               "Organization",
+		"permissions":               c.s.installationPermissions,
+		"events":                    []string{},
+		"created_at":                ts(c.repo.created),
+		"updated_at":                ts(c.repo.created),
+		"single_file_name":          nil,
+		"has_multiple_single_files": false,
+		"single_file_paths":         []string{},
+		"suspended_by":              nil,
+		"suspended_at":              nil,
 	})
+}
+
+// appSlug is the App a request acts for: Shepherd's App with an installation token,
+// GitHub Actions otherwise (a workflow's GITHUB_TOKEN).
+func (c *call) appSlug() string {
+	if c.installation {
+		return appSlug
+	}
+	return actionsAppSlug
+}
+
+const (
+	appSlug        = "shepherd-release"
+	actionsAppSlug = "github-actions"
+)
+
+// appJSON is an "integration": the App a check run belongs to.
+// https://docs.github.com/rest/checks/runs#get-a-check-run
+func (s *Server) appJSON(slug string) object {
+	id, name, owner := int64(1), "Shepherd release", "openmrs"
+	if slug == actionsAppSlug {
+		id, name, owner = 15368, "GitHub Actions", "github"
+	}
+	created := ts(time.Date(2018, 7, 30, 9, 30, 17, 0, time.UTC))
+	return object{
+		"id":           id,
+		"slug":         slug,
+		"node_id":      nodeID("MDM6QXBw", id),
+		"client_id":    fmt.Sprintf("Iv1.fake%010d", id),
+		"owner":        s.userJSON(owner),
+		"name":         name,
+		"description":  "",
+		"external_url": s.htmlURL("/apps/%s", slug),
+		"html_url":     s.htmlURL("/apps/%s", slug),
+		"created_at":   created,
+		"updated_at":   created,
+		"permissions":  DefaultInstallationPermissions,
+		"events":       []string{},
+	}
 }

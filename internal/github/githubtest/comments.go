@@ -44,13 +44,16 @@ func (s *Server) Comments(owner, repo string, number int) []*github.IssueComment
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	var out []*github.IssueComment
+	var out []object
 	for _, cm := range rp.comments {
 		if cm.issue == number {
 			out = append(out, s.commentJSON(rp, cm))
 		}
 	}
-	return out
+	if out == nil {
+		return nil
+	}
+	return asList[github.IssueComment](out)
 }
 
 func (s *Server) addComment(rp *repo, is *issue, login, body string, now time.Time) *comment {
@@ -61,19 +64,29 @@ func (s *Server) addComment(rp *repo, is *issue, login, body string, now time.Ti
 	return cm
 }
 
-func (s *Server) commentJSON(rp *repo, cm *comment) *github.IssueComment {
-	return &github.IssueComment{
-		ID:                ptr(cm.id),
-		NodeID:            ptr(nodeID("IC", cm.id)),
-		Body:              ptr(cm.body),
-		User:              s.user(cm.user),
-		AuthorAssociation: ptr(rp.association(cm.user)),
-		CreatedAt:         timestamp(cm.created),
-		UpdatedAt:         timestamp(cm.updated),
-		URL:               ptr(s.apiURL("/repos/%s/issues/comments/%d", rp.fullName(), cm.id)),
-		HTMLURL:           ptr(s.htmlURL("/%s/issues/%d#issuecomment-%d", rp.fullName(), cm.issue, cm.id)),
-		IssueURL:          ptr(s.apiURL("/repos/%s/issues/%d", rp.fullName(), cm.issue)),
+// commentJSON is an "issue-comment".
+func (s *Server) commentJSON(rp *repo, cm *comment) object {
+	url := s.apiURL("/repos/%s/issues/comments/%d", rp.fullName(), cm.id)
+	return object{
+		"id":                       cm.id,
+		"node_id":                  nodeID("IC", cm.id),
+		"url":                      url,
+		"html_url":                 s.htmlURL("/%s/issues/%d#issuecomment-%d", rp.fullName(), cm.issue, cm.id),
+		"issue_url":                s.apiURL("/repos/%s/issues/%d", rp.fullName(), cm.issue),
+		"body":                     cm.body,
+		"user":                     s.userJSON(cm.user),
+		"author_association":       rp.association(cm.user),
+		"created_at":               ts(cm.created),
+		"updated_at":               ts(cm.updated),
+		"performed_via_github_app": nil,
+		"reactions":                reactions(url),
 	}
+}
+
+// reactions is an empty "reaction-rollup".
+func reactions(url string) object {
+	return object{"url": url + "/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
+		"confused": 0, "heart": 0, "hooray": 0, "eyes": 0, "rocket": 0}
 }
 
 // association is GitHub's author_association of login with the repository.
@@ -184,7 +197,7 @@ func (c *call) listComments() {
 			found = append(found, cm)
 		}
 	}
-	out := []*github.IssueComment{}
+	out := []object{}
 	for _, cm := range page(c, found) {
 		out = append(out, c.s.commentJSON(c.repo, cm))
 	}

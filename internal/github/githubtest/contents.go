@@ -8,8 +8,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/google/go-github/v62/github"
 )
 
 func (s *Server) registerContentRoutes() {
@@ -28,26 +26,30 @@ func (s *Server) DeleteFile(owner, repo, branch, path string) string {
 	return c.sha
 }
 
-// fileJSON describes one file; withContent adds its base64 content, wrapped at 60
-// characters as GitHub wraps it.
-func (c *call) fileJSON(ref, filePath, content string, withContent bool) *github.RepositoryContent {
+// fileJSON describes one file ("content-file"); withContent adds its base64 content,
+// wrapped at 60 characters as GitHub wraps it.
+func (c *call) fileJSON(ref, filePath, content string, withContent bool) object {
 	sha := blobSHA(content)
-	rc := &github.RepositoryContent{
-		Type:        ptr("file"),
-		Name:        ptr(path.Base(filePath)),
-		Path:        ptr(filePath),
-		Size:        ptr(len(content)),
-		SHA:         ptr(sha),
-		URL:         ptr(c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), filePath, ref)),
-		GitURL:      ptr(c.s.apiURL("/repos/%s/git/blobs/%s", c.repo.fullName(), sha)),
-		HTMLURL:     ptr(c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), ref, filePath)),
-		DownloadURL: ptr(c.s.htmlURL("/raw/%s/%s/%s", c.repo.fullName(), ref, filePath)),
+	url := c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), filePath, ref)
+	gitURL := c.s.apiURL("/repos/%s/git/blobs/%s", c.repo.fullName(), sha)
+	htmlURL := c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), ref, filePath)
+	out := object{
+		"type":         "file",
+		"name":         path.Base(filePath),
+		"path":         filePath,
+		"size":         len(content),
+		"sha":          sha,
+		"url":          url,
+		"git_url":      gitURL,
+		"html_url":     htmlURL,
+		"download_url": c.s.htmlURL("/raw/%s/%s/%s", c.repo.fullName(), ref, filePath),
+		"_links":       object{"self": url, "git": gitURL, "html": htmlURL},
 	}
 	if withContent {
-		rc.Encoding = ptr("base64")
-		rc.Content = ptr(wrapLines(base64.StdEncoding.EncodeToString([]byte(content)), 60))
+		out["encoding"] = "base64"
+		out["content"] = wrapLines(base64.StdEncoding.EncodeToString([]byte(content)), 60)
 	}
-	return rc
+	return out
 }
 
 func wrapLines(s string, width int) string {
@@ -85,27 +87,42 @@ func (c *call) getContents() {
 	c.json(http.StatusOK, entries)
 }
 
-// directory lists the files and folders directly under dir.
-func (c *call) directory(head *commit, ref, dir string) []*github.RepositoryContent {
-	entries := []*github.RepositoryContent{}
+// directory lists the files and folders directly under dir ("content-directory").
+func (c *call) directory(head *commit, ref, dir string) []object {
+	entries := []object{}
 	seenDirs := map[string]bool{}
 	for _, p := range slices.Sorted(maps.Keys(head.tree)) {
 		rest, ok := strings.CutPrefix(p, dir+"/")
 		if !ok {
 			continue
 		}
-		if sub, _, isDeeper := strings.Cut(rest, "/"); isDeeper {
-			if !seenDirs[sub] {
-				seenDirs[sub] = true
-				entries = append(entries, &github.RepositoryContent{
-					Type: ptr("dir"), Name: ptr(sub), Path: ptr(dir + "/" + sub),
-					URL: ptr(c.s.apiURL("/repos/%s/contents/%s/%s?ref=%s", c.repo.fullName(), dir, sub, ref)),
-				})
-			}
+		sub, _, isDeeper := strings.Cut(rest, "/")
+		if !isDeeper {
+			entries = append(entries, c.fileJSON(ref, p, head.tree[p], false))
 			continue
 		}
-		entries = append(entries, c.fileJSON(ref, p, head.tree[p], false))
+		if seenDirs[sub] {
+			continue
+		}
+		seenDirs[sub] = true
+		subPath := dir + "/" + sub
+		subTree := map[string]string{}
+		for q, content := range head.tree {
+			if strings.HasPrefix(q, subPath+"/") {
+				subTree[q] = content
+			}
+		}
+		sha := treeSHA(subTree)
+		url := c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), subPath, ref)
+		gitURL := c.s.apiURL("/repos/%s/git/trees/%s", c.repo.fullName(), sha)
+		htmlURL := c.s.htmlURL("/%s/tree/%s/%s", c.repo.fullName(), ref, subPath)
+		entries = append(entries, object{
+			"type": "dir", "name": sub, "path": subPath, "size": 0, "sha": sha,
+			"url": url, "git_url": gitURL, "html_url": htmlURL, "download_url": nil,
+			"_links": object{"self": url, "git": gitURL, "html": htmlURL},
+		})
 	}
+	slices.SortStableFunc(entries, func(a, b object) int { return strings.Compare(a["path"].(string), b["path"].(string)) })
 	return entries
 }
 
@@ -172,9 +189,9 @@ func (c *call) putContents() {
 	if exists {
 		status = http.StatusOK
 	}
-	c.json(status, &github.RepositoryContentResponse{
-		Content: c.fileJSON(branch, filePath, string(content), false),
-		Commit:  *c.commitJSON(cm),
+	c.json(status, object{
+		"content": c.fileJSON(branch, filePath, string(content), false),
+		"commit":  c.gitCommitJSON(cm),
 	})
 }
 
@@ -201,5 +218,5 @@ func (c *call) deleteContents() {
 		return
 	}
 	cm := c.repo.commitOnBranch(branch, *req.Message, func(tree map[string]string) { delete(tree, filePath) }, c.now)
-	c.json(http.StatusOK, map[string]any{"content": nil, "commit": c.commitJSON(cm)})
+	c.json(http.StatusOK, object{"content": nil, "commit": c.gitCommitJSON(cm)})
 }

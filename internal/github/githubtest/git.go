@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // commit is a minimal git commit: its whole tree is a path -> content map, which is
@@ -33,6 +31,9 @@ func (rp *repo) addCommit(message string, parents []string, tree map[string]stri
 	}
 	c := &commit{sha: hex.EncodeToString(h.Sum(nil)), parents: parents, tree: tree, message: message, time: when}
 	rp.commits[c.sha] = c
+	if when.After(rp.pushed) {
+		rp.pushed = when
+	}
 	return c
 }
 
@@ -40,6 +41,15 @@ func (rp *repo) addCommit(message string, parents []string, tree map[string]stri
 func blobSHA(content string) string {
 	sum := sha1.Sum([]byte(fmt.Sprintf("blob %d\x00%s", len(content), content)))
 	return hex.EncodeToString(sum[:])
+}
+
+// treeSHA stands for the id of a commit's tree: a hash of its paths and blobs.
+func treeSHA(tree map[string]string) string {
+	h := sha1.New()
+	for _, path := range slices.Sorted(maps.Keys(tree)) {
+		fmt.Fprintf(h, "%s\x00%s\x00", path, blobSHA(tree[path]))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func branchRef(branch string) string { return "refs/heads/" + branch }
@@ -156,16 +166,17 @@ func (s *Server) registerGitRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/tags", (*call).listTags)
 }
 
-func (c *call) refJSON(full string) *github.Reference {
+// refJSON is a "git-ref".
+func (c *call) refJSON(full string) object {
 	sha := c.repo.refs[full]
-	return &github.Reference{
-		Ref:    ptr(full),
-		NodeID: ptr(nodeID("REF", c.repo.fullName()+":"+full)),
-		URL:    ptr(c.s.apiURL("/repos/%s/git/%s", c.repo.fullName(), full)),
-		Object: &github.GitObject{
-			Type: ptr("commit"),
-			SHA:  ptr(sha),
-			URL:  ptr(c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), sha)),
+	return object{
+		"ref":     full,
+		"node_id": nodeID("REF", c.repo.fullName()+":"+full),
+		"url":     c.s.apiURL("/repos/%s/git/%s", c.repo.fullName(), full),
+		"object": object{
+			"type": "commit",
+			"sha":  sha,
+			"url":  c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), sha),
 		},
 	}
 }
@@ -181,7 +192,7 @@ func (c *call) getRef() {
 
 func (c *call) listMatchingRefs() {
 	prefix := "refs/" + c.param("ref")
-	refs := []*github.Reference{}
+	refs := []object{}
 	for _, full := range slices.Sorted(maps.Keys(c.repo.refs)) {
 		if strings.HasPrefix(full, prefix) {
 			refs = append(refs, c.refJSON(full))
@@ -254,21 +265,64 @@ func (c *call) deleteRef() {
 	c.noContent()
 }
 
-func (c *call) commitJSON(cm *commit) *github.Commit {
-	parents := make([]*github.Commit, 0, len(cm.parents))
+// gitAuthor is who the fake's commits are by.
+func gitAuthor(when time.Time) object {
+	return object{"name": DefaultLogin, "email": DefaultLogin + "@users.noreply.github.com", "date": ts(when)}
+}
+
+// unverified is the "verification" of an unsigned commit.
+var unverified = object{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil}
+
+func (c *call) parentsJSON(cm *commit) []object {
+	parents := []object{}
 	for _, p := range cm.parents {
-		parents = append(parents, &github.Commit{SHA: ptr(p), URL: ptr(c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), p))})
+		parents = append(parents, object{
+			"sha":      p,
+			"url":      c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), p),
+			"html_url": c.s.htmlURL("/%s/commit/%s", c.repo.fullName(), p),
+		})
 	}
-	author := &github.CommitAuthor{Name: ptr(DefaultLogin), Email: ptr(DefaultLogin + "@users.noreply.github.com"), Date: timestamp(cm.time)}
-	return &github.Commit{
-		SHA:       ptr(cm.sha),
-		NodeID:    ptr(nodeID("C", cm.sha)),
-		Message:   ptr(cm.message),
-		Author:    author,
-		Committer: author,
-		Parents:   parents,
-		URL:       ptr(c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), cm.sha)),
-		HTMLURL:   ptr(c.s.htmlURL("/%s/commit/%s", c.repo.fullName(), cm.sha)),
+	return parents
+}
+
+// gitCommitJSON is a "git-commit", as the Git database API describes a commit.
+func (c *call) gitCommitJSON(cm *commit) object {
+	tree := treeSHA(cm.tree)
+	return object{
+		"sha":          cm.sha,
+		"node_id":      nodeID("C", cm.sha),
+		"url":          c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), cm.sha),
+		"html_url":     c.s.htmlURL("/%s/commit/%s", c.repo.fullName(), cm.sha),
+		"author":       gitAuthor(cm.time),
+		"committer":    gitAuthor(cm.time),
+		"message":      cm.message,
+		"tree":         object{"sha": tree, "url": c.s.apiURL("/repos/%s/git/trees/%s", c.repo.fullName(), tree)},
+		"parents":      c.parentsJSON(cm),
+		"verification": unverified,
+	}
+}
+
+// commitJSON is a "commit", as the commits and branches APIs describe one.
+func (c *call) commitJSON(cm *commit) object {
+	tree := treeSHA(cm.tree)
+	return object{
+		"sha":          cm.sha,
+		"node_id":      nodeID("C", cm.sha),
+		"url":          c.s.apiURL("/repos/%s/commits/%s", c.repo.fullName(), cm.sha),
+		"html_url":     c.s.htmlURL("/%s/commit/%s", c.repo.fullName(), cm.sha),
+		"comments_url": c.s.apiURL("/repos/%s/commits/%s/comments", c.repo.fullName(), cm.sha),
+		"commit": object{
+			"url":           c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), cm.sha),
+			"author":        gitAuthor(cm.time),
+			"committer":     gitAuthor(cm.time),
+			"message":       cm.message,
+			"comment_count": 0,
+			"tree":          object{"sha": tree, "url": c.s.apiURL("/repos/%s/git/trees/%s", c.repo.fullName(), tree)},
+			"verification":  unverified,
+		},
+		"author":    c.s.userJSON(DefaultLogin),
+		"committer": c.s.userJSON(DefaultLogin),
+		"parents":   c.parentsJSON(cm),
 	}
 }
 
@@ -278,11 +332,11 @@ func (c *call) getCommit() {
 		c.notFound()
 		return
 	}
-	c.json(http.StatusOK, c.commitJSON(cm))
+	c.json(http.StatusOK, c.gitCommitJSON(cm))
 }
 
 func (c *call) listTags() {
-	tags := []*github.RepositoryTag{}
+	tags := []object{}
 	names := []string{}
 	for full := range c.repo.refs {
 		if name, ok := strings.CutPrefix(full, "refs/tags/"); ok {
@@ -293,11 +347,12 @@ func (c *call) listTags() {
 	slices.Reverse(names) // newest version names first, as GitHub tends to list them
 	for _, name := range names {
 		sha := c.repo.refs[tagRef(name)]
-		tags = append(tags, &github.RepositoryTag{
-			Name:       ptr(name),
-			Commit:     &github.Commit{SHA: ptr(sha), URL: ptr(c.s.apiURL("/repos/%s/commits/%s", c.repo.fullName(), sha))},
-			ZipballURL: ptr(c.s.apiURL("/repos/%s/zipball/refs/tags/%s", c.repo.fullName(), name)),
-			TarballURL: ptr(c.s.apiURL("/repos/%s/tarball/refs/tags/%s", c.repo.fullName(), name)),
+		tags = append(tags, object{
+			"name":        name,
+			"commit":      object{"sha": sha, "url": c.s.apiURL("/repos/%s/commits/%s", c.repo.fullName(), sha)},
+			"zipball_url": c.s.apiURL("/repos/%s/zipball/refs/tags/%s", c.repo.fullName(), name),
+			"tarball_url": c.s.apiURL("/repos/%s/tarball/refs/tags/%s", c.repo.fullName(), name),
+			"node_id":     nodeID("REF", c.repo.fullName()+":"+tagRef(name)),
 		})
 	}
 	c.json(http.StatusOK, page(c, tags))

@@ -24,6 +24,7 @@ type issue struct {
 	labels                   []*label
 	user                     string
 	created, updated, closed time.Time
+	closedBy                 string
 	comments                 int
 	pull                     *pull
 }
@@ -50,13 +51,16 @@ func (s *Server) Issues(owner, repo string) []*github.Issue {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	var out []*github.Issue
+	var out []object
 	for _, is := range rp.issues {
 		if is.pull == nil {
 			out = append(out, s.issueJSON(rp, is))
 		}
 	}
-	return out
+	if out == nil {
+		return nil
+	}
+	return asList[github.Issue](out)
 }
 
 func (s *Server) openIssue(rp *repo, login, title, body string, now time.Time) *issue {
@@ -74,38 +78,57 @@ func (s *Server) openIssue(rp *repo, login, title, body string, now time.Time) *
 	return is
 }
 
-func (s *Server) issueJSON(rp *repo, is *issue) *github.Issue {
+// issueJSON is an "issue"; a pull request's issue side carries "pull_request" links.
+// GitHub writes null for an empty body.
+func (s *Server) issueJSON(rp *repo, is *issue) object {
 	kind := "issues"
 	if is.pull != nil {
 		kind = "pull"
 	}
-	out := &github.Issue{
-		ID:            ptr(is.id),
-		NodeID:        ptr(nodeID("I", is.id)),
-		Number:        ptr(is.number),
-		Title:         ptr(is.title),
-		Body:          ptr(is.body),
-		State:         ptr(is.state),
-		User:          s.user(is.user),
-		Labels:        s.labelsJSON(rp, is.labels),
-		Comments:      ptr(is.comments),
-		CreatedAt:     timestamp(is.created),
-		UpdatedAt:     timestamp(is.updated),
-		ClosedAt:      optionalTimestamp(is.closed),
-		URL:           ptr(s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)),
-		HTMLURL:       ptr(s.htmlURL("/%s/%s/%d", rp.fullName(), kind, is.number)),
-		CommentsURL:   ptr(s.apiURL("/repos/%s/issues/%d/comments", rp.fullName(), is.number)),
-		LabelsURL:     ptr(s.apiURL("/repos/%s/issues/%d/labels{/name}", rp.fullName(), is.number)),
-		RepositoryURL: ptr(s.apiURL("/repos/%s", rp.fullName())),
+	url := s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)
+	var closedBy any
+	if is.closedBy != "" {
+		closedBy = s.userJSON(is.closedBy)
 	}
-	if is.stateReason != "" {
-		out.StateReason = ptr(is.stateReason)
+	out := object{
+		"id":                       is.id,
+		"node_id":                  nodeID("I", is.id),
+		"url":                      url,
+		"repository_url":           s.apiURL("/repos/%s", rp.fullName()),
+		"labels_url":               url + "/labels{/name}",
+		"comments_url":             url + "/comments",
+		"events_url":               url + "/events",
+		"timeline_url":             url + "/timeline",
+		"html_url":                 s.htmlURL("/%s/%s/%d", rp.fullName(), kind, is.number),
+		"number":                   is.number,
+		"state":                    is.state,
+		"state_reason":             nullString(is.stateReason),
+		"title":                    is.title,
+		"body":                     nullString(is.body),
+		"user":                     s.userJSON(is.user),
+		"labels":                   s.labelsJSON(rp, is.labels),
+		"assignee":                 nil,
+		"assignees":                []any{},
+		"milestone":                nil,
+		"locked":                   false,
+		"active_lock_reason":       nil,
+		"comments":                 is.comments,
+		"closed_at":                nullTime(is.closed),
+		"closed_by":                closedBy,
+		"created_at":               ts(is.created),
+		"updated_at":               ts(is.updated),
+		"author_association":       rp.association(is.user),
+		"performed_via_github_app": nil,
+		"reactions":                reactions(url),
 	}
 	if is.pull != nil {
-		out.PullRequestLinks = &github.PullRequestLinks{
-			URL:      ptr(s.apiURL("/repos/%s/pulls/%d", rp.fullName(), is.number)),
-			HTMLURL:  ptr(s.htmlURL("/%s/pull/%d", rp.fullName(), is.number)),
-			MergedAt: optionalTimestamp(is.pull.mergedAt),
+		out["draft"] = is.pull.draft
+		out["pull_request"] = object{
+			"url":       s.apiURL("/repos/%s/pulls/%d", rp.fullName(), is.number),
+			"html_url":  s.htmlURL("/%s/pull/%d", rp.fullName(), is.number),
+			"diff_url":  s.htmlURL("/%s/pull/%d.diff", rp.fullName(), is.number),
+			"patch_url": s.htmlURL("/%s/pull/%d.patch", rp.fullName(), is.number),
+			"merged_at": nullTime(is.pull.mergedAt),
 		}
 	}
 	return out
@@ -239,7 +262,7 @@ func (c *call) editIssue() {
 		is.labels = c.s.labelsByName(c.repo, *req.Labels)
 	}
 	if req.State != nil {
-		is.setState(*req.State, req.StateReason, c.now)
+		is.setState(*req.State, req.StateReason, c.login, c.now)
 		if is.pull != nil && !is.pull.merged {
 			// A closed pull request keeps the head it had; a reopened one follows its branch.
 			is.pull.closedHeadSHA = ""
@@ -252,13 +275,13 @@ func (c *call) editIssue() {
 	c.json(http.StatusOK, c.s.issueJSON(c.repo, is))
 }
 
-func (is *issue) setState(state string, reason *string, now time.Time) {
+func (is *issue) setState(state string, reason *string, login string, now time.Time) {
 	switch {
 	case state == "closed" && is.state == "open":
-		is.closed = now
+		is.closed, is.closedBy = now, login
 		is.stateReason = "completed"
 	case state == "open" && is.state == "closed":
-		is.closed = time.Time{}
+		is.closed, is.closedBy = time.Time{}, ""
 		is.stateReason = "reopened"
 	}
 	if reason != nil {
@@ -295,7 +318,7 @@ func (c *call) listIssues() {
 		}
 	}
 	sortIssues(found, q.Get("sort"), q.Get("direction"))
-	out := []*github.Issue{}
+	out := []object{}
 	for _, is := range page(c, found) {
 		out = append(out, c.s.issueJSON(c.repo, is))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,7 +41,7 @@ func (s *Server) Labels(owner, repo string) []*github.Label {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	return s.labelsJSON(rp, rp.labels)
+	return asList[github.Label](s.labelsJSON(rp, rp.labels))
 }
 
 // IssueLabels returns the names of the labels on an issue or pull request.
@@ -58,20 +59,22 @@ func (s *Server) IssueLabels(owner, repo string, number int) []string {
 	return names
 }
 
-func (s *Server) labelJSON(rp *repo, l *label) *github.Label {
-	return &github.Label{
-		ID:          ptr(l.id),
-		NodeID:      ptr(nodeID("LA", l.id)),
-		Name:        ptr(l.name),
-		Color:       ptr(l.color),
-		Description: ptr(l.description),
-		Default:     ptr(false),
-		URL:         ptr(s.apiURL("/repos/%s/labels/%s", rp.fullName(), l.name)),
+// labelJSON is a "label"; its URL carries the name escaped, and a label without a
+// description has null.
+func (s *Server) labelJSON(rp *repo, l *label) object {
+	return object{
+		"id":          l.id,
+		"node_id":     nodeID("LA", l.id),
+		"url":         s.apiURL("/repos/%s/labels/%s", rp.fullName(), url.PathEscape(l.name)),
+		"name":        l.name,
+		"color":       l.color,
+		"description": nullString(l.description),
+		"default":     false,
 	}
 }
 
-func (s *Server) labelsJSON(rp *repo, labels []*label) []*github.Label {
-	out := []*github.Label{}
+func (s *Server) labelsJSON(rp *repo, labels []*label) []object {
+	out := []object{}
 	for _, l := range labels {
 		out = append(out, s.labelJSON(rp, l))
 	}

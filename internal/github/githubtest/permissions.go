@@ -143,7 +143,7 @@ var endpoints = map[string]endpoint{
 	"GET /repos/{owner}/{repo}/commits/{ref}/statuses": {"commits/statuses#list-commit-statuses-for-a-reference", read(permStatuses), false},
 	"GET /repos/{owner}/{repo}/commits/{ref}/status":   {"commits/statuses#get-the-combined-status-for-a-specific-reference", read(permStatuses), false},
 
-	"POST /repos/{owner}/{repo}/check-runs":                 {"checks/runs#create-a-check-run", write(permChecks), false},
+	"POST /repos/{owner}/{repo}/check-runs":                 {"reference/checks#create-a-check-run", write(permChecks), false},
 	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":   {"checks/runs#get-a-check-run", read(permChecks), false},
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": {"checks/runs#update-a-check-run", write(permChecks), false},
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":    {"checks/runs#list-check-runs-for-a-git-reference", read(permChecks), false},
@@ -163,8 +163,8 @@ var endpoints = map[string]endpoint{
 	"PATCH /repos/{owner}/{repo}/releases/{release_id}":  {"releases/releases#update-a-release", write(permContents), false},
 	"DELETE /repos/{owner}/{repo}/releases/{release_id}": {"releases/releases#delete-a-release", write(permContents), false},
 
-	"POST " + routeInstallationToken:         {"apps/apps#create-an-installation-access-token-for-an-app", nil, false},
-	"GET /repos/{owner}/{repo}/installation": {"apps/apps#get-a-repository-installation-for-the-authenticated-app", nil, false},
+	"POST /app/installations/{installation_id}/access_tokens": {"apps/apps#create-an-installation-access-token-for-an-app", nil, false},
+	"GET /repos/{owner}/{repo}/installation":                  {"apps/apps#get-a-repository-installation-for-the-authenticated-app", nil, false},
 }
 
 // endpointFor is the table's entry for a route; a route missing from it is a bug.

@@ -24,6 +24,8 @@ type pull struct {
 	mergeCommitSHA string
 	// closedHeadSHA freezes the head once the pull request is closed or merged.
 	closedHeadSHA string
+	// mergeabilityOf is the "head base" pair whose mergeability GitHub has computed.
+	mergeabilityOf string
 }
 
 func (s *Server) registerPullRoutes() {
@@ -52,13 +54,16 @@ func (s *Server) PullRequests(owner, repo string) []*github.PullRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	var out []*github.PullRequest
+	var out []object
 	for _, is := range rp.issues {
 		if is.pull != nil {
 			out = append(out, s.pullJSON(rp, is))
 		}
 	}
-	return out
+	if out == nil {
+		return nil
+	}
+	return asList[github.PullRequest](out)
 }
 
 // openPull validates and opens a pull request, or says which field GitHub would refuse.
@@ -166,49 +171,128 @@ func (rp *repo) conflicts(is *issue) bool {
 	return false
 }
 
-func (s *Server) pullJSON(rp *repo, is *issue) *github.PullRequest {
+// pullSimpleJSON is a "pull-request-simple", as listing answers: it has no merged,
+// mergeable, mergeable_state or counts. https://docs.github.com/rest/pulls/pulls#list-pull-requests
+func (s *Server) pullSimpleJSON(rp *repo, is *issue) object {
 	p := is.pull
-	branch := func(name, sha string) *github.PullRequestBranch {
-		return &github.PullRequestBranch{
-			Label: ptr(rp.owner + ":" + name), Ref: ptr(name), SHA: ptr(sha),
-			Repo: s.repository(rp), User: s.user(rp.owner),
-		}
+	url := s.apiURL("/repos/%s/pulls/%d", rp.fullName(), is.number)
+	issueURL := s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)
+	html := s.htmlURL("/%s/pull/%d", rp.fullName(), is.number)
+	headSHA := rp.headSHA(is)
+	branch := func(name, sha string) object {
+		return object{"label": rp.owner + ":" + name, "ref": name, "sha": sha,
+			"user": s.userJSON(rp.owner), "repo": s.repoJSON(rp, false)}
 	}
-	out := &github.PullRequest{
-		ID:        ptr(is.id),
-		NodeID:    ptr(nodeID("PR", is.id)),
-		Number:    ptr(is.number),
-		State:     ptr(is.state),
-		Title:     ptr(is.title),
-		Body:      ptr(is.body),
-		User:      s.user(is.user),
-		Labels:    s.labelsJSON(rp, is.labels),
-		Draft:     ptr(p.draft),
-		Merged:    ptr(p.merged),
-		Comments:  ptr(is.comments),
-		CreatedAt: timestamp(is.created),
-		UpdatedAt: timestamp(is.updated),
-		ClosedAt:  optionalTimestamp(is.closed),
-		MergedAt:  optionalTimestamp(p.mergedAt),
-		Head:      branch(p.head, rp.headSHA(is)),
-		Base:      branch(p.base, rp.refs[branchRef(p.base)]),
-		URL:       ptr(s.apiURL("/repos/%s/pulls/%d", rp.fullName(), is.number)),
-		HTMLURL:   ptr(s.htmlURL("/%s/pull/%d", rp.fullName(), is.number)),
-		IssueURL:  ptr(s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)),
-		DiffURL:   ptr(s.htmlURL("/%s/pull/%d.diff", rp.fullName(), is.number)),
-	}
-	if is.state == "open" {
-		mergeable, state := true, "clean"
-		if rp.conflicts(is) {
-			mergeable, state = false, "dirty"
-		}
-		out.Mergeable, out.MergeableState = ptr(mergeable), ptr(state)
-	}
+	var mergeCommit any
 	if p.merged {
-		out.MergeCommitSHA = ptr(p.mergeCommitSHA)
-		out.MergedBy = s.user(p.mergedBy)
+		mergeCommit = p.mergeCommitSHA
+	}
+	href := func(u string) object { return object{"href": u} }
+	return object{
+		"url":                 url,
+		"id":                  is.id,
+		"node_id":             nodeID("PR", is.id),
+		"html_url":            html,
+		"diff_url":            html + ".diff",
+		"patch_url":           html + ".patch",
+		"issue_url":           issueURL,
+		"commits_url":         url + "/commits",
+		"review_comments_url": url + "/comments",
+		"review_comment_url":  s.apiURL("/repos/%s/pulls/comments{/number}", rp.fullName()),
+		"comments_url":        issueURL + "/comments",
+		"statuses_url":        s.apiURL("/repos/%s/statuses/%s", rp.fullName(), headSHA),
+		"number":              is.number,
+		"state":               is.state,
+		"locked":              false,
+		"title":               is.title,
+		"user":                s.userJSON(is.user),
+		"body":                nullString(is.body),
+		"labels":              s.labelsJSON(rp, is.labels),
+		"milestone":           nil,
+		"active_lock_reason":  nil,
+		"created_at":          ts(is.created),
+		"updated_at":          ts(is.updated),
+		"closed_at":           nullTime(is.closed),
+		"merged_at":           nullTime(p.mergedAt),
+		"merge_commit_sha":    mergeCommit,
+		"assignee":            nil,
+		"assignees":           []any{},
+		"requested_reviewers": []any{},
+		"requested_teams":     []any{},
+		"head":                branch(p.head, headSHA),
+		"base":                branch(p.base, rp.refs[branchRef(p.base)]),
+		"_links": object{
+			"self": href(url), "html": href(html), "issue": href(issueURL),
+			"comments": href(issueURL + "/comments"), "review_comments": href(url + "/comments"),
+			"review_comment": href(s.apiURL("/repos/%s/pulls/comments{/number}", rp.fullName())),
+			"commits":        href(url + "/commits"), "statuses": href(s.apiURL("/repos/%s/statuses/%s", rp.fullName(), headSHA)),
+		},
+		"author_association": rp.association(is.user),
+		"auto_merge":         nil,
+		"draft":              p.draft,
+	}
+}
+
+// pullJSON is a "pull-request", as getting, creating or updating one answers. An open
+// pull request's mergeability is null ("mergeable_state": "unknown") until GitHub has
+// computed it for its current head and base; getting the pull request starts that
+// (getPull), so the next request sees it.
+// https://docs.github.com/rest/guides/using-the-rest-api-to-interact-with-your-git-database#checking-mergeability-of-pull-requests
+func (s *Server) pullJSON(rp *repo, is *issue) object {
+	p := is.pull
+	out := s.pullSimpleJSON(rp, is)
+	var mergedBy any
+	if p.merged {
+		mergedBy = s.userJSON(p.mergedBy)
+	}
+	changes := rp.changes(is)
+	added, removed := 0, 0
+	for _, ch := range changes {
+		a, r := lineDiff(ch.old, ch.new)
+		added, removed = added+a, removed+r
+	}
+	out["merged"] = p.merged
+	out["merged_by"] = mergedBy
+	out["comments"] = is.comments
+	out["review_comments"] = 0
+	out["maintainer_can_modify"] = false
+	out["commits"] = rp.commitsBetween(p.mergeBase, rp.headSHA(is))
+	out["additions"] = added
+	out["deletions"] = removed
+	out["changed_files"] = len(changes)
+	out["mergeable"], out["rebaseable"], out["mergeable_state"] = nil, nil, "unknown"
+	switch {
+	case is.state != "open" || p.mergeabilityOf != rp.mergeabilityKey(is):
+		// Not computed yet, or no longer: a closed pull request is not merged again.
+	case rp.conflicts(is):
+		out["mergeable"], out["rebaseable"], out["mergeable_state"] = false, false, "dirty"
+	default:
+		out["mergeable"], out["rebaseable"], out["mergeable_state"] = true, true, "clean"
 	}
 	return out
+}
+
+// mergeabilityKey names what mergeability is computed for: the head and the base.
+func (rp *repo) mergeabilityKey(is *issue) string {
+	return rp.headSHA(is) + " " + rp.refs[branchRef(is.pull.base)]
+}
+
+// commitsBetween counts the commits reachable from head and not from base.
+func (rp *repo) commitsBetween(base, head string) int {
+	n := 0
+	seen := map[string]bool{}
+	queue := []string{head}
+	for len(queue) > 0 {
+		sha := queue[0]
+		queue = queue[1:]
+		if seen[sha] || rp.commits[sha] == nil || rp.isAncestor(sha, base) {
+			continue
+		}
+		seen[sha] = true
+		n++
+		queue = append(queue, rp.commits[sha].parents...)
+	}
+	return n
 }
 
 // pull finds the pull request the route's number names, answering 404 when there is none.
@@ -224,6 +308,7 @@ func (c *call) pull() *issue {
 func (c *call) getPull() {
 	if is := c.pull(); is != nil {
 		c.json(http.StatusOK, c.s.pullJSON(c.repo, is))
+		is.pull.mergeabilityOf = c.repo.mergeabilityKey(is) // computed by the next request
 	}
 }
 
@@ -265,9 +350,9 @@ func (c *call) listPulls() {
 		direction = "asc"
 	}
 	sortIssues(found, q.Get("sort"), direction)
-	out := []*github.PullRequest{}
+	out := []object{}
 	for _, is := range page(c, found) {
-		out = append(out, c.s.pullJSON(c.repo, is))
+		out = append(out, c.s.pullSimpleJSON(c.repo, is))
 	}
 	c.json(http.StatusOK, out)
 }
@@ -277,23 +362,24 @@ func (c *call) listPullFiles() {
 	if is == nil {
 		return
 	}
-	files := []*github.CommitFile{}
+	files := []object{}
 	for _, ch := range page(c, c.repo.changes(is)) {
 		added, removed := lineDiff(ch.old, ch.new)
 		sha := blobSHA(ch.new)
 		if ch.status == "removed" {
 			sha = blobSHA(ch.old)
 		}
-		files = append(files, &github.CommitFile{
-			SHA:         ptr(sha),
-			Filename:    ptr(ch.path),
-			Status:      ptr(ch.status),
-			Additions:   ptr(added),
-			Deletions:   ptr(removed),
-			Changes:     ptr(added + removed),
-			BlobURL:     ptr(c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), c.repo.headSHA(is), ch.path)),
-			RawURL:      ptr(c.s.htmlURL("/%s/raw/%s/%s", c.repo.fullName(), c.repo.headSHA(is), ch.path)),
-			ContentsURL: ptr(c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), ch.path, c.repo.headSHA(is))),
+		head := c.repo.headSHA(is)
+		files = append(files, object{
+			"sha":          sha,
+			"filename":     ch.path,
+			"status":       ch.status,
+			"additions":    added,
+			"deletions":    removed,
+			"changes":      added + removed,
+			"blob_url":     c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), head, ch.path),
+			"raw_url":      c.s.htmlURL("/%s/raw/%s/%s", c.repo.fullName(), head, ch.path),
+			"contents_url": c.s.apiURL("/repos/%s/contents/%s?ref=%s", c.repo.fullName(), ch.path, head),
 		})
 	}
 	c.json(http.StatusOK, files)
@@ -350,9 +436,7 @@ func (c *call) mergePull() {
 		c.fail(http.StatusConflict, "Head branch was modified. Review and try the merge again.")
 	default:
 		sha := c.merge(is, method, deref(req.CommitTitle), deref(req.CommitMessage))
-		c.json(http.StatusOK, &github.PullRequestMergeResult{
-			SHA: ptr(sha), Merged: ptr(true), Message: ptr("Pull Request successfully merged"),
-		})
+		c.json(http.StatusOK, object{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
 	}
 }
 

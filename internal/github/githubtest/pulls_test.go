@@ -1,6 +1,7 @@
 package githubtest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -38,7 +39,8 @@ func TestPullRequestLifecycle(t *testing.T) {
 	assert.Equal(t, "release", pr.GetHead().GetRef())
 	assert.Equal(t, s.BranchSHA(owner, name, "release"), pr.GetHead().GetSHA())
 	assert.Equal(t, "main", pr.GetBase().GetRef())
-	assert.True(t, pr.GetMergeable())
+	assert.Nil(t, pr.Mergeable, "not computed yet")
+	assert.Equal(t, "unknown", pr.GetMergeableState())
 	assert.Contains(t, pr.GetHTMLURL(), "/pull/1")
 
 	_, _, err = gh.PullRequests.Create(ctx, owner, name, &github.NewPullRequest{
@@ -159,8 +161,11 @@ func TestMergeRefusesConflicts(t *testing.T) {
 	n := s.AddPullRequest(owner, name, "alice", "release", "main", "Release", "")
 	s.SetFile(owner, name, "main", "f.txt", "theirs\n")
 
+	_, _, err := gh.PullRequests.Get(ctx, owner, name, n) // starts computing mergeability
+	require.NoError(t, err)
 	pr, _, err := gh.PullRequests.Get(ctx, owner, name, n)
 	require.NoError(t, err)
+	require.NotNil(t, pr.Mergeable)
 	assert.False(t, pr.GetMergeable())
 	assert.Equal(t, "dirty", pr.GetMergeableState())
 
@@ -231,4 +236,77 @@ func TestClosingAPullRequestFreezesItsHead(t *testing.T) {
 
 	_, _, err = gh.PullRequests.Get(ctx, owner, name, 99)
 	errorResponse(t, err, http.StatusNotFound)
+}
+
+func TestMergeabilityIsNullUntilComputed(t *testing.T) {
+	s, gh := newFake(t)
+	s.SetFile(owner, name, "main", "f.txt", "base\n")
+	s.SetFile(owner, name, "release", "f.txt", "ours\n")
+	n := s.AddPullRequest(owner, name, "alice", "release", "main", "Release", "")
+	get := func() *github.PullRequest {
+		t.Helper()
+		pr, _, err := gh.PullRequests.Get(ctx, owner, name, n)
+		require.NoError(t, err)
+		return pr
+	}
+
+	first := get()
+	assert.Nil(t, first.Mergeable, "the first request starts the computation")
+	assert.Nil(t, first.Rebaseable)
+	assert.Equal(t, "unknown", first.GetMergeableState())
+	second := get()
+	require.NotNil(t, second.Mergeable)
+	assert.True(t, second.GetMergeable())
+	assert.Equal(t, "clean", second.GetMergeableState())
+
+	s.SetFile(owner, name, "main", "f.txt", "theirs\n")
+	assert.Nil(t, get().Mergeable, "a new base commit is computed afresh")
+	assert.Equal(t, "dirty", get().GetMergeableState())
+
+	_, _, err := gh.Issues.Edit(ctx, owner, name, n, &github.IssueRequest{State: github.String("closed")})
+	require.NoError(t, err)
+	closed := get()
+	assert.Nil(t, closed.Mergeable, "not computed for a closed pull request")
+	assert.Equal(t, "unknown", closed.GetMergeableState())
+}
+
+func TestListedPullRequestsAreSimple(t *testing.T) {
+	s, _ := newFake(t)
+	s.SetFile(owner, name, "release", "f.txt", "x\n")
+	n := s.AddPullRequest(owner, name, "alice", "release", "main", "Release", "")
+
+	listed := getJSON(t, s, "repos/"+owner+"/"+name+"/pulls")
+	require.Len(t, listed, 1)
+	single := getJSON(t, s, fmt.Sprintf("repos/%s/%s/pulls/%d", owner, name, n))
+	require.Len(t, single, 1)
+	for _, key := range []string{"merged", "mergeable", "mergeable_state", "rebaseable", "merged_by", "commits", "additions", "changed_files"} {
+		assert.NotContains(t, listed[0], key, "pull-request-simple has no %s", key)
+		assert.Contains(t, single[0], key, "pull-request has %s", key)
+	}
+	assert.Nil(t, single[0]["mergeable"], "null, not absent")
+	assert.Contains(t, listed[0], "head")
+}
+
+// getJSON GETs path and decodes the answer as a list of objects (one object is a list
+// of one).
+func getJSON(t *testing.T, s *githubtest.Server, path string) []map[string]any {
+	t.Helper()
+	resp, err := http.Get(s.URL() + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var raw any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&raw))
+	switch v := raw.(type) {
+	case []any:
+		var out []map[string]any
+		for _, item := range v {
+			out = append(out, item.(map[string]any))
+		}
+		return out
+	case map[string]any:
+		return []map[string]any{v}
+	}
+	t.Fatalf("%s: not JSON objects: %v", path, raw)
+	return nil
 }

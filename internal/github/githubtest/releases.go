@@ -21,6 +21,7 @@ type release struct {
 	draft, prerelease  bool
 	author             string
 	created, published time.Time
+	updated            time.Time
 }
 
 func (s *Server) registerReleaseRoutes() {
@@ -38,33 +39,45 @@ func (s *Server) Releases(owner, repo string) []*github.RepositoryRelease {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	var out []*github.RepositoryRelease
+	var out []object
 	for _, rel := range slices.Backward(rp.releases) {
 		out = append(out, s.releaseJSON(rp, rel))
 	}
-	return out
+	if out == nil {
+		return nil
+	}
+	return asList[github.RepositoryRelease](out)
 }
 
-func (s *Server) releaseJSON(rp *repo, rel *release) *github.RepositoryRelease {
-	return &github.RepositoryRelease{
-		ID:              ptr(rel.id),
-		NodeID:          ptr(nodeID("RE", rel.id)),
-		TagName:         ptr(rel.tag),
-		TargetCommitish: ptr(rel.target),
-		Name:            ptr(rel.name),
-		Body:            ptr(rel.body),
-		Draft:           ptr(rel.draft),
-		Prerelease:      ptr(rel.prerelease),
-		Author:          s.user(rel.author),
-		CreatedAt:       timestamp(rel.created),
-		PublishedAt:     optionalTimestamp(rel.published),
-		Assets:          []*github.ReleaseAsset{},
-		URL:             ptr(s.apiURL("/repos/%s/releases/%d", rp.fullName(), rel.id)),
-		HTMLURL:         ptr(s.htmlURL("/%s/releases/tag/%s", rp.fullName(), rel.tag)),
-		AssetsURL:       ptr(s.apiURL("/repos/%s/releases/%d/assets", rp.fullName(), rel.id)),
-		UploadURL:       ptr(s.srv.URL + "/api/uploads" + "/repos/" + rp.fullName() + "/releases/" + strconv.FormatInt(rel.id, 10) + "/assets{?name,label}"),
-		TarballURL:      ptr(s.apiURL("/repos/%s/tarball/%s", rp.fullName(), rel.tag)),
-		ZipballURL:      ptr(s.apiURL("/repos/%s/zipball/%s", rp.fullName(), rel.tag)),
+// releaseJSON is a "release". A draft's html_url names it as untagged, as GitHub does
+// until it is published.
+func (s *Server) releaseJSON(rp *repo, rel *release) object {
+	url := s.apiURL("/repos/%s/releases/%d", rp.fullName(), rel.id)
+	html := s.htmlURL("/%s/releases/tag/%s", rp.fullName(), rel.tag)
+	if rel.draft {
+		html = s.htmlURL("/%s/releases/tag/untagged-%d", rp.fullName(), rel.id)
+	}
+	return object{
+		"url":              url,
+		"html_url":         html,
+		"assets_url":       url + "/assets",
+		"upload_url":       s.srv.URL + "/api/uploads/repos/" + rp.fullName() + "/releases/" + strconv.FormatInt(rel.id, 10) + "/assets{?name,label}",
+		"tarball_url":      s.apiURL("/repos/%s/tarball/%s", rp.fullName(), rel.tag),
+		"zipball_url":      s.apiURL("/repos/%s/zipball/%s", rp.fullName(), rel.tag),
+		"id":               rel.id,
+		"node_id":          nodeID("RE", rel.id),
+		"tag_name":         rel.tag,
+		"target_commitish": rel.target,
+		"name":             nullString(rel.name),
+		"body":             nullString(rel.body),
+		"draft":            rel.draft,
+		"prerelease":       rel.prerelease,
+		"immutable":        false,
+		"created_at":       ts(rel.created),
+		"updated_at":       ts(rel.updated),
+		"published_at":     nullTime(rel.published),
+		"author":           s.userJSON(rel.author),
+		"assets":           []any{},
 	}
 }
 
@@ -139,6 +152,7 @@ func (c *call) createRelease() {
 		prerelease: deref(req.Prerelease),
 		author:     c.login,
 		created:    c.now,
+		updated:    c.now,
 	}
 	if !rel.draft {
 		if !c.publish(rel) {
@@ -189,7 +203,7 @@ func (c *call) latestRelease() {
 }
 
 func (c *call) listReleases() {
-	out := []*github.RepositoryRelease{}
+	out := []object{}
 	for _, rel := range slices.Backward(c.repo.releases) {
 		out = append(out, c.s.releaseJSON(c.repo, rel))
 	}
@@ -232,6 +246,7 @@ func (c *call) updateRelease() {
 			updated.published = c.now
 		}
 	}
+	updated.updated = c.now
 	*rel = updated
 	c.json(http.StatusOK, c.s.releaseJSON(c.repo, rel))
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // repo is one repository's whole state.
@@ -16,6 +14,9 @@ type repo struct {
 	defaultBranch string
 	// issuesDisabled is the repository's Issues feature turned off.
 	issuesDisabled bool
+	created        time.Time
+	// pushed is when a commit was last made.
+	pushed time.Time
 
 	commits map[string]*commit
 	refs    map[string]string // full ref name ("refs/heads/main") -> commit sha
@@ -55,6 +56,7 @@ func (s *Server) AddRepo(owner, name, defaultBranch string) {
 		commits:       map[string]*commit{},
 		refs:          map[string]string{},
 		collaborators: map[string]string{strings.ToLower(owner): "admin"},
+		created:       s.clock(),
 	}
 	root := rp.addCommit("Initial commit", nil, map[string]string{}, s.clock())
 	rp.refs[branchRef(defaultBranch)] = root.sha
@@ -94,8 +96,9 @@ func (s *Server) registerRepoRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/collaborators/{username}", (*call).checkCollaborator)
 }
 
-func (c *call) getRepo() { c.json(http.StatusOK, c.s.repository(c.repo)) }
+func (c *call) getRepo() { c.json(http.StatusOK, c.s.repoJSON(c.repo, true)) }
 
+// getBranch answers a "branch-with-protection"; branches are never protected here.
 func (c *call) getBranch() {
 	branch := c.param("branch")
 	head := c.repo.commits[c.repo.refs[branchRef(branch)]]
@@ -103,15 +106,23 @@ func (c *call) getBranch() {
 		c.fail(http.StatusNotFound, "Branch not found")
 		return
 	}
-	c.json(http.StatusOK, &github.Branch{
-		Name:      ptr(branch),
-		Commit:    &github.RepositoryCommit{SHA: ptr(head.sha), Commit: c.commitJSON(head)},
-		Protected: ptr(false),
+	self := c.s.apiURL("/repos/%s/branches/%s", c.repo.fullName(), branch)
+	c.json(http.StatusOK, object{
+		"name":      branch,
+		"commit":    c.commitJSON(head),
+		"_links":    object{"self": self, "html": c.s.htmlURL("/%s/tree/%s", c.repo.fullName(), branch)},
+		"protected": false,
+		"protection": object{
+			"enabled":                false,
+			"required_status_checks": object{"enforcement_level": "off", "contexts": []string{}, "checks": []any{}},
+		},
+		"protection_url": self + "/protection",
 	})
 }
 
 // getPermission answers with the legacy "permission" (admin, write, read or none)
-// and the finer "role_name", as GitHub does.
+// and the finer "role_name", as GitHub does; the user carries their role too.
+// https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user
 func (c *call) getPermission() {
 	login := c.param("username")
 	role := c.repo.collaborators[strings.ToLower(login)]
@@ -119,11 +130,11 @@ func (c *call) getPermission() {
 	if role == "" {
 		role, permission = "none", "none"
 	}
-	c.json(http.StatusOK, map[string]any{
-		"permission": permission,
-		"role_name":  role,
-		"user":       c.s.user(login),
-	})
+	rank := map[string]int{"read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}[role]
+	user := c.s.userJSON(login)
+	user["role_name"] = role
+	user["permissions"] = object{"pull": rank >= 1, "triage": rank >= 2, "push": rank >= 3, "maintain": rank >= 4, "admin": rank >= 5}
+	c.json(http.StatusOK, object{"permission": permission, "role_name": role, "user": user})
 }
 
 func (c *call) checkCollaborator() {
@@ -145,46 +156,3 @@ func (s *Server) htmlURL(format string, args ...any) string {
 }
 
 func (rp *repo) fullName() string { return rp.owner + "/" + rp.name }
-
-func (s *Server) user(login string) *github.User {
-	kind := "User"
-	if strings.HasSuffix(login, "[bot]") {
-		kind = "Bot"
-	}
-	id := userID(login)
-	return &github.User{
-		Login:   ptr(login),
-		ID:      ptr(id),
-		NodeID:  ptr(nodeID("U", id)),
-		Type:    ptr(kind),
-		URL:     ptr(s.apiURL("/users/%s", login)),
-		HTMLURL: ptr(s.htmlURL("/%s", login)),
-	}
-}
-
-func (s *Server) repository(rp *repo) *github.Repository {
-	return &github.Repository{
-		ID:            ptr(rp.id),
-		NodeID:        ptr(nodeID("R", rp.id)),
-		Name:          ptr(rp.name),
-		FullName:      ptr(rp.fullName()),
-		Owner:         s.user(rp.owner),
-		DefaultBranch: ptr(rp.defaultBranch),
-		HasIssues:     ptr(!rp.issuesDisabled),
-		URL:           ptr(s.apiURL("/repos/%s", rp.fullName())),
-		HTMLURL:       ptr(s.htmlURL("/%s", rp.fullName())),
-	}
-}
-
-// timestamp is a time as GitHub writes it: UTC, whole seconds.
-func timestamp(t time.Time) *github.Timestamp {
-	return &github.Timestamp{Time: t.UTC().Truncate(time.Second)}
-}
-
-// optionalTimestamp is nil for the zero time, so that "closed_at" of an open issue is absent.
-func optionalTimestamp(t time.Time) *github.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamp(t)
-}

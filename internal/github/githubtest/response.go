@@ -165,8 +165,6 @@ func atoiOr(s string, fallback int) int {
 	return n
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // deref is *p, or the zero value for nil: optional request fields.
 func deref[T any](p *T) T {
 	var zero T

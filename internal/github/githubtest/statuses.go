@@ -2,11 +2,22 @@ package githubtest
 
 import (
 	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
+)
+
+// Limits of commit statuses. https://docs.github.com/rest/commits/statuses#create-a-commit-status
+// says a sha and context take at most 1000 statuses; the 140-character description is
+// GitHub's validation (422 beyond).
+const (
+	maxStatusDescriptionChars = 140
+	maxStatusesPerContext     = 1000
 )
 
 type status struct {
@@ -29,11 +40,14 @@ func (s *Server) Statuses(owner, repo, sha string) []*github.RepoStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	var out []*github.RepoStatus
+	var out []object
 	for _, st := range rp.statusesFor(sha) {
 		out = append(out, s.statusJSON(rp, st))
 	}
-	return out
+	if out == nil {
+		return nil
+	}
+	return asList[github.RepoStatus](out)
 }
 
 // statusesFor returns a commit's statuses, newest first.
@@ -47,19 +61,27 @@ func (rp *repo) statusesFor(sha string) []*status {
 	return found
 }
 
-func (s *Server) statusJSON(rp *repo, st *status) *github.RepoStatus {
-	return &github.RepoStatus{
-		ID:          ptr(st.id),
-		NodeID:      ptr(nodeID("SC", st.id)),
-		URL:         ptr(s.apiURL("/repos/%s/statuses/%s", rp.fullName(), st.sha)),
-		State:       ptr(st.state),
-		Context:     ptr(st.context),
-		Description: ptr(st.description),
-		TargetURL:   ptr(st.targetURL),
-		Creator:     s.user(st.creator),
-		CreatedAt:   timestamp(st.created),
-		UpdatedAt:   timestamp(st.created),
+// simpleStatusJSON is a "simple-commit-status", as the combined status lists them.
+func (s *Server) simpleStatusJSON(rp *repo, st *status) object {
+	return object{
+		"id":          st.id,
+		"node_id":     nodeID("SC", st.id),
+		"url":         s.apiURL("/repos/%s/statuses/%s", rp.fullName(), st.sha),
+		"avatar_url":  s.userJSON(st.creator)["avatar_url"],
+		"state":       st.state,
+		"context":     st.context,
+		"description": nullString(st.description),
+		"target_url":  nullString(st.targetURL),
+		"created_at":  ts(st.created),
+		"updated_at":  ts(st.created),
 	}
+}
+
+// statusJSON is a "status": the simple one and its creator.
+func (s *Server) statusJSON(rp *repo, st *status) object {
+	out := s.simpleStatusJSON(rp, st)
+	out["creator"] = s.userJSON(st.creator)
+	return out
 }
 
 func (c *call) createStatus() {
@@ -77,12 +99,28 @@ func (c *call) createStatus() {
 		c.invalid(fieldError{Resource: "Status", Field: "state", Code: "custom",
 			Message: "state is not included in the list"})
 		return
+	case utf8.RuneCountInString(deref(req.Description)) > maxStatusDescriptionChars:
+		c.invalid(fieldError{Resource: "Status", Field: "description", Code: "custom",
+			Message: fmt.Sprintf("description is too long (maximum is %d characters)", maxStatusDescriptionChars)})
+		return
+	}
+	context := cmp.Or(deref(req.Context), "default")
+	same := 0
+	for _, st := range c.repo.statuses {
+		if st.sha == sha && strings.EqualFold(st.context, context) {
+			same++
+		}
+	}
+	if same >= maxStatusesPerContext {
+		c.invalid(fieldError{Resource: "Status", Field: "context", Code: "custom",
+			Message: "This SHA and context has reached the maximum number of statuses."})
+		return
 	}
 	st := &status{
 		id:          c.s.newID(),
 		sha:         sha,
 		state:       state,
-		context:     cmp.Or(deref(req.Context), "default"),
+		context:     context,
 		description: deref(req.Description),
 		targetURL:   deref(req.TargetURL),
 		creator:     c.login,
@@ -106,29 +144,31 @@ func (c *call) listStatuses() {
 	if cm == nil {
 		return
 	}
-	out := []*github.RepoStatus{}
+	out := []object{}
 	for _, st := range page(c, c.repo.statusesFor(cm.sha)) {
 		out = append(out, c.s.statusJSON(c.repo, st))
 	}
 	c.json(http.StatusOK, out)
 }
 
-// combinedStatus keeps the latest status per context: failure if any is an error or
-// failure, pending if any is pending or there are none, success otherwise.
+// combinedStatus keeps the latest status per context, contexts compared without
+// regard to case: failure if any is an error or failure, pending if any is pending or
+// there are none, success otherwise.
+// https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference
 func (c *call) combinedStatus() {
 	cm := c.commitFor()
 	if cm == nil {
 		return
 	}
-	latest := []*github.RepoStatus{}
+	latest := []object{}
 	seen := map[string]bool{}
 	state := "success"
 	for _, st := range c.repo.statusesFor(cm.sha) {
-		if seen[st.context] {
+		if seen[strings.ToLower(st.context)] {
 			continue
 		}
-		seen[st.context] = true
-		latest = append(latest, c.s.statusJSON(c.repo, st))
+		seen[strings.ToLower(st.context)] = true
+		latest = append(latest, c.s.simpleStatusJSON(c.repo, st))
 		switch {
 		case st.state == "error" || st.state == "failure":
 			state = "failure"
@@ -139,12 +179,13 @@ func (c *call) combinedStatus() {
 	if len(latest) == 0 {
 		state = "pending"
 	}
-	c.json(http.StatusOK, &github.CombinedStatus{
-		State:         ptr(state),
-		SHA:           ptr(cm.sha),
-		TotalCount:    ptr(len(latest)),
-		Statuses:      page(c, latest),
-		CommitURL:     ptr(c.s.apiURL("/repos/%s/commits/%s", c.repo.fullName(), cm.sha)),
-		RepositoryURL: ptr(c.s.apiURL("/repos/%s", c.repo.fullName())),
+	c.json(http.StatusOK, object{
+		"state":       state,
+		"sha":         cm.sha,
+		"total_count": len(latest),
+		"statuses":    page(c, latest),
+		"repository":  c.s.repoJSON(c.repo, false),
+		"commit_url":  c.s.apiURL("/repos/%s/commits/%s", c.repo.fullName(), cm.sha),
+		"url":         c.s.apiURL("/repos/%s/commits/%s/status", c.repo.fullName(), cm.sha),
 	})
 }

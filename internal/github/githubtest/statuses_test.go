@@ -2,6 +2,7 @@ package githubtest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-github/v62/github"
@@ -61,4 +62,32 @@ func TestCommitStatusErrors(t *testing.T) {
 	combined, _, err := gh.Repositories.GetCombinedStatus(ctx, owner, name, sha, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "pending", combined.GetState(), "no status yet is pending")
+}
+
+func TestCommitStatusLimits(t *testing.T) {
+	s, gh := newFake(t)
+	sha := s.BranchSHA(owner, name, "main")
+	create := func(context, description string) error {
+		_, _, err := gh.Repositories.CreateStatus(ctx, owner, name, sha, &github.RepoStatus{
+			State: github.String("pending"), Context: github.String(context), Description: github.String(description)})
+		return err
+	}
+
+	require.NoError(t, create("shepherd/qa", strings.Repeat("é", 140)), "140 characters, not bytes")
+	requireValidation(t, create("shepherd/qa", strings.Repeat("d", 141)), "Status", "description", "custom")
+
+	for i := 2; i <= 1000; i++ {
+		context := "shepherd/qa"
+		if i%2 == 0 {
+			context = "Shepherd/QA" // the same context: they compare without case
+		}
+		require.NoError(t, create(context, "d"), "status %d", i)
+	}
+	requireValidation(t, create("SHEPHERD/qa", "d"), "Status", "context", "custom")
+	require.NoError(t, create("shepherd/export", "d"), "another context has its own 1000")
+	assert.Len(t, s.Statuses(owner, name, sha), 1001)
+
+	combined, _, err := gh.Repositories.GetCombinedStatus(ctx, owner, name, sha, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, combined.GetTotalCount(), "one per context, whatever its case")
 }
