@@ -71,12 +71,12 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 		report, err = qa.CheckExport(ctx, *exportPath, opts)
 	} else {
 		token := env.getenv(cfg.OCL.TokenEnv)
-		client, cerr := ocl.NewClient(cfg.OCL.BaseURL, token)
+		client, cerr := ocl.NewClient(cfg.OCL.BaseURL, token, steps.OCLOptions(cfg)...)
 		if cerr != nil {
 			return usageError("%v", cerr)
 		}
 		opts.Version = *version
-		report, err = qa.CheckAPI(ctx, &steps.APISource{Client: client, Org: org, Source: source, VersionID: *version}, opts)
+		report, err = steps.CheckAPI(ctx, steps.NewAPISource(client, cfg, org, source, *version), opts)
 		if err != nil && token == "" && errors.Is(err, ocl.ErrUnauthorized) {
 			err = fmt.Errorf("%w (no token was sent: %s is not set)", err, cfg.OCL.TokenEnv)
 		}

@@ -76,8 +76,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	e := &Env{Config: cfg, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
 		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN")}
 
-	oclOpts := append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now), ocl.WithTokenEnv(cfg.OCL.TokenEnv),
-		ocl.WithAnswerTimeout(cfg.OCL.RequestTimeout)}, o.OCLOptions...)
+	oclOpts := append(append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now)}, OCLOptions(cfg)...), o.OCLOptions...)
 	var err error
 	if e.OCL, err = ocl.NewClient(cfg.OCL.BaseURL, o.Getenv(cfg.OCL.TokenEnv), oclOpts...); err != nil {
 		return nil, fmt.Errorf("OCL client: %w", err)

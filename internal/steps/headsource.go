@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/qa"
 )
 
 // APISource reads a source version through the OCL API for QA: the version's metadata
@@ -22,6 +24,31 @@ type APISource struct {
 	Rereads int
 	// Read says how the last listing went: how many reads it took.
 	Read ocl.OnceStats
+}
+
+// NewAPISource reads a version of a source through c, with the listing settings of cfg.
+func NewAPISource(c *ocl.Client, cfg *manifest.Config, org, source, version string) *APISource {
+	return &APISource{Client: c, Org: org, Source: source, VersionID: version,
+		PageSize: cfg.OCL.PageSize, Rereads: cfg.OCL.ListingRereads}
+}
+
+// CheckAPI runs QA on the source and notes in the report when the listing moved while it
+// was read.
+func CheckAPI(ctx context.Context, src *APISource, opts qa.Options) (*qa.Report, error) {
+	report, err := qa.CheckAPI(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	if note := src.ReadNote(); note != "" {
+		report.Summary.Notes = append(report.Summary.Notes, note)
+	}
+	return report, nil
+}
+
+// OCLOptions are the client settings the configuration gives: the token's variable, named
+// when OCL asks for authentication, and the longest wait for an answer.
+func OCLOptions(cfg *manifest.Config) []ocl.Option {
+	return []ocl.Option{ocl.WithTokenEnv(cfg.OCL.TokenEnv), ocl.WithAnswerTimeout(cfg.OCL.RequestTimeout)}
 }
 
 // Version reads the version's metadata.

@@ -287,3 +287,28 @@ func TestHeadListingThatMovesGivesOneFindingSet(t *testing.T) {
 	assert.Equal(t, release.Failed, rec.Release.Phase)
 	assert.True(t, strings.HasPrefix(rec.Release.Last().Reason, "QA on HEAD found 1 errors"), rec.Release.Last().Reason)
 }
+
+// Someone asked OCL for the export by hand already: OCL answers 409 (already queued), and
+// the status says so; the export then comes as usual.
+func TestExportAlreadyAskedForByHandIsRecordedAsQueued(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 20, Concepts: 80}, ocltest.ExportPlan{NonePolls: 3, BuildingPolls: 1, Ready: ocltest.ReadyRedirect302})
+	sb.Config.Poll.RequestExportAfter = 2
+	ctx := context.Background()
+	org, src := sb.Config.OCL.Org, sb.Config.OCL.Source
+	sb.OCL.CrashNextExport(org, src, 0)
+	merge(t, sb)
+	pollUntilSettled(t, sb, 1)
+	assert.Zero(t, sb.OCL.Count(http.MethodPost, ocltest.RouteExport), "one 204 is normal")
+	res, err := sb.Env.OCL.RequestExport(ctx, org, src, version, false)
+	require.NoError(t, err)
+	require.Equal(t, ocl.ExportQueued, res.Outcome, "the maintainer's request")
+
+	pollUntilSettled(t, sb, 1)
+	rec := status(t, sb)
+	require.Len(t, rec.OCL.ExportRequests, 1)
+	assert.Equal(t, "409 (already queued)", rec.OCL.ExportRequests[0].Answer)
+	_, _, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "OCL answered 409 (already queued)")
+	pollUntilSettled(t, sb, 6)
+	assert.Equal(t, release.Done, status(t, sb).Release.Phase)
+}

@@ -22,16 +22,7 @@ var reportFormats = []string{"json", "md", "html"}
 func (e *Env) RunHeadQA(ctx context.Context, qaCfg manifest.QAConfig, org, source string) (*qa.Report, error) {
 	opts := QAOptions(qaCfg, org, source)
 	opts.Version, opts.Now = "HEAD", e.Now
-	src := &APISource{Client: e.OCL, Org: org, Source: source, VersionID: "HEAD",
-		PageSize: e.Config.OCL.PageSize, Rereads: e.Config.OCL.ListingRereads}
-	report, err := qa.CheckAPI(ctx, src, opts)
-	if err != nil {
-		return nil, err
-	}
-	if note := src.ReadNote(); note != "" {
-		report.Summary.Notes = append(report.Summary.Notes, note)
-	}
-	return report, nil
+	return CheckAPI(ctx, NewAPISource(e.OCL, e.Config, org, source, "HEAD"), opts)
 }
 
 // storeReport uploads a report in every format under the release's folder (and, for
