@@ -34,8 +34,10 @@ type Options struct {
 	Auth    Auth
 	// Transport under authentication; http.DefaultTransport when nil.
 	Transport http.RoundTripper
-	// MaxWait is the longest rate-limit or Retry-After wait accepted before failing.
-	MaxWait time.Duration
+	// WaitBudget is the time one run (one Client) may spend in total waiting out rate
+	// limits (DefaultWaitBudget when zero); a wait that does not fit in what is left fails
+	// the call with ErrRateLimited and the time to retry at.
+	WaitBudget time.Duration
 	// Retries bounds the attempts for one call on 5xx and rate limits.
 	Retries int
 	Sleep   func(ctx context.Context, d time.Duration) error
@@ -53,8 +55,8 @@ type Client struct {
 
 // New connects to owner/repo with the given authentication.
 func New(ctx context.Context, owner, repo string, opts Options) (*Client, error) {
-	if opts.MaxWait == 0 {
-		opts.MaxWait = 90 * time.Second
+	if opts.WaitBudget == 0 {
+		opts.WaitBudget = DefaultWaitBudget
 	}
 	if opts.Retries == 0 {
 		opts.Retries = 4
@@ -74,7 +76,7 @@ func New(ctx context.Context, owner, repo string, opts Options) (*Client, error)
 	}
 	c := &Client{owner: owner, repo: repo, opts: opts, log: opts.Logger}
 	base = &etagTransport{next: base}
-	base = &rateLimitTransport{next: base, maxWait: opts.MaxWait, attempts: opts.Retries, sleep: opts.Sleep, now: opts.Now,
+	base = &rateLimitTransport{next: base, budget: opts.WaitBudget, attempts: opts.Retries, sleep: opts.Sleep, now: opts.Now,
 		onWait: func(d time.Duration, why string) {
 			c.log.Info("github: waiting out a rate limit", "wait", d, "reason", why)
 		}}
@@ -150,27 +152,23 @@ func (c *Client) Repo() string { return c.owner + "/" + c.repo }
 // Short rate limits never reach here (the transport waits them out); a long one fails
 // with a message saying when to re-run. Writes are retried too: GitHub answers 5xx before
 // doing anything in practice, and every write the bot makes is guarded by a read that
-// finds an earlier success.
+// finds an earlier success. Every error is an *APIError that says whether it is permanent.
 func (c *Client) call(ctx context.Context, what string, fn func() (*gh.Response, error)) error {
 	for attempt := 1; ; attempt++ {
 		resp, err := fn()
 		if err == nil {
 			return nil
 		}
-		var rl *gh.RateLimitError
-		var abuse *gh.AbuseRateLimitError
-		switch {
-		case errors.As(err, &rl):
-			return fmt.Errorf("%s: GitHub's rate limit is used up until %s, longer than the %s this run waits; re-run later: %w",
-				what, rl.Rate.Reset.UTC().Format(time.RFC3339), c.opts.MaxWait, err)
-		case errors.As(err, &abuse):
-			return fmt.Errorf("%s: GitHub's secondary rate limit asks to wait %s, longer than the %s this run waits; re-run later: %w",
-				what, abuse.GetRetryAfter(), c.opts.MaxWait, err)
-		case resp == nil || resp.StatusCode < 500:
+		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		apiErr := c.newAPIError(what, resp, err)
+		if apiErr.Status < 500 {
+			return apiErr
+		}
 		if attempt >= c.opts.Retries {
-			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
+			apiErr.Attempts = attempt
+			return apiErr
 		}
 		wait := time.Duration(attempt*attempt) * time.Second
 		c.log.Info("github: server error, retrying", "call", what, "wait", wait, "attempt", attempt, "error", err.Error())
