@@ -133,6 +133,7 @@ func (u unavailableStore) Link(context.Context, string, time.Duration) (string, 
 func (u unavailableStore) EnsureRetention(context.Context, string, int) (store.Rule, error) {
 	return store.Rule{}, u.err
 }
+func (u unavailableStore) EnsurePublicRead(context.Context, string) error { return u.err }
 
 // githubAuth prefers a GitHub App (its pushes and PRs trigger workflows) and falls back
 // to the workflow's token.

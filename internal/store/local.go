@@ -335,6 +335,15 @@ func (l *Local) Link(ctx context.Context, key string, validFor time.Duration) (s
 	return u.String(), l.set.now().Add(validFor.Truncate(time.Second)), nil
 }
 
+// EnsurePublicRead implements Store: the folder's files are plain files on this machine,
+// readable without any grant, so only the prefix is checked.
+func (l *Local) EnsurePublicRead(ctx context.Context, prefix string) error {
+	if _, err := validatePrefix(prefix, false); err != nil {
+		return fmt.Errorf("public read in %s: %w", l, err)
+	}
+	return nil
+}
+
 // EnsureRetention implements Store by recording the rule in <dir>/.shepherd/retention.json;
 // ApplyRetention enforces the recorded rules like a server's lifecycle would.
 func (l *Local) EnsureRetention(ctx context.Context, prefix string, days int) (Rule, error) {

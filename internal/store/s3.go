@@ -314,21 +314,38 @@ func (s *S3) publicURL(key string) string {
 	return strings.TrimSuffix(base, "/") + "/" + strings.Join(segments, "/")
 }
 
-// fail describes a failed request: what, which key, which store. URLs inside the error lose
-// their query string so no signature or upload id ends up in logs.
+// fail describes a failed request: what, which key, which store, its class and, for a
+// refusal, the likely causes. URLs inside the error lose their query string so no signature
+// or upload id ends up in logs.
 func (s *S3) fail(op, key string, err error) error {
 	err = redactURLError(err)
 	where := s.String()
 	if key != "" {
 		where = fmt.Sprintf("%q in %s", key, s)
 	}
+	re := &RequestError{Op: op, Where: where, Err: err}
 	if minio.IsNetworkOrHostDown(err, false) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s %s: %w: %w", op, where, ErrUnreachable, err)
+		re.Kind = ErrUnreachable
+		return re
 	}
-	if resp := minio.ToErrorResponse(err); resp.Code != "" {
-		return fmt.Errorf("%s %s: %s (HTTP %d %s): %w", op, where, resp.Code, resp.StatusCode, http.StatusText(resp.StatusCode), err)
+	resp := minio.ToErrorResponse(err)
+	re.Code, re.Status = resp.Code, resp.StatusCode
+	switch {
+	case resp.Code == "NoSuchBucket":
+		re.Kind, re.Hint = ErrNoSuchBucket, fmt.Sprintf("create bucket %q, or correct the configured name", s.cfg.Bucket)
+	case resp.StatusCode == http.StatusForbidden:
+		akEnv, skEnv := s.cfg.AccessKeyEnv, s.cfg.SecretKeyEnv
+		if akEnv == "" {
+			akEnv = DefaultAccessKeyEnv
+		}
+		if skEnv == "" {
+			skEnv = DefaultSecretKeyEnv
+		}
+		re.Kind, re.Hint = ErrDenied, deniedHint(op, resp.Code, akEnv, skEnv)
+	case resp.StatusCode >= 500:
+		re.Kind = ErrServer
 	}
-	return fmt.Errorf("%s %s: %w", op, where, err)
+	return re
 }
 
 // redactURLError drops the query string of the URL in a *url.Error.

@@ -40,6 +40,9 @@ type Store interface {
 	// reads the rule back. A *RetentionUnsupportedError (errors.Is ErrRetentionUnsupported)
 	// means the server cannot do it; callers may log it and rely on the janitor.
 	EnsureRetention(ctx context.Context, prefix string, days int) (Rule, error)
+	// EnsurePublicRead lets anyone read the objects in the folder prefix, and nothing else,
+	// for the plain links of public mode. The local store has nothing to grant.
+	EnsurePublicRead(ctx context.Context, prefix string) error
 }
 
 // PutResult says what Put did.
