@@ -61,13 +61,7 @@ func Publish(ctx context.Context, st store.Store, prefix, version, outDir string
 		if err != nil {
 			return nil, err
 		}
-		f, err := os.Open(a.Path)
-		if err != nil {
-			return nil, err
-		}
-		_, err = st.Put(ctx, key, f, a.Size, a.SHA256, contentType(a.Name))
-		f.Close()
-		if err != nil {
+		if err := putFile(ctx, st, key, a); err != nil {
 			return nil, fmt.Errorf("upload %s: %w", a.Name, err)
 		}
 		validFor, deleteAt := store.LinkValidity(now, uploaded, retention, 7*24*time.Hour)

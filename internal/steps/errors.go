@@ -1,13 +1,146 @@
 package steps
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"time"
 
+	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/store"
 )
+
+// MaxTransientAttempts is how many runs in a row a transient error (an outage, a rate
+// limit) may stop a release in one phase before the release fails: ten ticks of the export
+// poll are over an hour and a half.
+const MaxTransientAttempts = 10
 
 // isPermanentOCL tells OCL's refusals, which a re-run will not fix, from outages.
 func isPermanentOCL(err error) bool {
 	return errors.Is(err, ocl.ErrBadRequest) || errors.Is(err, ocl.ErrForbidden) ||
 		errors.Is(err, ocl.ErrUnauthorized) || errors.Is(err, ocl.ErrNotFound)
+}
+
+// errStorageSetup marks a store that could not be set up (credentials missing, a bad
+// endpoint): a person has to fix the configuration.
+var errStorageSetup = errors.New("the storage could not be set up")
+
+// Trouble counts the runs in a row that a transient error stopped a release in one phase.
+type Trouble struct {
+	Phase    release.Phase `json:"phase"`
+	Attempts int           `json:"attempts"`
+	Since    time.Time     `json:"since"`
+	What     string        `json:"what"`  // "storage unreachable", "GitHub unavailable", …
+	Error    string        `json:"error"` // the last error
+}
+
+// errorClass says which service an error came from, what kind of trouble it is, and
+// whether only a person can fix it.
+func errorClass(err error) (what string, permanent bool) {
+	var ghErr *github.APIError
+	var storeErr *store.RequestError
+	var oclErr *ocl.APIError
+	switch {
+	case errors.Is(err, errStorageSetup):
+		return "storage not set up", true
+	case errors.As(err, &storeErr) || errors.Is(err, store.ErrUnreachable) || errors.Is(err, store.ErrInvalidKey):
+		switch {
+		case errors.Is(err, store.ErrUnreachable):
+			return "storage unreachable", false
+		case store.IsPermanent(err):
+			return "storage refused", true
+		}
+		return "storage failing", false
+	case errors.As(err, &ghErr):
+		switch {
+		case errors.Is(err, github.ErrRateLimited):
+			return "GitHub rate limit", false
+		case github.IsPermanent(err):
+			return "GitHub refused", true
+		}
+		return "GitHub unavailable", false
+	case errors.As(err, &oclErr) || errors.Is(err, ocl.ErrUnavailable) || isPermanentOCL(err):
+		if isPermanentOCL(err) {
+			return "OCL refused", true
+		}
+		return "OCL unavailable", false
+	}
+	return "error", false
+}
+
+// settle decides what a step's error means for the release. A permanent refusal fails the
+// release with its reason and one comment, and the run goes on to other releases. A
+// transient error is counted on the release's status and returned (the run shows it);
+// the next run tries again, and after MaxTransientAttempts runs in a row the release fails.
+// A cancelled run changes nothing.
+func (e *Env) settle(ctx context.Context, t *tracked, err error) error {
+	rec := t.rec
+	if err == nil {
+		if rec.Trouble != nil && !troubleCurrent(rec) {
+			rec.Trouble = nil // saved with the next change
+		}
+		return nil
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || rec.Release.Phase.Terminal() {
+		return err
+	}
+	what, permanent := errorClass(err)
+	if permanent {
+		return e.fail(ctx, t, MilestoneFailed, fmt.Sprintf("%s: %v", what, err), "")
+	}
+	now := e.Now()
+	if !troubleCurrent(rec) {
+		rec.Trouble = &Trouble{Phase: rec.Release.Phase, Since: now}
+	}
+	tr := rec.Trouble
+	tr.Attempts++
+	tr.What, tr.Error = what, truncateUTF8(err.Error(), 500)
+	e.Log.Warn("release step failed; the next run tries again", "release", rec.Release.Version, "phase", rec.Release.Phase,
+		"trouble", what, "attempt", tr.Attempts, "max", MaxTransientAttempts, "error", err.Error())
+	if tr.Attempts >= MaxTransientAttempts {
+		reason := fmt.Sprintf("%s: gave up after %d attempts over %s; the last error: %v",
+			what, tr.Attempts, now.Sub(tr.Since).Round(time.Minute), err)
+		if ferr := e.fail(ctx, t, MilestoneFailed, reason, ""); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return nil
+	}
+	if e.DryRun {
+		return err
+	}
+	if serr := e.save(ctx, t); serr != nil {
+		e.Log.Warn("the attempt could not be recorded on the status", "release", rec.Release.Version, "error", serr.Error())
+	}
+	return err
+}
+
+// troubleCurrent reports whether the recorded trouble belongs to the release as it stands:
+// the same phase, and nothing happened to the release (a retry, a failure) since it began.
+func troubleCurrent(rec *Record) bool {
+	tr := rec.Trouble
+	return tr != nil && tr.Phase == rec.Release.Phase && !tr.Since.Before(rec.Release.Last().At)
+}
+
+// TroubleLine is the status row of a release that transient errors keep from going on,
+// e.g. "storage unreachable: attempt 3 of 10 since …"; "" when there is none.
+func TroubleLine(rec *Record) string {
+	if !troubleCurrent(rec) || rec.Release.Phase.Terminal() {
+		return ""
+	}
+	tr := rec.Trouble
+	return fmt.Sprintf("| Trouble | %s: attempt %d of %d since %s; the next run tries again. Last error: %s |\n",
+		tr.What, tr.Attempts, MaxTransientAttempts, tr.Since.UTC().Format(timeLayout), escapeCell(oneLine(tr.Error)))
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }

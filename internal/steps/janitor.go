@@ -55,7 +55,7 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 		n := 0
 		err := e.act("delete "+folder, func() error {
 			var err error
-			n, err = e.Store.DeletePrefix(ctx, folder)
+			n, err = store.RemoveFolder(ctx, e.Store, folder, nil)
 			return err
 		})
 		e.Log.Info("janitor: deleted an expired release without a status", "folder", folder, "objects", n)
@@ -76,7 +76,7 @@ func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int,
 		n := 0
 		err = e.act("delete "+folder, func() error {
 			var err error
-			n, err = e.Store.DeletePrefix(ctx, folder)
+			n, err = store.RemoveFolder(ctx, e.Store, folder, recordedKeys(rec))
 			return err
 		})
 		if err != nil {
@@ -105,6 +105,9 @@ func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int,
 		}
 		d.URL, d.ValidUntil = url, expires
 		reissued++
+	}
+	if reissued, err = e.reissueReportLinks(ctx, rec, now, reissued); err != nil {
+		return false, reissued, err
 	}
 	if reissued == 0 {
 		return false, 0, nil

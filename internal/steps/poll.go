@@ -119,7 +119,7 @@ func (e *Env) carryOn(ctx context.Context, t *tracked) error {
 		default:
 			return nil
 		}
-		if err != nil {
+		if err = e.settle(ctx, t, err); err != nil {
 			return err
 		}
 		if t.rec.Release.Phase == before {

@@ -166,7 +166,17 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	rec := t.rec
 	v := rec.Release.Version
 	outDir := e.artifactsDir(v)
-	if !haveAll(outDir, rec.Artifacts) {
+	uploaded, err := e.allUploaded(ctx, v, rec.Artifacts)
+	if err != nil {
+		return err
+	}
+	if uploaded {
+		// A run after a failure or a crash late in publishing: the files are in the bucket,
+		// so nothing is downloaded or built again; the index is written from the record.
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return err
+		}
+	} else if !haveAll(outDir, rec.Artifacts) {
 		// A new runner after a crash: rebuild (the SQL is byte-identical).
 		arts, err := e.build(ctx, t)
 		var se *stepError
@@ -197,17 +207,14 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	if err := WriteIndex(outDir, rec.Org+"/"+rec.Source, v, arts, rec.Counts, qaSummary, rec.UploadedAt, e.Config.Retention); err != nil {
 		return err
 	}
-	days := int(e.Config.Retention / (24 * time.Hour))
-	err := e.act("ensure the storage lifecycle rule", func() error {
-		_, err := e.Store.EnsureRetention(ctx, e.Config.Storage.Prefix, days)
-		if errors.Is(err, store.ErrRetentionUnsupported) {
-			e.Log.Warn("the storage does not keep lifecycle rules; the daily janitor deletes expired releases", "error", err.Error())
-			return nil
+	e.ensureLifecycleRule(ctx)
+	if e.Config.Storage.LinkMode == manifest.LinkPublic {
+		err := e.act("let anyone read the files under "+e.Config.Storage.Prefix+"/", func() error {
+			return e.Store.EnsurePublicRead(ctx, e.Config.Storage.Prefix)
+		})
+		if err != nil {
+			return fmt.Errorf("public links need anonymous read on %s/: %w", e.Config.Storage.Prefix, err)
 		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	if e.DryRun {
 		e.Log.Info("dry run: would upload the files, tag and publish the release", "release", v, "files", len(arts))
@@ -236,6 +243,67 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 		return err
 	}
 	return e.move(ctx, t, release.Published, fmt.Sprintf("%d files published, downloadable until %s", len(downloads), rec.UploadedAt.Add(e.Config.Retention).UTC().Format(timeLayout)))
+}
+
+// ensureLifecycleRule asks the bucket to expire the release files a day after the
+// retention period. The rule is a convenience, never the guarantee (servers apply rules
+// late, early or not at all: see docs/storage.md): the janitor's own deletion keeps the
+// promise, so any error here is a warning. The extra day keeps a rule rounded to midnight
+// from cutting the last links short.
+func (e *Env) ensureLifecycleRule(ctx context.Context) {
+	days := int(e.Config.Retention/(24*time.Hour)) + 1
+	err := e.act("ensure the storage lifecycle rule", func() error {
+		_, err := e.Store.EnsureRetention(ctx, e.Config.Storage.Prefix, days)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrRetentionUnsupported):
+		e.Log.Warn("the storage does not keep lifecycle rules; the daily janitor deletes expired releases", "error", err.Error())
+	case err != nil:
+		e.Log.Warn("the storage lifecycle rule could not be set; the daily janitor deletes expired releases", "error", err.Error())
+	}
+}
+
+// allUploaded reports whether the bucket already holds every artifact, each with its
+// recorded SHA-256: then a later publish needs neither the export nor a build.
+func (e *Env) allUploaded(ctx context.Context, version string, arts []ArtifactRef) (bool, error) {
+	if len(arts) == 0 {
+		return false, nil
+	}
+	for _, a := range arts {
+		key, err := store.ReleaseKey(e.Config.Storage.Prefix, version, a.Name)
+		if err != nil {
+			return false, err
+		}
+		info, err := e.Store.Stat(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, err
+		case info.SHA256 != a.SHA256:
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// putFile uploads a file of the release unless the bucket holds it already with the same
+// SHA-256, in which case the local copy is not needed (a run after a failure late in
+// publishing has none).
+func putFile(ctx context.Context, st store.Store, key string, a export.Artifact) error {
+	if info, err := st.Stat(ctx, key); err == nil && info.SHA256 == a.SHA256 {
+		return nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	f, err := os.Open(a.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = st.Put(ctx, key, f, a.Size, a.SHA256, contentType(a.Name))
+	return err
 }
 
 func haveAll(dir string, arts []ArtifactRef) bool {

@@ -63,11 +63,11 @@ func (e *Env) storeReport(ctx context.Context, version, name string, r *qa.Repor
 		if format == "html" {
 			res.ReportKey = key
 			if !e.DryRun {
-				url, _, err := e.Store.Link(ctx, key, store.MaxPresignValidity)
+				url, until, err := e.Store.Link(ctx, key, store.MaxPresignValidity)
 				if err != nil {
 					return nil, fmt.Errorf("link the QA report: %w", err)
 				}
-				res.ReportURL = url
+				res.ReportURL, res.ReportLinkUntil = url, until
 			}
 		}
 	}

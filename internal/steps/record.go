@@ -40,6 +40,8 @@ type Record struct {
 	ReleaseURL string    `json:"release_url,omitempty"`
 	// Milestones maps a milestone key to the id of the comment that announced it.
 	Milestones map[string]int64 `json:"milestones,omitempty"`
+	// Trouble counts the runs a transient error stopped in a row (errors.go).
+	Trouble *Trouble `json:"trouble,omitempty"`
 }
 
 // QAResult is what the status shows of a QA run; the full report is stored and linked.
@@ -53,6 +55,8 @@ type QAResult struct {
 	ByRule    map[string]int `json:"by_rule,omitempty"`
 	ReportURL string         `json:"report_url,omitempty"`
 	ReportKey string         `json:"report_key,omitempty"`
+	// ReportLinkUntil is when ReportURL stops working (zero: a public link, or unknown).
+	ReportLinkUntil time.Time `json:"report_link_until,omitzero"`
 }
 
 // ExportFile is the downloaded OCL export.

@@ -49,6 +49,7 @@ func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
 	b.WriteString("| | |\n| --- | --- |\n")
 	fmt.Fprintf(&b, "| Source | %s/%s, version `%s` |\n", rec.Org, rec.Source, st.Version)
 	fmt.Fprintf(&b, "| Phase | **%s** since %s |\n", st.Phase, st.Last().At.UTC().Format(timeLayout))
+	b.WriteString(TroubleLine(rec))
 	if rec.HeadQA != nil {
 		fmt.Fprintf(&b, "| QA on HEAD | %s |\n", qaCell(rec.HeadQA))
 	}

@@ -1,0 +1,328 @@
+package steps_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/sandbox"
+	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+// githubAnswers puts answers of the real GitHub in front of the fake, for requests that
+// match a method and a path pattern: times answers (negative: every one).
+type githubAnswers struct {
+	next   http.RoundTripper
+	method string
+	path   *regexp.Regexp
+	status int
+	body   string
+	mu     sync.Mutex
+	times  int
+	hits   int
+}
+
+func (g *githubAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	match := r.Method == g.method && g.path.MatchString(r.URL.Path) && g.times != 0
+	if match {
+		g.times--
+		g.hits++
+	}
+	g.mu.Unlock()
+	if !match {
+		return g.next.RoundTrip(r)
+	}
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: g.status, Status: fmt.Sprintf("%d %s", g.status, http.StatusText(g.status)),
+		Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}, "X-Ratelimit-Remaining": {"900"}},
+		Body:   io.NopCloser(strings.NewReader(g.body)), Request: r, ProtoMajor: 1, ProtoMinor: 1}, nil
+}
+
+const (
+	// A token without the permission: https://docs.github.com/rest/authentication/permissions-required-for-github-apps
+	notAccessible = `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest","status":"403"}`
+	badGateway    = `<html><body><h1>502 Bad Gateway</h1></body></html>`
+)
+
+// uploadsDown fails the uploads of the release's built files (not its QA reports), so a
+// release stops in publishing with everything before it done.
+type uploadsDown struct {
+	store.Store
+	mu   sync.Mutex
+	down bool
+}
+
+func (u *uploadsDown) Put(ctx context.Context, key string, r io.Reader, size int64, sha, ct string) (store.PutResult, error) {
+	u.mu.Lock()
+	down := u.down && !strings.Contains(key, "/qa-")
+	u.mu.Unlock()
+	if down {
+		return store.PutResult{}, fmt.Errorf("put %q: %w", key, store.ErrUnreachable)
+	}
+	return u.Store.Put(ctx, key, r, size, sha, ct)
+}
+
+// toPublishing brings a release to the publishing phase with every file built and the
+// uploads failing, then restarts on a fresh runner with GitHub behind wrap.
+func toPublishing(t *testing.T, seed int64, wrap func(http.RoundTripper) http.RoundTripper) (*sandbox.Sandbox, *manifest.Manifest, string) {
+	t.Helper()
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: seed, Concepts: 120}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	m, sha, _ := openAndMerge(t, sb)
+	_, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	down := &uploadsDown{down: true}
+	sb.SetFaults(nil, func(s store.Store) store.Store { down.Store = s; return down })
+	require.NoError(t, sb.Restart(ctx))
+	sb.Clock.Advance(10 * time.Minute)
+	out, err := sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	require.ErrorIs(t, out[0].Err, store.ErrUnreachable)
+	require.Equal(t, release.Publishing, out[0].To)
+	require.Equal(t, 1, sb.OCL.Count("GET", ocltest.RouteStorage), "the export was downloaded once")
+
+	sb.SetFaults(wrap, nil)
+	require.NoError(t, sb.Restart(ctx))
+	return sb, m, sha
+}
+
+// The GitHub writes that only publishing makes: the tag, the Release, the milestone
+// comment announcing the downloads.
+var publishWrites = []struct {
+	name, method, path string
+}{
+	{"create the tag", "POST", `/git/refs$`},
+	{"create the release", "POST", `/releases$`},
+	{"announce the downloads", "POST", `/issues/\d+/comments$`},
+}
+
+// A permanent refusal at a GitHub write of publishing fails the release once, with its
+// reason and one comment; later ticks leave it alone and nothing is downloaded or built
+// again, and a retry once the permission is granted finishes it without a new download.
+func TestPermanentGitHubRefusalInPublishingFailsOnce(t *testing.T) {
+	for i, w := range publishWrites {
+		t.Run(w.name, func(t *testing.T) {
+			ctx := context.Background()
+			// A missing permission refuses every time; the comment route is refused once,
+			// so that the failure itself can still be announced.
+			times := -1
+			if strings.Contains(w.path, "comments") {
+				times = 1
+			}
+			refuse := &githubAnswers{method: w.method, path: regexp.MustCompile(w.path), status: http.StatusForbidden, body: notAccessible, times: times}
+			sb, m, sha := toPublishing(t, int64(30+i), func(next http.RoundTripper) http.RoundTripper { refuse.next = next; return refuse })
+
+			sb.Clock.Advance(10 * time.Minute)
+			out, err := sb.Env.Poll(ctx)
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			require.NoError(t, out[0].Err, "a permanent refusal is the release's failure, not the run's")
+			assert.Equal(t, release.Failed, out[0].To)
+			assert.Equal(t, 1, refuse.hits, "refused once, never retried")
+			// Nothing had been uploaded before this tick, so this runner built the files.
+			downloaded := sb.OCL.Count("GET", ocltest.RouteStorage)
+
+			rec, err := sb.Env.Status(ctx, version)
+			require.NoError(t, err)
+			reason := rec.Release.Last().Reason
+			assert.Contains(t, reason, "GitHub refused")
+			assert.Contains(t, reason, "Resource not accessible by integration")
+			assert.Equal(t, release.Publishing, rec.Release.FailedIn)
+			issue, labels, body := onlyIssue(t, sb)
+			assert.Contains(t, labels, "release:failed")
+			assert.Contains(t, body, "Resource not accessible by integration")
+			assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+
+			writes := sb.GitHub.Writes()
+			for range 3 {
+				sb.Clock.Advance(10 * time.Minute)
+				_, err := sb.Env.Poll(ctx)
+				require.NoError(t, err)
+			}
+			assert.Equal(t, writes, sb.GitHub.Writes(), "a failed release is left alone")
+
+			// The permission is granted; an operator retries.
+			sb.SetFaults(nil, nil)
+			require.NoError(t, sb.Restart(ctx))
+			rec, err = sb.Env.Retry(ctx, m)
+			require.NoError(t, err)
+			assert.Equal(t, release.Done, rec.Release.Phase)
+			assert.Equal(t, downloaded, sb.OCL.Count("GET", ocltest.RouteStorage), "the files were in the bucket: nothing downloaded again")
+			assert.Equal(t, map[string]string{version: sha}, sb.GitHub.Tags(sandbox.Owner, sandbox.Repo))
+			assert.Len(t, sb.GitHub.Releases(sandbox.Owner, sandbox.Repo), 1)
+			assert.Equal(t, map[string]int{"failed": 1, "export-ready": 1}, milestoneComments(t, sb, issue))
+		})
+	}
+}
+
+// A transient error at a GitHub write of publishing (502s beyond the client's retries)
+// leaves the release in publishing with the attempt on its status; the next tick, on a
+// fresh runner, finishes it without downloading or building anything again.
+func TestTransientGitHubErrorInPublishingEndsInProgress(t *testing.T) {
+	writes := append(publishWrites[:len(publishWrites):len(publishWrites)], struct{ name, method, path string }{"save the status", "PATCH", `/issues/\d+$`})
+	for i, w := range writes {
+		t.Run(w.name, func(t *testing.T) {
+			ctx := context.Background()
+			fail := &githubAnswers{method: w.method, path: regexp.MustCompile(w.path), status: http.StatusBadGateway, body: badGateway, times: 4}
+			sb, _, sha := toPublishing(t, int64(40+i), func(next http.RoundTripper) http.RoundTripper { fail.next = next; return fail })
+
+			sb.Clock.Advance(10 * time.Minute)
+			out, err := sb.Env.Poll(ctx)
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			require.Error(t, out[0].Err)
+			assert.Contains(t, out[0].Err.Error(), "502")
+			assert.Equal(t, 4, fail.hits)
+			downloaded := sb.OCL.Count("GET", ocltest.RouteStorage)
+			rec, err := sb.Env.Status(ctx, version)
+			require.NoError(t, err)
+			assert.Equal(t, release.Publishing, rec.Release.Phase)
+			if w.method == "POST" {
+				_, _, body := onlyIssue(t, sb)
+				// The failed upload of the tick before was the first attempt in publishing.
+				assert.Contains(t, body, "GitHub unavailable: attempt 2 of 10")
+			}
+
+			require.NoError(t, sb.Restart(ctx))
+			sb.Clock.Advance(10 * time.Minute)
+			out, err = sb.Env.Poll(ctx)
+			require.NoError(t, err)
+			require.NoError(t, out[0].Err)
+			assertOneOfEverything(t, sb, sha)
+			assert.Equal(t, downloaded, sb.OCL.Count("GET", ocltest.RouteStorage), "the files were in the bucket: nothing downloaded again")
+			_, _, body := onlyIssue(t, sb)
+			assert.NotContains(t, body, "| Trouble |", "the trouble is over")
+		})
+	}
+}
+
+// storageDown answers every upload as an unreachable server would.
+type storageDown struct{ store.Store }
+
+func (storageDown) Put(context.Context, string, io.Reader, int64, string, string) (store.PutResult, error) {
+	return store.PutResult{}, fmt.Errorf("put: %w: dial tcp 127.0.0.1:9000: connect: connection refused", store.ErrUnreachable)
+}
+
+// A storage outage is retried tick after tick with the count on the status, then the
+// release fails loudly, once.
+func TestStorageOutageIsBoundedThenFailsLoudly(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: 51, Concepts: 120}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	m, sha, _ := openAndMerge(t, sb)
+	_, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	sb.SetFaults(nil, func(s store.Store) store.Store { return storageDown{s} })
+	require.NoError(t, sb.Restart(ctx))
+
+	for attempt := 1; attempt < steps.MaxTransientAttempts; attempt++ {
+		sb.Clock.Advance(10 * time.Minute)
+		out, err := sb.Env.Poll(ctx)
+		require.NoError(t, err)
+		require.Len(t, out, 1)
+		require.ErrorIs(t, out[0].Err, store.ErrUnreachable, "attempt %d", attempt)
+		require.Equal(t, release.ExportQA, out[0].To)
+		_, _, body := onlyIssue(t, sb)
+		require.Contains(t, body, fmt.Sprintf("storage unreachable: attempt %d of %d", attempt, steps.MaxTransientAttempts))
+	}
+	sb.Clock.Advance(10 * time.Minute)
+	out, err := sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	require.NoError(t, out[0].Err)
+	assert.Equal(t, release.Failed, out[0].To)
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	assert.Contains(t, rec.Release.Last().Reason, "storage unreachable: gave up after 10 attempts over 1h30m")
+	issue, _, body := onlyIssue(t, sb)
+	assert.NotContains(t, body, "| Trouble |")
+	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+}
+
+// A bucket that refuses the bot (here: a wrong secret on a real MinIO) fails the release
+// in export-qa with the reason, once; later ticks download nothing.
+func TestMisconfiguredBucketFailsExportQAOnce(t *testing.T) {
+	ctx := context.Background()
+	s3, cfg := minioConfig(t)
+	sb, err := sandbox.New(ctx, sandbox.Options{
+		Dir: t.TempDir(), Head: dataset.Spec{Seed: 52, Concepts: 120}, Config: cfg,
+		Plan: ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302}, Start: time.Now().UTC(),
+		Env: map[string]string{cfg.Storage.AccessKeyEnv: s3.AccessKey, cfg.Storage.SecretKeyEnv: s3.SecretKey},
+	})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	require.NoError(t, sb.Env.Store.(*store.S3).EnsureBucket(ctx))
+	m, sha, _ := openAndMerge(t, sb)
+	_, err = sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+
+	wrongSecret, err := store.New(store.Config{Endpoint: s3.Endpoint, DisableTLS: true, Bucket: cfg.Storage.Bucket, PathStyle: true,
+		Region: "us-east-1", SecretKeyEnv: cfg.Storage.SecretKeyEnv}, store.WithStaticCredentials(s3.AccessKey, "rotated-secret-1234"), store.WithMaxRetries(1))
+	require.NoError(t, err)
+	sb.SetFaults(nil, func(store.Store) store.Store { return wrongSecret })
+	require.NoError(t, sb.Restart(ctx))
+
+	sb.Clock.Advance(10 * time.Minute)
+	out, err := sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	require.NoError(t, out[0].Err)
+	assert.Equal(t, release.Failed, out[0].To)
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	assert.Equal(t, release.ExportQA, rec.Release.FailedIn)
+	assert.Contains(t, rec.Release.Last().Reason, "storage refused")
+	assert.Contains(t, rec.Release.Last().Reason, cfg.Storage.SecretKeyEnv)
+	assert.NotContains(t, rec.Release.Last().Reason, "rotated-secret-1234")
+	downloads := sb.OCL.Count("GET", ocltest.RouteStorage)
+	for range 3 {
+		sb.Clock.Advance(10 * time.Minute)
+		_, err := sb.Env.Poll(ctx)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, downloads, sb.OCL.Count("GET", ocltest.RouteStorage), "nothing downloaded again")
+	issue, _, _ := onlyIssue(t, sb)
+	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+}
+
+// retentionRecorder answers lifecycle configuration as versitygw does (501) and records
+// the days asked for.
+type retentionRecorder struct {
+	store.Store
+	days []int
+}
+
+func (r *retentionRecorder) EnsureRetention(_ context.Context, prefix string, days int) (store.Rule, error) {
+	r.days = append(r.days, days)
+	return store.Rule{}, &store.RequestError{Op: "set lifecycle rule", Where: "s3 bucket \"releases\"", Code: "NotImplemented",
+		Status: http.StatusNotImplemented, Err: errors.New("A header you provided implies functionality that is not implemented")}
+}
+
+func TestLifecycleErrorsAreWarningsAndTheRuleOutlastsTheRetention(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: 53, Concepts: 120}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	m, sha, _ := openAndMerge(t, sb)
+	rec := &retentionRecorder{}
+	sb.SetFaults(nil, func(s store.Store) store.Store { rec.Store = s; return rec })
+	require.NoError(t, sb.Restart(ctx))
+	require.NoError(t, driveToTheEnd(ctx, sb, m, sha))
+	assertOneOfEverything(t, sb, sha)
+	require.NotEmpty(t, rec.days)
+	assert.Equal(t, int(sb.Config.Retention/(24*time.Hour))+1, rec.days[0], "retention + 1 day")
+}
