@@ -9,31 +9,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/actions/internal/actiontest"
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 )
 
 const version = "v2026-11-22"
 
-func pushAdding(files ...string) map[string]any {
-	return map[string]any{"commits": []any{
-		map[string]any{"id": "c1", "added": []any{"README.md"}},
-		map[string]any{"id": "c2", "added": toAny(files), "modified": []any{"releases/v2026-01-01.yaml"}},
-	}}
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+// pushAdding commits README.md, then files, then an edit of an older manifest to main
+// on the fake GitHub and returns the push event GitHub would send for them.
+func pushAdding(gh *githubtest.Server, files ...string) map[string]any {
+	gh.SetFile(actiontest.Owner, actiontest.Repo, "main", "releases/v2026-01-01.yaml", "old\n")
+	before := gh.BranchSHA(actiontest.Owner, actiontest.Repo, "main")
+	gh.SetFile(actiontest.Owner, actiontest.Repo, "main", "README.md", "readme\n")
+	for _, f := range files {
+		gh.SetFile(actiontest.Owner, actiontest.Repo, "main", f, "added\n")
 	}
-	return out
+	after := gh.SetFile(actiontest.Owner, actiontest.Repo, "main", "releases/v2026-01-01.yaml", "edited\n")
+	return gh.PushEvent(actiontest.Owner, actiontest.Repo, "refs/heads/main", before, after, "alice")
 }
 
 func TestCreateVersionOnMerge(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan)
 	w.WriteManifest(version)
-	w.Event("push", pushAdding("releases/"+version+".yaml"))
+	w.Event("push", pushAdding(w.GitHub, "releases/"+version+".yaml"))
 	w.Input("sha", "abc123")
 
 	r, err := w.Start()
@@ -99,7 +98,7 @@ func TestCreateVersionDryRunChangesNothing(t *testing.T) {
 
 func TestCreateVersionWithoutAddedManifest(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan)
-	w.Event("push", pushAdding("docs/setup.md"))
+	w.Event("push", pushAdding(w.GitHub, "docs/setup.md"))
 
 	r, err := w.Start()
 	require.NoError(t, err)
@@ -124,17 +123,20 @@ func TestCreateVersionMissingManifest(t *testing.T) {
 }
 
 func TestAddedManifests(t *testing.T) {
+	gh := githubtest.NewServer()
+	t.Cleanup(gh.Close)
+	gh.AddRepo(actiontest.Owner, actiontest.Repo, "main")
 	tests := []struct {
 		name  string
 		event map[string]any
 		want  []string
 	}{
-		{"one added", pushAdding("releases/v2026-11-22.yaml"), []string{"v2026-11-22"}},
+		{"one added", pushAdding(gh, "releases/v2026-11-22.yaml"), []string{"v2026-11-22"}},
 		{"two, deduplicated, in order", map[string]any{"commits": []any{
 			map[string]any{"added": []any{"releases/v2026-11-22.yaml", "releases/v2026-12-01.yaml"}},
 			map[string]any{"added": []any{"releases/v2026-11-22.yaml"}},
 		}}, []string{"v2026-11-22", "v2026-12-01"}},
-		{"not a manifest", pushAdding("releases/notes.md", "releases/sub/v2026-11-22.yaml", "v2026-11-22.yaml", "releases/latest.yaml"), nil},
+		{"not a manifest", pushAdding(gh, "releases/notes.md", "releases/sub/v2026-11-22.yaml", "v2026-11-22.yaml", "releases/latest.yaml"), nil},
 		{"no commits (a dispatch)", map[string]any{"inputs": map[string]any{}}, nil},
 		{"malformed commits", map[string]any{"commits": "nope"}, nil},
 	}
@@ -174,7 +176,7 @@ func TestCreateVersionRetryAfterTheFix(t *testing.T) {
 func TestCreateVersionInTwoJobs(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan)
 	w.WriteManifest(version)
-	w.Event("push", pushAdding("releases/"+version+".yaml"))
+	w.Event("push", pushAdding(w.GitHub, "releases/"+version+".yaml"))
 	w.Input("sha", "abc123")
 	w.Input("stop_before_deploy", "true")
 

@@ -115,10 +115,10 @@ func TestPreview(t *testing.T) {
 
 func TestPreviewReadsThePullRequestEvent(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan, dataset.Injection{Rule: "FR-01", Index: -1})
-	pr := openPR(t, w, manifest.ManifestPath(version), defaultManifest(t))
-	w.Event("pull_request", map[string]any{"pull_request": map[string]any{
-		"number": pr, "head": map[string]any{"repo": map[string]any{"fork": true}},
-	}})
+	w.GitHub.AddFork(actiontest.Owner, actiontest.Repo, "mallory")
+	w.GitHub.SetFile("mallory", actiontest.Repo, "release/"+version, manifest.ManifestPath(version), defaultManifest(t))
+	pr := w.GitHub.AddPullRequest(actiontest.Owner, actiontest.Repo, "mallory", "mallory:release/"+version, "main", "Release "+version, "")
+	w.Event("pull_request", w.GitHub.PullRequestEvent(actiontest.Owner, actiontest.Repo, pr, "opened", "", "mallory"))
 	r, err := w.Start()
 	require.NoError(t, err)
 

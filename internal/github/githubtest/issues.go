@@ -267,7 +267,7 @@ func (c *call) editIssue() {
 			// A closed pull request keeps the head it had; a reopened one follows its branch.
 			is.pull.closedHeadSHA = ""
 			if is.state == "closed" {
-				is.pull.closedHeadSHA = c.repo.refs[branchRef(is.pull.head)]
+				is.pull.closedHeadSHA = is.pull.headRepo.refs[branchRef(is.pull.head)]
 			}
 		}
 	}

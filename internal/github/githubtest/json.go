@@ -110,7 +110,7 @@ func (s *Server) repoJSON(rp *repo, full bool) object {
 		"private":                     false,
 		"html_url":                    s.htmlURL("/%s", rp.fullName()),
 		"description":                 nil,
-		"fork":                        false,
+		"fork":                        rp.parent != nil,
 		"url":                         api(""),
 		"archive_url":                 api("/{archive_format}{/ref}"),
 		"assignees_url":               api("/assignees{/user}"),
@@ -185,6 +185,14 @@ func (s *Server) repoJSON(rp *repo, full bool) object {
 	if full {
 		out["network_count"] = 0
 		out["subscribers_count"] = 0
+		if rp.parent != nil {
+			root := rp.parent
+			for root.parent != nil {
+				root = root.parent
+			}
+			out["parent"] = s.repoJSON(rp.parent, false)
+			out["source"] = s.repoJSON(root, false)
+		}
 	}
 	return out
 }

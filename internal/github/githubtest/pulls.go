@@ -15,7 +15,9 @@ import (
 
 // pull is the pull-request side of an issue.
 type pull struct {
-	head, base     string // branch names
+	head, base string // branch names
+	// headRepo holds the head branch: the repository itself, or a fork of it.
+	headRepo       *repo
 	mergeBase      string
 	draft          bool
 	merged         bool
@@ -67,9 +69,18 @@ func (s *Server) PullRequests(owner, repo string) []*github.PullRequest {
 }
 
 // openPull validates and opens a pull request, or says which field GitHub would refuse.
+// A head "owner:branch" names a branch of the owner's fork.
 func (s *Server) openPull(rp *repo, login, head, base, title, body string, draft bool, now time.Time) (*issue, *fieldError) {
-	head = strings.TrimPrefix(head, rp.owner+":")
-	headSHA, baseSHA := rp.refs[branchRef(head)], rp.refs[branchRef(base)]
+	headRepo := rp
+	if forkOwner, branch, ok := strings.Cut(head, ":"); ok {
+		head = branch
+		if fork := s.repos[repoKey(forkOwner, rp.name)]; fork != nil && fork.parent == rp {
+			headRepo = fork
+		} else if !strings.EqualFold(forkOwner, rp.owner) {
+			return nil, &fieldError{Resource: "PullRequest", Field: "head", Code: "invalid"}
+		}
+	}
+	headSHA, baseSHA := headRepo.refs[branchRef(head)], rp.refs[branchRef(base)]
 	switch {
 	case title == "":
 		return nil, &fieldError{Resource: "PullRequest", Field: "title", Code: "missing_field"}
@@ -80,18 +91,18 @@ func (s *Server) openPull(rp *repo, login, head, base, title, body string, draft
 	case rp.isAncestor(headSHA, baseSHA):
 		return nil, &fieldError{Resource: "PullRequest", Code: "custom",
 			Message: fmt.Sprintf("No commits between %s and %s", base, head)}
-	case rp.openPullFor(head, base) != nil:
+	case rp.openPullFor(headRepo, head, base) != nil:
 		return nil, &fieldError{Resource: "PullRequest", Code: "custom",
-			Message: fmt.Sprintf("A pull request already exists for %s:%s.", rp.owner, head)}
+			Message: fmt.Sprintf("A pull request already exists for %s:%s.", headRepo.owner, head)}
 	}
 	is := s.openIssue(rp, login, title, body, now)
-	is.pull = &pull{head: head, base: base, mergeBase: rp.mergeBase(headSHA, baseSHA), draft: draft}
+	is.pull = &pull{head: head, headRepo: headRepo, base: base, mergeBase: rp.mergeBase(headSHA, baseSHA), draft: draft}
 	return is, nil
 }
 
-func (rp *repo) openPullFor(head, base string) *issue {
+func (rp *repo) openPullFor(headRepo *repo, head, base string) *issue {
 	for _, is := range rp.issues {
-		if is.pull != nil && is.state == "open" && is.pull.head == head && is.pull.base == base {
+		if is.pull != nil && is.state == "open" && is.pull.headRepo == headRepo && is.pull.head == head && is.pull.base == base {
 			return is
 		}
 	}
@@ -121,7 +132,7 @@ func (rp *repo) headSHA(is *issue) string {
 	if is.pull.closedHeadSHA != "" {
 		return is.pull.closedHeadSHA
 	}
-	return rp.refs[branchRef(is.pull.head)]
+	return is.pull.headRepo.refs[branchRef(is.pull.head)]
 }
 
 // fileChange is one file of a pull request's diff; content is "" when removed.
@@ -179,9 +190,9 @@ func (s *Server) pullSimpleJSON(rp *repo, is *issue) object {
 	issueURL := s.apiURL("/repos/%s/issues/%d", rp.fullName(), is.number)
 	html := s.htmlURL("/%s/pull/%d", rp.fullName(), is.number)
 	headSHA := rp.headSHA(is)
-	branch := func(name, sha string) object {
-		return object{"label": rp.owner + ":" + name, "ref": name, "sha": sha,
-			"user": s.userJSON(rp.owner), "repo": s.repoJSON(rp, false)}
+	branch := func(in *repo, name, sha string) object {
+		return object{"label": in.owner + ":" + name, "ref": name, "sha": sha,
+			"user": s.userJSON(in.owner), "repo": s.repoJSON(in, false)}
 	}
 	var mergeCommit any
 	if p.merged {
@@ -219,8 +230,8 @@ func (s *Server) pullSimpleJSON(rp *repo, is *issue) object {
 		"assignees":           []any{},
 		"requested_reviewers": []any{},
 		"requested_teams":     []any{},
-		"head":                branch(p.head, headSHA),
-		"base":                branch(p.base, rp.refs[branchRef(p.base)]),
+		"head":                branch(p.headRepo, p.head, headSHA),
+		"base":                branch(rp, p.base, rp.refs[branchRef(p.base)]),
 		"_links": object{
 			"self": href(url), "html": href(html), "issue": href(issueURL),
 			"comments": href(issueURL + "/comments"), "review_comments": href(url + "/comments"),
@@ -339,7 +350,7 @@ func (c *call) listPulls() {
 	var found []*issue
 	for _, is := range c.repo.issues {
 		if is.pull == nil || (state != "all" && is.state != state) ||
-			(head != "" && head != c.repo.owner+":"+is.pull.head) ||
+			(head != "" && !strings.EqualFold(head, is.pull.headRepo.owner+":"+is.pull.head)) ||
 			(q.Get("base") != "" && q.Get("base") != is.pull.base) {
 			continue
 		}
@@ -459,7 +470,7 @@ func (c *call) merge(is *issue, method, title, message string) string {
 	defaultTitle := fmt.Sprintf("%s (#%d)", is.title, is.number)
 	if method == "merge" {
 		parents = append(parents, headSHA)
-		defaultTitle = fmt.Sprintf("Merge pull request #%d from %s/%s", is.number, rp.owner, p.head)
+		defaultTitle = fmt.Sprintf("Merge pull request #%d from %s/%s", is.number, p.headRepo.owner, p.head)
 	}
 	text := cmp.Or(title, defaultTitle)
 	if message != "" {

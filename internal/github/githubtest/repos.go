@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +16,8 @@ type repo struct {
 	// issuesDisabled is the repository's Issues feature turned off.
 	issuesDisabled bool
 	created        time.Time
+	// parent is the repository this one is a fork of.
+	parent *repo
 	// pushed is when a commit was last made.
 	pushed time.Time
 
@@ -61,6 +64,33 @@ func (s *Server) AddRepo(owner, name, defaultBranch string) {
 	root := rp.addCommit("Initial commit", nil, map[string]string{}, s.clock())
 	rp.refs[branchRef(defaultBranch)] = root.sha
 	s.repos[key] = rp
+}
+
+// AddFork forks owner/name into forkOwner/name, as a person's fork or a release
+// repository made by forking. Like GitHub's forks it shares its parent's commits,
+// copies its branches and tags, and starts with Issues turned off.
+// https://docs.github.com/pull-requests/collaborating-with-pull-requests/working-with-forks/about-forks
+func (s *Server) AddFork(owner, name, forkOwner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parent := s.mustRepo(owner, name)
+	key := repoKey(forkOwner, name)
+	if s.repos[key] != nil {
+		panic(fmt.Sprintf("githubtest: repository %s/%s already exists", forkOwner, name))
+	}
+	s.repos[key] = &repo{
+		id:             s.newID(),
+		owner:          forkOwner,
+		name:           name,
+		defaultBranch:  parent.defaultBranch,
+		commits:        parent.commits,
+		refs:           maps.Clone(parent.refs),
+		collaborators:  map[string]string{strings.ToLower(forkOwner): "admin"},
+		created:        s.clock(),
+		pushed:         parent.pushed,
+		parent:         parent,
+		issuesDisabled: true,
+	}
 }
 
 // mustRepo is for the seeding methods: naming a repository that was never added is a bug in
