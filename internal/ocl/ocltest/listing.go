@@ -1,12 +1,11 @@
 package ocltest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/shepherd-release/shepherd/internal/ocl"
 )
 
 // listingTarget resolves the version of a listing (HEAD when the route names none),
@@ -65,35 +64,16 @@ func (s *Server) handleConcepts(w http.ResponseWriter, r *http.Request) {
 		active = listingOrder(moved, active, v.content.Len())
 	}
 	p := readPaging(r, total)
-	page := make([]ocl.Concept, 0, p.end-p.start)
+	page := make([]json.RawMessage, 0, p.end-p.start)
 	for k := p.start; k < p.end; k++ {
 		i := k
 		if active != nil {
 			i = active[k]
 		}
-		c, maps := v.content.Concept(i)
-		page = append(page, listedConcept(c, maps, verbose, withMappings, withRetired))
+		page = append(page, listedConcept(v.content, servedOf(r), i, verbose, withMappings, withRetired))
 	}
 	s.contentMu.Unlock()
 	writePage(w, r, p, page)
-}
-
-func listedConcept(c ocl.Concept, maps []ocl.Mapping, verbose, withMappings, withRetired bool) ocl.Concept {
-	c.Type = "Concept"
-	if !verbose {
-		c.Names, c.Descriptions, c.Extras = nil, nil, nil
-	}
-	c.Mappings = nil
-	if withMappings {
-		for _, m := range maps {
-			if m.Retired && !withRetired {
-				continue
-			}
-			m.Type = "Mapping"
-			c.Mappings = append(c.Mappings, m)
-		}
-	}
-	return c
 }
 
 // activeConceptIndexes lists the concepts that are not retired, once; contentMu held.
@@ -101,7 +81,7 @@ func (v *version) activeConceptIndexes() []int {
 	if v.activeConcepts == nil {
 		v.activeConcepts = []int{}
 		for i := range v.content.Len() {
-			if c, _ := v.content.Concept(i); !c.Retired {
+			if c, _ := rowsOf(v.content, i); !c.Retired {
 				v.activeConcepts = append(v.activeConcepts, i)
 			}
 		}
@@ -119,12 +99,9 @@ func (s *Server) handleMappings(w http.ResponseWriter, r *http.Request) {
 	s.contentMu.Lock()
 	all := v.mappingIndexes(withRetired)
 	p := readPaging(r, len(all))
-	page := make([]ocl.Mapping, 0, p.end-p.start)
+	page := make([]json.RawMessage, 0, p.end-p.start)
 	for _, at := range all[p.start:p.end] {
-		_, maps := v.content.Concept(at.concept)
-		m := maps[at.index]
-		m.Type = "Mapping"
-		page = append(page, m)
+		page = append(page, listedMapping(v.content, servedOf(r), at.concept, at.index))
 	}
 	s.contentMu.Unlock()
 	writePage(w, r, p, page)
@@ -138,7 +115,7 @@ func (v *version) mappingIndexes(withRetired bool) []mapping {
 	}
 	if !v.mappingsBuilt[k] {
 		for i := range v.content.Len() {
-			_, maps := v.content.Concept(i)
+			_, maps := rowsOf(v.content, i)
 			for j, m := range maps {
 				if withRetired || !m.Retired {
 					v.mappings[k] = append(v.mappings[k], mapping{i, j})
