@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
 // draft is a concept being built, with where an injection put its fault.
 type draft struct {
-	c    ocl.Concept
-	maps []ocl.Mapping
+	c    ocltest.ConceptRow
+	maps []ocltest.MappingRow
 	// Where the injected violation sits, for Expected.
 	mark   int // position in maps of the mapping at fault, or -1
 	locale string
@@ -60,11 +61,18 @@ func (d *Dataset) retired(i int) bool {
 
 func (d *Dataset) isSet(i int) bool { return d.roleOf(i).kind == kindSet }
 
-// Concept implements ocltest.Content: concept i and the mappings that start from it,
-// computed from the seed and i alone.
-func (d *Dataset) Concept(i int) (ocl.Concept, []ocl.Mapping) {
+// Rows implements ocltest.RowContent: concept i and the mappings that start from it,
+// as OCL stores them, computed from the seed and i alone.
+func (d *Dataset) Rows(i int) (ocltest.ConceptRow, []ocltest.MappingRow) {
 	dr := d.build(i)
 	return dr.c, dr.maps
+}
+
+// Concept implements ocltest.Content: concept i and its mappings as the product's
+// model reads them from the export.
+func (d *Dataset) Concept(i int) (ocl.Concept, []ocl.Mapping) {
+	c, maps := d.Rows(i)
+	return ocltest.ModelOf(d.spec.Org, d.spec.Source, d.Shape(), c, maps)
 }
 
 func (d *Dataset) build(i int) draft {
@@ -72,15 +80,14 @@ func (d *Dataset) build(i int) draft {
 	ro := d.roleOf(i)
 	p := d.plans[i]
 	code := d.Code(i)
-	dr := draft{mark: -1, c: ocl.Concept{
+	dr := draft{mark: -1, c: ocltest.ConceptRow{
 		ID:           code,
 		UUID:         strconv.Itoa(100000 + i),
 		ExternalID:   uuid(d.seed, uuidConcept, i, 0),
 		ConceptClass: ro.class,
 		Datatype:     ro.datatype,
 		Retired:      d.retired(i),
-		URL:          d.conceptURL(code),
-		VersionURL:   d.conceptURL(code) + strconv.Itoa(700000+i) + "/",
+		Version:      strconv.Itoa(700000 + i),
 		Source:       d.spec.Source,
 		Owner:        d.spec.Org,
 	}}
@@ -95,7 +102,9 @@ func (d *Dataset) build(i int) draft {
 	if p != nil {
 		d.inject(&dr, i, p)
 	}
+	d.addHistory(&dr, i, p)
 	d.finish(&dr, i)
+	d.age(&dr, p)
 	return dr
 }
 
@@ -144,14 +153,14 @@ var (
 )
 
 // extrasFor writes the extras a role implies, with the JSON types OpenMRS expects.
-func extrasFor(k kind, r *stream) ocl.Extras {
+func extrasFor(k kind, r *stream) ocltest.Extras {
 	switch k {
 	case kindNumeric:
 		return numericExtras(r)
 	case kindSet:
-		return ocl.Extras{"is_set": json.RawMessage("1")}
+		return ocltest.Extras{"is_set": json.RawMessage("1")}
 	case kindComplex:
-		return ocl.Extras{"handler": jsonString(r.pick(handlers))}
+		return ocltest.Extras{"handler": jsonString(r.pick(handlers))}
 	}
 	return nil
 }
@@ -159,12 +168,12 @@ func extrasFor(k kind, r *stream) ocl.Extras {
 // numericExtras always has units and the normal range; the other ranges sometimes. The
 // ranges are in a sane order: low_absolute ≤ low_critical ≤ low_normal ≤ hi_normal ≤
 // hi_critical ≤ hi_absolute.
-func numericExtras(r *stream) ocl.Extras {
+func numericExtras(r *stream) ocltest.Extras {
 	hiNormal := float64(r.between(5, 400))
 	if r.chance(0.4) {
 		hiNormal /= 10
 	}
-	e := ocl.Extras{
+	e := ocltest.Extras{
 		"units":      jsonString(r.pick(units)),
 		"hi_normal":  jsonNumber(hiNormal),
 		"low_normal": jsonNumber(round1(hiNormal * 0.5)),

@@ -1,6 +1,9 @@
 package dataset
 
-import "github.com/shepherd-release/shepherd/internal/ocl"
+import (
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
+)
 
 // Counts sums up a dataset, including what an OpenMRS load of it must hold.
 type Counts struct {
@@ -8,8 +11,12 @@ type Counts struct {
 	RetiredConcepts int
 	Mappings        int // all, retired ones included
 	RetiredMappings int
-	Names           int
-	Descriptions    int
+	Names           int // all, retired ones included
+	Descriptions    int // all, retired ones included
+	// Retired names and descriptions (Era2026): OpenMRS voids the names and drops the
+	// descriptions.
+	RetiredNames        int
+	RetiredDescriptions int
 
 	// Active mappings by the table they load into (retired mappings are left out;
 	// mappings of retired concepts stay).
@@ -27,27 +34,37 @@ type Counts struct {
 func (d *Dataset) Counts() Counts {
 	d.countsOnce.Do(func() {
 		for i := range d.Len() {
-			c, maps := d.Concept(i)
+			c, maps := d.Rows(i)
 			d.counts.add(&c, maps)
 		}
 	})
 	return d.counts
 }
 
-func (n *Counts) add(c *ocl.Concept, maps []ocl.Mapping) {
+func (n *Counts) add(c *ocltest.ConceptRow, maps []ocltest.MappingRow) {
 	n.Concepts++
 	if c.Retired {
 		n.RetiredConcepts++
 	}
 	n.Names += len(c.Names)
 	n.Descriptions += len(c.Descriptions)
+	for k := range c.Names {
+		if c.Names[k].Retired {
+			n.RetiredNames++
+		}
+	}
+	for k := range c.Descriptions {
+		if c.Descriptions[k].Retired {
+			n.RetiredDescriptions++
+		}
+	}
 	switch c.Datatype {
 	case "Numeric":
 		n.Numeric++
 	case "Complex":
 		n.Complex++
 	}
-	if isSet, ok := c.Extras.Bool("is_set"); ok && isSet {
+	if string(c.Extras["is_set"]) == "1" {
 		n.Sets++
 	}
 	for k := range maps {

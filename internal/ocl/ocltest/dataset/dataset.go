@@ -5,6 +5,30 @@
 // A Dataset never holds its concepts: concept i and its mappings are computed from the
 // seed and i alone, so any concept comes in O(1) and a CIEL-size export streams in
 // constant memory. The same Spec always gives byte-identical exports.
+//
+// Exports are written from rows holding every field OCL stores (ocltest.ConceptRow),
+// in the shape OCL's serializers give them, whatever the product's model reads.
+// Spec selects the variants real exports come in:
+//
+//   - Era2026 (the default): names and descriptions carry "retired"; about 3% of the
+//     concepts keep a retired English synonym and 1.5% a retired description, both
+//     unique texts no rule may count; retired concepts carry "retire_reason";
+//     checksums and the other fields of today's serializers; synonyms without a type
+//     have "name_type": null.
+//   - Era2015: the export opens with the source itself ("type": "Source", "id" the
+//     source, no "version", supported_locales one string), dates are created_at and
+//     updated_at, extras of concepts without any are null, numeric concepts say
+//     "precise": 0 or 1 instead of allow_decimal, answers and set members keep their
+//     order in extras.sort_weight, and Q-AND-A and CONCEPT-SET mappings and
+//     descriptions have no external_id; there is no export_time.
+//   - Collection: the export is a version of a collection holding the source's
+//     concepts, whose URLs and mappings keep naming the source (to_source_name
+//     "CIEL"), with one reference per concept.
+//   - Weights: an answer's or member's order at the top (sort_weight, since 2022-12),
+//     in extras.sort_weight (real CIEL), or both.
+//
+// Concepts carrying an injection keep today's data (the 2015 changes to extras and
+// external ids leave them alone), so each injection stays exactly one finding.
 package dataset
 
 import (
@@ -35,7 +59,29 @@ type Spec struct {
 	RetiredFraction float64
 	// Inject lists the rule violations to plant, at most one per concept.
 	Inject []Injection
+
+	// Era is the OCL generation whose data and export shape are written (see the
+	// package documentation): ocltest.Era2026, the default, or ocltest.Era2015.
+	Era ocltest.Era
+	// Collection, when set, writes the export as a version of this collection of the
+	// source's concepts (see ocltest.Shape).
+	Collection string
+	// Weights says where answers and set members carry their order. Era2015 always
+	// writes them in extras.
+	Weights Weights
 }
+
+// Weights is where a Q-AND-A or CONCEPT-SET mapping carries its sort weight.
+type Weights int
+
+const (
+	// WeightTop: the top-level sort_weight, which OCL writes since 2022-12.
+	WeightTop Weights = iota
+	// WeightExtras: extras.sort_weight only, as older exports have it.
+	WeightExtras
+	// WeightBoth: both, as real CIEL mappings carry them today.
+	WeightBoth
+)
 
 // Defaults and limits of a Spec.
 const (
@@ -70,7 +116,15 @@ type Dataset struct {
 	counts     Counts
 }
 
-var _ ocltest.Content = (*Dataset)(nil)
+var (
+	_ ocltest.RowContent = (*Dataset)(nil)
+	_ ocltest.Shaped     = (*Dataset)(nil)
+)
+
+// Shape implements ocltest.Shaped: how the dataset's exports are written.
+func (d *Dataset) Shape() ocltest.Shape {
+	return ocltest.Shape{Era: d.spec.Era, Collection: d.spec.Collection}
+}
 
 // New checks a Spec, fills in its defaults and places its injections.
 func New(spec Spec) (*Dataset, error) {
@@ -122,6 +176,15 @@ func normalize(spec Spec) (Spec, error) {
 		return spec, fmt.Errorf("dataset: retired fraction %g above 0.5", spec.RetiredFraction)
 	}
 	spec.Inject = slices.Clone(spec.Inject)
+	if spec.Era != ocltest.Era2026 && spec.Era != ocltest.Era2015 {
+		return spec, fmt.Errorf("dataset: unknown era %d", spec.Era)
+	}
+	if spec.Weights < WeightTop || spec.Weights > WeightBoth {
+		return spec, fmt.Errorf("dataset: unknown weights placement %d", spec.Weights)
+	}
+	if spec.Era == ocltest.Era2015 {
+		spec.Weights = WeightExtras // no top-level sort_weight before 2022-12
+	}
 	return spec, nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
 func mustNew(t testing.TB, spec Spec) *Dataset {
@@ -305,65 +306,93 @@ func TestSameSpecSameBytes(t *testing.T) {
 	assert.NotEqual(t, first, export(other))
 }
 
+// TestConceptEqualsExportedConcept checks, for every variant, that the model view of
+// each concept (Dataset.Concept, built by ocltest.ModelOf) is exactly what the
+// product's decoder reads from the export's bytes.
 func TestConceptEqualsExportedConcept(t *testing.T) {
-	spec := Small
-	spec.Inject = []Injection{{Rule: "FR-13", Index: -1}, {Rule: "CE-04", Index: -1}, {Rule: "FR-25", Index: 5}}
-	path := filepath.Join(t.TempDir(), "CIEL_CIEL_v2026-11-22.zip")
-	counts, err := WriteExportFile(path, spec, "v2026-11-22")
-	require.NoError(t, err)
-	entries, err := os.ReadDir(filepath.Dir(path))
-	require.NoError(t, err)
-	assert.Len(t, entries, 1, "no temporary file left behind")
-
-	src, err := exportfile.Open(path, exportfile.Limits{})
-	require.NoError(t, err)
-	defer src.Close()
-	r, err := src.Reader()
-	require.NoError(t, err)
-	defer r.Close()
-
-	d := mustNew(t, spec)
-	var version *ocl.SourceVersion
-	var concepts []ocl.Concept
-	var mappings []ocl.Mapping
-	stats, err := exportfile.Decode(context.Background(), r, path, exportfile.Handler{
-		Version: func(v *ocl.SourceVersion) error { version = v; return nil },
-		Concept: func(c *ocl.Concept) error { concepts = append(concepts, *c); return nil },
-		Mapping: func(m *ocl.Mapping) error { mappings = append(mappings, *m); return nil },
-	})
-	require.NoError(t, err)
-
-	want := d.Version("v2026-11-22")
-	want.Type = "Source Version"
-	want.ExportTime = version.ExportTime
-	assert.Equal(t, want, *version)
-	assert.Equal(t, "2026-11-22T07:30:36Z", version.CreatedOn)
-
-	require.Equal(t, d.Len(), stats.Concepts)
-	require.Equal(t, counts.Mappings, stats.Mappings)
-	at := 0
-	for i := range d.Len() {
-		c, maps := d.Concept(i)
-		c.Type = "Concept"
-		require.Equal(t, c, concepts[i], "concept %d", i)
-		for _, m := range maps {
-			m.Type = "Mapping"
-			require.Equal(t, m, mappings[at], "mapping %s of concept %d", m.ID, i)
-			at++
-		}
+	injected := []Injection{{Rule: "FR-13", Index: -1}, {Rule: "CE-04", Index: -1}, {Rule: "FR-25", Index: 5}}
+	tests := []struct {
+		name string
+		spec Spec
+	}{
+		{"2026", Spec{Seed: 1, Concepts: 2000, Inject: injected}},
+		{"2015", Spec{Seed: 2, Concepts: 1500, Era: ocltest.Era2015, Inject: injected}},
+		{"collection", Spec{Seed: 3, Concepts: 800, Collection: "Starter-Set"}},
+		{"weights in both places", Spec{Seed: 4, Concepts: 800, Weights: WeightBoth}},
 	}
-	assert.Equal(t, len(mappings), at)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "CIEL_CIEL_v2026-11-22.zip")
+			counts, err := WriteExportFile(path, tt.spec, "v2026-11-22")
+			require.NoError(t, err)
+			entries, err := os.ReadDir(filepath.Dir(path))
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "no temporary file left behind")
+
+			src, err := exportfile.Open(path, exportfile.Limits{})
+			require.NoError(t, err)
+			defer src.Close()
+			r, err := src.Reader()
+			require.NoError(t, err)
+			defer r.Close()
+
+			d := mustNew(t, tt.spec)
+			var version *ocl.SourceVersion
+			var concepts []ocl.Concept
+			var mappings []ocl.Mapping
+			stats, err := exportfile.Decode(context.Background(), r, path, exportfile.Handler{
+				Version: func(v *ocl.SourceVersion) error { version = v; return nil },
+				Concept: func(c *ocl.Concept) error { concepts = append(concepts, *c); return nil },
+				Mapping: func(m *ocl.Mapping) error { mappings = append(mappings, *m); return nil },
+			})
+			require.NoError(t, err)
+
+			want := d.Version("v2026-11-22")
+			assert.Equal(t, want.Description, version.Description)
+			assert.Equal(t, []string(want.SupportedLocales), []string(version.SupportedLocales))
+			if tt.spec.Era == ocltest.Era2015 {
+				assert.Equal(t, "Source", version.Type)
+				assert.Equal(t, "CIEL", version.ID)
+				assert.Equal(t, "2026-11-22T07:30:36Z", version.CreatedAt)
+			} else {
+				assert.Equal(t, "v2026-11-22", version.ID)
+				assert.Equal(t, "2026-11-22T07:30:36Z", version.CreatedOn)
+			}
+			if tt.spec.Collection != "" {
+				assert.Equal(t, d.Len(), stats.References)
+			}
+
+			require.Equal(t, d.Len(), stats.Concepts)
+			require.Equal(t, counts.Mappings, stats.Mappings)
+			at := 0
+			for i := range d.Len() {
+				c, maps := d.Concept(i)
+				require.Equal(t, c, concepts[i], "concept %d", i)
+				for _, m := range maps {
+					require.Equal(t, m, mappings[at], "mapping %s of concept %d", m.ID, i)
+					at++
+				}
+			}
+			assert.Equal(t, len(mappings), at)
+		})
+	}
 }
 
 func TestCountsAddUp(t *testing.T) {
 	d := mustNew(t, Small)
 	n := d.Counts()
-	var names, descriptions, retired, retiredMaps, mappings int
+	var names, descriptions, retired, retiredMaps, mappings, retiredNames, retiredDescriptions int
 	ids := map[string]bool{}
 	for i := range d.Len() {
 		c, maps := d.Concept(i)
 		names += len(c.Names)
 		descriptions += len(c.Descriptions)
+		for _, n := range c.Names {
+			retiredNames += pick(n.Retired, 1, 0)
+		}
+		for _, ds := range c.Descriptions {
+			retiredDescriptions += pick(ds.Retired, 1, 0)
+		}
 		if c.Retired {
 			retired++
 		}
@@ -379,13 +408,14 @@ func TestCountsAddUp(t *testing.T) {
 	}
 	assert.Equal(t, Counts{
 		Concepts: 2000, RetiredConcepts: retired, Mappings: mappings, RetiredMappings: retiredMaps,
-		Names: names, Descriptions: descriptions,
+		Names: names, Descriptions: descriptions, RetiredNames: retiredNames, RetiredDescriptions: retiredDescriptions,
 		Answers: n.Answers, SetMembers: n.SetMembers, ReferenceMaps: n.ReferenceMaps,
 		Numeric: n.Numeric, Complex: n.Complex, Sets: n.Sets,
 	}, n)
 	assert.Equal(t, n.Mappings, n.RetiredMappings+n.Answers+n.SetMembers+n.ReferenceMaps)
 	for name, v := range map[string]int{"answers": n.Answers, "members": n.SetMembers, "numeric": n.Numeric,
-		"complex": n.Complex, "sets": n.Sets, "retired": n.RetiredConcepts, "retired mappings": n.RetiredMappings} {
+		"complex": n.Complex, "sets": n.Sets, "retired": n.RetiredConcepts, "retired mappings": n.RetiredMappings,
+		"retired names": n.RetiredNames, "retired descriptions": n.RetiredDescriptions} {
 		assert.Positive(t, v, name)
 	}
 }

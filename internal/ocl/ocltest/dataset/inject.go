@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
 // Injection asks for one violation of a QA rule on concept Index (-1: a default place).
@@ -216,10 +217,10 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 	n := d.spec.Concepts
 	switch p.rule {
 	case "FR-01": // a second preferred name in English
-		dr.addName(ocl.Name{Name: d.nameText(i, d.en, variantExtraPref), Locale: en, LocalePreferred: true})
+		dr.addName(ocltest.NameRow{Name: d.nameText(i, d.en, variantExtraPref), Locale: en, LocalePreferred: true})
 		dr.locale = en
 	case "FR-02": // a synonym repeating the FULLY_SPECIFIED name, in another case
-		dr.addName(ocl.Name{Name: strings.ToLower(dr.fsn(en).Name), Locale: en})
+		dr.addName(ocltest.NameRow{Name: strings.ToLower(dr.fsn(en).Name), Locale: en})
 		dr.locale = en
 	case "FR-03": // two SHORT names in English
 		shorts := 0
@@ -229,7 +230,7 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 			}
 		}
 		for ; shorts < 2; shorts++ {
-			dr.addName(ocl.Name{Name: d.shortText(i, d.en) + strconv.Itoa(shorts+1), Locale: en, NameType: ocl.NameTypeShort})
+			dr.addName(ocltest.NameRow{Name: d.shortText(i, d.en) + strconv.Itoa(shorts+1), Locale: en, NameType: ocl.NameTypeShort})
 		}
 		dr.locale = en
 	case "FR-04": // an INDEX_TERM is the preferred name, outside English so CE-01 stays quiet
@@ -237,10 +238,10 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 		loc := d.spec.Locales[li]
 		d.ensureLocale(dr, i, li)
 		dr.fsn(loc).LocalePreferred = false
-		dr.addName(ocl.Name{Name: d.nameText(i, li, variantIndexPref), Locale: loc, LocalePreferred: true, NameType: ocl.NameTypeIndexTerm})
+		dr.addName(ocltest.NameRow{Name: d.nameText(i, li, variantIndexPref), Locale: loc, LocalePreferred: true, NameType: ocl.NameTypeIndexTerm})
 		dr.locale = loc
 	case "FR-05": // a second, non-preferred FULLY_SPECIFIED name
-		dr.addName(ocl.Name{Name: d.nameText(i, d.en, variantSecondFSN), Locale: en, NameType: ocl.NameTypeFullySpecified})
+		dr.addName(ocltest.NameRow{Name: d.nameText(i, d.en, variantSecondFSN), Locale: en, NameType: ocl.NameTypeFullySpecified})
 		dr.locale = en
 	case "FR-06": // every FULLY_SPECIFIED name becomes a synonym; the English one stays preferred
 		for k := range dr.c.Names {
@@ -249,11 +250,11 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 			}
 		}
 	case "FR-07":
-		dr.addName(ocl.Name{Name: d.nameText(i, d.en, variantOddType), Locale: en, NameType: "Abbreviation"})
+		dr.addName(ocltest.NameRow{Name: d.nameText(i, d.en, variantOddType), Locale: en, NameType: "Abbreviation"})
 		dr.locale, dr.field = en, "name_type"
 	case "FR-08":
 		loc := d.unsupportedLocale()
-		dr.addName(ocl.Name{Name: d.nameText(i, d.en, variantForeign), Locale: loc})
+		dr.addName(ocltest.NameRow{Name: d.nameText(i, d.en, variantForeign), Locale: loc})
 		dr.locale = loc
 	case "FR-09": // the English FSN of an earlier concept, not preferred so FR-10 stays quiet
 		fsn := dr.fsn(en)
@@ -262,12 +263,12 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 		if k := dr.nameIndex(en, isSynonym); k >= 0 {
 			dr.c.Names[k].LocalePreferred = true
 		} else {
-			dr.addName(ocl.Name{Name: d.nameText(i, d.en, variantSynonym), Locale: en, LocalePreferred: true})
+			dr.addName(ocltest.NameRow{Name: d.nameText(i, d.en, variantSynonym), Locale: en, LocalePreferred: true})
 		}
 		dr.locale = en
 	case "FR-10": // a preferred synonym equal to an earlier concept's preferred name
 		dr.fsn(en).LocalePreferred = false
-		dr.addName(ocl.Name{Name: d.nameText(p.partner, d.en, variantFSN), Locale: en, LocalePreferred: true})
+		dr.addName(ocltest.NameRow{Name: d.nameText(p.partner, d.en, variantFSN), Locale: en, LocalePreferred: true})
 		dr.locale = en
 	case "FR-11":
 		dr.c.ExternalID = strings.ReplaceAll(dr.c.ExternalID, "-", "") // 32 characters
@@ -287,7 +288,7 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 		}
 		dr.maps = kept
 	case "FR-15":
-		dr.addName(ocl.Name{Name: d.nameText(i, d.en, variantEntity) + " d&#39;" + string(appendPseudoWord(nil, uint64(i))), Locale: en})
+		dr.addName(ocltest.NameRow{Name: d.nameText(i, d.en, variantEntity) + " d&#39;" + string(appendPseudoWord(nil, uint64(i))), Locale: en})
 		dr.locale, dr.field = en, "names"
 	case "FR-19":
 		fsn := dr.fsn(en)
@@ -349,7 +350,7 @@ func (d *Dataset) inject(dr *draft, i int, p *plan) {
 		dr.maps[0].ExternalID = uuid(d.seed, uuidMapping, i, 0) + "-0001"
 		dr.mark, dr.field = 0, "external_id"
 	case "OM-04":
-		dr.addName(ocl.Name{Name: d.longText(i, d.en), Locale: en})
+		dr.addName(ocltest.NameRow{Name: d.longText(i, d.en), Locale: en})
 		dr.locale = en
 	case "OM-05":
 		dr.appendMarked(d.extMapping(i, "International Classification of Primary Care, 2nd edition (WONCA)", "WONCA", "NARROWER-THAN", icpcCode(uint64(i))))
@@ -382,20 +383,20 @@ func (d *Dataset) supportPartner(dr *draft, i int, p *plan) {
 }
 
 // snomedSameAs maps concept i SAME-AS the SNOMED CT code that concept owner claims.
-func (d *Dataset) snomedSameAs(i, owner int) ocl.Mapping {
+func (d *Dataset) snomedSameAs(i, owner int) ocltest.MappingRow {
 	s := extSources[srcSNOMED]
 	return d.extMapping(i, s.name, s.owner, ocl.MapTypeSameAs, s.code(uint64(owner)))
 }
 
 func (d *Dataset) setExtra(dr *draft, key string, value json.RawMessage) {
 	if dr.c.Extras == nil {
-		dr.c.Extras = ocl.Extras{}
+		dr.c.Extras = ocltest.Extras{}
 	}
 	dr.c.Extras[key] = value
 	dr.field = "extras." + key
 }
 
-func (dr *draft) addName(n ocl.Name) { dr.c.Names = append(dr.c.Names, n) }
+func (dr *draft) addName(n ocltest.NameRow) { dr.c.Names = append(dr.c.Names, n) }
 
 // otherLocale is the first locale other than English, or English when it is alone.
 func (d *Dataset) otherLocale() int {

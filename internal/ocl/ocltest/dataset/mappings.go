@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
 // addMappings writes concept i's mappings: the SAME-AS to its own code, answers or set
@@ -64,7 +65,7 @@ func (d *Dataset) ownTargets(i, count int, r *stream, ok func(j int) bool) []int
 }
 
 // appendWeighted appends an answer or member with the next sort_weight.
-func (d *Dataset) appendWeighted(dr *draft, m ocl.Mapping) {
+func (d *Dataset) appendWeighted(dr *draft, m ocltest.MappingRow) {
 	w := 1.0
 	for k := range dr.maps {
 		if dr.maps[k].SortWeight != nil {
@@ -87,9 +88,9 @@ func (s *stream) permutation(dst []int) []int {
 	return dst
 }
 
-func (d *Dataset) fromFields(i int) ocl.Mapping {
+func (d *Dataset) fromFields(i int) ocltest.MappingRow {
 	code := d.Code(i)
-	return ocl.Mapping{
+	return ocltest.MappingRow{
 		FromConceptCode: code,
 		FromConceptURL:  d.conceptURL(code),
 		FromSourceName:  d.spec.Source,
@@ -98,11 +99,11 @@ func (d *Dataset) fromFields(i int) ocl.Mapping {
 }
 
 // ownMapping maps concept i to concept j of the same source.
-func (d *Dataset) ownMapping(i int, mapType string, j int) ocl.Mapping {
+func (d *Dataset) ownMapping(i int, mapType string, j int) ocltest.MappingRow {
 	return d.ownMappingToCode(i, mapType, d.Code(j))
 }
 
-func (d *Dataset) ownMappingToCode(i int, mapType, code string) ocl.Mapping {
+func (d *Dataset) ownMappingToCode(i int, mapType, code string) ocltest.MappingRow {
 	m := d.fromFields(i)
 	m.MapType = mapType
 	m.ToConceptCode = code
@@ -114,7 +115,7 @@ func (d *Dataset) ownMappingToCode(i int, mapType, code string) ocl.Mapping {
 }
 
 // extMapping maps concept i to a code of a terminology outside OCL (to_concept_url null).
-func (d *Dataset) extMapping(i int, source, owner, mapType, code string) ocl.Mapping {
+func (d *Dataset) extMapping(i int, source, owner, mapType, code string) ocltest.MappingRow {
 	m := d.fromFields(i)
 	m.MapType = mapType
 	m.ToConceptCode = code
@@ -150,7 +151,7 @@ func (dr *draft) dropMapType(mapType string) {
 }
 
 // appendMarked appends the mapping an injection put at fault.
-func (dr *draft) appendMarked(m ocl.Mapping) {
+func (dr *draft) appendMarked(m ocltest.MappingRow) {
 	dr.maps = append(dr.maps, m)
 	dr.mark = len(dr.maps) - 1
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
 // Name variants: every text of concept i in one locale starts with the concept's unique
@@ -23,6 +24,7 @@ const (
 	variantEntity     = 10 // FR-15
 	variantLong       = 11 // OM-04
 	variantDefinition = 12 // descriptions
+	variantRetired    = 13 // retired synonyms and descriptions (Era2026)
 )
 
 // localeShare is the chance that a concept has names in the n-th non-English locale.
@@ -99,7 +101,7 @@ func (d *Dataset) addNames(dr *draft, i int, r *stream) {
 			continue
 		}
 		english := li == d.en
-		dr.c.Names = append(dr.c.Names, ocl.Name{
+		dr.c.Names = append(dr.c.Names, ocltest.NameRow{
 			Name: d.nameText(i, li, variantFSN), Locale: loc, LocalePreferred: true,
 			NameType: ocl.NameTypeFullySpecified,
 		})
@@ -108,17 +110,17 @@ func (d *Dataset) addNames(dr *draft, i int, r *stream) {
 			synonyms = r.intn(maxSynonyms + 1)
 		}
 		for s := range synonyms {
-			name := ocl.Name{Name: d.nameText(i, li, variantSynonym+s), Locale: loc}
+			name := ocltest.NameRow{Name: d.nameText(i, li, variantSynonym+s), Locale: loc}
 			if r.chance(0.1) {
 				name.NameType = "SYNONYM" // some sources spell synonyms out
 			}
 			dr.c.Names = append(dr.c.Names, name)
 		}
 		if r.chance(pick(english, 0.25, 0.05)) {
-			dr.c.Names = append(dr.c.Names, ocl.Name{Name: d.shortText(i, li), Locale: loc, NameType: ocl.NameTypeShort})
+			dr.c.Names = append(dr.c.Names, ocltest.NameRow{Name: d.shortText(i, li), Locale: loc, NameType: ocl.NameTypeShort})
 		}
 		if r.chance(pick(english, 0.1, 0.03)) {
-			dr.c.Names = append(dr.c.Names, ocl.Name{Name: d.nameText(i, li, variantIndexTerm), Locale: loc, NameType: ocl.NameTypeIndexTerm})
+			dr.c.Names = append(dr.c.Names, ocltest.NameRow{Name: d.nameText(i, li, variantIndexTerm), Locale: loc, NameType: ocl.NameTypeIndexTerm})
 		}
 	}
 }
@@ -130,7 +132,7 @@ func (d *Dataset) addDescriptions(dr *draft, i int, r *stream) {
 			continue
 		}
 		h := hash3(d.seed, saltName, uint64(i), uint64(li)<<8|variantDefinition)
-		dr.c.Descriptions = append(dr.c.Descriptions, ocl.Description{
+		dr.c.Descriptions = append(dr.c.Descriptions, ocltest.DescriptionRow{
 			Description: sentence(h, 6+int(h%12)), Locale: loc, LocalePreferred: true,
 			DescriptionType: "Definition",
 		})
@@ -147,7 +149,7 @@ func pick[T any](cond bool, yes, no T) T {
 // Name edits used by injections.
 
 // nameIndex returns the position of the first name in locale that satisfies match, or -1.
-func (dr *draft) nameIndex(locale string, match func(n *ocl.Name) bool) int {
+func (dr *draft) nameIndex(locale string, match func(n *ocltest.NameRow) bool) int {
 	for k := range dr.c.Names {
 		if n := &dr.c.Names[k]; n.Locale == locale && match(n) {
 			return k
@@ -156,14 +158,18 @@ func (dr *draft) nameIndex(locale string, match func(n *ocl.Name) bool) int {
 	return -1
 }
 
-func isFSN(n *ocl.Name) bool { return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeFullySpecified }
+func isFSN(n *ocltest.NameRow) bool {
+	return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeFullySpecified
+}
 
-func isSynonym(n *ocl.Name) bool { return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeSynonym }
+func isSynonym(n *ocltest.NameRow) bool {
+	return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeSynonym
+}
 
-func isShort(n *ocl.Name) bool { return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeShort }
+func isShort(n *ocltest.NameRow) bool { return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeShort }
 
 // fsn returns the FULLY_SPECIFIED name of locale, which every generated locale has.
-func (dr *draft) fsn(locale string) *ocl.Name {
+func (dr *draft) fsn(locale string) *ocltest.NameRow {
 	k := dr.nameIndex(locale, isFSN)
 	if k < 0 {
 		panic("dataset: no fully specified name in " + locale) // generator invariant
@@ -175,10 +181,10 @@ func (dr *draft) fsn(locale string) *ocl.Name {
 // has no names there yet.
 func (d *Dataset) ensureLocale(dr *draft, i, li int) {
 	loc := d.spec.Locales[li]
-	if dr.nameIndex(loc, func(*ocl.Name) bool { return true }) >= 0 {
+	if dr.nameIndex(loc, func(*ocltest.NameRow) bool { return true }) >= 0 {
 		return
 	}
-	dr.c.Names = append(dr.c.Names, ocl.Name{
+	dr.c.Names = append(dr.c.Names, ocltest.NameRow{
 		Name: d.nameText(i, li, variantFSN), Locale: loc, LocalePreferred: true,
 		NameType: ocl.NameTypeFullySpecified,
 	})

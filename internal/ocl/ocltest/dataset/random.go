@@ -14,6 +14,7 @@ const (
 	saltUUID
 	saltPlacement
 	saltDate
+	saltHistory
 )
 
 // mix is the splitmix64 finaliser: neighbouring inputs give unrelated outputs.

@@ -125,6 +125,9 @@ func (q *refChecker) names(c *ocl.Concept) {
 	texts := map[string]int{}
 	hasFSN, enPreferred := false, false
 	for _, n := range c.Names {
+		if n.Retired {
+			continue // a retired name is history, not a name of the concept (OCL.md)
+		}
 		if locales[n.Locale] == nil {
 			locales[n.Locale] = &perLocale{}
 			order = append(order, n.Locale)
@@ -192,8 +195,12 @@ func (q *refChecker) names(c *ocl.Concept) {
 	if !enPreferred {
 		q.add("CE-01", c, "", "en", "")
 	}
-	q.crossNames(c, "FR-09", q.fsnSeen, isFSN)
+	q.crossNames(c, "FR-09", q.fsnSeen, refFSN)
 	q.crossNames(c, "FR-10", q.prefSeen, func(n *ocl.Name) bool { return n.LocalePreferred })
+}
+
+func refFSN(n *ocl.Name) bool {
+	return ocl.NormalizeNameType(n.NameType) == ocl.NameTypeFullySpecified
 }
 
 // crossNames reports each locale in which concept c repeats an earlier concept's name.
@@ -202,7 +209,7 @@ func (q *refChecker) crossNames(c *ocl.Concept, rule string, seen map[string]boo
 	var claims []string
 	for k := range c.Names {
 		n := &c.Names[k]
-		if !use(n) {
+		if n.Retired || !use(n) {
 			continue
 		}
 		key := n.Locale + "\x00" + fold(n.Name)
@@ -253,7 +260,7 @@ func (q *refChecker) mappings(c *ocl.Concept, maps []ocl.Mapping) {
 	sameAsBySource := map[string]int{}
 	residualExempt := false
 	for _, n := range c.Names {
-		if isFSN(&n) && strings.Contains(fold(n.Name), "other") {
+		if !n.Retired && refFSN(&n) && strings.Contains(fold(n.Name), "other") {
 			residualExempt = true
 		}
 	}
@@ -335,8 +342,9 @@ func (q *refChecker) mappings(c *ocl.Concept, maps []ocl.Mapping) {
 var (
 	reservedKeys = []string{"retired_reason", "retire_reason"}
 	keyKinds     = map[string]string{
-		"units": "string", "handler": "string", "allow_decimal": "bool", "precise": "bool",
-		"is_set": "set", "display_precision": "number",
+		"units": "string", "handler": "string", "allow_decimal": "bool", "precise": "flag",
+		"sort_weight": "number",
+		"is_set":      "set", "display_precision": "number",
 		"hi_absolute": "number", "hi_critical": "number", "hi_normal": "number",
 		"low_absolute": "number", "low_critical": "number", "low_normal": "number",
 	}
@@ -360,7 +368,10 @@ func (q *refChecker) extras(e ocl.Extras, c *ocl.Concept, mappingID string) {
 				q.add("EX-04", c, mappingID, "", field)
 			case want == "set" && !(kind == "number" && (s == "0" || s == "1")):
 				q.add("EX-03", c, mappingID, "", field)
-			case want != "set" && kind != want:
+			case want == "flag" && kind != "bool" && !(kind == "number" && (s == "0" || s == "1")):
+				// precise: a boolean, or the 0/1 integers of 2015-era exports (OCL.md)
+				q.add("EX-03", c, mappingID, "", field)
+			case want != "set" && want != "flag" && kind != want:
 				q.add("EX-03", c, mappingID, "", field)
 			}
 		}
