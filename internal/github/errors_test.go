@@ -279,3 +279,44 @@ func TestErrorClasses(t *testing.T) {
 	assert.False(t, IsPermanent(errors.New("dial tcp: connection refused")))
 	assert.False(t, IsPermanent(fmt.Errorf("read tag: %w", context.Canceled)))
 }
+
+// The same classes against the fake's own model of GitHub's refusals.
+func TestErrorClassesAgainstTheFake(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a token without contents: write", func(t *testing.T) {
+		srv := githubtest.NewServer(githubtest.WithTokenPermissions("limited", "shepherd-bot",
+			githubtest.Permissions{"issues": "write", "contents": "read"}))
+		t.Cleanup(srv.Close)
+		srv.AddRepo(owner, repo, "main")
+		c, err := New(ctx, owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{Token: "limited"}})
+		require.NoError(t, err)
+		_, _, err = c.EnsureRelease(ctx, "v1", "v1", "notes")
+		require.Error(t, err)
+		assert.True(t, IsPermanent(err), "%v", err)
+		assert.ErrorIs(t, err, ErrPermission)
+		assert.Contains(t, err.Error(), "Resource not accessible by integration")
+		assert.Contains(t, err.Error(), `"contents" write permission`)
+	})
+	t.Run("issues turned off", func(t *testing.T) {
+		f := newFixture(t)
+		f.srv.SetIssuesEnabled(owner, repo, false)
+		_, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+		require.Error(t, err)
+		assert.True(t, IsPermanent(err), "%v", err)
+		assert.ErrorIs(t, err, ErrIssuesDisabled)
+		assert.Contains(t, err.Error(), "turn Issues on")
+	})
+	for name, fault := range map[string]githubtest.Fault{
+		"secondary limit 403 without retry-after": githubtest.SecondaryRateLimitNoRetryAfter,
+		"secondary limit 429 without retry-after": githubtest.SecondaryRateLimitTooManyRequests,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.srv.FailNext(githubtest.Match{Method: "POST"}, 1, fault)
+			_, created, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+			require.NoError(t, err)
+			assert.True(t, created)
+			assert.Equal(t, []time.Duration{time.Minute}, f.sleeps)
+		})
+	}
+}

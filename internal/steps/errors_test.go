@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/github"
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
@@ -325,4 +327,36 @@ func TestLifecycleErrorsAreWarningsAndTheRuleOutlastsTheRetention(t *testing.T) 
 	assertOneOfEverything(t, sb, sha)
 	require.NotEmpty(t, rec.days)
 	assert.Equal(t, int(sb.Config.Retention/(24*time.Hour))+1, rec.days[0], "retention + 1 day")
+}
+
+// Secondary limits without Retry-After on the way: each costs a minute of the run's
+// budget, never the hour to the primary reset, and the release goes through.
+func TestSecondaryLimitsWithoutRetryAfterAreWaitedOut(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: 54, Concepts: 120}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	m, sha, _ := openAndMerge(t, sb)
+	sb.GitHub.FailNext(githubtest.Match{Method: "POST"}, 1, githubtest.SecondaryRateLimitNoRetryAfter)
+	sb.GitHub.FailNext(githubtest.Match{Method: "PATCH"}, 1, githubtest.SecondaryRateLimitTooManyRequests)
+	start := sb.Clock.Now()
+	_, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	waited := sb.Clock.Now().Sub(start)
+	assert.Equal(t, 2*time.Minute, waited, "a minute for each limit")
+	require.NoError(t, driveToTheEnd(ctx, sb, m, sha))
+	assertOneOfEverything(t, sb, sha)
+}
+
+// Issues turned off (a fork's default): the merge cannot open the tracking issue, and says
+// what to turn on.
+func TestIssuesTurnedOffSaysWhatToDo(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: 55, Concepts: 120}, ocltest.ExportPlan{})
+	m, sha, _ := openAndMerge(t, sb)
+	sb.GitHub.SetIssuesEnabled(sandbox.Owner, sandbox.Repo, false)
+	_, err := sb.Env.Merged(ctx, m, sha)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, github.ErrIssuesDisabled)
+	assert.Contains(t, err.Error(), "turn Issues on")
+	_, exists := sb.OCL.Version(sb.Config.OCL.Org, sb.Config.OCL.Source, version)
+	assert.False(t, exists, "nothing is created on OCL without a tracking issue")
 }
