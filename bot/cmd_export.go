@@ -15,11 +15,13 @@ import (
 )
 
 func runExport(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "export", "export --export FILE --format openmrs-1.11|openmrs-2[,…] --out DIR [--version vYYYY-MM-DD] [--load-test DSN]")
+	fs := newFlags(env, "export", "export --export FILE --format openmrs-1.11|openmrs-2[,…] --out DIR [--version vYYYY-MM-DD] [--previous-idmap FILE] [--idmap-out FILE] [--load-test DSN]")
 	exportPath := fs.String("export", "", "an OCL export file (zip holding export.json)")
 	formats := fs.String("format", "openmrs-1.11,openmrs-2", "comma-separated formats: openmrs-1.11, openmrs-2")
 	out := fs.String("out", "", "output folder")
 	version := fs.String("version", "", "dictionary version to record (default: the export's)")
+	prevIDs := fs.String("previous-idmap", "", "the id map of the previous release, so that its rows keep their ids")
+	idsOut := fs.String("idmap-out", "", "where to write this release's id map (for the next release)")
 	loadDSN := fs.String("load-test", "", `also load each file into a fresh database on this MariaDB/MySQL server and check it, e.g. "root@tcp(127.0.0.1:3306)/"`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -43,7 +45,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	_, statErr := os.Stat(*out)
 	outWasMissing := errors.Is(statErr, os.ErrNotExist)
-	arts, err := export.Build(ctx, *exportPath, *out, fmts, export.SQLOptions{Version: *version})
+	arts, err := export.Build(ctx, *exportPath, *out, fmts, export.SQLOptions{Version: *version, PreviousIDMap: *prevIDs, IDMapOut: *idsOut})
 	if err != nil {
 		if outWasMissing {
 			os.Remove(*out) // the folder this run made, empty again after a failed build

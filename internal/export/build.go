@@ -46,6 +46,9 @@ func Build(ctx context.Context, exportPath, outDir string, formats []Format, opt
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the output folder: %w", err)
 	}
+	if opts.TempDir == "" {
+		opts.TempDir = outDir
+	}
 
 	zips := make([]*zipTarget, 0, len(formats))
 	defer func() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,135 +12,304 @@ import (
 	"github.com/shepherd-release/shepherd/internal/ocl"
 )
 
-// converter turns concepts and mappings into rows, in export order, and hands each row
-// to every output. Ids are assigned in the order things are met, so the same export
-// always gives the same ids.
+// The export is read twice. The first pass (collect) sees every row's key and validates
+// everything; ids are then resolved against the previous release's id map, new rows
+// getting ids above every id ever used, in an order that does not depend on the export's
+// order. The second pass (emit) builds the rows with their final ids into a spool, and the
+// SQL is written from the spool sorted by id, so two exports that differ only in the order
+// of their items give the same bytes. A third kind of pass (locate) finds the items behind
+// a conflict so that the error can name them.
+type passMode int
+
+const (
+	passCollect passMode = iota
+	passEmit
+	passLocate
+)
+
+// keyRec is a row key seen in the collect pass.
+type keyRec struct {
+	h       [16]byte
+	carried int32 // the id the key carries (a CIEL uuid, a core row), else 0
+	group   int32 // the owning concept, so that new ids come out grouped by concept
+}
+
+// resolved is a row key with its final id.
+type resolved struct {
+	h     [16]byte
+	id    int32
+	since uint16
+}
+
+type conceptRef struct {
+	id  int32
+	src uint16 // index into converter.conceptSources
+}
+
+// converter turns concepts and mappings into rows.
 type converter struct {
-	outs    []*output
 	opts    SQLOptions
 	meta    meta
+	mode    passMode
 	started bool
-	created string // date_created literal
 	counts  Counts
 	row     row
+	ctx     string // the item being converted, for error messages
 
-	concepts     map[string]int64    // code → concept_id
-	conceptUUIDs map[string]struct{} // to refuse duplicates before the load does
-	classes      map[string]int64    // classKey → concept_class_id
-	mapTypes     map[string]int64    // normalised name → concept_map_type_id
-	sources      map[string]int64    // to_source_name → concept_source_id
-	terms        map[termKey]int64   // → concept_reference_term_id
-	next         [tableCount]int64   // last id used, by table
+	prev     *IDMap
+	releases []IDMapRelease
+	current  uint16
+	dates    []string // date literal per release index
+	now      string   // this release's date literal
+
+	// Rebuilt on every pass.
+	concepts     map[string]conceptRef
+	conceptUUIDs map[string]string // uuid → code
+	emitted      map[string]int32  // class, map type and source keys → id, and terms below
+	terms        map[[16]byte]int32
+
+	// Results of the collect pass.
+	keys           [tableCount][]keyRec
+	setOwners      map[int32]bool
+	spellings      map[string]string // smallest spelling of each class, map type, source
+	termNames      map[[16]byte]string
+	conceptSources []string
+	sourceIndex    map[string]uint16
+
+	ids [tableCount][]resolved
+	max [tableCount]int64
+
+	spool  *spool
+	target locateTarget
+
+	knownSources map[string]ReferenceSource
+	knownClasses map[string]ConceptClass
+	coreClasses  map[string]coreClass
+	coreMapTypes map[string]coreMapType
 	nameType     *memo
 	mapType      *memo
 }
 
-func newConverter(outs []*output, opts SQLOptions) *converter {
+type locateTarget struct {
+	t     tableID
+	h     [16]byte
+	found []string
+}
+
+var errLocated = errors.New("located")
+
+func newConverter(opts SQLOptions, prev *IDMap) *converter {
 	c := &converter{
-		outs:         outs,
 		opts:         opts,
-		counts:       Counts{Rows: map[string]int64{}, Skipped: map[string]int64{}},
-		concepts:     map[string]int64{},
-		conceptUUIDs: map[string]struct{}{},
-		classes:      map[string]int64{},
-		mapTypes:     map[string]int64{},
-		sources:      map[string]int64{},
-		terms:        map[termKey]int64{},
+		prev:         prev,
+		setOwners:    map[int32]bool{},
+		spellings:    map[string]string{},
+		termNames:    map[[16]byte]string{},
+		sourceIndex:  map[string]uint16{},
+		knownSources: map[string]ReferenceSource{},
+		knownClasses: map[string]ConceptClass{},
+		coreClasses:  map[string]coreClass{},
+		coreMapTypes: map[string]coreMapType{},
 		nameType:     newMemo(ocl.NormalizeNameType),
 		mapType:      newMemo(ocl.NormalizeMapType),
 	}
-	for t := range tables {
-		c.counts.Rows[tables[t].name] = 0
+	for _, s := range CIELSources {
+		c.knownSources[sourceKey(s.Name)] = s
+	}
+	for _, s := range opts.Sources {
+		c.knownSources[sourceKey(s.Name)] = s
+	}
+	for _, cl := range CIELClasses {
+		c.knownClasses[classKey(cl.Name)] = cl
+	}
+	for _, cl := range opts.Classes {
+		c.knownClasses[classKey(cl.Name)] = cl
+	}
+	for _, cl := range coreClasses {
+		c.coreClasses[classKey(cl.name)] = cl
+	}
+	for _, mt := range coreMapTypes {
+		c.coreMapTypes[ocl.NormalizeMapType(mt.name)] = mt
 	}
 	return c
 }
 
-// emit sends the row being built to every output.
-func (c *converter) emit(t tableID) error {
-	c.counts.Rows[tables[t].name]++
-	for _, o := range c.outs {
-		if err := o.add(t, &c.row); err != nil {
-			return err
-		}
+// beginPass resets what one pass over the export builds.
+func (c *converter) beginPass(mode passMode) {
+	c.mode = mode
+	c.started = false
+	c.counts = Counts{Rows: map[string]int64{}, Skipped: map[string]int64{}}
+	for t := range tables {
+		c.counts.Rows[tables[t].name] = 0
 	}
-	return nil
+	c.concepts = map[string]conceptRef{}
+	c.conceptUUIDs = map[string]string{}
+	c.emitted = map[string]int32{}
+	c.terms = map[[16]byte]int32{}
 }
 
-// start receives the version metadata: it writes the header, the schema and OpenMRS's
-// core metadata.
+// id returns the id of the row of table t with the given key (and when it was first
+// written). what describes the item, for a conflict's error message.
+func (c *converter) id(t tableID, key string, carried, group int64, what func() string) (int32, uint16, error) {
+	h := hashKey(key)
+	switch c.mode {
+	case passCollect:
+		c.keys[t] = append(c.keys[t], keyRec{h: h, carried: int32(carried), group: int32(group)})
+		return 0, 0, nil
+	case passLocate:
+		if t == c.target.t && h == c.target.h {
+			c.target.found = append(c.target.found, what())
+			if len(c.target.found) == 2 {
+				return 0, 0, errLocated
+			}
+		}
+		return 0, 0, nil
+	}
+	rs := c.ids[t]
+	i, ok := slices.BinarySearchFunc(rs, h, func(r resolved, h [16]byte) int { return compareHash(r.h, h) })
+	if !ok {
+		return 0, 0, fmt.Errorf("%s: %s row %q has no id (the export changed between reads)", c.ctx, tables[t].name, key)
+	}
+	return rs[i].id, rs[i].since, nil
+}
+
+// emit spools the row being built, with its id and key.
+func (c *converter) emit(t tableID, id int32, key string) error {
+	if c.row.bad != "" {
+		return fmt.Errorf("%s: %s: %s", c.ctx, tables[t].name, c.row.bad)
+	}
+	c.counts.Rows[tables[t].name]++
+	return c.spool.add(t, id, key, &c.row)
+}
+
+func (c *converter) emitting() bool { return c.mode == passEmit }
+
+// start receives the version metadata.
 func (c *converter) start(v *ocl.SourceVersion) error {
 	m, err := resolveMeta(v, c.opts)
 	if err != nil {
 		return err
 	}
 	c.meta, c.started = m, true
-	c.created = dateLiteral(m.created)
-	for _, o := range c.outs {
-		if err := o.header(m); err != nil {
+	if c.dates == nil {
+		c.releases, c.current, err = releaseList(c.prev, m.version, m.created)
+		if err != nil {
 			return err
 		}
+		for _, r := range c.releases {
+			c.dates = append(c.dates, dateLiteral(r.Created))
+		}
+		c.now = c.dates[c.current]
 	}
 	return c.coreRows()
 }
 
+// coreRows writes OpenMRS's datatypes, classes and map types exactly as OpenMRS ships them.
 func (c *converter) coreRows() error {
-	for _, d := range coreDatatypes {
-		c.row.reset()
-		c.row.int(d.id)
-		c.row.str(d.name)
-		c.row.str(d.hl7)
-		c.row.str(d.desc)
-		c.audit()
-		c.row.bool(false)
-		c.row.str(d.uuid)
-		if err := c.emit(tDatatype); err != nil {
-			return err
+	c.ctx = "OpenMRS core data"
+	if c.emitting() {
+		for _, d := range coreDatatypes {
+			c.row.reset()
+			c.row.int(d.id)
+			c.row.str(d.name)
+			c.row.str(d.hl7)
+			c.row.str(d.desc)
+			c.row.int(1)
+			c.row.raw(dateLiteral(d.created))
+			c.row.bool(false)
+			c.row.str(d.uuid)
+			if err := c.emit(tDatatype, int32(d.id), ""); err != nil {
+				return err
+			}
 		}
 	}
 	for _, cl := range coreClasses {
-		if err := c.classRow(cl.id, cl.name, cl.desc, cl.uuid); err != nil {
+		if _, err := c.classRow(classKey(cl.name)); err != nil {
 			return err
 		}
-		c.classes[classKey(cl.name)] = cl.id
-		c.next[tClass] = max(c.next[tClass], cl.id)
 	}
 	for _, mt := range coreMapTypes {
-		if err := c.mapTypeRow(mt.id, mt.name, mt.uuid); err != nil {
+		if _, err := c.mapTypeRow(ocl.NormalizeMapType(mt.name), mt.name); err != nil {
 			return err
 		}
-		c.mapTypes[ocl.NormalizeMapType(mt.name)] = mt.id
-		c.next[tMapType] = max(c.next[tMapType], mt.id)
 	}
 	return nil
 }
 
 // audit writes creator and date_created.
-func (c *converter) audit() {
+func (c *converter) audit(date string) {
 	c.row.int(1)
-	c.row.raw(c.created)
+	c.row.raw(date)
 }
 
-func (c *converter) classRow(id int64, name, desc, uuid string) error {
+func (c *converter) date(since uint16) string { return c.dates[since] }
+
+// classRow writes a class once per pass and returns its id.
+func (c *converter) classRow(key string) (int32, error) {
+	if id, ok := c.emitted["c\x00"+key]; ok {
+		return id, nil
+	}
+	core, isCore := c.coreClasses[key]
+	var carried int64
+	if isCore {
+		carried = core.id
+	}
+	id, since, err := c.id(tClass, key, carried, 0, func() string { return fmt.Sprintf("concept class %q", key) })
+	if err != nil {
+		return 0, err
+	}
+	c.emitted["c\x00"+key] = id
+	if !c.emitting() {
+		return id, nil
+	}
+	name, desc, uuid, date := c.spellings["c\x00"+key], "", derivedUUID("concept_class", key), c.date(since)
+	if known, ok := c.knownClasses[key]; ok {
+		name, desc, uuid = known.Name, known.Description, known.UUID
+	}
+	if isCore {
+		name, desc, uuid, date = core.name, core.desc, core.uuid, dateLiteral(core.created)
+	}
 	c.row.reset()
-	c.row.int(id)
+	c.row.int(int64(id))
 	c.row.str(name)
 	c.row.strOrNull(desc)
-	c.audit()
+	c.audit(date)
 	c.row.bool(false)
 	c.row.str(uuid)
-	return c.emit(tClass)
+	return id, c.emit(tClass, id, key)
 }
 
-func (c *converter) mapTypeRow(id int64, name, uuid string) error {
+// mapTypeRow writes a map type once per pass and returns its id.
+func (c *converter) mapTypeRow(key, spelling string) (int32, error) {
+	if id, ok := c.emitted["m\x00"+key]; ok {
+		return id, nil
+	}
+	core, isCore := c.coreMapTypes[key]
+	var carried int64
+	if isCore {
+		carried = core.id
+	}
+	id, since, err := c.id(tMapType, key, carried, 0, func() string { return fmt.Sprintf("map type %q", spelling) })
+	if err != nil {
+		return 0, err
+	}
+	c.emitted["m\x00"+key] = id
+	if !c.emitting() {
+		return id, nil
+	}
+	name, desc, uuid, hidden, date := c.spellings["m\x00"+key], "", derivedUUID("concept_map_type", key), false, c.date(since)
+	if isCore {
+		name, desc, uuid, hidden, date = core.name, core.desc, core.uuid, core.hidden, dateLiteral(core.created)
+	}
 	c.row.reset()
-	c.row.int(id)
+	c.row.int(int64(id))
 	c.row.str(name)
-	c.row.null()
-	c.audit()
-	c.row.bool(false)
+	c.row.strOrNull(desc)
+	c.audit(date)
+	c.row.bool(hidden)
 	c.row.bool(false)
 	c.row.str(uuid)
-	return c.emit(tMapType)
+	return id, c.emit(tMapType, id, key)
 }
 
 // conceptError names the concept a problem is about.
@@ -152,7 +322,19 @@ func tooLong(s string, limit int) bool {
 	return len(s) > limit && utf8.RuneCountInString(s) > limit
 }
 
+// remember notes a spelling of a class, map type or source name: the smallest one is
+// written, whatever the order the export gives them in.
+func (c *converter) remember(key, spelling string) {
+	if c.mode != passCollect {
+		return
+	}
+	if old, ok := c.spellings[key]; !ok || spelling < old {
+		c.spellings[key] = spelling
+	}
+}
+
 func (c *converter) concept(concept *ocl.Concept) error {
+	c.ctx = "concept " + strconv.Quote(concept.ID)
 	id, err := conceptID(concept.ID)
 	if err != nil {
 		return conceptError(concept, "%v", err)
@@ -161,21 +343,33 @@ func (c *converter) concept(concept *ocl.Concept) error {
 		return conceptError(concept, "appears twice in the export")
 	}
 	uuid := pickUUID(concept.ExternalID, concept.UUID, "concept", c.meta.source, concept.ID)
-	if _, dup := c.conceptUUIDs[uuid]; dup {
-		return conceptError(concept, "uuid %s is already used by another concept", uuid)
+	if other, dup := c.conceptUUIDs[uuid]; dup {
+		return conceptError(concept, "uuid %s is already the uuid of concept %q", uuid, other)
 	}
 	datatypeID, ok := datatypeIDs[datatypeKey(concept.Datatype)]
 	if !ok {
 		return conceptError(concept, "datatype %q is not an OpenMRS datatype", concept.Datatype)
 	}
-	classID, err := c.classID(concept)
+	className := strings.TrimSpace(concept.ConceptClass)
+	if className == "" {
+		return conceptError(concept, "has no concept class")
+	}
+	if tooLong(className, 255) {
+		return conceptError(concept, "concept class %q is longer than 255 characters", className)
+	}
+	c.remember("c\x00"+classKey(className), className)
+	classID, err := c.classRow(classKey(className))
 	if err != nil {
 		return err
 	}
-	c.concepts[concept.ID] = id
-	c.conceptUUIDs[uuid] = struct{}{}
+	c.concepts[concept.ID] = conceptRef{id: int32(id), src: c.conceptSource(concept.Source)}
+	c.conceptUUIDs[uuid] = concept.ID
 
-	if err := c.conceptRow(concept, id, datatypeID, classID, uuid); err != nil {
+	_, since, err := c.id(tConcept, concept.ID, id, 0, func() string { return "concept " + strconv.Quote(concept.ID) })
+	if err != nil {
+		return err
+	}
+	if err := c.conceptRow(concept, int32(id), int32(datatypeID), classID, uuid, since); err != nil {
 		return err
 	}
 	if err := c.names(concept, id, uuid); err != nil {
@@ -184,13 +378,32 @@ func (c *converter) concept(concept *ocl.Concept) error {
 	if err := c.descriptions(concept, id, uuid); err != nil {
 		return err
 	}
+	if !c.emitting() {
+		return nil
+	}
 	switch datatypeID {
 	case datatypeNumeric:
-		return c.numeric(concept, id)
+		return c.numeric(concept, int32(id))
 	case datatypeComplex:
-		return c.complex(concept, id)
+		return c.complex(concept, int32(id))
 	}
 	return nil
+}
+
+// conceptSource remembers the source a concept says it comes from (collections hold
+// concepts of other sources); "" means the export's own source.
+func (c *converter) conceptSource(name string) uint16 {
+	key := sourceKey(name)
+	if i, ok := c.sourceIndex[key]; ok {
+		return i
+	}
+	if len(c.conceptSources) >= math.MaxUint16 {
+		return 0
+	}
+	i := uint16(len(c.conceptSources))
+	c.sourceIndex[key] = i
+	c.conceptSources = append(c.conceptSources, key)
+	return i
 }
 
 // conceptID reads a code as an OpenMRS concept_id. Only canonical positive decimals are
@@ -203,46 +416,45 @@ func conceptID(code string) (int64, error) {
 	return id, nil
 }
 
-// classID finds the class by name, creating it (with the next free id) when the
-// dictionary brings one OpenMRS does not ship.
-func (c *converter) classID(concept *ocl.Concept) (int64, error) {
-	name := strings.TrimSpace(concept.ConceptClass)
-	if name == "" {
-		return 0, conceptError(concept, "has no concept class")
-	}
-	if tooLong(name, 255) {
-		return 0, conceptError(concept, "concept class %q is longer than 255 characters", name)
-	}
-	key := classKey(name)
-	if id, ok := c.classes[key]; ok {
-		return id, nil
-	}
-	c.next[tClass]++
-	id := c.next[tClass]
-	c.classes[key] = id
-	return id, c.classRow(id, name, "", derivedUUID("concept_class", key))
-}
+// retiredInOCL is the retire and void reason the OpenMRS OCL module writes when OCL gives
+// none (openmrs-module-openconceptlab, Saver.java).
+const retiredInOCL = "Retired in OCL"
 
-func (c *converter) conceptRow(concept *ocl.Concept, id, datatypeID, classID int64, uuid string) error {
+func (c *converter) conceptRow(concept *ocl.Concept, id int32, datatypeID, classID int32, uuid string, since uint16) error {
+	if !c.emitting() {
+		return nil
+	}
 	isSet, _ := concept.Extras.Bool("is_set")
+	isSet = isSet || c.setOwners[id]
+	date := c.date(since)
+	if created, err := parseOCLTime(strings.TrimSpace(concept.CreatedOn)); err == nil {
+		date = dateLiteral(created)
+	}
 	c.row.reset()
-	c.row.int(id)
+	c.row.int(int64(id))
 	c.row.bool(concept.Retired)
-	c.row.int(datatypeID)
-	c.row.int(classID)
+	c.row.int(int64(datatypeID))
+	c.row.int(int64(classID))
 	c.row.bool(isSet)
-	c.audit()
+	c.audit(date)
 	if concept.Retired {
+		reason := strings.TrimSpace(concept.RetireReason)
+		if reason == "" {
+			reason = retiredInOCL
+		}
+		if tooLong(reason, 255) {
+			reason = string([]rune(reason)[:255]) // the column holds 255; the reason is only a note
+		}
 		c.row.int(1)
-		c.row.raw(c.created)
-		c.row.str("Retired in " + c.meta.source)
+		c.row.raw(c.now)
+		c.row.str(reason)
 	} else {
 		c.row.null()
 		c.row.null()
 		c.row.null()
 	}
 	c.row.str(uuid)
-	return c.emit(tConcept)
+	return c.emit(tConcept, id, concept.ID)
 }
 
 // nameTypes are the values OpenMRS's ConceptNameType accepts; a synonym is NULL.
@@ -253,8 +465,43 @@ var nameTypes = map[string]bool{
 	ocl.NameTypeSynonym:        true,
 }
 
+// CIEL's uuids carry its own row ids: a name 1588BBBB… is concept_name_id 1588, a reference
+// map 285967ABBB… concept_map_id 285967, an answer 5491CCCC… concept_answer_id 5491, a
+// description 1379FFFF… concept_description_id 1379, a source 21DDDD… concept_source_id 21.
+func carriedID(uuid string, marker string, fill byte) int64 {
+	if len(uuid) != 36 {
+		return 0
+	}
+	digits := 0
+	for digits < len(uuid) && '0' <= uuid[digits] && uuid[digits] <= '9' {
+		digits++
+	}
+	if digits == 0 || digits > 10 || uuid[0] == '0' {
+		return 0
+	}
+	rest := uuid[digits:]
+	if !strings.HasPrefix(rest, marker) {
+		return 0
+	}
+	rest = rest[len(marker):]
+	if rest == "" {
+		return 0
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] != fill {
+			return 0
+		}
+	}
+	id, err := strconv.ParseInt(uuid[:digits], 10, 32)
+	if err != nil {
+		return 0
+	}
+	return id
+}
+
 func (c *converter) names(concept *ocl.Concept, conceptID int64, conceptUUID string) error {
-	for i, n := range concept.Names {
+	for i := range concept.Names {
+		n := &concept.Names[i]
 		nameType := c.nameType.get(n.NameType)
 		if !nameTypes[nameType] {
 			return conceptError(concept, "name %q has type %q, which OpenMRS does not know", n.Name, n.NameType)
@@ -265,38 +512,74 @@ func (c *converter) names(concept *ocl.Concept, conceptID int64, conceptUUID str
 		if tooLong(n.Locale, 50) {
 			return conceptError(concept, "locale %q is longer than 50 characters", n.Locale)
 		}
-		c.next[tName]++
+		// A name without a uuid is known by what it says, as the OCL module matches them.
+		uuid := pickUUID(n.ExternalID, n.UUID, "concept_name", conceptUUID, n.Locale, nameType, n.Name)
+		id, since, err := c.id(tName, uuid, carriedID(uuid, "", 'B'), conceptID, func() string {
+			return fmt.Sprintf("concept %q name %q (uuid %s)", concept.ID, n.Name, uuid)
+		})
+		if err != nil {
+			return err
+		}
+		if !c.emitting() {
+			continue
+		}
+		date := c.date(since)
 		c.row.reset()
-		c.row.int(c.next[tName])
+		c.row.int(int64(id))
 		c.row.int(conceptID)
 		c.row.str(n.Name)
 		c.row.str(n.Locale)
-		c.row.bool(n.LocalePreferred)
-		c.audit()
+		c.row.bool(n.LocalePreferred && n.Active())
+		c.audit(date)
 		c.row.strOrNull(nameType)
-		c.row.bool(false)
-		c.row.str(pickUUID(n.ExternalID, n.UUID, "concept_name", conceptUUID, strconv.Itoa(i)))
-		if err := c.emit(tName); err != nil {
+		if n.Active() {
+			c.row.bool(false)
+			c.row.null()
+			c.row.null()
+			c.row.null()
+		} else {
+			c.row.bool(true)
+			c.row.int(1)
+			c.row.raw(c.now)
+			c.row.str(retiredInOCL)
+		}
+		c.row.str(uuid)
+		if err := c.emit(tName, id, uuid); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// descriptions writes the active, non-blank descriptions: concept_description has no
+// voided column, and the OCL module drops retired and blank ones (Saver.java).
 func (c *converter) descriptions(concept *ocl.Concept, conceptID int64, conceptUUID string) error {
-	for i, d := range concept.Descriptions {
+	for i := range concept.Descriptions {
+		d := &concept.Descriptions[i]
+		if !d.Active() || strings.TrimSpace(d.Description) == "" {
+			continue
+		}
 		if tooLong(d.Locale, 50) {
 			return conceptError(concept, "description locale %q is longer than 50 characters", d.Locale)
 		}
-		c.next[tDescription]++
+		uuid := pickUUID(d.ExternalID, d.UUID, "concept_description", conceptUUID, d.Locale, d.Description)
+		id, since, err := c.id(tDescription, uuid, carriedID(uuid, "", 'F'), conceptID, func() string {
+			return fmt.Sprintf("concept %q description %.40q (uuid %s)", concept.ID, d.Description, uuid)
+		})
+		if err != nil {
+			return err
+		}
+		if !c.emitting() {
+			continue
+		}
 		c.row.reset()
-		c.row.int(c.next[tDescription])
+		c.row.int(int64(id))
 		c.row.int(conceptID)
 		c.row.str(d.Description)
 		c.row.str(d.Locale)
-		c.audit()
-		c.row.str(pickUUID(d.ExternalID, d.UUID, "concept_description", conceptUUID, strconv.Itoa(i)))
-		if err := c.emit(tDescription); err != nil {
+		c.audit(c.date(since))
+		c.row.str(uuid)
+		if err := c.emit(tDescription, id, uuid); err != nil {
 			return err
 		}
 	}
@@ -305,7 +588,7 @@ func (c *converter) descriptions(concept *ocl.Concept, conceptID int64, conceptU
 
 // numeric writes concept_numeric for every Numeric concept: OpenMRS loads a Numeric
 // concept without that row as a plain concept.
-func (c *converter) numeric(concept *ocl.Concept, conceptID int64) error {
+func (c *converter) numeric(concept *ocl.Concept, conceptID int32) error {
 	e := concept.Extras
 	units, _ := e.String("units")
 	if tooLong(units, 50) {
@@ -316,9 +599,13 @@ func (c *converter) numeric(concept *ocl.Concept, conceptID int64) error {
 		allowDecimal, _ = e.Bool("precise")
 	}
 	c.row.reset()
-	c.row.int(conceptID)
+	c.row.int(int64(conceptID))
 	for _, key := range []string{"hi_absolute", "hi_critical", "hi_normal", "low_absolute", "low_critical", "low_normal"} {
-		c.row.float(e.Float(key))
+		v, ok := e.Float(key)
+		if ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			return conceptError(concept, "extras.%s is %v, which a MySQL double cannot hold", key, v)
+		}
+		c.row.float(v, ok)
 	}
 	c.row.strOrNull(units)
 	c.row.bool(allowDecimal)
@@ -327,49 +614,55 @@ func (c *converter) numeric(concept *ocl.Concept, conceptID int64) error {
 	} else {
 		c.row.null()
 	}
-	return c.emit(tNumeric)
+	return c.emit(tNumeric, conceptID, "")
 }
 
-func (c *converter) complex(concept *ocl.Concept, conceptID int64) error {
+func (c *converter) complex(concept *ocl.Concept, conceptID int32) error {
 	handler, _ := concept.Extras.String("handler")
 	if tooLong(handler, 255) {
 		return conceptError(concept, "handler %q is longer than 255 characters", handler)
 	}
 	c.row.reset()
-	c.row.int(conceptID)
+	c.row.int(int64(conceptID))
 	c.row.strOrNull(handler)
-	return c.emit(tComplex)
+	return c.emit(tComplex, conceptID, "")
 }
 
 func (c *converter) skip(reason string) error {
-	c.counts.Skipped[reason]++
+	if c.emitting() {
+		c.counts.Skipped[reason]++
+	}
 	return nil
 }
 
 func (c *converter) mapping(m *ocl.Mapping) error {
+	c.ctx = "mapping " + strconv.Quote(m.ID)
 	if m.Retired {
 		return c.skip(SkipRetiredMapping)
 	}
-	fromID, ok := c.concepts[m.FromConceptCode]
+	from, ok := c.concepts[m.FromConceptCode]
 	if !ok {
 		return c.skip(SkipFromNotInExport)
 	}
 	uuid := pickUUID(m.ExternalID, m.UUID, c.mappingSeed(m)...)
 	switch c.mapType.get(m.MapType) {
 	case ocl.MapTypeQAndA:
-		answerID, ok := c.internalTarget(m)
+		answer, ok := c.internalTarget(m)
 		if !ok {
 			return c.skip(SkipAnswerNotExport)
 		}
-		return c.answerRow(fromID, answerID, m.SortWeight, uuid)
+		return c.answerRow(m, from.id, answer, uuid)
 	case ocl.MapTypeConceptSet:
-		memberID, ok := c.internalTarget(m)
+		member, ok := c.internalTarget(m)
 		if !ok {
 			return c.skip(SkipMemberNotExport)
 		}
-		return c.setRow(fromID, memberID, m.SortWeight, uuid)
+		if c.mode == passCollect {
+			c.setOwners[from.id] = true
+		}
+		return c.setRow(m, from.id, member, uuid)
 	}
-	return c.referenceMap(m, fromID, uuid)
+	return c.referenceMap(m, from.id, uuid)
 }
 
 func (c *converter) mappingSeed(m *ocl.Mapping) []string {
@@ -380,48 +673,87 @@ func (c *converter) mappingSeed(m *ocl.Mapping) []string {
 }
 
 // internalTarget finds the to-concept of an answer or set member among the exported
-// concepts; a target in another source never matches, even with the same code.
-func (c *converter) internalTarget(m *ocl.Mapping) (int64, bool) {
-	if m.ToSourceName != "" && !strings.EqualFold(m.ToSourceName, c.meta.source) {
+// concepts. The target counts as internal when it is in the export, whatever the export is:
+// a collection holds CIEL concepts whose mappings name to_source_name CIEL, not the
+// collection. A mapping that names another source than the concept's own (a concept of
+// another dictionary with the same code) does not match.
+func (c *converter) internalTarget(m *ocl.Mapping) (int32, bool) {
+	target, ok := c.concepts[m.ToConceptCode]
+	if !ok {
 		return 0, false
 	}
-	id, ok := c.concepts[m.ToConceptCode]
-	return id, ok
-}
-
-func (c *converter) answerRow(questionID, answerID int64, weight *float64, uuid string) error {
-	c.next[tAnswer]++
-	c.row.reset()
-	c.row.int(c.next[tAnswer])
-	c.row.int(questionID)
-	c.row.int(answerID)
-	c.audit()
-	c.sortWeight(weight)
-	c.row.str(uuid)
-	return c.emit(tAnswer)
-}
-
-func (c *converter) setRow(setID, memberID int64, weight *float64, uuid string) error {
-	c.next[tSet]++
-	c.row.reset()
-	c.row.int(c.next[tSet])
-	c.row.int(memberID)
-	c.row.int(setID)
-	c.sortWeight(weight)
-	c.audit()
-	c.row.str(uuid)
-	return c.emit(tSet)
-}
-
-func (c *converter) sortWeight(w *float64) {
-	if w == nil {
-		c.row.null()
-		return
+	to := sourceKey(m.ToSourceName)
+	if to == "" {
+		return target.id, true
 	}
-	c.row.float(*w, true)
+	own := c.conceptSources[target.src]
+	if own == "" {
+		own = sourceKey(c.meta.source)
+	}
+	return target.id, to == own || to == sourceKey(c.meta.source)
 }
 
-func (c *converter) referenceMap(m *ocl.Mapping, conceptID int64, uuid string) error {
+func mappingWhat(m *ocl.Mapping, uuid string) func() string {
+	return func() string {
+		return fmt.Sprintf("mapping %q (%s %s → %s %s, uuid %s)", m.ID, m.FromConceptCode, m.MapType, m.ToSourceName, m.ToConceptCode, uuid)
+	}
+}
+
+// mappingWeight is the mapping's sort weight, refused when a MySQL double cannot hold it.
+func mappingWeight(m *ocl.Mapping) (float64, bool, error) {
+	w, ok := m.Weight()
+	if ok && (math.IsNaN(w) || math.IsInf(w, 0)) {
+		return 0, false, mappingError(m, "sort weight %v cannot be stored in a MySQL double", w)
+	}
+	return w, ok, nil
+}
+
+func (c *converter) answerRow(m *ocl.Mapping, questionID, answerID int32, uuid string) error {
+	w, hasWeight, err := mappingWeight(m)
+	if err != nil {
+		return err
+	}
+	id, since, err := c.id(tAnswer, uuid, carriedID(uuid, "", 'C'), int64(questionID), mappingWhat(m, uuid))
+	if err != nil || !c.emitting() {
+		return err
+	}
+	c.row.reset()
+	c.row.int(int64(id))
+	c.row.int(int64(questionID))
+	c.row.int(int64(answerID))
+	c.audit(c.date(since))
+	c.row.float(w, hasWeight)
+	c.row.str(uuid)
+	return c.emit(tAnswer, id, uuid)
+}
+
+// setMemberWeight is the sort weight of a set member without one, as the OCL module
+// writes it (Saver.java).
+const setMemberWeight = 1.0
+
+func (c *converter) setRow(m *ocl.Mapping, setID, memberID int32, uuid string) error {
+	w, hasWeight, err := mappingWeight(m)
+	if err != nil {
+		return err
+	}
+	if !hasWeight {
+		w = setMemberWeight
+	}
+	id, since, err := c.id(tSet, uuid, 0, int64(setID), mappingWhat(m, uuid))
+	if err != nil || !c.emitting() {
+		return err
+	}
+	c.row.reset()
+	c.row.int(int64(id))
+	c.row.int(int64(memberID))
+	c.row.int(int64(setID))
+	c.row.float(w, true)
+	c.audit(c.date(since))
+	c.row.str(uuid)
+	return c.emit(tSet, id, uuid)
+}
+
+func (c *converter) referenceMap(m *ocl.Mapping, conceptID int32, uuid string) error {
 	sourceName := strings.TrimSpace(m.ToSourceName)
 	code := strings.TrimSpace(m.ToConceptCode)
 	switch {
@@ -438,26 +770,29 @@ func (c *converter) referenceMap(m *ocl.Mapping, conceptID int64, uuid string) e
 	if err != nil {
 		return err
 	}
-	termID, err := c.termID(m, sourceID, sourceName, code)
+	termID, err := c.termID(m, sourceID, sourceKey(sourceName), code)
 	if err != nil {
 		return err
 	}
-	c.next[tRefMap]++
+	id, since, err := c.id(tRefMap, uuid, carriedID(uuid, "A", 'B'), int64(conceptID), mappingWhat(m, uuid))
+	if err != nil || !c.emitting() {
+		return err
+	}
 	c.row.reset()
-	c.row.int(c.next[tRefMap])
-	c.row.int(termID)
-	c.row.int(mapTypeID)
-	c.audit()
-	c.row.int(conceptID)
+	c.row.int(int64(id))
+	c.row.int(int64(termID))
+	c.row.int(int64(mapTypeID))
+	c.audit(c.date(since))
+	c.row.int(int64(conceptID))
 	c.row.str(uuid)
-	return c.emit(tRefMap)
+	return c.emit(tRefMap, id, uuid)
 }
 
 func mappingError(m *ocl.Mapping, format string, args ...any) error {
 	return fmt.Errorf("mapping %q (%s %s → %s %s): %s", m.ID, m.FromConceptCode, m.MapType, m.ToSourceName, m.ToConceptCode, fmt.Sprintf(format, args...))
 }
 
-func (c *converter) mapTypeID(m *ocl.Mapping) (int64, error) {
+func (c *converter) mapTypeID(m *ocl.Mapping) (int32, error) {
 	name := strings.TrimSpace(m.MapType)
 	if name == "" {
 		return 0, mappingError(m, "has no map type")
@@ -466,80 +801,96 @@ func (c *converter) mapTypeID(m *ocl.Mapping) (int64, error) {
 		return 0, mappingError(m, "map type is longer than 255 characters")
 	}
 	key := c.mapType.get(name)
-	if id, ok := c.mapTypes[key]; ok {
-		return id, nil
-	}
-	c.next[tMapType]++
-	id := c.next[tMapType]
-	c.mapTypes[key] = id
-	return id, c.mapTypeRow(id, name, derivedUUID("concept_map_type", key))
+	c.remember("m\x00"+key, name)
+	return c.mapTypeRow(key, name)
 }
 
-func (c *converter) sourceID(m *ocl.Mapping, name string) (int64, error) {
-	if id, ok := c.sources[name]; ok {
+// sourceID finds the reference source a mapping points at: one a site already has (by
+// name ignoring case, spaces and hyphens), else a new one.
+func (c *converter) sourceID(m *ocl.Mapping, name string) (int32, error) {
+	key := sourceKey(name)
+	if id, ok := c.emitted["s\x00"+key]; ok {
 		return id, nil
 	}
 	if tooLong(name, 50) {
 		return 0, mappingError(m, "source name %q is longer than OpenMRS's 50 characters", name)
 	}
-	c.next[tSource]++
-	id := c.next[tSource]
-	c.sources[name] = id
+	c.remember("s\x00"+key, name)
+	known, isKnown := c.knownSources[key]
+	id, since, err := c.id(tSource, key, known.ID, 0, func() string { return fmt.Sprintf("reference source %q", name) })
+	if err != nil {
+		return 0, err
+	}
+	c.emitted["s\x00"+key] = id
+	if !c.emitting() {
+		return id, nil
+	}
+	name = c.spellings["s\x00"+key]
+	uuid, hl7, desc := derivedUUID("concept_reference_source", key), "", name
+	if isKnown {
+		name, hl7 = known.Name, known.HL7Code
+		if known.UUID != "" {
+			uuid = known.UUID
+		}
+		if known.Description != "" {
+			desc = known.Description
+		}
+	}
 	c.row.reset()
-	c.row.int(id)
+	c.row.int(int64(id))
 	c.row.str(name)
-	c.row.str(strings.TrimSpace(m.ToSourceURL))
-	c.row.null() // hl7_code is unique: NULL, never ''
-	c.audit()
+	c.row.str(desc)
+	c.row.strOrNull(hl7) // hl7_code is unique: NULL, never ''
+	c.audit(c.date(since))
 	c.row.bool(false)
-	c.row.str(derivedUUID("concept_reference_source", name))
-	return id, c.emit(tSource)
+	c.row.str(uuid)
+	return id, c.emit(tSource, id, key)
 }
 
-func (c *converter) termID(m *ocl.Mapping, sourceID int64, sourceName, code string) (int64, error) {
-	key := termKey{sourceID, code}
-	if id, ok := c.terms[key]; ok {
+func (c *converter) termID(m *ocl.Mapping, sourceID int32, source, code string) (int32, error) {
+	key := source + "\x00" + code
+	h := hashKey(key)
+	if id, ok := c.terms[h]; ok {
+		c.rememberTermName(h, m)
 		return id, nil
 	}
 	if tooLong(code, 255) {
 		return 0, mappingError(m, "target code is longer than 255 characters")
 	}
+	c.rememberTermName(h, m)
+	id, since, err := c.id(tTerm, key, 0, 0, func() string { return fmt.Sprintf("reference term %s:%s", source, code) })
+	if err != nil {
+		return 0, err
+	}
+	c.terms[h] = id
+	if !c.emitting() {
+		return id, nil
+	}
+	c.row.reset()
+	c.row.int(int64(id))
+	c.row.int(int64(sourceID))
+	c.row.strOrNull(c.termNames[h])
+	c.row.str(code)
+	c.audit(c.date(since))
+	c.row.bool(false)
+	c.row.str(derivedUUID("concept_reference_term", source, code))
+	return id, c.emit(tTerm, id, key)
+}
+
+// rememberTermName keeps the smallest name mappings give a term, so that the order of the
+// mappings does not matter.
+func (c *converter) rememberTermName(h [16]byte, m *ocl.Mapping) {
+	if c.mode != passCollect {
+		return
+	}
 	name := strings.TrimSpace(m.ToConceptName)
 	if tooLong(name, 255) {
 		name = string([]rune(name)[:255]) // a display name only: shortening it loses nothing that identifies the term
 	}
-	c.next[tTerm]++
-	id := c.next[tTerm]
-	c.terms[key] = id
-	c.row.reset()
-	c.row.int(id)
-	c.row.int(sourceID)
-	c.row.strOrNull(name)
-	c.row.str(code)
-	c.audit()
-	c.row.bool(false)
-	c.row.str(derivedUUID("concept_reference_term", sourceName, code))
-	return id, c.emit(tTerm)
-}
-
-// termKey identifies a reference term: its source and code.
-type termKey struct {
-	sourceID int64
-	code     string
-}
-
-// finish flushes what is buffered and records the version.
-func (c *converter) finish() error {
-	if !c.started {
-		return errors.New("the export has no version metadata")
+	if name == "" {
+		return
 	}
-	for _, o := range c.outs {
-		if err := o.flushAll(); err != nil {
-			return err
-		}
-		if err := o.footer(c.meta); err != nil {
-			return err
-		}
+	if old, ok := c.termNames[h]; !ok || name < old {
+		c.termNames[h] = name
 	}
-	return nil
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // trickyName exercises every character the SQL must escape.
-const trickyName = "O'Brien \"quoted\" back\\slash\nnew line\r\ttab \x00nul \x1asub 😀 ';DROP TABLE concept;--"
+const trickyName = "O'Brien \"quoted\" back\\slash\nnew line\r\ttab \x00nul \x1asub € ü ';DROP TABLE concept;--"
 
 var fixtureVersion = ocl.SourceVersion{
 	ID:        "v2026-11-22",
@@ -118,7 +118,7 @@ func fixtureMappings() []ocl.Mapping {
 var fixtureRows = map[string]int64{
 	"concept_datatype":         12,
 	"concept_class":            18, // 16 core + Pharmacologic Drug Class + Program
-	"concept_map_type":         4,  // 3 core + Associated with
+	"concept_map_type":         70, // OpenMRS's 70 (Associated with is one of them)
 	"concept_reference_source": 3,  // SNOMED CT, ICD-10-WHO, CIEL
 	"concept_reference_term":   6,  // SNOMED CT 373066001, 373067005, 111; ICD-10-WHO R50.9; CIEL 1003, 1000
 	"concept":                  10,

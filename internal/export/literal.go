@@ -3,9 +3,12 @@ package export
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // row holds the SQL literals of one row back to back, so that building a row allocates
@@ -13,11 +16,14 @@ import (
 type row struct {
 	buf  []byte
 	ends []int
+	// bad says why a value cannot be stored (the converter refuses the row).
+	bad string
 }
 
 func (r *row) reset() {
 	r.buf = r.buf[:0]
 	r.ends = r.ends[:0]
+	r.bad = ""
 }
 
 func (r *row) end() { r.ends = append(r.ends, len(r.buf)) }
@@ -50,8 +56,32 @@ func (r *row) bool(v bool) {
 }
 
 func (r *row) str(s string) {
+	if r.bad == "" {
+		r.bad = unstorableText(s)
+	}
 	r.buf = appendQuoted(r.buf, s)
 	r.end()
+}
+
+// maxTextBytes is what a MySQL TEXT column holds.
+const maxTextBytes = 65535
+
+// unstorableText says why an OpenMRS utf8 (utf8mb3) column cannot hold s, or "".
+func unstorableText(s string) string {
+	if len(s) > maxTextBytes {
+		return fmt.Sprintf("text of %d bytes is longer than a MySQL TEXT column's %d bytes (%.40q…)", len(s), maxTextBytes, s)
+	}
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				return fmt.Sprintf("%.40q is not valid UTF-8", s)
+			}
+		}
+		if r > 0xFFFF {
+			return fmt.Sprintf("%.40q holds %U, which OpenMRS's utf8 (utf8mb3) columns cannot store", s, r)
+		}
+	}
+	return ""
 }
 
 // strOrNull writes NULL for an empty string: OpenMRS treats missing values as NULL.
@@ -64,6 +94,9 @@ func (r *row) strOrNull(s string) {
 }
 
 func (r *row) float(v float64, ok bool) {
+	if ok && (math.IsNaN(v) || math.IsInf(v, 0)) && r.bad == "" {
+		r.bad = fmt.Sprintf("%v cannot be stored in a MySQL double", v)
+	}
 	if !ok {
 		r.null()
 		return

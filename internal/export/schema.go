@@ -59,12 +59,16 @@ type uniqueKey struct {
 	formats      formatMask
 }
 
+// indexDef is a plain index OpenMRS has besides those of its foreign keys.
+type indexDef struct{ name, column string }
+
 // tableDef is one OpenMRS concept table: its DDL and the columns Shepherd fills.
 type tableDef struct {
 	name    string
 	columns []columnDef
 	primary string
 	uniques []uniqueKey
+	indexes []indexDef
 	fks     []foreignKey
 	// insert lists, in order, the columns of every row the converter emits (canonical
 	// names, i.e. the OpenMRS 2.x ones). Columns missing from a format are projected out.
@@ -83,8 +87,9 @@ const (
 	doubleNull = "double DEFAULT NULL"
 )
 
-func userFK(table, column string, formats formatMask) foreignKey {
-	return foreignKey{name: table + "_" + column + "_fk", column: column, refTable: "users", refColumn: "user_id", formats: formats}
+// changedByFK is the changed_by key OpenMRS 2.1 added (named as its Liquibase snapshots do).
+func changedByFK(table string) foreignKey {
+	return foreignKey{name: table + "_changed_by", column: "changed_by", refTable: "users", refColumn: "user_id", formats: only2}
 }
 
 // retirable are the audit columns of OpenMRS metadata tables.
@@ -121,9 +126,10 @@ var tables = [tableCount]tableDef{
 		}, retirable(), []columnDef{{name: "uuid", sqlType: uuidNN}}),
 		primary: "concept_datatype_id",
 		uniques: []uniqueKey{{name: "concept_datatype_uuid_index", column: "uuid"}},
+		indexes: []indexDef{{"concept_datatype_retired_status", "retired"}},
 		fks: []foreignKey{
 			{name: "concept_datatype_creator", column: "creator", refTable: "users", refColumn: "user_id"},
-			userFK("concept_datatype", "retired_by", inAll),
+			{name: "user_who_retired_concept_datatype", column: "retired_by", refTable: "users", refColumn: "user_id"},
 		},
 		insert: []string{"concept_datatype_id", "name", "hl7_abbreviation", "description", "creator", "date_created", "retired", "uuid"},
 	},
@@ -140,10 +146,11 @@ var tables = [tableCount]tableDef{
 		}),
 		primary: "concept_class_id",
 		uniques: []uniqueKey{{name: "concept_class_uuid_index", column: "uuid"}},
+		indexes: []indexDef{{"concept_class_retired_status", "retired"}},
 		fks: []foreignKey{
 			{name: "concept_class_creator", column: "creator", refTable: "users", refColumn: "user_id"},
-			userFK("concept_class", "retired_by", inAll),
-			userFK("concept_class", "changed_by", only2),
+			{name: "user_who_retired_concept_class", column: "retired_by", refTable: "users", refColumn: "user_id"},
+			changedByFK("concept_class"),
 		},
 		insert: []string{"concept_class_id", "name", "description", "creator", "date_created", "retired", "uuid"},
 	},
@@ -159,8 +166,8 @@ var tables = [tableCount]tableDef{
 		}, retirable(), []columnDef{{name: "uuid", sqlType: uuidNN}}),
 		primary: "concept_map_type_id",
 		uniques: []uniqueKey{
-			{name: "concept_map_type_name", column: "name"},
-			{name: "concept_map_type_uuid", column: "uuid"},
+			{name: "name", column: "name"},
+			{name: "uuid", column: "uuid"},
 		},
 		fks: []foreignKey{
 			{name: "mapped_user_creator_concept_map_type", column: "creator", refTable: "users", refColumn: "user_id"},
@@ -191,7 +198,7 @@ var tables = [tableCount]tableDef{
 		fks: []foreignKey{
 			{name: "concept_source_creator", column: "creator", refTable: "users", refColumn: "user_id"},
 			{name: "user_who_retired_concept_source", column: "retired_by", refTable: "users", refColumn: "user_id"},
-			userFK("concept_reference_source", "changed_by", only2),
+			changedByFK("concept_reference_source"),
 		},
 		insert: []string{"concept_source_id", "name", "description", "hl7_code", "creator", "date_created", "retired", "uuid"},
 	},
@@ -208,7 +215,8 @@ var tables = [tableCount]tableDef{
 			{name: "date_changed", sqlType: dateNull},
 		}, retirable(), []columnDef{{name: "uuid", sqlType: uuidNN}}),
 		primary: "concept_reference_term_id",
-		uniques: []uniqueKey{{name: "concept_reference_term_uuid", column: "uuid"}},
+		uniques: []uniqueKey{{name: "uuid", column: "uuid"}},
+		indexes: []indexDef{{"idx_code_concept_reference_term", "code"}},
 		fks: []foreignKey{
 			{name: "mapped_concept_source", column: "concept_source_id", refTable: "concept_reference_source", refColumn: "concept_source_id"},
 			{name: "mapped_user_creator", column: "creator", refTable: "users", refColumn: "user_id"},
@@ -270,13 +278,14 @@ var tables = [tableCount]tableDef{
 		},
 		primary: "concept_name_id",
 		uniques: []uniqueKey{{name: "concept_name_uuid_index", column: "uuid"}},
+		indexes: []indexDef{{"name_of_concept", "name"}},
 		fks: []foreignKey{
-			{name: "name_of_concept", column: "concept_id", refTable: "concept", refColumn: "concept_id"},
+			{name: "name_for_concept", column: "concept_id", refTable: "concept", refColumn: "concept_id"},
 			{name: "user_who_created_name", column: "creator", refTable: "users", refColumn: "user_id"},
 			{name: "user_who_voided_this_name", column: "voided_by", refTable: "users", refColumn: "user_id"},
-			userFK("concept_name", "changed_by", only2),
+			changedByFK("concept_name"),
 		},
-		insert: []string{"concept_name_id", "concept_id", "name", "locale", "locale_preferred", "creator", "date_created", "concept_name_type", "voided", "uuid"},
+		insert: []string{"concept_name_id", "concept_id", "name", "locale", "locale_preferred", "creator", "date_created", "concept_name_type", "voided", "voided_by", "date_voided", "void_reason", "uuid"},
 	},
 	tDescription: {
 		name: "concept_description",
@@ -367,8 +376,9 @@ var tables = [tableCount]tableDef{
 		},
 		primary: "concept_set_id",
 		uniques: []uniqueKey{{name: "concept_set_uuid_index", column: "uuid"}},
+		// OpenMRS indexes the member without a foreign key.
+		indexes: []indexDef{{"idx_concept_set_concept", "concept_id"}},
 		fks: []foreignKey{
-			{name: "is_a", column: "concept_id", refTable: "concept", refColumn: "concept_id"},
 			{name: "has_a", column: "concept_set", refTable: "concept", refColumn: "concept_id"},
 			{name: "user_who_created", column: "creator", refTable: "users", refColumn: "user_id"},
 		},
@@ -409,8 +419,44 @@ func TableNames() []string {
 	return names
 }
 
-// createTable renders DROP TABLE + CREATE TABLE for a format, each on one line.
-func (t *tableDef) createTable(f Format) string {
+// stagePrefix names the side tables a load fills before the live tables are replaced.
+const stagePrefix = "shepherd_stage_"
+
+func (t *tableDef) stageName() string { return stagePrefix + t.name }
+
+// tableOptions are those of an OpenMRS database: utf8 (utf8mb3), whose 3-byte characters
+// keep a varchar(255) index within MySQL 5.6's 767-byte key limit.
+const tableOptions = " ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_general_ci"
+
+// liveDDL creates the live table when a database does not have it yet, with OpenMRS's
+// columns, keys and foreign keys. A site's existing table is left as it is.
+func (t *tableDef) liveDDL(f Format) string {
+	parts := t.columnsAndKeys(f)
+	for _, ix := range t.indexes {
+		parts = append(parts, "KEY `"+ix.name+"` (`"+ix.column+"`)")
+	}
+	for _, fk := range t.fks {
+		if fk.formats.has(f) {
+			parts = append(parts, "KEY `"+fk.name+"` (`"+fk.column+"`)")
+		}
+	}
+	for _, fk := range t.fks {
+		if fk.formats.has(f) {
+			parts = append(parts, "CONSTRAINT `"+fk.name+"` FOREIGN KEY (`"+fk.column+"`) REFERENCES `"+fk.refTable+"` (`"+fk.refColumn+"`)")
+		}
+	}
+	return "CREATE TABLE IF NOT EXISTS `" + t.name + "` (" + strings.Join(parts, ", ") + ")" + tableOptions + ";\n"
+}
+
+// stageDDL recreates the side table: the same columns, primary and unique keys (so that a
+// duplicate stops the load before the live table is touched), no foreign keys (their names
+// are the live table's, and must be unique in a database).
+func (t *tableDef) stageDDL(f Format) string {
+	return "DROP TABLE IF EXISTS `" + t.stageName() + "`;\n" +
+		"CREATE TABLE `" + t.stageName() + "` (" + strings.Join(t.columnsAndKeys(f), ", ") + ")" + tableOptions + ";\n"
+}
+
+func (t *tableDef) columnsAndKeys(f Format) []string {
 	var parts []string
 	for _, c := range t.columns {
 		if c.formats.has(f) {
@@ -423,24 +469,12 @@ func (t *tableDef) createTable(f Format) string {
 			parts = append(parts, "UNIQUE KEY `"+u.name+"` (`"+u.column+"`)")
 		}
 	}
-	for _, fk := range t.fks {
-		if fk.formats.has(f) {
-			parts = append(parts, "KEY `"+fk.name+"` (`"+fk.column+"`)")
-		}
-	}
-	for _, fk := range t.fks {
-		if fk.formats.has(f) {
-			parts = append(parts, "CONSTRAINT `"+fk.name+"` FOREIGN KEY (`"+fk.column+"`) REFERENCES `"+fk.refTable+"` (`"+fk.refColumn+"`)")
-		}
-	}
-	return "DROP TABLE IF EXISTS `" + t.name + "`;\n" +
-		"CREATE TABLE `" + t.name + "` (" + strings.Join(parts, ", ") +
-		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;\n"
+	return parts
 }
 
 // projection returns, for a format, the indexes of the emitted columns the format keeps
-// and the INSERT prefix naming them.
-func (t *tableDef) projection(f Format) (keep []int, prefix string) {
+// and their names as a column list.
+func (t *tableDef) projection(f Format) (keep []int, columns string) {
 	byName := make(map[string]columnDef, len(t.columns))
 	for _, c := range t.columns {
 		byName[c.name] = c
@@ -456,5 +490,5 @@ func (t *tableDef) projection(f Format) (keep []int, prefix string) {
 			names = append(names, "`"+c.nameIn(f)+"`")
 		}
 	}
-	return keep, "INSERT INTO `" + t.name + "` (" + strings.Join(names, ",") + ") VALUES "
+	return keep, "(" + strings.Join(names, ",") + ")"
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,14 +22,27 @@ type SQLOptions struct {
 	Version string
 	// Source names the dictionary. Default: the source in the export's URL, else its name.
 	Source string
-	// Created stamps every row's date_created. Default: the version's created date. The
-	// output never depends on the clock, so the same export gives the same bytes.
+	// Created is this release's date: date_created of the rows it brings first, and
+	// date_retired/date_voided. Default: the version's created date. The output never
+	// depends on the clock, so the same export gives the same bytes.
 	Created time.Time
 	// VersionProperty is the global property holding the version.
 	// Default: "<source in lower case>.conceptsVersion", e.g. ciel.conceptsVersion.
 	VersionProperty string
 	// Generator names the program in the header comment. Default: "shepherd".
 	Generator string
+	// PreviousIDMap is the id map the previous release wrote ("" for a first release):
+	// every row it knows keeps its id.
+	PreviousIDMap string
+	// IDMapOut is where to write this release's id map ("" writes none).
+	IDMapOut string
+	// Sources are reference sources as sites have them, besides (or overriding, by name)
+	// CIELSources.
+	Sources []ReferenceSource
+	// Classes are concept classes with known uuids, besides (or overriding) CIELClasses.
+	Classes []ConceptClass
+	// TempDir holds the row spool while the SQL is written. Default: the system's.
+	TempDir string
 }
 
 // Counts says what went into the SQL: rows per table and mappings left out, by reason.
@@ -57,9 +72,9 @@ const (
 	versionPropertySuffix = ".conceptsVersion"
 )
 
-// WriteSQL writes the SQL of one format for the export at exportPath to w. It streams:
-// concepts are written as they are read, and only the concept codes and the reference
-// sources, terms and map types met so far stay in memory.
+// WriteSQL writes the SQL of one format for the export at exportPath to w. The export is
+// read twice (ids first, rows second); rows wait in a spool on disk and only the row keys,
+// ids and the index of the spool stay in memory.
 func WriteSQL(ctx context.Context, exportPath string, format Format, w io.Writer, opts SQLOptions) (Counts, error) {
 	if _, err := ParseFormat(string(format)); err != nil {
 		return Counts{}, err
@@ -73,24 +88,64 @@ type formatWriter struct {
 	w      io.Writer
 }
 
-// writeSQL decodes the export once and writes every format from the same rows.
+// writeSQL reads the export and writes every format from the same rows. Nothing is
+// written to the targets or the id map until the export has been read without error.
 func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, opts SQLOptions) (Counts, error) {
-	src, err := exportfile.Open(exportPath, exportfile.Limits{})
+	var prev *IDMap
+	if opts.PreviousIDMap != "" {
+		var err error
+		if prev, err = ReadIDMap(opts.PreviousIDMap); err != nil {
+			return Counts{}, err
+		}
+	}
+	c := newConverter(opts, prev)
+	if err := c.pass(ctx, exportPath, passCollect); err != nil {
+		return c.counts, err
+	}
+	if prev != nil && prev.Source != "" && prev.Source != mapSourceName(c.meta.source) {
+		return Counts{}, fmt.Errorf("the id map %s belongs to %s, not to %s", opts.PreviousIDMap, prev.Source, c.meta.source)
+	}
+	if err := c.resolve(); err != nil {
+		var conflict *idConflict
+		if errors.As(err, &conflict) {
+			return Counts{}, fmt.Errorf("%s: %w", exportPath, c.explain(ctx, exportPath, conflict))
+		}
+		return Counts{}, err
+	}
+	sp, err := newSpool(opts.TempDir)
 	if err != nil {
 		return Counts{}, err
+	}
+	defer sp.close()
+	c.spool = sp
+	if err := c.pass(ctx, exportPath, passEmit); err != nil {
+		return c.counts, err
+	}
+	if err := ctx.Err(); err != nil {
+		return c.counts, err
+	}
+	if err := c.write(targets); err != nil {
+		return c.counts, fmt.Errorf("writing SQL from %s: %w", exportPath, err)
+	}
+	return c.counts, nil
+}
+
+// mapSourceName is how an id map records its source: one word.
+func mapSourceName(source string) string { return strings.Join(strings.Fields(source), "_") }
+
+// pass reads the whole export once in the given mode.
+func (c *converter) pass(ctx context.Context, exportPath string, mode passMode) error {
+	src, err := exportfile.Open(exportPath, exportfile.Limits{})
+	if err != nil {
+		return err
 	}
 	defer src.Close()
 	r, err := src.Reader()
 	if err != nil {
-		return Counts{}, err
+		return err
 	}
 	defer r.Close()
-
-	outs := make([]*output, len(targets))
-	for i, t := range targets {
-		outs[i] = newOutput(t.format, t.w)
-	}
-	c := newConverter(outs, opts)
+	c.beginPass(mode)
 	stats, err := exportfile.Decode(ctx, r, src.Name(), exportfile.Handler{
 		Version: c.start,
 		Concept: c.concept,
@@ -98,20 +153,95 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 	})
 	if err != nil {
 		var fileErr *exportfile.Error
-		if errors.As(err, &fileErr) {
-			return c.counts, err // it names the file and the place already
+		if errors.As(err, &fileErr) || errors.Is(err, errLocated) {
+			return err // it names the file and the place already
 		}
-		return c.counts, fmt.Errorf("writing SQL from %s: %w", src.Name(), err)
+		return fmt.Errorf("writing SQL from %s: %w", src.Name(), err)
+	}
+	if !c.started {
+		return fmt.Errorf("writing SQL from %s: the export has no version metadata", src.Name())
 	}
 	c.counts.Concepts, c.counts.Mappings = int64(stats.Concepts), int64(stats.Mappings)
-	// A small export can be decoded whole before a cancellation is noticed.
-	if err := ctx.Err(); err != nil {
-		return c.counts, err
+	return nil
+}
+
+// write renders the spooled rows, sorted by id, into every target and the next id map.
+func (c *converter) write(targets []formatWriter) error {
+	outs := make([]*output, len(targets))
+	for i, t := range targets {
+		outs[i] = newOutput(t.format, t.w)
+		if err := outs[i].header(c.meta); err != nil {
+			return err
+		}
 	}
-	if err := c.finish(); err != nil {
-		return c.counts, fmt.Errorf("writing SQL from %s: %w", src.Name(), err)
+	var mw *idMapWriter
+	if c.opts.IDMapOut != "" {
+		var err error
+		mw, err = newIDMapWriter(c.opts.IDMapOut, c.prev, mapSourceName(c.meta.source), c.releases, c.max)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if mw != nil {
+				mw.abort()
+			}
+		}()
 	}
-	return c.counts, nil
+	for ti := range tables {
+		t := tableID(ti)
+		entries, err := c.spool.sorted(t)
+		if err != nil {
+			return err
+		}
+		ids := c.ids[t]
+		find := func(h [16]byte) (resolved, bool) {
+			i, ok := slices.BinarySearchFunc(ids, h, func(r resolved, h [16]byte) int { return compareHash(r.h, h) })
+			if !ok {
+				return resolved{}, false
+			}
+			return ids[i], true
+		}
+		present := func(h [16]byte) bool { _, ok := find(h); return ok }
+		for _, e := range entries {
+			key, err := c.spool.read(t, e, &c.row)
+			if err != nil {
+				return err
+			}
+			for _, o := range outs {
+				if err := o.add(t, &c.row); err != nil {
+					return err
+				}
+			}
+			if mw != nil && keyed(t) {
+				if err := mw.dropped(t, int64(e.id), present); err != nil {
+					return err
+				}
+				r, _ := find(hashKey(key))
+				mw.row(t, e.id, r.since, key)
+			}
+		}
+		if mw != nil && keyed(t) {
+			if err := mw.dropped(t, math.MaxInt64, present); err != nil {
+				return err
+			}
+		}
+		for _, o := range outs {
+			if err := o.flush(t); err != nil {
+				return err
+			}
+		}
+	}
+	for _, o := range outs {
+		if err := o.footer(c.meta); err != nil {
+			return err
+		}
+	}
+	if mw != nil {
+		err := mw.commit(c.opts.IDMapOut)
+		mw = nil
+		return err
+	}
+	return nil
 }
 
 // meta is what the SQL records about the dictionary, options and export combined.
@@ -202,20 +332,22 @@ func parseOCLTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("cannot read the created date %q", s)
 }
 
-// output renders rows as SQL for one format, in multi-row INSERTs.
+// output renders rows as SQL for one format, in multi-row INSERTs into the side tables.
 type output struct {
-	format Format
-	w      *bufio.Writer
-	keep   [tableCount][]int
-	prefix [tableCount]string
-	batch  [tableCount][]byte
-	rows   [tableCount]int
+	format  Format
+	w       *bufio.Writer
+	keep    [tableCount][]int
+	columns [tableCount]string
+	prefix  [tableCount]string
+	batch   [tableCount][]byte
+	rows    [tableCount]int
 }
 
 func newOutput(f Format, w io.Writer) *output {
 	o := &output{format: f, w: bufio.NewWriterSize(w, outputBufferSize)}
 	for t := range tables {
-		o.keep[t], o.prefix[t] = tables[t].projection(f)
+		o.keep[t], o.columns[t] = tables[t].projection(f)
+		o.prefix[t] = "INSERT INTO `" + tables[t].stageName() + "` " + o.columns[t] + " VALUES "
 	}
 	return o
 }
@@ -254,25 +386,21 @@ func (o *output) flush(t tableID) error {
 	return err
 }
 
-func (o *output) flushAll() error {
-	for t := tableID(0); t < tableCount; t++ {
-		if err := o.flush(t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (o *output) header(m meta) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- OpenMRS concept dictionary %s %s\n", commentSafe(m.source), commentSafe(m.version))
 	fmt.Fprintf(&b, "-- Format: %s (the concept tables of OpenMRS %s)\n", o.format, o.format.schemaLabel()+schemaSuffix(o.format))
 	fmt.Fprintf(&b, "-- Generated by %s from the OCL export of %s %s created %s UTC\n",
 		commentSafe(m.generator), commentSafe(m.source), commentSafe(m.version), m.created.Format("2006-01-02 15:04:05"))
-	b.WriteString("-- Replaces every table below. Load into the OpenMRS database: mysql openmrs < this-file.sql\n")
-	b.WriteString("SET FOREIGN_KEY_CHECKS=0;\nSET UNIQUE_CHECKS=0;\nSET NAMES utf8mb4;\n")
+	b.WriteString("-- Replaces the rows of the concept tables below. Load into the OpenMRS database: mysql openmrs < this-file.sql\n")
+	b.WriteString("-- The rows go into side tables (" + stagePrefix + "*) first; the live tables are emptied and refilled from them\n")
+	b.WriteString("-- in one transaction at the end, so a load that stops early leaves the live tables as they were.\n")
+	b.WriteString("SET NAMES utf8;\nSET FOREIGN_KEY_CHECKS=0;\n")
 	for t := range tables {
-		b.WriteString(tables[t].createTable(o.format))
+		b.WriteString(tables[t].liveDDL(o.format))
+	}
+	for t := range tables {
+		b.WriteString(tables[t].stageDDL(o.format))
 	}
 	_, err := o.w.WriteString(b.String())
 	return err
@@ -285,14 +413,30 @@ func schemaSuffix(f Format) string {
 	return ""
 }
 
+// footer swaps the rows in: in one transaction, the live tables are emptied (children
+// first) and refilled from the side tables (parents first), and the version is recorded.
+// Foreign key checks stay off for the swap: other tables of the site (obs, drug, orders)
+// point at concepts, and row ids are stable across releases so their references hold.
 func (o *output) footer(m meta) error {
 	var b strings.Builder
+	b.WriteString("START TRANSACTION;\n")
+	for t := tableCount - 1; t >= 0; t-- {
+		b.WriteString("DELETE FROM `" + tables[t].name + "`;\n")
+	}
+	for t := range tables {
+		b.WriteString("INSERT INTO `" + tables[t].name + "` " + o.columns[t] + " SELECT " +
+			strings.Trim(o.columns[t], "()") + " FROM `" + tables[t].stageName() + "`;\n")
+	}
 	b.WriteString("INSERT INTO `global_property` (`property`,`property_value`,`description`,`uuid`) VALUES (")
 	b.WriteString(quote(m.property) + "," + quote(m.version) + ",")
 	b.WriteString(quote("Version of the " + m.source + " concept dictionary loaded from OCL"))
 	b.WriteString("," + quote(derivedUUID("global_property", m.property)) + ")")
 	b.WriteString(" ON DUPLICATE KEY UPDATE `property_value`=VALUES(`property_value`);\n")
-	b.WriteString("SET UNIQUE_CHECKS=1;\nSET FOREIGN_KEY_CHECKS=1;\n")
+	b.WriteString("COMMIT;\n")
+	for t := range tables {
+		b.WriteString("DROP TABLE `" + tables[t].stageName() + "`;\n")
+	}
+	b.WriteString("SET FOREIGN_KEY_CHECKS=1;\n")
 	if _, err := o.w.WriteString(b.String()); err != nil {
 		return err
 	}

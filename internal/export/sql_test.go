@@ -64,8 +64,10 @@ func TestWriteSQLOneStatementPerLine(t *testing.T) {
 				statements++
 			}
 			require.NoError(t, sc.Err())
-			// 3 SETs, 13 × (DROP + CREATE), 13 INSERTs, the global property, 2 SETs.
-			assert.Equal(t, 3+26+13+1+2, statements)
+			// 2 SETs, 13 live CREATE IF NOT EXISTS, 13 × (DROP + CREATE) side tables, 13 INSERTs,
+			// START TRANSACTION, 13 DELETEs, 13 INSERT … SELECTs, the global property, COMMIT,
+			// 13 DROPs of the side tables, 1 SET.
+			assert.Equal(t, 2+13+26+13+1+13+13+1+1+13+1, statements)
 		})
 	}
 }
@@ -139,7 +141,7 @@ func TestWriteSQLRefusesWhatOpenMRSCannotHold(t *testing.T) {
 		{"duplicate code", func() []ocl.Concept { c := base(); d := base(); d.ExternalID = "other"; return []ocl.Concept{c, d} }, nil,
 			`concept "5": appears twice`},
 		{"duplicate uuid", func() []ocl.Concept { c := base(); d := base(); d.ID = "6"; return []ocl.Concept{c, d} }, nil,
-			`concept "6": uuid 5AAA is already used`},
+			`concept "6": uuid 5AAA is already the uuid of concept "5"`},
 		{"unknown datatype", func() []ocl.Concept { c := base(); c.Datatype = "Colour"; return []ocl.Concept{c} }, nil,
 			`concept "5": datatype "Colour" is not an OpenMRS datatype`},
 		{"unknown name type", func() []ocl.Concept {

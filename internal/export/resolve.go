@@ -1,0 +1,140 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// idConflict is an export that cannot be given stable ids: a key used twice, an id-carrying
+// uuid the id map disagrees with, two keys carrying one id. The items are found by a
+// further read of the export before the error is reported.
+type idConflict struct {
+	t tableID
+	a [16]byte
+	// twice: a appears twice in the export (the message names both occurrences).
+	twice bool
+	// b is the other item, when two keys claim one id.
+	b    [16]byte
+	hasB bool
+	// msg builds the message from the descriptions of a and b.
+	msg func(a, b string) string
+}
+
+func (e *idConflict) Error() string { return e.msg("an item", "another item") }
+
+// resolve gives every key of the collect pass its id: the previous release's id when the
+// map has the key, else the id its uuid carries, else a new id above every id ever used.
+// New ids are given in (owning concept, key hash) order, which does not depend on the
+// order of the export.
+func (c *converter) resolve() error {
+	var mapRelease string
+	if c.prev != nil && len(c.prev.Releases) > 0 {
+		mapRelease = c.prev.Releases[len(c.prev.Releases)-1].Version
+	}
+	for ti := range tables {
+		t := tableID(ti)
+		if !keyed(t) {
+			continue
+		}
+		recs := c.keys[t]
+		slices.SortFunc(recs, func(x, y keyRec) int { return compareHash(x.h, y.h) })
+		var top int64
+		if c.prev != nil {
+			top = c.prev.max[t]
+		}
+		out := make([]resolved, len(recs))
+		var pending []int
+		for i, r := range recs {
+			if i > 0 && r.h == recs[i-1].h {
+				return &idConflict{t: t, a: r.h, twice: true, msg: func(a, b string) string {
+					return fmt.Sprintf("%s and %s have the same uuid: each %s row needs its own", a, b, tables[t].name)
+				}}
+			}
+			out[i].h = r.h
+			switch e, inMap := c.prev.lookup(t, r.h); {
+			case inMap:
+				if r.carried != 0 && r.carried != e.id {
+					carried, mapped := r.carried, e.id
+					return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
+						return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives the same uuid id %d",
+							a, tables[t].name, carried, mapRelease, mapped)
+					}}
+				}
+				out[i].id, out[i].since = e.id, e.since
+			case r.carried != 0:
+				if owner, taken := c.prev.ownerOf(t, r.carried); taken {
+					key := c.prev.keyOf(t, owner.id)
+					carried := r.carried
+					since := c.prev.Releases[owner.since].Version
+					return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
+						return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives id %d to %q (since %s): the site's data would point at another row",
+							a, tables[t].name, carried, mapRelease, carried, key, since)
+					}}
+				}
+				out[i].id, out[i].since = r.carried, c.current
+			default:
+				out[i].since = c.current
+				pending = append(pending, i)
+			}
+			top = max(top, int64(out[i].id))
+		}
+		slices.SortFunc(pending, func(x, y int) int {
+			if recs[x].group != recs[y].group {
+				return int(recs[x].group) - int(recs[y].group)
+			}
+			return compareHash(recs[x].h, recs[y].h)
+		})
+		for _, i := range pending {
+			top++
+			if top > math.MaxInt32 {
+				return fmt.Errorf("%s: no ids are left below %d", tables[t].name, int64(math.MaxInt32))
+			}
+			out[i].id = int32(top)
+		}
+		byID := make([]int, len(out))
+		for i := range byID {
+			byID[i] = i
+		}
+		slices.SortFunc(byID, func(x, y int) int { return int(out[x].id) - int(out[y].id) })
+		for i := 1; i < len(byID); i++ {
+			x, y := out[byID[i-1]], out[byID[i]]
+			if x.id == y.id {
+				id := x.id
+				return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
+					return fmt.Sprintf("%s and %s both carry %s id %d in their uuids", a, b, tables[t].name, id)
+				}}
+			}
+		}
+		c.ids[t], c.max[t], c.keys[t] = out, top, nil
+	}
+	return nil
+}
+
+// explain reads the export again to name the items of a conflict.
+func (c *converter) explain(ctx context.Context, exportPath string, conflict *idConflict) error {
+	find := func(h [16]byte) []string {
+		c.target = locateTarget{t: conflict.t, h: h}
+		if err := c.pass(ctx, exportPath, passLocate); err != nil && !errors.Is(err, errLocated) {
+			return nil
+		}
+		return c.target.found
+	}
+	describe := func(found []string, i int) string {
+		if i < len(found) {
+			return found[i]
+		}
+		return "an item of the export"
+	}
+	a := find(conflict.a)
+	switch {
+	case conflict.twice:
+		return errors.New(conflict.msg(describe(a, 0), describe(a, 1)))
+	case conflict.hasB:
+		b := find(conflict.b)
+		return errors.New(conflict.msg(describe(a, 0), describe(b, 0)))
+	}
+	return errors.New(conflict.msg(describe(a, 0), ""))
+}
