@@ -104,7 +104,7 @@ func (c *converter) resolve() error {
 			if x.id == y.id {
 				id := x.id
 				return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
-					return fmt.Sprintf("%s and %s both carry %s id %d in their uuids", a, b, tables[t].name, id)
+					return fmt.Sprintf("%s and %s both carry %s id %d", a, b, tables[t].name, id)
 				}}
 			}
 		}
