@@ -243,6 +243,11 @@ func decodeJSON(resp *http.Response, r request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
+		if _, wrongType := wrongTypeOf(err); wrongType {
+			if handled, lerr := decodeListLeniently(data, out); handled && lerr == nil {
+				return nil
+			}
+		}
 		return fmt.Errorf("ocl: %s %s: decoding the answer: %w", r.method, logPath(r.url), err)
 	}
 	return nil

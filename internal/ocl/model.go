@@ -5,6 +5,8 @@ package ocl
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -29,6 +31,8 @@ type SourceVersion struct {
 	CreatedOn        string  `json:"created_on,omitempty"`
 	CreatedAt        string  `json:"created_at,omitempty"` // exports before 2020
 	ExportTime       string  `json:"-"`                    // filled from the trailing "export_time" key
+	// WrongTypes: as for Concept.
+	WrongTypes []WrongType `json:"-"`
 }
 
 // Locales accepts both the array form and the older comma-separated string form.
@@ -86,6 +90,9 @@ type Concept struct {
 	UpdatedOn    string        `json:"updated_on,omitempty"`
 	// Mappings is present only in API listings asked with includeMappings=true.
 	Mappings []Mapping `json:"mappings,omitempty"`
+	// WrongTypes are values of the wrong JSON type met while decoding the concept
+	// leniently (see NoteWrongType); those fields were left at their zero value.
+	WrongTypes []WrongType `json:"-"`
 }
 
 // Name is one name of a concept.
@@ -170,6 +177,8 @@ type Mapping struct {
 	ToSourceURL     string   `json:"to_source_url,omitempty"`
 	SortWeight      *float64 `json:"sort_weight,omitempty"`
 	Extras          Extras   `json:"extras,omitempty"`
+	// WrongTypes: as for Concept.
+	WrongTypes []WrongType `json:"-"`
 }
 
 // Weight is the mapping's order among the answers or set members of its concept: the
@@ -199,11 +208,22 @@ func NormalizeMapType(t string) string {
 // (a boolean written as a string, an integer written as a float).
 type Extras map[string]json.RawMessage
 
-// UnmarshalJSON accepts an object or null.
+// ExtrasNotAnObject is the key under which Extras keeps an `extras` value that is not a
+// JSON object (a string, a number, an array). No OCL key starts with a NUL character;
+// rules report the value (see NotAnObject), and no other key is read from it.
+const ExtrasNotAnObject = "\x00not an object"
+
+// UnmarshalJSON accepts an object or null. Any other value is kept under
+// ExtrasNotAnObject rather than refused: an error here would stop encoding/json from
+// decoding the rest of the concept.
 func (e *Extras) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		*e = nil
+		return nil
+	}
+	if len(b) > 0 && b[0] != '{' {
+		*e = Extras{ExtrasNotAnObject: bytes.Clone(b)}
 		return nil
 	}
 	m := map[string]json.RawMessage{}
@@ -212,6 +232,16 @@ func (e *Extras) UnmarshalJSON(b []byte) error {
 	}
 	*e = m
 	return nil
+}
+
+// NotAnObject returns the JSON type of an `extras` value that was not an object
+// ("string", "number", "array", "bool").
+func (e Extras) NotAnObject() (kind string, ok bool) {
+	raw, ok := e[ExtrasNotAnObject]
+	if !ok {
+		return "", false
+	}
+	return JSONKind(raw), true
 }
 
 // Has reports whether key is present with a non-null value.
@@ -292,4 +322,203 @@ func JSONKind(v json.RawMessage) string {
 		return "null"
 	}
 	return "number"
+}
+
+// SourceFromURL returns SOURCE in ".../sources/SOURCE/..." (an OCL source, owned by an
+// organisation or a user), or "" when the URL names no source. It does not allocate.
+func SourceFromURL(u string) string { return segmentAfter(u, "/sources/") }
+
+// CodeFromURL returns CODE in ".../concepts/CODE/...", or "".
+func CodeFromURL(u string) string { return segmentAfter(u, "/concepts/") }
+
+func segmentAfter(u, marker string) string {
+	i := strings.Index(u, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := u[i+len(marker):]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
+// SourceName is the source the concept belongs to: read from its url, else its
+// `source` field; "" when neither says. In a collection export the concepts keep the
+// url of their own source (OCL.md, "Collections").
+func (c *Concept) SourceName() string {
+	if s := SourceFromURL(c.URL); s != "" {
+		return s
+	}
+	return strings.TrimSpace(c.Source)
+}
+
+// Target is where the mapping points: to_source_name and to_concept_code, each read
+// from to_concept_url (the source also from to_source_url) when empty. Either may be ""
+// (a target outside OCL has no URL; a broken mapping may lack both).
+func (m *Mapping) Target() (source, code string) {
+	source, code = strings.TrimSpace(m.ToSourceName), strings.TrimSpace(m.ToConceptCode)
+	if source == "" {
+		if source = SourceFromURL(m.ToConceptURL); source == "" {
+			source = SourceFromURL(m.ToSourceURL)
+		}
+	}
+	if code == "" {
+		code = CodeFromURL(m.ToConceptURL)
+	}
+	return source, code
+}
+
+// From is the concept the mapping starts from: from_source_name (else read from
+// from_concept_url) and from_concept_code (else read from from_concept_url).
+func (m *Mapping) From() (source, code string) {
+	source, code = strings.TrimSpace(m.FromSourceName), strings.TrimSpace(m.FromConceptCode)
+	if source == "" {
+		source = SourceFromURL(m.FromConceptURL)
+	}
+	if code == "" {
+		code = CodeFromURL(m.FromConceptURL)
+	}
+	return source, code
+}
+
+// ConceptKey names a concept inside an export: its source and its code. Two keys are
+// the same concept when their sources are equal ignoring case and their codes exactly
+// equal; Canonical gives the form to use as a map key.
+type ConceptKey struct {
+	Source, Code string
+}
+
+// Canonical lower-cases the source, so that equal concepts have equal keys.
+func (k ConceptKey) Canonical() ConceptKey {
+	return ConceptKey{Source: strings.ToLower(k.Source), Code: k.Code}
+}
+
+// KeyOf is the key of a concept of an export. A concept that names no source (no url,
+// no `source` field) belongs to exportSource, the source or collection being exported.
+func KeyOf(c *Concept, exportSource string) ConceptKey {
+	source := c.SourceName()
+	if source == "" {
+		source = exportSource
+	}
+	return ConceptKey{Source: source, Code: strings.TrimSpace(c.ID)}
+}
+
+// TargetKey is the key of the concept a mapping points to. A target that names no
+// source is read as one of exportSource. ok is false when the target has no code.
+func TargetKey(m *Mapping, exportSource string) (k ConceptKey, ok bool) {
+	source, code := m.Target()
+	if source == "" {
+		source = exportSource
+	}
+	return ConceptKey{Source: source, Code: code}, code != ""
+}
+
+// InternalTarget reports whether a mapping points to a concept the export itself holds:
+// the only targets a Q-AND-A answer or a CONCEPT-SET member can be loaded from. The
+// export's own name does not matter: a collection export holds CIEL concepts, and their
+// mappings say to_source_name CIEL (OCL.md, "Collections"). has answers whether the
+// export holds a concept with that key (see KeyOf; compare sources ignoring case, for
+// instance through Canonical). The QA rules (XR-01, FR-22, XR-05) and the SQL writer
+// both decide with this function.
+func InternalTarget(m *Mapping, exportSource string, has func(ConceptKey) bool) bool {
+	k, ok := TargetKey(m, exportSource)
+	return ok && has(k)
+}
+
+// WrongType is a field whose JSON value had another type than OCL writes, such as
+// `"retired": "yes"` on a name or `"locale_preferred": 1`. encoding/json leaves such a
+// field at its zero value and still decodes every other field, so the item stays usable
+// and QA can report the field instead of refusing the whole export.
+type WrongType struct {
+	Field string // the path of JSON keys, e.g. "names.retired"
+	Got   string // the JSON value's type, e.g. "string", "number"
+	Want  string // the type the field has in the model, e.g. "bool"
+}
+
+// wrongTypeOf turns err into a WrongType when it is encoding/json's report of a value
+// of the wrong type; other errors (broken JSON, a truncated file) are not.
+func wrongTypeOf(err error) (WrongType, bool) {
+	var typ *json.UnmarshalTypeError
+	if !errors.As(err, &typ) {
+		return WrongType{}, false
+	}
+	w := WrongType{Field: typ.Field, Got: typ.Value}
+	if typ.Type != nil {
+		w.Want = typ.Type.String()
+		switch typ.Type.Kind() {
+		case reflect.Bool, reflect.String:
+			w.Want = typ.Type.Kind().String()
+		case reflect.Slice, reflect.Array:
+			w.Want = "array"
+		case reflect.Map, reflect.Struct:
+			w.Want = "object"
+		case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int64, reflect.Int32:
+			w.Want = "number"
+		}
+	}
+	if i := strings.IndexByte(w.Got, ' '); i > 0 { // "number 1.5" → "number"
+		w.Got = w.Got[:i]
+	}
+	return w, true
+}
+
+// NoteWrongType records err on the concept and reports true when err only says that a
+// value had the wrong JSON type: the concept is then decoded as far as it can be.
+// encoding/json reports the first such value of a concept; later ones are left at
+// their zero value unreported.
+func (c *Concept) NoteWrongType(err error) bool {
+	w, ok := wrongTypeOf(err)
+	if ok {
+		c.WrongTypes = append(c.WrongTypes, w)
+	}
+	return ok
+}
+
+// NoteWrongType: as for Concept.
+func (m *Mapping) NoteWrongType(err error) bool {
+	w, ok := wrongTypeOf(err)
+	if ok {
+		m.WrongTypes = append(m.WrongTypes, w)
+	}
+	return ok
+}
+
+// NoteWrongType: as for Concept.
+func (v *SourceVersion) NoteWrongType(err error) bool {
+	w, ok := wrongTypeOf(err)
+	if ok {
+		v.WrongTypes = append(v.WrongTypes, w)
+	}
+	return ok
+}
+
+// decodeListLeniently decodes a JSON array of concepts or mappings (an API listing page)
+// one element at a time, recording on each element the value of the wrong type it
+// held. It is the slow path, taken only when decoding the page whole met such a value.
+func decodeListLeniently(data []byte, out any) (handled bool, err error) {
+	switch list := out.(type) {
+	case *[]Concept:
+		return true, decodeElements(data, list, (*Concept).NoteWrongType)
+	case *[]Mapping:
+		return true, decodeElements(data, list, (*Mapping).NoteWrongType)
+	}
+	return false, nil
+}
+
+func decodeElements[T any](data []byte, out *[]T, note func(*T, error) bool) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // '['
+		return err
+	}
+	items := (*out)[:0]
+	for dec.More() {
+		var item T
+		if err := dec.Decode(&item); err != nil && !note(&item, err) {
+			return err
+		}
+		items = append(items, item)
+	}
+	*out = items
+	return nil
 }

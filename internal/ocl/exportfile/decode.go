@@ -19,6 +19,9 @@ type Handler struct {
 	Version func(*ocl.SourceVersion) error
 	Concept func(*ocl.Concept) error
 	Mapping func(*ocl.Mapping) error
+	// KeepWrongTypes records a value of the wrong JSON type on its concept, mapping or
+	// version (WrongTypes) instead of failing the decode, so that QA can report it.
+	KeepWrongTypes bool
 }
 
 // Stats counts what was read.
@@ -63,7 +66,7 @@ func decode(ctx context.Context, r io.Reader, name string, maxValue int64, h Han
 	defer cancel()
 	batches := make(chan batch, 4)
 	g := newGuard(ctx, r, maxValue)
-	d := &decoder{name: name, g: g, dec: json.NewDecoder(g), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil}
+	d := &decoder{name: name, g: g, dec: json.NewDecoder(g), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil, keepWrongTypes: h.KeepWrongTypes}
 	errc := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -117,6 +120,8 @@ type decoder struct {
 	versionSent  bool
 	wantConcepts bool
 	wantMappings bool
+
+	keepWrongTypes bool // Handler.KeepWrongTypes
 }
 
 func (d *decoder) fail(where, reason string, err error) error {
@@ -198,7 +203,7 @@ func (d *decoder) sendVersion() error {
 		return d.fail("version metadata", err.Error(), err)
 	}
 	v := new(ocl.SourceVersion)
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := json.Unmarshal(raw, v); err != nil && !(d.keepWrongTypes && v.NoteWrongType(err)) {
 		return d.fail("version metadata", describeJSONErr(err), err)
 	}
 	d.meta = nil
@@ -260,7 +265,7 @@ func (d *decoder) concept(cur *batch, i int) error {
 	cur.concepts = append(cur.concepts, ocl.Concept{})
 	c := &cur.concepts[len(cur.concepts)-1]
 	base := d.elementStart(i)
-	if err := d.dec.Decode(c); err != nil {
+	if err := d.dec.Decode(c); err != nil && !(d.keepWrongTypes && c.NoteWrongType(err)) {
 		where := fmt.Sprintf("concept #%d", i+1)
 		if c.ID != "" {
 			where += fmt.Sprintf(" (id %q)", c.ID)
@@ -282,7 +287,7 @@ func (d *decoder) mapping(cur *batch, i int) error {
 	cur.mappings = append(cur.mappings, ocl.Mapping{})
 	m := &cur.mappings[len(cur.mappings)-1]
 	base := d.elementStart(i)
-	if err := d.dec.Decode(m); err != nil {
+	if err := d.dec.Decode(m); err != nil && !(d.keepWrongTypes && m.NoteWrongType(err)) {
 		where := fmt.Sprintf("mapping #%d", i+1)
 		if m.ID != "" {
 			where += fmt.Sprintf(" (id %q)", m.ID)
