@@ -33,6 +33,9 @@ type badExport struct {
 	// or mapping the element is asserted but not the byte: encoding/json reports that
 	// offset relative to the element, or a few bytes early, and it is passed on as is.
 	alsoWant []string
+	// wrongType is a value of the wrong JSON type at field: shepherd qa reports it as
+	// a JS-01 finding (exit 1) where the SQL export refuses the file.
+	wrongType string
 }
 
 func badExports(t *testing.T) []badExport {
@@ -112,12 +115,14 @@ func badExports(t *testing.T) []badExport {
 			file: "export.zip", data: zipBytes(t, zipEntry{"export.json", docMeta + docConcept1 + `,{"id":"2","retired":"yes"}]}`}),
 			want: fmt.Sprintf(`!export.json: concept #2 (id "2"), byte %d: field "retired": expected bool, got JSON string`,
 				len(docMeta+docConcept1+`,{"id":"2","retired":"yes"`)),
+			wrongType: "retired",
 		},
 		{
 			name: "wrong type in a mapping",
 			file: "export.zip", data: zipBytes(t, zipEntry{"export.json", docMeta + docConcept1 + `],"mappings":[{"id":"m1","retired":"yes"}]}`}),
 			want: fmt.Sprintf(`!export.json: mapping #1 (id "m1"), byte %d: field "retired": expected bool, got JSON string`,
 				len(docMeta+docConcept1+`],"mappings":[{"id":"m1","retired":"yes"`)),
+			wrongType: "retired",
 		},
 		{
 			name: "invalid JSON inside a concept",
@@ -177,6 +182,17 @@ func TestQARefusesBadExportsWithoutWritingTheReport(t *testing.T) {
 			outDir := t.TempDir()
 			out := filepath.Join(outDir, "report.json")
 			r := shepherd(t, nil, "qa", "--export", path, "--format", "json", "--out", out)
+			if bad.wrongType != "" {
+				assert.Equal(t, exitFindings, r.code, r.stderr)
+				var fields []string
+				for _, f := range readJSONReport(t, out).Findings {
+					if f.Rule == "JS-01" {
+						fields = append(fields, f.Field)
+					}
+				}
+				assert.Equal(t, []string{bad.wrongType}, fields)
+				return
+			}
 			assertRefused(t, r, path, bad)
 			assert.Nil(t, filesIn(t, outDir), "nothing may be written, not even a temporary file")
 

@@ -21,7 +21,7 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "qa", "qa (--export FILE | --version HEAD [--source ORG/SOURCE]) [--format json|md|html] [--out FILE] [--previous REPORT.json]")
 	exportPath := fs.String("export", "", "an OCL export file (zip holding export.json, or export.json itself)")
 	version := fs.String("version", "", "a version to read through the OCL API, usually HEAD")
-	sourceFlag := fs.String("source", "", "ORG/SOURCE to check (default: the configuration's)")
+	sourceFlag := fs.String("source", "", "ORG/SOURCE to check (default: the configuration's; for --export, the export's own metadata unless the configuration names a source)")
 	format := fs.String("format", "md", "report format: json, md or html")
 	out := fs.String("out", "", "write the report to this file (default: standard output)")
 	previous := fs.String("previous", "", "a previous JSON report: say what is new, fixed and unchanged")
@@ -41,12 +41,22 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 		return usageError("%v", err)
 	}
 	org, source := cfg.OCL.Org, cfg.OCL.Source
+	configured := cfg.Sets("ocl.org") || cfg.Sets("ocl.source")
+	sourceFrom := "configuration"
+	if !configured {
+		sourceFrom = "default"
+	}
+	if *exportPath != "" && !configured {
+		// An export says which source and version it holds: a default would mislabel a
+		// collection or another source's export.
+		org, source, sourceFrom = "", "", ""
+	}
 	if *sourceFlag != "" {
 		o, s, ok := strings.Cut(*sourceFlag, "/")
 		if !ok || o == "" || s == "" || strings.Contains(s, "/") {
 			return usageError("--source %q: expected ORG/SOURCE, like CIEL/CIEL", *sourceFlag)
 		}
-		org, source = o, s
+		org, source, sourceFrom = o, s, "--source"
 	}
 	var prev *qa.Report
 	if *previous != "" {
@@ -59,6 +69,7 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 		return usageError("%v", err)
 	}
 	opts := steps.QAOptions(cfg.QA, org, source)
+	opts.SourceFrom = sourceFrom
 	if !*quiet {
 		opts.Progress = progressPrinter(env.stderr)
 	}
@@ -91,8 +102,12 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	s := report.Summary
+	how := s.Input
+	if s.SourceFrom != "" {
+		how += ", source from " + s.SourceFrom
+	}
 	fmt.Fprintf(env.stderr, "QA of %s %s (%s): %d concepts, %d mappings: %d errors, %d warnings, %d info\n",
-		s.Source, s.Version, s.Input, s.ConceptsChecked, s.MappingsChecked,
+		s.Source, s.Version, how, s.ConceptsChecked, s.MappingsChecked,
 		report.Errors(), report.Warnings(), s.BySeverity[qa.SeverityInfo])
 	if report.Errors() > 0 {
 		return findings("%d errors found: the release would stop", report.Errors())

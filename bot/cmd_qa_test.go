@@ -62,7 +62,7 @@ func TestQAOnAnExportExitsByTheWorstSeverity(t *testing.T) {
 			assert.Equal(t, testVersion, report.Summary.Version)
 			assert.Equal(t, qa.InputExport, report.Summary.Input)
 			assert.Equal(t, 50, report.Summary.ConceptsChecked)
-			assert.Contains(t, r.stderr, fmt.Sprintf("QA of CIEL/CIEL %s (export): 50 concepts, %d mappings: %d errors, %d warnings, 0 info\n",
+			assert.Contains(t, r.stderr, fmt.Sprintf("QA of CIEL/CIEL %s (export, source from export metadata): 50 concepts, %d mappings: %d errors, %d warnings, 0 info\n",
 				testVersion, report.Summary.MappingsChecked, report.Errors(), report.Warnings()))
 			if tt.wantCode == exitFindings {
 				assert.Contains(t, r.stderr, "shepherd qa: 1 errors found: the release would stop\n")
@@ -110,7 +110,7 @@ func TestQAWritesTheReportToOutAtomically(t *testing.T) {
 
 func TestQAProgressGoesToStderr(t *testing.T) {
 	export := tinyExport(t)
-	summary := fmt.Sprintf("QA of CIEL/CIEL %s (export): 50 concepts, ", testVersion)
+	summary := fmt.Sprintf("QA of CIEL/CIEL %s (export, source from export metadata): 50 concepts, ", testVersion)
 
 	loud := shepherd(t, nil, "qa", "--export", export, "--format", "json")
 	require.Equal(t, exitOK, loud.code, loud.stderr)
@@ -247,7 +247,7 @@ func TestQAOnHEADThroughTheAPI(t *testing.T) {
 	assert.Equal(t, qa.InputAPI, report.Summary.Input)
 	assert.Equal(t, 50, report.Summary.ConceptsChecked)
 	assert.Positive(t, report.Summary.MappingsChecked)
-	assert.Contains(t, r.stderr, fmt.Sprintf("QA of CIEL/CIEL HEAD (api): 50 concepts, %d mappings: 0 errors, 0 warnings, 0 info\n", report.Summary.MappingsChecked))
+	assert.Contains(t, r.stderr, fmt.Sprintf("QA of CIEL/CIEL HEAD (api, source from default): 50 concepts, %d mappings: 0 errors, 0 warnings, 0 info\n", report.Summary.MappingsChecked))
 	assert.Positive(t, srv.Count("GET", ocltest.RouteConcepts))
 	for _, req := range srv.Requests() {
 		assert.True(t, req.HadAuth, "%s %s sent the token", req.Method, req.Path)
@@ -300,6 +300,51 @@ func TestQAOnHEADCannotRun(t *testing.T) {
 			assert.True(t, strings.HasSuffix(r.stderr, tt.want), "stderr ends with %q: %q", tt.want, r.stderr)
 			assert.NotContains(t, r.stderr, token)
 			assert.NoFileExists(t, out)
+		})
+	}
+}
+
+func TestQAOnAnExportNamesWhatItChecked(t *testing.T) {
+	concept := func(code, url string) string {
+		return fmt.Sprintf(`{"id":%q,"concept_class":"Misc","datatype":"N/A","url":%q,`+
+			`"names":[{"name":"Concept %s","locale":"en","name_type":"FULLY_SPECIFIED","locale_preferred":true}]}`, code, url, code)
+	}
+	exports := map[string]string{
+		// 2015-era CIEL: the whole source, no version.
+		"2015": `{"type":"Source","id":"CIEL","owner":"CIEL","extras":null,"concepts":[` + concept("1", "/orgs/CIEL/sources/CIEL/concepts/1/") + `]}`,
+		"collection": `{"type":"Collection Version","id":"v3","owner":"ACME","url":"/orgs/ACME/collections/Starter/v3/","concepts":[` +
+			concept("1", "/orgs/CIEL/sources/CIEL/concepts/1/") + `]}`,
+		"2026 PIH": `{"type":"Source Version","id":"v2026-01-02","name":"PIH","owner":"PIH","url":"/orgs/PIH/sources/PIH/v2026-01-02/","concepts":[` +
+			concept("1", "/orgs/PIH/sources/PIH/concepts/1/") + `]}`,
+	}
+	dir := t.TempDir()
+	configured := writeFile(t, dir, "shepherd.yaml", []byte("ocl:\n  org: MOH\n  source: DICT\n"))
+	tests := []struct {
+		export     string
+		args       []string
+		wantSource string
+		wantVer    string
+		wantFrom   string
+	}{
+		{"2015", nil, "CIEL/CIEL", "", "export metadata"},
+		{"collection", nil, "ACME/Starter", "v3", "export metadata"},
+		{"2026 PIH", nil, "PIH/PIH", "v2026-01-02", "export metadata"},
+		{"2026 PIH", []string{"--source", "CIEL/CIEL"}, "CIEL/CIEL", "v2026-01-02", "--source"},
+		{"2026 PIH", []string{"--config", configured}, "MOH/DICT", "v2026-01-02", "configuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.export+" "+strings.Join(tt.args, " "), func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "export.zip", zipBytes(t, zipEntry{"export.json", exports[tt.export]}))
+			out := filepath.Join(t.TempDir(), "report.json")
+			args := append([]string{"qa", "--export", path, "--format", "json", "--out", out, "--quiet"}, tt.args...)
+
+			r := shepherd(t, nil, args...)
+
+			report := readJSONReport(t, out)
+			assert.Equal(t, tt.wantSource, report.Summary.Source)
+			assert.Equal(t, tt.wantVer, report.Summary.Version)
+			assert.Equal(t, tt.wantFrom, report.Summary.SourceFrom)
+			assert.Contains(t, r.stderr, fmt.Sprintf("QA of %s %s (export, source from %s): 1 concepts,", tt.wantSource, tt.wantVer, tt.wantFrom))
 		})
 	}
 }

@@ -378,6 +378,10 @@ func (l Labels) All() []string {
 	return names
 }
 
+// Sets reports whether the configuration file itself gives the setting at path (like
+// "ocl.source"), rather than leaving it to the defaults.
+func (c *Config) Sets(path string) bool { return c.pos.present(path) }
+
 // Export returns the configured export with that name.
 func (c *Config) Export(name string) (ExportSpec, bool) {
 	for _, e := range c.Exports {

@@ -31,6 +31,8 @@ func CheckExport(ctx context.Context, path string, opts Options) (*Report, error
 		Version: func(v *ocl.SourceVersion) error { e.SetVersion(v); return nil },
 		Concept: func(c *ocl.Concept) error { e.Concept(c); return nil },
 		Mapping: func(m *ocl.Mapping) error { e.Mapping(m); return nil },
+		// A value of the wrong JSON type is a finding (JS-01), not a broken export.
+		KeepWrongTypes: true,
 	})
 	if err != nil {
 		return nil, err

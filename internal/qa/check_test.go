@@ -177,7 +177,7 @@ func TestCheckExportErrors(t *testing.T) {
 	}{
 		{"no export.json", map[string]string{"readme.txt": "hello"}, "", "no export.json in the archive"},
 		{"truncated", map[string]string{"export.json": head + `{"id": "2", "names": [{"name": "Mal`}, "concept #2", "ends early"},
-		{"wrong type", map[string]string{"export.json": head + `{"id": "2", "retired": "yes"}]}`}, "concept #2", `expected bool`},
+		{"broken JSON inside a concept", map[string]string{"export.json": head + `{"id": "2", "retired": yes}]}`}, "concept #2", `invalid JSON`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

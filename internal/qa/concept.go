@@ -28,12 +28,14 @@ var openMRSDatatypes = map[string]bool{
 // setClasses are the concept classes OpenMRS treats as sets, lower-cased.
 var setClasses = map[string]bool{"labset": true, "medset": true, "convset": true, "interactset": true}
 
-// numericDetails are the extras that make a Numeric concept's details (CE-02).
-var numericDetails = []string{"units", "hi_absolute", "hi_critical", "hi_normal", "low_absolute", "low_critical", "low_normal", "allow_decimal"}
+// numericDetails are the extras that make a Numeric concept's details (CE-02);
+// `precise` is the 2015-era spelling of allow_decimal.
+var numericDetails = []string{"units", "hi_absolute", "hi_critical", "hi_normal", "low_absolute", "low_critical", "low_normal", "allow_decimal", "precise"}
 
 // checkConcept runs the rules about one concept; schema rules and XR-04 also run on
 // retired concepts, which OpenMRS still loads.
 func (e *Engine) checkConcept(c *ocl.Concept, ci uint32) {
+	e.checkWrongTypes(c, ci)
 	e.checkSchema(c, ci)
 	e.checkExternalIDUnique(c, ci)
 	if c.Retired {
@@ -42,7 +44,42 @@ func (e *Engine) checkConcept(c *ocl.Concept, ci uint32) {
 	e.checkNames(c, ci)
 	e.checkDescriptions(c, ci)
 	e.checkConceptFields(c, ci)
-	e.checkExtras(ci, "", c.Extras)
+	e.checkExtras(ci, "", c.Extras, conceptVocabulary)
+}
+
+// checkWrongTypes runs JS-01 on a concept, retired or not: the values of the wrong JSON
+// type met while decoding it, and extras that are not an object.
+func (e *Engine) checkWrongTypes(c *ocl.Concept, ci uint32) {
+	for _, w := range c.WrongTypes {
+		e.emitWrongType(ci, "", w)
+	}
+	if kind, ok := c.Extras.NotAnObject(); ok {
+		e.emitWrongType(ci, "", ocl.WrongType{Field: "extras", Got: kind, Want: "object"})
+	}
+}
+
+// emitWrongType reports JS-01: a field the rules read held a value of the wrong JSON
+// type, and was read as absent (false, empty).
+func (e *Engine) emitWrongType(ci uint32, mappingID string, w ocl.WrongType) {
+	if !e.on(js01) {
+		return
+	}
+	field := w.Field
+	if field == "" {
+		field = "(value)"
+	}
+	e.emit(js01, ci, Finding{MappingID: mappingID, Field: w.Field,
+		Message: fmt.Sprintf("%s is %s where OCL writes %s; it was read as absent", field, describeKind(w.Got), describeWant(w.Want))})
+}
+
+func describeWant(want string) string {
+	switch want {
+	case "bool":
+		return "a boolean"
+	case "string", "number", "array", "object":
+		return describeKind(want)
+	}
+	return want
 }
 
 // checkSchema runs OM-01..OM-04 on the concept, its names and descriptions.
@@ -65,7 +102,8 @@ func (e *Engine) checkSchema(c *ocl.Concept, ci uint32) {
 			}
 		}
 		for i := range c.Descriptions {
-			if id := c.Descriptions[i].ExternalID; longerThan(id, maxExternalID) {
+			// Retired descriptions never reach OpenMRS (the OCL module drops them).
+			if id := c.Descriptions[i].ExternalID; !c.Descriptions[i].Retired && longerThan(id, maxExternalID) {
 				n := runeLen(id)
 				e.emit(om03, ci, Finding{Field: "descriptions.external_id", Locale: strings.TrimSpace(c.Descriptions[i].Locale),
 					Message: longExternalID("description", c.Descriptions[i].ExternalID, n)})
@@ -188,6 +226,9 @@ func (e *Engine) checkDescriptions(c *ocl.Concept, ci uint32) {
 	}
 	for i := range c.Descriptions {
 		d := &c.Descriptions[i]
+		if d.Retired {
+			continue // kept for history only: nobody reads it again
+		}
 		if ent, ok := findHTMLEntity(d.Description); ok {
 			e.emit(fr15, ci, Finding{Field: "descriptions", Locale: strings.TrimSpace(d.Locale),
 				Message: fmt.Sprintf("description contains the HTML entity %s: %q", ent, prefix(d.Description, 80))})

@@ -39,9 +39,13 @@ type Engine struct {
 	sources   map[string]sourceInfo
 
 	concepts []conceptRec
-	byCode   map[string]uint32
+	byKey    map[uint64]uint32 // (source, code) → concept, see conceptKey
 	idx      sourceIndex
-	scratch  conceptScratch
+	// conceptSources are the sources concepts have arrived from: a mapping to one of them
+	// may name a concept still to come (API listings); others are outside the export.
+	conceptSources map[uint64]bool
+	sourceNames    map[uint64]string // for messages: a source key's name as first written
+	scratch        conceptScratch
 
 	conceptCount, mappingCount int
 	findings                   []Finding
@@ -50,17 +54,26 @@ type Engine struct {
 	report                     *Report // set by Finish
 }
 
-// ownSource is the source being checked, for telling own targets from external ones.
+// ownSource is the source (or collection) being checked: the report's label, the base
+// of concept URLs, and the source of concepts and targets that name none.
 type ownSource struct {
 	org, name string
-	url       string // "/orgs/ORG/sources/SOURCE/"
+	url       string // "/orgs/ORG/sources/SOURCE/" or "/orgs/ORG/collections/NAME/"
+	from      string // where org and name came from, for the report
 	resolved  bool
 }
+
+// Where the own source came from when the options did not give it.
+const (
+	SourceFromMetadata = "export metadata"
+	SourceFromConcepts = "concept URLs"
+)
 
 // conceptRec is what the engine remembers of each concept: enough for mappings, which
 // arrive after every concept in the export form, and for the rules that finish at the end.
 type conceptRec struct {
 	code       string
+	source     uint64 // key of the concept's own source (hasher.lower)
 	flags      conceptFlags
 	selfSameAs uint8 // SAME-AS mappings to its own code, saturating
 }
@@ -95,9 +108,12 @@ func NewEngine(opts Options) *Engine {
 		max:     opts.MaxFindings,
 		hash:    newHasher(),
 		sources: map[string]sourceInfo{},
-		byCode:  map[string]uint32{},
-		extras:  map[string]bool{},
-		idx:     newSourceIndex(),
+		byKey:   map[uint64]uint32{},
+
+		conceptSources: map[uint64]bool{},
+		sourceNames:    map[uint64]string{},
+		extras:         map[string]bool{},
+		idx:            newSourceIndex(),
 	}
 	if e.max <= 0 {
 		e.max = DefaultMaxFindings
@@ -110,13 +126,15 @@ func NewEngine(opts Options) *Engine {
 	return e
 }
 
-// SetVersion takes the version's metadata: its id and supported locales (FR-08).
+// SetVersion takes the version's metadata: which source and version it is (unless the
+// options say), its supported locales (FR-08), and values of the wrong JSON type (JS-01).
 func (e *Engine) SetVersion(v *ocl.SourceVersion) {
 	if v == nil {
 		return
 	}
+	id := Identify(v)
 	if e.versionID == "" {
-		e.versionID = v.ID
+		e.versionID = id.Version
 	}
 	e.supported = e.supported[:0]
 	for _, l := range v.SupportedLocales {
@@ -125,14 +143,20 @@ func (e *Engine) SetVersion(v *ocl.SourceVersion) {
 		}
 	}
 	if !e.own.resolved {
-		org, name := ownSourceFromURL(v.URL)
-		e.resolveOwn(org, name)
+		e.resolveOwn(id.Org, id.Source, id.repoKind, SourceFromMetadata)
+	}
+	for _, w := range v.WrongTypes {
+		e.emitWrongType(noConcept, "", w)
 	}
 }
 
 // resolveOwn settles the own source from the options, else from the given hints.
-func (e *Engine) resolveOwn(orgHint, nameHint string) {
+// kind is "sources" or "collections", the URL segment of the repository.
+func (e *Engine) resolveOwn(orgHint, nameHint, kind, from string) {
 	org, name := e.opts.Org, e.opts.Source
+	if name != "" {
+		from = e.opts.SourceFrom
+	}
 	if org == "" {
 		org = orgHint
 	}
@@ -142,9 +166,12 @@ func (e *Engine) resolveOwn(orgHint, nameHint string) {
 	if name == "" {
 		return // try again with the next hint
 	}
-	e.own = ownSource{org: org, name: name, resolved: true}
+	if kind == "" || e.opts.Source != "" {
+		kind = "sources"
+	}
+	e.own = ownSource{org: org, name: name, from: from, resolved: true}
 	if org != "" {
-		e.own.url = "/orgs/" + org + "/sources/" + name + "/"
+		e.own.url = "/orgs/" + org + "/" + kind + "/" + name + "/"
 	}
 }
 
@@ -155,11 +182,11 @@ func (e *Engine) Concept(c *ocl.Concept) {
 		return
 	}
 	if !e.own.resolved {
-		org, name := ownSourceFromURL(c.URL)
+		org, name, kind := repoFromURL(c.URL)
 		if name == "" {
 			org, name = c.Owner, c.Source
 		}
-		e.resolveOwn(org, name)
+		e.resolveOwn(org, name, kind, SourceFromConcepts)
 	}
 	e.conceptCount++
 	ci := e.addConcept(c)
@@ -177,13 +204,19 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 		return
 	}
 	e.mappingCount++
-	ci, ok := e.byCode[m.FromConceptCode]
+	source, code := m.From()
+	if code == "" {
+		code = m.FromConceptCode
+	}
+	sourceKey := e.sourceKey(source)
+	key := conceptKey(sourceKey, e.hash.exact(code))
+	ci, ok := e.byKey[key]
 	if !ok {
-		// A mapping from a code that is no concept of the source: remember the code so
+		// A mapping from a code that is no concept of the export: remember the code so
 		// that its mappings are still grouped together.
 		ci = uint32(len(e.concepts))
-		e.concepts = append(e.concepts, conceptRec{code: m.FromConceptCode})
-		e.byCode[m.FromConceptCode] = ci
+		e.concepts = append(e.concepts, conceptRec{code: code, source: sourceKey})
+		e.byKey[key] = ci
 	}
 	e.checkMapping(m, ci)
 	e.progress()
@@ -191,7 +224,7 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 
 func (e *Engine) addConcept(c *ocl.Concept) uint32 {
 	ci := uint32(len(e.concepts))
-	rec := conceptRec{code: c.ID, flags: conceptSeen}
+	rec := conceptRec{code: c.ID, source: e.sourceKey(c.SourceName()), flags: conceptSeen}
 	if c.Retired {
 		rec.flags |= conceptRetired
 	}
@@ -202,10 +235,45 @@ func (e *Engine) addConcept(c *ocl.Concept) uint32 {
 		rec.flags |= conceptIsSet
 	}
 	e.concepts = append(e.concepts, rec)
-	if prev, ok := e.byCode[c.ID]; !ok || !e.concepts[prev].has(conceptSeen) {
-		e.byCode[c.ID] = ci
+	if len(e.conceptSources) < maxCached {
+		e.conceptSources[rec.source] = true
+	}
+	key := conceptKey(rec.source, e.hash.exact(strings.TrimSpace(c.ID)))
+	if prev, ok := e.byKey[key]; !ok || !e.concepts[prev].has(conceptSeen) {
+		e.byKey[key] = ci
 	}
 	return ci
+}
+
+// sourceKey is the key of a source name (ignoring case); a concept or target that names
+// no source belongs to the own source (ocl.KeyOf, ocl.TargetKey).
+func (e *Engine) sourceKey(name string) uint64 {
+	if name == "" {
+		name = e.own.name
+	}
+	k := e.hash.lower(name)
+	if _, ok := e.sourceNames[k]; !ok && len(e.sourceNames) < maxCached {
+		e.sourceNames[k] = name
+	}
+	return k
+}
+
+// sourceName is a source key's name as first written, for messages.
+func (e *Engine) sourceName(key uint64) string {
+	if name, ok := e.sourceNames[key]; ok {
+		return name
+	}
+	return e.own.name
+}
+
+// conceptKey is the index key of a concept: its source's key and its code's.
+func conceptKey(source, code uint64) uint64 { return mix(nsConcept, source, code) }
+
+// hasConcept reports whether the export holds a concept with key k (one that arrived as
+// a concept, not one only named by a mapping): the test of ocl.InternalTarget.
+func (e *Engine) hasConcept(k ocl.ConceptKey) (uint32, bool) {
+	ci, ok := e.byKey[conceptKey(e.sourceKey(k.Source), e.hash.exact(k.Code))]
+	return ci, ok && e.concepts[ci].has(conceptSeen)
 }
 
 func (e *Engine) progress() {
@@ -216,6 +284,9 @@ func (e *Engine) progress() {
 
 // on reports whether a rule runs; callers check it before building a message.
 func (e *Engine) on(r rule) bool { return e.rules.enabled[r] }
+
+// noConcept stands for "no concept" in emit: a finding about the version's metadata.
+const noConcept = ^uint32(0)
 
 // emit records a finding of rule r about concept ci.
 func (e *Engine) emit(r rule, ci uint32, f Finding) {
@@ -229,8 +300,10 @@ func (e *Engine) emit(r rule, ci uint32, f Finding) {
 	}
 	f.Rule = r.id()
 	f.Severity = e.rules.severity[r]
-	f.ConceptID = e.concepts[ci].code
-	f.ConceptURL = e.conceptURL(f.ConceptID)
+	if ci != noConcept {
+		f.ConceptID = e.concepts[ci].code
+		f.ConceptURL = e.conceptURL(f.ConceptID)
+	}
 	e.findings = append(e.findings, f)
 }
 
@@ -271,7 +344,7 @@ func (e *Engine) finishConcepts() {
 		}
 		ci := uint32(i)
 		if c.selfSameAs != 1 && e.on(fr13) {
-			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(c.code, int(c.selfSameAs), e.own.name)})
+			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(c.code, int(c.selfSameAs), e.sourceName(c.source))})
 		}
 		if c.has(conceptIsSet) && !c.has(conceptHasMembers) && e.on(ce04) {
 			e.emit(ce04, ci, Finding{Message: "set concept has no CONCEPT-SET mapping (no members)"})
@@ -282,6 +355,7 @@ func (e *Engine) finishConcepts() {
 func (e *Engine) summary() Summary {
 	s := Summary{
 		Source:          e.sourceLabel(),
+		SourceFrom:      e.own.from,
 		Version:         e.versionID,
 		Input:           e.opts.Input,
 		ConceptsChecked: e.conceptCount,

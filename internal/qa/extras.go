@@ -14,15 +14,19 @@ import (
 type extraType uint8
 
 const (
-	extraAny     extraType = iota // added by the configuration: any type
-	extraString                   // units, handler
-	extraNumber                   // the six ranges, display_precision
-	extraBool                     // allow_decimal, precise
-	extraSetFlag                  // is_set: the integer 0 or 1
+	extraAny        extraType = iota // added by the configuration: any type
+	extraString                      // units, handler
+	extraNumber                      // the six ranges, display_precision
+	extraBool                        // allow_decimal, precise
+	extraSetFlag                     // is_set: the integer 0 or 1
+	extraBoolOrFlag                  // precise: a boolean, or 0/1 in 2015-era exports
 )
 
-// knownExtras is the extras vocabulary of OpenMRS concepts.
-var knownExtras = map[string]extraType{
+// extrasVocabulary maps the keys known in one kind of extras to the type they must have.
+type extrasVocabulary map[string]extraType
+
+// conceptVocabulary is the extras vocabulary of OpenMRS concepts.
+var conceptVocabulary = extrasVocabulary{
 	"units":             extraString,
 	"handler":           extraString,
 	"hi_absolute":       extraNumber,
@@ -33,24 +37,33 @@ var knownExtras = map[string]extraType{
 	"low_normal":        extraNumber,
 	"display_precision": extraNumber,
 	"allow_decimal":     extraBool,
-	"precise":           extraBool,
+	"precise":           extraBoolOrFlag, // 2015-era CIEL writes 0/1 (OCL.md, "Old data types")
 	"is_set":            extraSetFlag,
 }
 
+// mappingVocabulary is the extras vocabulary of mappings: real CIEL mappings carry their
+// order as extras.sort_weight (OCL.md, "Old data types"); concept keys mean nothing there.
+var mappingVocabulary = extrasVocabulary{
+	"sort_weight": extraNumber,
+}
+
 var expectedType = map[extraType]string{
-	extraString:  "a string",
-	extraNumber:  "a number",
-	extraBool:    "a boolean",
-	extraSetFlag: "the integer 0 or 1",
+	extraString:     "a string",
+	extraNumber:     "a number",
+	extraBool:       "a boolean",
+	extraSetFlag:    "the integer 0 or 1",
+	extraBoolOrFlag: "a boolean (or the integer 0 or 1)",
 }
 
 func isReservedExtra(key string) bool { return key == "retired_reason" || key == "retire_reason" }
 
-// checkExtras runs EX-01..EX-05 on the extras of an active concept or mapping: one
-// finding per (item, key).
-func (e *Engine) checkExtras(ci uint32, mappingID string, x ocl.Extras) {
+// checkExtras runs EX-01..EX-05 on the extras of an active concept or mapping, against
+// the vocabulary of its kind: one finding per (item, key).
+func (e *Engine) checkExtras(ci uint32, mappingID string, x ocl.Extras, vocabulary extrasVocabulary) {
 	for key, raw := range x {
 		switch {
+		case key == ocl.ExtrasNotAnObject:
+			// extras that are not an object are JS-01 (checkWrongTypes)
 		case key != strings.TrimSpace(key):
 			if e.on(ex02) {
 				e.emit(ex02, ci, Finding{MappingID: mappingID, Field: "extras." + key,
@@ -62,15 +75,15 @@ func (e *Engine) checkExtras(ci uint32, mappingID string, x ocl.Extras) {
 					Message: fmt.Sprintf("extras key %q is reserved (OCL keeps the retirement reason elsewhere)", key)})
 			}
 		default:
-			e.checkExtraValue(ci, mappingID, key, raw)
+			e.checkExtraValue(ci, mappingID, key, raw, vocabulary)
 		}
 	}
 }
 
 // checkExtraValue runs EX-03, EX-04 and EX-05 on one key. A boolean written as a
 // string is EX-04 only, even where another type is expected.
-func (e *Engine) checkExtraValue(ci uint32, mappingID, key string, raw json.RawMessage) {
-	want, known := knownExtras[key]
+func (e *Engine) checkExtraValue(ci uint32, mappingID, key string, raw json.RawMessage, vocabulary extrasVocabulary) {
+	want, known := vocabulary[key]
 	if !known && e.extras[key] {
 		want, known = extraAny, true
 	}
@@ -104,13 +117,19 @@ func hasType(want extraType, kind string, raw json.RawMessage) bool {
 	case extraBool:
 		return kind == "bool"
 	case extraSetFlag:
-		if kind != "number" {
-			return false
-		}
-		f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
-		return err == nil && (f == 0 || f == 1)
+		return isZeroOrOne(kind, raw)
+	case extraBoolOrFlag:
+		return kind == "bool" || isZeroOrOne(kind, raw)
 	}
 	return true
+}
+
+func isZeroOrOne(kind string, raw json.RawMessage) bool {
+	if kind != "number" {
+		return false
+	}
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+	return err == nil && (f == 0 || f == 1)
 }
 
 func describeKind(kind string) string {

@@ -116,7 +116,6 @@ func (t *mapTypes) name(id mapTypeID) string { return t.names[id] }
 // sourceInfo is what the rules need to know of a target source name.
 type sourceInfo struct {
 	key uint64 // hash of the name lower-cased
-	own bool   // the name is the own source's
 	icd int    // 10 or 11 for an ICD source, else 0
 }
 

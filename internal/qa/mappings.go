@@ -61,36 +61,36 @@ type claimFinding struct {
 	source, code string
 }
 
-// pendingTarget is a mapping to an own-source code that had not arrived as a concept.
+// pendingTarget is a mapping to a concept that had not arrived when the mapping came.
 type pendingTarget struct {
 	concept   uint32
 	mapType   mapTypeID
 	mappingID string
+	source    string // as the mapping names it ("" for the own source)
 	code      string
 }
 
 type memberEdge struct{ set, member uint32 }
 
-// target is where a mapping points, as the rules see it.
+// target is where a mapping points, as the rules see it (ocl.Mapping.Target).
 type target struct {
 	source string // to_source_name, else read from the target's URL
 	code   string // to_concept_code, else read from to_concept_url
 	info   sourceInfo
-	own    bool
+	key    uint64 // the target's source key: the own source when it names none
+	// sameSource: the target is in the source of the concept the mapping starts from.
+	sameSource bool
 }
 
-func (e *Engine) target(m *ocl.Mapping) target {
-	t := target{source: strings.TrimSpace(m.ToSourceName), code: strings.TrimSpace(m.ToConceptCode)}
-	if t.source == "" {
-		if t.source = sourceFromURL(m.ToConceptURL); t.source == "" {
-			t.source = sourceFromURL(m.ToSourceURL)
-		}
-	}
-	if t.code == "" {
-		t.code = codeFromURL(m.ToConceptURL)
-	}
+func (e *Engine) target(m *ocl.Mapping, from *conceptRec) target {
+	t := target{}
+	t.source, t.code = m.Target()
 	t.info = e.sourceInfo(t.source)
-	t.own = t.info.own || e.own.url != "" && hasPrefixFold(m.ToConceptURL, e.own.url)
+	t.key = t.info.key
+	if t.source == "" {
+		t.key = e.sourceKey("")
+	}
+	t.sameSource = t.key == from.source
 	return t
 }
 
@@ -98,24 +98,19 @@ func (e *Engine) sourceInfo(name string) sourceInfo {
 	if info, ok := e.sources[name]; ok {
 		return info
 	}
-	info := sourceInfo{
-		key: e.hash.lower(name),
-		own: name != "" && strings.EqualFold(name, e.own.name),
-		icd: icdRevision(name),
-	}
+	info := sourceInfo{key: e.hash.lower(name), icd: icdRevision(name)}
 	if len(e.sources) < maxCached {
 		e.sources[name] = info
 	}
 	return info
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// checkMapping runs the mapping rules. Retired mappings are ignored; mappings from a
-// retired concept only meet the schema rules.
+// checkMapping runs the mapping rules. Retired mappings only meet JS-01; mappings from
+// a retired concept only meet JS-01 and the schema rules.
 func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
+	for _, w := range m.WrongTypes { // JS-01 on every mapping: its retired flag may be the wrong value
+		e.emitWrongType(ci, m.ID, w)
+	}
 	if m.Retired {
 		return
 	}
@@ -124,10 +119,10 @@ func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
 	if !from.active() {
 		return
 	}
-	e.checkExtras(ci, m.ID, m.Extras)
+	e.checkExtras(ci, m.ID, m.Extras, mappingVocabulary)
 	mt := e.mapTypes.of(m.MapType)
-	t := e.target(m)
-	self := t.own && t.code == from.code
+	t := e.target(m, from)
+	self := t.sameSource && t.code == from.code
 	switch mt {
 	case mapSameAs:
 		e.checkSameAs(m, ci, t, self)
@@ -138,17 +133,15 @@ func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
 	case mapConceptSet:
 		from.flags |= conceptHasMembers
 	}
-	if mt == mapQAndA || mt == mapConceptSet {
-		if self {
-			if e.on(xr03) {
-				e.emit(xr03, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("%s mapping from the concept to itself", e.mapTypes.name(mt))})
-			}
-		} else if !t.own {
-			e.emitDangling(ci, mt, m.ID, t.code, t.source)
-		}
+	if (mt == mapQAndA || mt == mapConceptSet) && self && e.on(xr03) {
+		e.emit(xr03, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("%s mapping from the concept to itself", e.mapTypes.name(mt))})
 	}
-	if t.own && !self {
-		e.resolveOwnTarget(ci, mt, m.ID, t.code)
+	switch {
+	case self:
+	case t.code != "":
+		e.resolveTarget(m, ci, mt, t)
+	case mt == mapQAndA || mt == mapConceptSet:
+		e.emitDangling(ci, mt, m.ID, "", t.source)
 	}
 	// Mappings to the concept itself belong to FR-13 and XR-03: grouping them would
 	// report every self answer or member a second time beside the self SAME-AS.
@@ -181,8 +174,8 @@ func (e *Engine) checkSameAs(m *ocl.Mapping, ci uint32, t target, self bool) {
 		e.emit(fr23, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("SAME-AS to the residual code %s:%s, but no fully specified name says \"other\"",
 			t.source, t.code)})
 	}
-	if t.own || t.source == "" {
-		return
+	if t.sameSource || t.source == "" {
+		return // FR-13 covers SAME-AS within the concept's own source
 	}
 	if e.on(fr25) {
 		key := mix(nsSameAsSource, uint64(ci), t.info.key)
@@ -259,18 +252,29 @@ func (e *Engine) groupMapping(m *ocl.Mapping, ci uint32, mt mapTypeID, t target)
 	g.types = append(g.types, mt)
 }
 
-// resolveOwnTarget runs FR-22 and XR-01 and records XR-05 edges for a mapping to
-// another concept of the own source, or defers them until every concept has arrived.
-func (e *Engine) resolveOwnTarget(ci uint32, mt mapTypeID, mappingID, code string) {
-	ti, ok := e.byCode[code]
-	if !ok || !e.concepts[ti].has(conceptSeen) {
-		e.idx.pending = append(e.idx.pending, pendingTarget{concept: ci, mapType: mt, mappingID: mappingID, code: code})
+// resolveTarget runs FR-22 and XR-01 and records XR-05 edges for a mapping to another
+// concept. The target is internal when the export holds it (ocl.InternalTarget),
+// whatever the export's own name: a collection holds CIEL concepts whose mappings say
+// CIEL. A target not seen yet waits for Finish when it may still come: always for an
+// answer or member, else only when concepts of its source are in the export (mappings
+// to SNOMED or ICD would otherwise all wait).
+func (e *Engine) resolveTarget(m *ocl.Mapping, ci uint32, mt mapTypeID, t target) {
+	var ti uint32
+	internal := ocl.InternalTarget(m, e.own.name, func(k ocl.ConceptKey) bool {
+		var ok bool
+		ti, ok = e.hasConcept(k)
+		return ok
+	})
+	if internal {
+		e.targetFound(ci, mt, m.ID, ti)
 		return
 	}
-	e.ownTargetFound(ci, mt, mappingID, ti)
+	if mt == mapQAndA || mt == mapConceptSet || e.conceptSources[t.key] {
+		e.idx.pending = append(e.idx.pending, pendingTarget{concept: ci, mapType: mt, mappingID: m.ID, source: t.source, code: t.code})
+	}
 }
 
-func (e *Engine) ownTargetFound(ci uint32, mt mapTypeID, mappingID string, ti uint32) {
+func (e *Engine) targetFound(ci uint32, mt mapTypeID, mappingID string, ti uint32) {
 	to := &e.concepts[ti]
 	if !to.active() {
 		if e.on(fr22) {
@@ -283,7 +287,7 @@ func (e *Engine) ownTargetFound(ci uint32, mt mapTypeID, mappingID string, ti ui
 	}
 }
 
-// emitDangling reports XR-01 for a Q-AND-A or CONCEPT-SET target missing from the source.
+// emitDangling reports XR-01 for a Q-AND-A or CONCEPT-SET target missing from the export.
 func (e *Engine) emitDangling(ci uint32, mt mapTypeID, mappingID, code, source string) {
 	if !e.on(xr01) {
 		return
@@ -306,13 +310,16 @@ func (e *Engine) emitDangling(ci uint32, mt mapTypeID, mappingID, code, source s
 // targets, FR-24 groups and FR-26 claims.
 func (e *Engine) finishMappings() {
 	for _, p := range e.idx.pending {
-		ti, ok := e.byCode[p.code]
-		if ok && e.concepts[ti].has(conceptSeen) {
-			e.ownTargetFound(p.concept, p.mapType, p.mappingID, ti)
+		source := p.source
+		if source == "" {
+			source = e.own.name
+		}
+		if ti, ok := e.hasConcept(ocl.ConceptKey{Source: source, Code: p.code}); ok {
+			e.targetFound(p.concept, p.mapType, p.mappingID, ti)
 			continue
 		}
 		if p.mapType == mapQAndA || p.mapType == mapConceptSet {
-			e.emitDangling(p.concept, p.mapType, p.mappingID, p.code, "")
+			e.emitDangling(p.concept, p.mapType, p.mappingID, p.code, p.source)
 		}
 	}
 	e.idx.pending = nil

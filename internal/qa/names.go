@@ -26,12 +26,15 @@ type conceptScratch struct {
 }
 
 // checkNames runs the name rules of one active concept, per name and per locale, and
-// feeds the cross-concept name indexes (FR-09, FR-10).
+// feeds the cross-concept name indexes (FR-09, FR-10). Retired names take part in none.
 func (e *Engine) checkNames(c *ocl.Concept, ci uint32) {
 	recs := e.scratch.names[:0]
 	hasFSN, hasEnglishPreferred := false, false
 	for i := range c.Names {
 		n := &c.Names[i]
+		if n.Retired {
+			continue // not a name of the concept today; OM-03 and OM-04 still check it
+		}
 		r := nameRec{locale: strings.TrimSpace(n.Locale), idx: int32(i), kind: e.nameKinds.of(n.NameType), pref: n.LocalePreferred}
 		if strings.TrimSpace(n.Name) != "" {
 			r.key = e.hash.text(n.Name)

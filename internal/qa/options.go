@@ -19,6 +19,9 @@ const (
 // Options configure a QA run.
 type Options struct {
 	Org, Source, Version string
+	// SourceFrom names where Org and Source came from ("--source", "configuration"),
+	// for the report. When Source is empty the engine reads them from the data.
+	SourceFrom string
 	// Input is "export" or "api"; CheckExport and CheckAPI fill it when empty.
 	Input string
 	// Severity overrides a rule's default severity, by rule id.

@@ -53,7 +53,10 @@ type Override struct {
 
 // Summary is the head of a report.
 type Summary struct {
-	Source          string           `json:"source"`  // "ORG/SOURCE"
+	Source string `json:"source"` // "ORG/SOURCE"
+	// SourceFrom says where Source came from: "--source", "configuration",
+	// "export metadata" or "concept URLs".
+	SourceFrom      string           `json:"source_from,omitempty"`
 	Version         string           `json:"version"` // "HEAD" or "v2026-11-22"
 	Input           string           `json:"input"`   // "api" or "export"
 	ConceptsChecked int              `json:"concepts_checked"`

@@ -54,6 +54,7 @@ const (
 	om03
 	om04
 	om05
+	js01
 	ex01
 	ex02
 	ex03
@@ -97,6 +98,7 @@ var catalogue = [numRules]RuleInfo{
 	om03: {"OM-03", SeverityError, ScopeSchema, "external_id of a concept, name, description or mapping is at most 36 characters"},
 	om04: {"OM-04", SeverityError, ScopeSchema, "name text is not blank and at most 255 characters"},
 	om05: {"OM-05", SeverityError, ScopeSchema, "a reference source name is at most 50 characters"},
+	js01: {"JS-01", SeverityError, ScopeSchema, "a field the rules read has the JSON type OCL writes"},
 	ex01: {"EX-01", SeverityError, ScopeExtras, "no reserved key (retired_reason, retire_reason) in extras"},
 	ex02: {"EX-02", SeverityError, ScopeExtras, "no extras key with leading or trailing white space"},
 	ex03: {"EX-03", SeverityWarning, ScopeExtras, "a known extras key has the wrong JSON type"},

@@ -335,6 +335,26 @@ var schemaRuleCases = []ruleCase{
 		want: []place{at("OM-05", "1", "101", "", ""), at("OM-05", "2", "102", "", "")}},
 	{name: "OM-05 close: 50 characters",
 		data: dataset{concepts: cs(concept("1")), mappings: ms(mapping("101", "1", "NARROWER-THAN", strings.Repeat("S", 50), "1"))}},
+
+	{name: "JS-01 values of the wrong JSON type, as the decoder records them, on retired concepts too",
+		data: dataset{concepts: cs(
+			concept("1", func(c *ocl.Concept) {
+				c.WrongTypes = []ocl.WrongType{{Field: "names.retired", Got: "string", Want: "bool"}}
+			}),
+			concept("2", retired, func(c *ocl.Concept) { c.Extras = ocl.Extras{ocl.ExtrasNotAnObject: []byte(`"mg"`)} })),
+			mappings: ms(func() ocl.Mapping {
+				m := mapping("101", "1", "NARROWER-THAN", "SNOMED-CT", "9")
+				m.WrongTypes = []ocl.WrongType{{Field: "sort_weight", Got: "string", Want: "*float64"}}
+				return m
+			}())},
+		want: []place{at("JS-01", "1", "", "", "names.retired"), at("JS-01", "2", "", "", "extras"), at("JS-01", "1", "101", "", "sort_weight")}},
+	{name: "JS-01 on a retired mapping from a retired concept too",
+		data: dataset{concepts: cs(concept("1", retired)), mappings: ms(func() ocl.Mapping {
+			m := retiredMapping(mapping("101", "1", "NARROWER-THAN", "SNOMED-CT", "9"))
+			m.WrongTypes = []ocl.WrongType{{Field: "sort_weight", Got: "string", Want: "number"}}
+			return m
+		}())},
+		want: []place{at("JS-01", "1", "101", "", "sort_weight")}},
 }
 
 // extrasRuleCases cover EX-01..EX-05 on concepts and mappings.
@@ -353,17 +373,17 @@ var extrasRuleCases = []ruleCase{
 		data: dataset{concepts: cs(concept("1", extras(`{"display name": "x"}`)))}},
 
 	{name: "EX-03 known keys with wrong types",
-		data: dataset{concepts: cs(concept("1", extras(`{"hi_normal": "5", "is_set": 2, "units": 3, "precise": 1}`)))},
+		data: dataset{concepts: cs(concept("1", extras(`{"hi_normal": "5", "is_set": 2, "units": 3, "precise": 2}`)))},
 		want: []place{
 			at("EX-03", "1", "", "", "extras.hi_normal"), at("EX-03", "1", "", "", "extras.is_set"),
 			at("EX-03", "1", "", "", "extras.units"), at("EX-03", "1", "", "", "extras.precise")}},
-	{name: "EX-03 close: the right types, nulls",
-		data: dataset{concepts: cs(concept("1", extras(`{"hi_normal": 5.5, "is_set": 0, "units": "mg", "allow_decimal": false, "display_precision": 1, "low_absolute": null}`)))}},
+	{name: "EX-03 close: the right types, nulls, precise as 2015-era CIEL writes it",
+		data: dataset{concepts: cs(concept("1", extras(`{"hi_normal": 5.5, "is_set": 0, "units": "mg", "allow_decimal": false, "display_precision": 1, "low_absolute": null, "precise": 1}`)))}},
 
 	{name: "EX-04 a boolean as a string, on a concept and a mapping",
 		data: dataset{concepts: cs(concept("1", extras(`{"allow_decimal": "true"}`))), mappings: ms(
-			mappingExtras(mapping("101", "1", "NARROWER-THAN", "SNOMED-CT", "1"), `{"precise": "False"}`))},
-		want: []place{at("EX-04", "1", "", "", "extras.allow_decimal"), at("EX-04", "1", "101", "", "extras.precise")}},
+			mappingExtras(mapping("101", "1", "NARROWER-THAN", "SNOMED-CT", "1"), `{"sort_weight": "False"}`))},
+		want: []place{at("EX-04", "1", "", "", "extras.allow_decimal"), at("EX-04", "1", "101", "", "extras.sort_weight")}},
 	{name: "EX-04 close: a string key may say true",
 		data: dataset{concepts: cs(concept("1", extras(`{"units": "true", "allow_decimal": true}`)))}},
 
@@ -435,7 +455,7 @@ func TestMessagesNameTheValueAtFault(t *testing.T) {
 
 func TestRulesCatalogue(t *testing.T) {
 	rules := Rules()
-	require.Len(t, rules, 39)
+	require.Len(t, rules, 40)
 	seen := map[string]bool{}
 	for _, r := range rules {
 		assert.False(t, seen[r.ID], "duplicate %s", r.ID)
@@ -453,7 +473,7 @@ func TestRulesCatalogue(t *testing.T) {
 		"XR-01": SeverityError, "XR-02": SeverityError, "XR-03": SeverityError, "XR-04": SeverityError,
 		"XR-05": SeverityWarning, "OM-01": SeverityError, "OM-02": SeverityError, "OM-03": SeverityError,
 		"OM-04": SeverityError, "OM-05": SeverityError, "EX-01": SeverityError, "EX-02": SeverityError,
-		"EX-03": SeverityWarning, "EX-04": SeverityWarning, "EX-05": SeverityInfo,
+		"EX-03": SeverityWarning, "EX-04": SeverityWarning, "EX-05": SeverityInfo, "JS-01": SeverityError,
 	}
 	for _, r := range rules {
 		assert.Equal(t, want[r.ID], r.DefaultSeverity, r.ID)

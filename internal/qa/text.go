@@ -98,6 +98,7 @@ const (
 	nsSameAsSource
 	nsClaim
 	nsClaimReported
+	nsConcept
 )
 
 // mix combines hashes into one key (splitmix64 finaliser over a running sum).
@@ -322,39 +323,12 @@ func countWord(n int) string {
 	return strconv.Itoa(n)
 }
 
-// ownSourceFromURL reads org and source from "/orgs/ORG/sources/SOURCE/...".
-func ownSourceFromURL(u string) (org, source string) {
+// repoFromURL reads owner, name and kind ("sources" or "collections") from
+// "/orgs/ORG/sources/SOURCE/..." (or /users/USER/…, or …/collections/NAME/…).
+func repoFromURL(u string) (owner, name, kind string) {
 	parts := strings.Split(strings.Trim(u, "/"), "/")
-	if len(parts) >= 4 && parts[0] == "orgs" && parts[2] == "sources" {
-		return parts[1], parts[3]
+	if len(parts) >= 4 && (parts[0] == "orgs" || parts[0] == "users") && (parts[2] == "sources" || parts[2] == "collections") {
+		return parts[1], parts[3], parts[2]
 	}
-	return "", ""
-}
-
-// sourceFromURL returns SOURCE in ".../sources/SOURCE/...", without allocating.
-func sourceFromURL(u string) string {
-	const marker = "/sources/"
-	i := strings.Index(u, marker)
-	if i < 0 {
-		return ""
-	}
-	rest := u[i+len(marker):]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
-	}
-	return rest
-}
-
-// codeFromURL returns CODE in ".../concepts/CODE/", without allocating.
-func codeFromURL(u string) string {
-	const marker = "/concepts/"
-	i := strings.Index(u, marker)
-	if i < 0 {
-		return ""
-	}
-	rest := u[i+len(marker):]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
-	}
-	return rest
+	return "", "", ""
 }

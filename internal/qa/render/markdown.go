@@ -123,7 +123,10 @@ func (d *markdownDoc) writeSummary(b *strings.Builder) {
 	var facts []string
 	if s.Source != "" || s.Version != "" {
 		fact := "Source " + mdStrong(s.Source) + ", version " + mdStrong(s.Version)
-		if s.Input != "" {
+		switch {
+		case s.Input != "" && s.SourceFrom != "":
+			fact += " (" + mdText(s.Input) + ", source from " + mdText(s.SourceFrom) + ")"
+		case s.Input != "":
 			fact += " (" + mdText(s.Input) + ")"
 		}
 		facts = append(facts, fact)
