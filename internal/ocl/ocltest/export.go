@@ -80,20 +80,22 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// exportTarget applies the checks of the export endpoint in OCL's order: 404 for a
-// missing version, 401, then 405 for the export of HEAD by someone who is not an admin.
-// s.mu must be held; on failure the answer is written and v is nil.
+// exportTarget applies the checks of the export endpoint in OCL's order: 401 (Django
+// REST framework authenticates in the view's initial(), before the handler looks the
+// version up in OpenConceptLab/oclapi2 core/common/mixins.py,
+// ConceptContainerExportMixin.get_object), then 404 for a missing source or version, then 405 for the export of HEAD by someone
+// who is not an admin. s.mu must be held; on failure the answer is written and v is nil.
 func (s *Server) exportTarget(w http.ResponseWriter, r *http.Request, write bool) (src *source, v *version, admin bool) {
+	tok, status, detail := s.checkToken(r, write)
+	if status != 0 {
+		writeDetail(w, status, detail)
+		return nil, nil, false
+	}
 	if src = s.lookup(w, r); src == nil {
 		return nil, nil, false
 	}
 	if v = src.find(r.PathValue("version")); v == nil {
 		writeDetail(w, http.StatusNotFound, "Not found.")
-		return nil, nil, false
-	}
-	tok, status, detail := s.checkToken(r, write)
-	if status != 0 {
-		writeDetail(w, status, detail)
 		return nil, nil, false
 	}
 	admin = tok != "" && src.admins[tok]
@@ -319,7 +321,11 @@ func writeS3Error(w http.ResponseWriter, status int, code, message string) {
 		`<Error><Code>%s</Code><Message>%s</Message><RequestId>0000000000000000</RequestId></Error>`, code, message)
 }
 
-// serveFile sends a zip with its length; attachment adds OCL's Content-Disposition.
+// serveFile sends a zip. S3 (attachment false) announces its length; OCL streaming
+// the zip itself (attachment true) adds its Content-Disposition and no length: the
+// body is a streaming response (OpenConceptLab/oclapi2 core/common/mixins.py,
+// ConceptContainerExportMixin.get returns get_export_service().get_streaming_response),
+// sent chunked.
 func serveFile(w http.ResponseWriter, path, name string, attachment bool) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -334,9 +340,10 @@ func serveFile(w http.ResponseWriter, path, name string, attachment bool) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
 	if attachment {
 		h.Set("Content-Disposition", "attachment; filename="+name)
+	} else {
+		h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
 	}
 	w.WriteHeader(http.StatusOK)
 	io.Copy(w, f)

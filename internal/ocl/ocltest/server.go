@@ -27,11 +27,13 @@ type Server struct {
 	plan          ExportPlan
 	sources       map[string]*source
 	requiredToken string
-	objects       map[string]string // storage key → zip path
-	faults        []*fault
-	latency       time.Duration
-	inFlight      int
-	maxInFlight   int
+	// upgradeURL, when set, plays REQUIRE_AUTHENTICATION: anonymous requests get 403.
+	upgradeURL  string
+	objects     map[string]string // storage key → zip path
+	faults      []*fault
+	latency     time.Duration
+	inFlight    int
+	maxInFlight int
 
 	// logMu guards the request log alone: handlers answer while holding mu.
 	logMu    sync.Mutex
@@ -103,6 +105,20 @@ func (s *Server) RequireToken(tok string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requiredToken = tok
+}
+
+// DefaultUpgradeURL is where OCL sends anonymous users to sign up.
+const DefaultUpgradeURL = "https://app.openconceptlab.org/#/accounts/signup"
+
+// RequireAuthentication plays a server run with REQUIRE_AUTHENTICATION (OCL, 2026):
+// every API request without an Authorization header, whatever its route, is answered
+// 403 with {"detail": ..., "upgrade_url": upgradeURL} before anything else is looked
+// at (OCL.md, "Who may do what"; oclapi2 checks it for all routes ahead of the views).
+// An empty upgradeURL turns the mode off.
+func (s *Server) RequireAuthentication(upgradeURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upgradeURL = upgradeURL
 }
 
 // SetExportPlan changes the export plan; versions keep the polls already counted.
@@ -206,6 +222,16 @@ func (s *Server) registerRoutes() {
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	upgradeURL := s.upgradeURL
+	s.mu.Unlock()
+	if upgradeURL != "" && r.Header.Get("Authorization") == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{
+			"detail":      "Authentication credentials were not provided.",
+			"upgrade_url": upgradeURL,
+		})
+		return
+	}
 	if !strings.HasSuffix(r.URL.Path, "/") {
 		// Django's APPEND_SLASH: a redirect that turns a POST into a GET without its body.
 		target := r.URL.Path + "/"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,7 +157,10 @@ func TestExportChecksRunInOCLOrder(t *testing.T) {
 		name, path, token string
 		want              int
 	}{
-		{"missing version before missing token", "v9/export/", "", http.StatusNotFound},
+		// Authentication comes before the version is looked up (oclapi2 core/common/mixins.py).
+		{"missing token before missing version", "v9/export/", "", http.StatusUnauthorized},
+		{"wrong token before missing version", "v9/export/", "bad", http.StatusUnauthorized},
+		{"missing version with a good token", "v9/export/", "good", http.StatusNotFound},
 		{"token required", "HEAD/export/", "", http.StatusUnauthorized},
 		{"wrong token", "HEAD/export/", "bad", http.StatusUnauthorized},
 		{"admin may export HEAD", "HEAD/export/", "good", http.StatusNoContent},
@@ -166,6 +170,10 @@ func TestExportChecksRunInOCLOrder(t *testing.T) {
 			assert.Equal(t, tt.want, send(t, http.MethodGet, base+tt.path, tt.token, "").StatusCode)
 		})
 	}
+
+	missingSource := srv.URL() + "/orgs/CIEL/sources/NOPE/v1/export/"
+	assert.Equal(t, http.StatusUnauthorized, send(t, http.MethodGet, missingSource, "", "").StatusCode)
+	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, missingSource, "good", "").StatusCode)
 
 	other := newServer(t)
 	resp := send(t, http.MethodGet, other.URL()+"/orgs/CIEL/sources/CIEL/HEAD/export/", "someone", "")
@@ -240,4 +248,88 @@ func TestDeleteExportNeedsAnAdminAndStartsOver(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, send(t, http.MethodDelete, export, "admin", "").StatusCode)
 	assert.Equal(t, http.StatusNotFound, send(t, http.MethodDelete, export, "admin", "").StatusCode, "nothing left to delete")
 	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, export, "", "").StatusCode, "rebuilt")
+}
+
+// TestRequireAuthenticationAnswers403Everywhere: a server run with
+// REQUIRE_AUTHENTICATION refuses every anonymous request with 403 and an upgrade_url,
+// before routing; a request with a token goes on to the usual checks.
+func TestRequireAuthenticationAnswers403Everywhere(t *testing.T) {
+	srv := newServer(t)
+	srv.RequireAuthentication(ocltest.DefaultUpgradeURL)
+	base := srv.URL() + "/orgs/CIEL/sources/"
+	for _, tt := range []struct{ method, path string }{
+		{http.MethodGet, "CIEL/"},
+		{http.MethodGet, "CIEL/versions/"},
+		{http.MethodPost, "CIEL/versions/"},
+		{http.MethodGet, "CIEL/HEAD/"},
+		{http.MethodGet, "CIEL/HEAD/export/"},
+		{http.MethodHead, "CIEL/HEAD/export/"},
+		{http.MethodGet, "CIEL/concepts/"},
+		{http.MethodGet, "CIEL/mappings/"},
+		{http.MethodGet, "NOPE/v9/export/"},
+		{http.MethodGet, "CIEL/no/such/route/"},
+	} {
+		resp := send(t, tt.method, base+tt.path, "", `{"id": "v1"}`)
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s", tt.method, tt.path)
+		if tt.method != http.MethodHead {
+			body := decode[map[string]string](t, resp)
+			assert.Equal(t, ocltest.DefaultUpgradeURL, body["upgrade_url"], "%s %s", tt.method, tt.path)
+			assert.NotEmpty(t, body["detail"])
+		}
+	}
+	_, created := srv.Version("CIEL", "CIEL", "v1")
+	assert.False(t, created, "a refused POST creates nothing")
+
+	// With a token the request is handled as usual.
+	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, base+"CIEL/concepts/", "tok", "").StatusCode)
+	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, base+"NOPE/v9/export/", "tok", "").StatusCode)
+
+	// Without the mode, an anonymous read of a public source is answered.
+	srv.RequireAuthentication("")
+	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, base+"CIEL/concepts/", "", "").StatusCode)
+}
+
+// TestStreamedExportHasNoLength: a 200 export streams the zip without Content-Length,
+// as OCL's streaming response does, while the fake S3 announces its length.
+func TestStreamedExportHasNoLength(t *testing.T) {
+	srv := newServer(t, ocltest.WithExportPlan(ocltest.ExportPlan{Ready: ocltest.ReadyStream200}))
+	send(t, http.MethodPost, srv.URL()+"/orgs/CIEL/sources/CIEL/versions/", "tok", `{"id": "v1"}`)
+	resp := send(t, http.MethodGet, srv.URL()+"/orgs/CIEL/sources/CIEL/v1/export/", "", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Content-Length"))
+	assert.EqualValues(t, -1, resp.ContentLength)
+	assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+	streamed, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	path, err := srv.ExportZip("CIEL", "CIEL", "v1")
+	require.NoError(t, err)
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, want, streamed)
+
+	// The same export behind a redirect comes from storage with its length.
+	other := newServer(t)
+	send(t, http.MethodPost, other.URL()+"/orgs/CIEL/sources/CIEL/versions/", "tok", `{"id": "v1"}`)
+	var located *http.Response
+	for range 5 {
+		located = send(t, http.MethodGet, other.URL()+"/orgs/CIEL/sources/CIEL/v1/export/", "", "")
+		if located.StatusCode == http.StatusFound {
+			break
+		}
+	}
+	require.Equal(t, http.StatusFound, located.StatusCode)
+	stored := send(t, http.MethodGet, located.Header.Get("Location"), "", "")
+	require.Equal(t, http.StatusOK, stored.StatusCode)
+	assert.NotEmpty(t, stored.Header.Get("Content-Length"))
+	assert.Positive(t, stored.ContentLength)
+}
+
+// TestCreateVersionOfMissingSourceIs500: OCL fails with a server error, not 404, when a
+// version is created in a source that does not exist; it is still authenticated first.
+func TestCreateVersionOfMissingSourceIs500(t *testing.T) {
+	srv := newServer(t)
+	missing := srv.URL() + "/orgs/CIEL/sources/NOPE/versions/"
+	assert.Equal(t, http.StatusInternalServerError, send(t, http.MethodPost, missing, "tok", `{"id": "v1"}`).StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, send(t, http.MethodPost, missing, "", `{"id": "v1"}`).StatusCode)
+	assert.Equal(t, http.StatusCreated, send(t, http.MethodPost, srv.URL()+"/orgs/CIEL/sources/CIEL/versions/", "tok", `{"id": "v1"}`).StatusCode)
 }
