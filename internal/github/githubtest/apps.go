@@ -81,7 +81,8 @@ const (
 	actionsAppSlug = "github-actions"
 )
 
-// appJSON is an "integration": the App a check run belongs to.
+// appJSON is an "integration": the App a check run belongs to. GitHub Actions is the
+// github-actions App (id 15368 on github.com) that GITHUB_TOKEN acts for.
 // https://docs.github.com/rest/checks/runs#get-a-check-run
 func (s *Server) appJSON(slug string) object {
 	id, name, owner := int64(1), "Shepherd release", "openmrs"

@@ -77,12 +77,8 @@ func TestInstallationTokensExpire(t *testing.T) {
 	s := githubtest.NewServer(githubtest.WithToken("ghp_someone", "someone"), githubtest.WithClock(clock.Now))
 	t.Cleanup(s.Close)
 	s.AddRepo(owner, name, "main")
-	jwt := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + ".e30.c2ln"
 
-	resp := post(t, s.URL()+"app/installations/1/access_tokens", "Bearer "+jwt)
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	var token github.InstallationToken
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&token))
+	token := installationToken(t, s)
 	assert.Equal(t, clock.Now().Add(time.Hour), token.GetExpiresAt().Time)
 
 	gh := s.ClientWithToken(t, token.GetToken())
@@ -104,4 +100,15 @@ func post(t *testing.T, url, authorization string) *http.Response {
 	require.NoError(t, err)
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// installationToken asks for a token of installation 1 as the App would, with a JWT.
+func installationToken(t *testing.T, s *githubtest.Server) github.InstallationToken {
+	t.Helper()
+	jwt := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + ".e30.c2ln"
+	resp := post(t, s.URL()+"app/installations/1/access_tokens", "Bearer "+jwt)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	var token github.InstallationToken
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&token))
+	return token
 }

@@ -44,7 +44,8 @@ func (s *Server) PushEvent(owner, repo, ref, before, after, pusher string) map[s
 		compare = s.htmlURL("/%s/commit/%s", rp.fullName(), shortSHA(after))
 	}
 	repository := s.repoJSON(rp, false)
-	// A push payload writes the repository's creation and push times as Unix seconds.
+	// A push payload writes the repository's creation and push times as Unix seconds
+	// (webhook-push allows integer or string; GitHub sends integers there).
 	repository["created_at"] = rp.created.Unix()
 	repository["pushed_at"] = rp.pushed.Unix()
 	repository["stargazers"] = 0

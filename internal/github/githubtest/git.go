@@ -302,27 +302,23 @@ func (c *call) gitCommitJSON(cm *commit) object {
 	}
 }
 
-// commitJSON is a "commit", as the commits and branches APIs describe one.
+// commitJSON is a "commit", as the commits and branches APIs describe one: the git
+// commit nested, with the GitHub users who wrote it.
 func (c *call) commitJSON(cm *commit) object {
-	tree := treeSHA(cm.tree)
+	git := c.gitCommitJSON(cm)
 	return object{
 		"sha":          cm.sha,
-		"node_id":      nodeID("C", cm.sha),
+		"node_id":      git["node_id"],
 		"url":          c.s.apiURL("/repos/%s/commits/%s", c.repo.fullName(), cm.sha),
-		"html_url":     c.s.htmlURL("/%s/commit/%s", c.repo.fullName(), cm.sha),
+		"html_url":     git["html_url"],
 		"comments_url": c.s.apiURL("/repos/%s/commits/%s/comments", c.repo.fullName(), cm.sha),
 		"commit": object{
-			"url":           c.s.apiURL("/repos/%s/git/commits/%s", c.repo.fullName(), cm.sha),
-			"author":        gitAuthor(cm.time),
-			"committer":     gitAuthor(cm.time),
-			"message":       cm.message,
-			"comment_count": 0,
-			"tree":          object{"sha": tree, "url": c.s.apiURL("/repos/%s/git/trees/%s", c.repo.fullName(), tree)},
-			"verification":  unverified,
+			"url": git["url"], "author": git["author"], "committer": git["committer"], "message": git["message"],
+			"comment_count": 0, "tree": git["tree"], "verification": git["verification"],
 		},
 		"author":    c.s.userJSON(DefaultLogin),
 		"committer": c.s.userJSON(DefaultLogin),
-		"parents":   c.parentsJSON(cm),
+		"parents":   git["parents"],
 	}
 }
 

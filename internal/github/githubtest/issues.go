@@ -166,7 +166,8 @@ func (s *Server) SetIssuesEnabled(owner, repo string, enabled bool) {
 // issues/get, issues/update, issues/list-comments, issues/create-comment and the labels
 // of an issue). Pull requests keep their conversation and labels, which go through the
 // same routes, so only a number that names an issue is gone. Listing issues has no 410
-// (issues/list-for-repo) and lists the pull requests alone.
+// (issues/list-for-repo; it answered 410 until about 2016, ingydotnet/git-hub#72) and
+// lists the pull requests alone.
 var goneWithoutIssues = map[string]bool{
 	"POST /repos/{owner}/{repo}/issues":                                true,
 	"GET /repos/{owner}/{repo}/issues/{issue_number}":                  true,
@@ -189,11 +190,7 @@ func (c *call) issuesGone(rt *route) bool {
 	if is := c.lookupIssue(); is != nil && is.pull != nil {
 		return false
 	}
-	c.json(http.StatusGone, apiError{
-		Message:          "Issues are disabled for this repo",
-		DocumentationURL: rt.docsURL(),
-		Status:           "410",
-	})
+	c.fail(http.StatusGone, "Issues are disabled for this repo")
 	return true
 }
 

@@ -428,6 +428,8 @@ func (d *driver) pulls() {
 	d.want(201, resp, err)
 	_, resp, err = gh.PullRequests.Create(bg, dOwner, dRepo, &github.NewPullRequest{Title: github.String("nobody's"), Head: github.String("nobody:evil"), Base: github.String("main")})
 	d.want(422, resp, err)
+	_, resp, err = gh.PullRequests.Create(bg, dOwner, dRepo, &github.NewPullRequest{Title: github.String("long"), Head: github.String("mallory:evil"), Base: github.String("main"), Body: github.String(strings.Repeat("x", maxBodyChars+1))})
+	d.want(422, resp, err)
 	_, resp, err = gh.PullRequests.List(bg, dOwner, dRepo, &github.PullRequestListOptions{State: "all"})
 	d.want(200, resp, err)
 	_, resp, err = gh.PullRequests.Get(bg, dOwner, dRepo, pr.GetNumber())

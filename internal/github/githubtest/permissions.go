@@ -234,10 +234,6 @@ func (c *call) authorize(rt *route) bool {
 			return true
 		}
 	}
-	c.json(http.StatusForbidden, apiError{
-		Message:          "Resource not accessible by integration",
-		DocumentationURL: rt.docsURL(),
-		Status:           "403",
-	})
+	c.fail(http.StatusForbidden, "Resource not accessible by integration")
 	return false
 }

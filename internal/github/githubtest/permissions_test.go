@@ -1,7 +1,6 @@
 package githubtest_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -100,12 +99,8 @@ func TestInstallationTokenPermissions(t *testing.T) {
 		githubtest.WithInstallationPermissions(githubtest.Permissions{"contents": "write"}))
 	t.Cleanup(s.Close)
 	s.AddRepo(owner, name, "main")
-	jwt := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + ".e30.c2ln"
 
-	resp := post(t, s.URL()+"app/installations/1/access_tokens", "Bearer "+jwt)
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	var token github.InstallationToken
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&token))
+	token := installationToken(t, s)
 	assert.Equal(t, "write", token.GetPermissions().GetContents())
 	assert.Equal(t, "read", token.GetPermissions().GetMetadata())
 	assert.Empty(t, token.GetPermissions().GetIssues())

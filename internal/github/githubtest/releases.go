@@ -49,13 +49,14 @@ func (s *Server) Releases(owner, repo string) []*github.RepositoryRelease {
 	return asList[github.RepositoryRelease](out)
 }
 
-// releaseJSON is a "release". A draft's html_url names it as untagged, as GitHub does
-// until it is published.
+// releaseJSON is a "release". Until it is published, a draft's html_url names a
+// placeholder tag "untagged-<hash>", not its tag_name (observed on github.com:
+// esphome/workflows#170, semantic-release/github#214).
 func (s *Server) releaseJSON(rp *repo, rel *release) object {
 	url := s.apiURL("/repos/%s/releases/%d", rp.fullName(), rel.id)
 	html := s.htmlURL("/%s/releases/tag/%s", rp.fullName(), rel.tag)
 	if rel.draft {
-		html = s.htmlURL("/%s/releases/tag/untagged-%d", rp.fullName(), rel.id)
+		html = s.htmlURL("/%s/releases/tag/untagged-%020x", rp.fullName(), rel.id*0x9e3779b1)
 	}
 	return object{
 		"url":              url,

@@ -63,8 +63,9 @@ func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
 
 func (c *call) noContent() { c.w.WriteHeader(http.StatusNoContent) }
 
+// fail answers GitHub's error body, which names the operation's documentation.
 func (c *call) fail(status int, message string) {
-	c.json(status, apiError{Message: message, DocumentationURL: docsURL, Status: strconv.Itoa(status)})
+	c.json(status, apiError{Message: message, DocumentationURL: c.rt.docsURL(), Status: strconv.Itoa(status)})
 }
 
 func (c *call) notFound() { c.fail(http.StatusNotFound, "Not Found") }
@@ -74,7 +75,7 @@ func (c *call) invalid(e fieldError) {
 	c.json(http.StatusUnprocessableEntity, apiError{
 		Message:          "Validation Failed",
 		Errors:           []fieldError{e},
-		DocumentationURL: docsURL,
+		DocumentationURL: c.rt.docsURL(),
 		Status:           "422",
 	})
 }

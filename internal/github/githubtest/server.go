@@ -183,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve fills rec. Like GitHub, a 304 does not count against the rate limit.
 func (s *Server) serve(rec *recorder, r *http.Request, rt *route, params map[string]string, now time.Time) {
-	c := &call{s: s, w: rec, r: r, params: params, now: now}
+	c := &call{s: s, w: rec, r: r, rt: rt, params: params, now: now}
 	if f := s.takeFault(r.Method, rt.name(), apiPath(r)); f != nil {
 		s.writeFault(rec, c, f)
 		return
@@ -220,6 +220,7 @@ type call struct {
 	s      *Server
 	w      http.ResponseWriter
 	r      *http.Request
+	rt     *route // nil when no route serves the path
 	params map[string]string
 	now    time.Time
 	login  string
