@@ -360,3 +360,34 @@ func TestIssuesTurnedOffSaysWhatToDo(t *testing.T) {
 	_, exists := sb.OCL.Version(sb.Config.OCL.Org, sb.Config.OCL.Source, version)
 	assert.False(t, exists, "nothing is created on OCL without a tracking issue")
 }
+
+// deniedStore refuses every upload as a bucket does whose policy lacks s3:PutObject.
+type deniedStore struct{ store.Store }
+
+func (deniedStore) Put(_ context.Context, key string, _ io.Reader, _ int64, _, _ string) (store.PutResult, error) {
+	return store.PutResult{}, &store.RequestError{Op: "put", Where: fmt.Sprintf("%q in s3 bucket \"releases\"", key), Code: "AccessDenied",
+		Status: http.StatusForbidden, Kind: store.ErrDenied, Err: errors.New("Access Denied."),
+		Hint: "likely causes: a wrong secret key in SHEPHERD_S3_SECRET_KEY, or the access key's policy lacks s3:PutObject on this bucket"}
+}
+
+// The same refusal at the merge: QA on HEAD cannot store its report, the release fails in qa
+// once, and nothing is created on OCL.
+func TestBucketRefusalAtTheMergeFailsOnce(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: 56, Concepts: 120}, ocltest.ExportPlan{})
+	m, sha, _ := openAndMerge(t, sb)
+	sb.SetFaults(nil, func(s store.Store) store.Store { return deniedStore{s} })
+	require.NoError(t, sb.Restart(ctx))
+	for range 2 {
+		rec, err := sb.Env.Merged(ctx, m, sha)
+		require.NoError(t, err)
+		assert.Equal(t, release.Failed, rec.Release.Phase)
+		assert.Equal(t, release.QA, rec.Release.FailedIn)
+		assert.Contains(t, rec.Release.Last().Reason, "storage refused")
+		assert.Contains(t, rec.Release.Last().Reason, "s3:PutObject")
+	}
+	_, exists := sb.OCL.Version(sb.Config.OCL.Org, sb.Config.OCL.Source, version)
+	assert.False(t, exists)
+	issue, _, _ := onlyIssue(t, sb)
+	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+}

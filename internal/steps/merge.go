@@ -34,7 +34,7 @@ func (e *Env) MergedUntil(ctx context.Context, m *manifest.Manifest, mergeSHA st
 	for {
 		before := t.rec.Release.Phase
 		if err := e.advanceMerge(ctx, t, eff); err != nil {
-			return t.rec, err
+			return t.rec, e.settle(ctx, t, err)
 		}
 		if t.rec.Release.Phase == before || t.rec.Release.Phase == stop {
 			// Nothing more to do here: make sure what the issue shows matches the record
