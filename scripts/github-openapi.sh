@@ -4,7 +4,8 @@
 #
 #   internal/github/githubtest/testdata/openapi.json   from @octokit/openapi
 #       (generated/api.github.com.json): the operations the fake serves, each with its
-#       documentation URL and response schemas, and every component schema they reach.
+#       documentation URL, response schemas and documented response headers, and every
+#       component schema they reach.
 #   internal/github/githubtest/testdata/webhooks.json  from @octokit/openapi-webhooks
 #       (generated/api.github.com.json): the payload schemas of the events Shepherd's
 #       workflows run on (push; pull_request opened, synchronize, reopened).
@@ -93,6 +94,7 @@ for (const line of fs.readFileSync(`${tmp}/operations.txt`, "utf8").trim().split
     if (r.$ref) r = api.components.responses[r.$ref.replace("#/components/responses/", "")];
     const json = (r.content || {})["application/json"];
     responses[status] = json && json.schema ? { schema: strip(json.schema, refs) } : {};
+    if (r.headers) responses[status].headers = Object.keys(r.headers).sort();
   }
   operations[line] = { operationId: op.operationId, docs: op.externalDocs.url, responses };
 }

@@ -148,7 +148,7 @@ func (c *call) createComment() {
 		return
 	}
 	cm := c.s.addComment(c.repo, is, c.login, body, c.now)
-	c.json(http.StatusCreated, c.s.commentJSON(c.repo, cm))
+	c.created(c.s.commentJSON(c.repo, cm))
 }
 
 func (c *call) editComment() {

@@ -220,7 +220,7 @@ func (c *call) createRef() {
 		c.fail(http.StatusUnprocessableEntity, "Reference already exists")
 	default:
 		c.repo.refs[*req.Ref] = *req.SHA
-		c.json(http.StatusCreated, c.refJSON(*req.Ref))
+		c.created(c.refJSON(*req.Ref))
 	}
 }
 

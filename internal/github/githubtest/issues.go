@@ -224,7 +224,7 @@ func (c *call) createIssue() {
 	if req.Labels != nil {
 		is.labels = c.s.labelsByName(c.repo, *req.Labels)
 	}
-	c.json(http.StatusCreated, c.s.issueJSON(c.repo, is))
+	c.created(c.s.issueJSON(c.repo, is))
 }
 
 func (c *call) getIssue() {

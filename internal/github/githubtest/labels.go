@@ -148,7 +148,7 @@ func (c *call) createLabel() {
 		c.invalid(fieldError{Resource: "Label", Field: "color", Code: "invalid"})
 	default:
 		l := c.s.newLabel(c.repo, *req.Name, color, deref(req.Description))
-		c.json(http.StatusCreated, c.s.labelJSON(c.repo, l))
+		c.created(c.s.labelJSON(c.repo, l))
 	}
 }
 

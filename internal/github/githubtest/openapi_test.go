@@ -31,7 +31,8 @@ type openAPIOperation struct {
 	OperationID string `json:"operationId"`
 	Docs        string `json:"docs"`
 	Responses   map[string]struct {
-		Schema schema `json:"schema"`
+		Schema  schema   `json:"schema"`
+		Headers []string `json:"headers"`
 	} `json:"responses"`
 }
 
@@ -123,6 +124,12 @@ func TestAnswersMatchGitHubsOpenAPIDescription(t *testing.T) {
 				map[string]any{"$ref": "#/components/schemas/validation-error"},
 			}}
 		}
+		// Location names what a 201 made; Link is there only when there is another page.
+		for _, h := range response.Headers {
+			if h == "Location" {
+				assert.NotEmpty(t, ex.header.Get(h), "%s: no %s header", where, h)
+			}
+		}
 		if ex.status == http.StatusNoContent || ex.status == http.StatusNotModified {
 			assert.Empty(t, ex.body, "%s: a body", where)
 			continue
@@ -137,6 +144,9 @@ func TestAnswersMatchGitHubsOpenAPIDescription(t *testing.T) {
 		}
 		for _, msg := range set.validate(response.Schema, body, "$") {
 			t.Errorf("%s: %s", where, msg)
+		}
+		if location := ex.header.Get("Location"); location != "" {
+			assert.Equal(t, body.(map[string]any)["url"], location, "%s: Location names what was made", where)
 		}
 	}
 

@@ -336,7 +336,7 @@ func (c *call) createPull() {
 		c.invalid(*refused)
 		return
 	}
-	c.json(http.StatusCreated, c.s.pullJSON(c.repo, is))
+	c.created(c.s.pullJSON(c.repo, is))
 }
 
 func (c *call) listPulls() {

@@ -162,7 +162,7 @@ func (c *call) createRelease() {
 		rel.published = c.now
 	}
 	c.repo.releases = append(c.repo.releases, rel)
-	c.json(http.StatusCreated, c.s.releaseJSON(c.repo, rel))
+	c.created(c.s.releaseJSON(c.repo, rel))
 }
 
 func (c *call) release() (int, *release) {

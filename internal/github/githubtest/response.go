@@ -61,6 +61,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
 
+// created answers 201 with what was made, its API URL in Location as GitHub sends it
+// (the 201 "Location" header of issues/create, issues/create-comment, git/create-ref
+// and others in GitHub's OpenAPI description).
+func (c *call) created(v object) {
+	c.w.Header().Set("Location", v["url"].(string))
+	c.json(http.StatusCreated, v)
+}
+
 func (c *call) noContent() { c.w.WriteHeader(http.StatusNoContent) }
 
 // fail answers GitHub's error body, which names the operation's documentation.

@@ -127,7 +127,7 @@ func (c *call) createStatus() {
 		created:     c.now,
 	}
 	c.repo.statuses = append(c.repo.statuses, st)
-	c.json(http.StatusCreated, c.s.statusJSON(c.repo, st))
+	c.created(c.s.statusJSON(c.repo, st))
 }
 
 // commitFor resolves the route's ref, answering 422 as GitHub does when it names nothing.
