@@ -148,6 +148,17 @@ func TestCheckAPIFindsWhatCheckExportFinds(t *testing.T) {
 	spec := allRules(dataset.Spec{Seed: 7, Concepts: 1000})
 	d, fromExport := checkExport(t, spec)
 
+	fromAPI := checkHEAD(t, d)
+
+	require.Len(t, fromExport.Findings, len(dataset.Rules))
+	assert.Equal(t, foundPlaces(fromExport), foundPlaces(fromAPI))
+	assert.Equal(t, fromExport.Summary.ConceptsChecked, fromAPI.Summary.ConceptsChecked)
+	assert.Equal(t, qa.InputAPI, fromAPI.Summary.Input)
+}
+
+// checkHEAD serves d as a source of the fake OCL and runs QA on its HEAD through the API.
+func checkHEAD(t *testing.T, d *dataset.Dataset) *qa.Report {
+	t.Helper()
 	srv := ocltest.NewServer()
 	t.Cleanup(srv.Close)
 	s := d.Spec()
@@ -155,11 +166,7 @@ func TestCheckAPIFindsWhatCheckExportFinds(t *testing.T) {
 	client, err := ocl.NewClient(srv.URL(), "")
 	require.NoError(t, err)
 	src := &steps.APISource{Client: client, Org: s.Org, Source: s.Source, VersionID: ocltest.HeadVersion}
-	fromAPI, err := qa.CheckAPI(context.Background(), src, qa.Options{Org: s.Org, Source: s.Source, Version: ocltest.HeadVersion})
+	rep, err := qa.CheckAPI(context.Background(), src, qa.Options{Org: s.Org, Source: s.Source, Version: ocltest.HeadVersion})
 	require.NoError(t, err)
-
-	require.Len(t, fromExport.Findings, len(dataset.Rules))
-	assert.Equal(t, foundPlaces(fromExport), foundPlaces(fromAPI))
-	assert.Equal(t, fromExport.Summary.ConceptsChecked, fromAPI.Summary.ConceptsChecked)
-	assert.Equal(t, qa.InputAPI, fromAPI.Summary.Input)
+	return rep
 }

@@ -185,18 +185,7 @@ func TestRealOCLData(t *testing.T) {
 		"old types": oldDataTypeCases, "collections": collectionCases}
 	for group, cases := range groups {
 		for _, tc := range cases {
-			t.Run(group+"/"+tc.name, func(t *testing.T) {
-				opts := testOptions()
-				if tc.opts != nil {
-					tc.opts(&opts)
-				}
-				rep := runExport(t, opts, tc.data)
-				want := tc.want
-				if want == nil {
-					want = []place{}
-				}
-				assert.ElementsMatch(t, want, placesOf(rep.Findings))
-			})
+			t.Run(group+"/"+tc.name, func(t *testing.T) { runRuleCase(t, tc) })
 		}
 	}
 }

@@ -397,21 +397,28 @@ var extrasRuleCases = []ruleCase{
 			retiredMapping(mappingExtras(mapping("101", "1", "NARROWER-THAN", "SNOMED-CT", "1"), `{"weight": 3}`)))}},
 }
 
+// runRuleCase runs a case and checks it gives exactly the findings it wants.
+func runRuleCase(t *testing.T, tc ruleCase) *Report {
+	t.Helper()
+	opts := testOptions()
+	if tc.opts != nil {
+		tc.opts(&opts)
+	}
+	rep := runExport(t, opts, tc.data)
+	want := tc.want
+	if want == nil {
+		want = []place{}
+	}
+	assert.ElementsMatch(t, want, placesOf(rep.Findings))
+	return rep
+}
+
 func TestRules(t *testing.T) {
 	groups := map[string][]ruleCase{"concept": conceptRuleCases, "source": sourceRuleCases, "schema": schemaRuleCases, "extras": extrasRuleCases}
 	for group, cases := range groups {
 		for _, tc := range cases {
 			t.Run(group+"/"+tc.name, func(t *testing.T) {
-				opts := testOptions()
-				if tc.opts != nil {
-					tc.opts(&opts)
-				}
-				rep := runExport(t, opts, tc.data)
-				want := tc.want
-				if want == nil {
-					want = []place{}
-				}
-				assert.ElementsMatch(t, want, placesOf(rep.Findings))
+				rep := runRuleCase(t, tc)
 				for _, f := range rep.Findings {
 					assert.NotEmpty(t, f.Message, f.Rule)
 					assert.NotContains(t, f.Message, "\n", f.Rule)

@@ -8,11 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/qa"
-	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
 // The realistic variants the generator writes: today's exports (retired names and
@@ -83,15 +81,7 @@ func TestRealisticVariantsThroughTheAPI(t *testing.T) {
 		}
 		t.Run(v.name, func(t *testing.T) {
 			d := newDataset(t, v.spec)
-			srv := ocltest.NewServer()
-			t.Cleanup(srv.Close)
-			s := d.Spec()
-			srv.AddSource(s.Org, s.Source, d, s.Locales)
-			client, err := ocl.NewClient(srv.URL(), "")
-			require.NoError(t, err)
-			src := &steps.APISource{Client: client, Org: s.Org, Source: s.Source, VersionID: ocltest.HeadVersion}
-			rep, err := qa.CheckAPI(context.Background(), src, qa.Options{Org: s.Org, Source: s.Source, Version: ocltest.HeadVersion})
-			require.NoError(t, err)
+			rep := checkHEAD(t, d)
 			assert.Equal(t, []string{}, foundPlaces(rep))
 			assert.Equal(t, d.Len(), rep.Summary.ConceptsChecked)
 		})
