@@ -185,8 +185,76 @@ func (s *State) countPoll(at time.Time) {
 	s.LastPoll = at
 }
 
-// Last is the most recent transition.
-func (s *State) Last() Transition { return s.Transitions[len(s.Transitions)-1] }
+// Last is the most recent transition (the zero Transition for a state with none, which
+// Validate refuses: a caller never panics on a record read from outside).
+func (s *State) Last() Transition {
+	if len(s.Transitions) == 0 {
+		return Transition{}
+	}
+	return s.Transitions[len(s.Transitions)-1]
+}
+
+// Validate checks a state read from outside (the hidden record on GitHub) before anything
+// acts on it: the timeline must be a path the machine can take, from the opening of the
+// release to its phase, in time order, and the poll counters must be plausible. A state
+// built only through New and Apply always passes.
+func (s *State) Validate() error {
+	if s.Version == "" {
+		return errors.New("the release has no version")
+	}
+	if len(s.Transitions) == 0 {
+		return errors.New("the timeline is empty")
+	}
+	first := s.Transitions[0]
+	if first.From != "" || first.To != Configuration || first.Event != "" {
+		return fmt.Errorf("the timeline does not start with the opening of the release (it starts %q → %q)", first.From, first.To)
+	}
+	replay := State{Version: s.Version, Phase: Configuration}
+	prev := first.At
+	for i, t := range s.Transitions[1:] {
+		n := i + 2
+		if t.At.Before(prev) {
+			return fmt.Errorf("timeline line %d is dated before the line above it", n)
+		}
+		prev = t.At
+		if t.From != replay.Phase {
+			return fmt.Errorf("timeline line %d starts from %q but the release was in %q", n, t.From, replay.Phase)
+		}
+		want, err := replay.next(t.Event, 0)
+		if t.Event == ExportNotReady && replay.Phase == Exporting {
+			want, err = Incomplete, nil // only the poll that gives up is a timeline line
+		}
+		if err != nil {
+			return fmt.Errorf("timeline line %d: %w", n, err)
+		}
+		if t.To != want {
+			return fmt.Errorf("timeline line %d: event %q leads from %q to %q, not %q", n, t.Event, t.From, want, t.To)
+		}
+		switch t.Event {
+		case StepFailed:
+			replay.FailedIn = replay.Phase
+		case Retried:
+			replay.FailedIn = ""
+		}
+		replay.Phase = want
+	}
+	if s.Phase != replay.Phase {
+		return fmt.Errorf("the phase %q is not where the timeline ends (%q)", s.Phase, replay.Phase)
+	}
+	if s.FailedIn != replay.FailedIn {
+		return fmt.Errorf("failed_in %q is not where the timeline failed (%q)", s.FailedIn, replay.FailedIn)
+	}
+	if s.Attempts < 0 || s.Attempts > maxAttemptsRecorded {
+		return fmt.Errorf("%d export polls is not a possible count", s.Attempts)
+	}
+	if s.LastPoll.Before(s.FirstPoll) || (s.Attempts > 0) != !s.FirstPoll.IsZero() {
+		return errors.New("the first and last export polls do not fit the number of polls")
+	}
+	return nil
+}
+
+// maxAttemptsRecorded bounds a poll count read from outside: a poll every minute for a year.
+const maxAttemptsRecorded = 366 * 24 * 60
 
 // Waited is the time between the first and the last export poll: GitHub runs scheduled
 // workflows late or skips ticks, so attempts alone do not say how long OCL took.

@@ -139,3 +139,40 @@ func TestStateSurvivesJSON(t *testing.T) {
 	assert.Equal(t, *s, back)
 	assert.NoError(t, back.Apply(ExportReady, t0.Add(20*time.Minute), "", 72))
 }
+
+// Every state the machine can reach validates; each damage a person could make to the
+// record is refused with what is wrong, and Last never panics.
+func TestValidateAcceptsReachableStatesAndRefusesDamagedOnes(t *testing.T) {
+	for _, p := range Phases {
+		s := inPhase(t, p)
+		require.NoError(t, s.Validate(), p)
+		for _, ev := range Events {
+			c := inPhase(t, p)
+			if c.Apply(ev, t0.Add(24*time.Hour), "", 72) == nil {
+				require.NoError(t, c.Validate(), "%s after %s", p, ev)
+			}
+		}
+	}
+	damage := map[string]func(s *State){
+		"the timeline is empty":           func(s *State) { s.Transitions = []Transition{} },
+		"does not start with the opening": func(s *State) { s.Transitions = s.Transitions[1:] },
+		"is not where the timeline ends":  func(s *State) { s.Phase = Deploy },
+		"dated before":                    func(s *State) { s.Transitions[2].At = t0.Add(-time.Hour) },
+		"leads from":                      func(s *State) { s.Transitions[2].To = Done },
+		"starts from":                     func(s *State) { s.Transitions[2].From = Publishing },
+		"not a possible count":            func(s *State) { s.Attempts = -1 },
+		"do not fit the number of polls":  func(s *State) { s.Attempts = 3 },
+		"failed_in":                       func(s *State) { s.FailedIn = Scripts },
+		"no version":                      func(s *State) { s.Version = "" },
+		`event "published" refused`:       func(s *State) { s.Transitions[2].Event = Published },
+	}
+	for want, f := range damage {
+		s := inPhase(t, Exporting)
+		f(s)
+		err := s.Validate()
+		require.Error(t, err, want)
+		assert.Contains(t, err.Error(), want)
+	}
+	var empty State
+	assert.Equal(t, Transition{}, empty.Last())
+}
