@@ -33,7 +33,7 @@ func TestCreateVersionOnMerge(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan)
 	w.WriteManifest(version)
 	w.Event("push", pushAdding(w.GitHub, "releases/"+version+".yaml"))
-	w.Input("sha", "abc123")
+	w.Input("sha", mergeSHA)
 
 	r, err := w.Start()
 	require.NoError(t, err)
@@ -177,7 +177,7 @@ func TestCreateVersionInTwoJobs(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan)
 	w.WriteManifest(version)
 	w.Event("push", pushAdding(w.GitHub, "releases/"+version+".yaml"))
-	w.Input("sha", "abc123")
+	w.Input("sha", mergeSHA)
 	w.Input("stop_before_deploy", "true")
 
 	r, err := w.Start()
@@ -196,3 +196,6 @@ func TestCreateVersionInTwoJobs(t *testing.T) {
 	assert.True(t, created)
 	assert.Len(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), 1)
 }
+
+// mergeSHA is the commit a push merged, as GitHub names it: 40 hex digits.
+const mergeSHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

@@ -51,6 +51,7 @@ type Client struct {
 	owner, repo string
 	opts        Options
 	log         *slog.Logger
+	me          identity // who the bot is: identity.go
 }
 
 // New connects to owner/repo with the given authentication.

@@ -16,10 +16,22 @@ type Comment struct {
 	ID   int64
 	Body string
 	URL  string
+	// Author is user.login of whoever wrote it.
+	Author string
 }
 
-// findComment looks for a comment carrying the marker, oldest first.
+func fromGHComment(cm *gh.IssueComment) *Comment {
+	return &Comment{ID: cm.GetID(), Body: cm.GetBody(), URL: cm.GetHTMLURL(), Author: cm.GetUser().GetLogin()}
+}
+
+// findComment looks for the bot's own comment carrying the marker, oldest first. A
+// comment anyone else wrote is passed over whatever it carries: anyone can comment, and
+// a marker copied into a person's comment must not stand for the bot's.
 func (c *Client) findComment(ctx context.Context, number int, marker string) (*Comment, error) {
+	me, err := c.Login(ctx)
+	if err != nil {
+		return nil, err
+	}
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
 	for {
 		var page []*gh.IssueComment
@@ -33,8 +45,8 @@ func (c *Client) findComment(ctx context.Context, number int, marker string) (*C
 			return nil, err
 		}
 		for _, cm := range page {
-			if strings.Contains(cm.GetBody(), marker) {
-				return &Comment{ID: cm.GetID(), Body: cm.GetBody(), URL: cm.GetHTMLURL()}, nil
+			if strings.Contains(cm.GetBody(), marker) && strings.EqualFold(cm.GetUser().GetLogin(), me) {
+				return fromGHComment(cm), nil
 			}
 		}
 		if resp.NextPage == 0 {
@@ -59,19 +71,46 @@ func (c *Client) PostMilestone(ctx context.Context, number int, version, key, bo
 		}
 		return 0, false, err
 	}
+	cm, err := c.createComment(ctx, number, fitComment(body, marker))
+	if err != nil {
+		return 0, false, err
+	}
+	return cm.ID, true, nil
+}
+
+func (c *Client) createComment(ctx context.Context, number int, body string) (*Comment, error) {
 	var cm *gh.IssueComment
 	err := c.call(ctx, fmt.Sprintf("comment on #%d", number), func() (*gh.Response, error) {
 		var resp *gh.Response
 		var err error
-		cm, resp, err = c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &gh.IssueComment{
-			Body: gh.String(fitComment(body, marker)),
-		})
+		cm, resp, err = c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &gh.IssueComment{Body: gh.String(body)})
 		return resp, err
 	})
 	if err != nil {
-		return 0, false, err
+		return nil, err
 	}
-	return cm.GetID(), true, nil
+	return fromGHComment(cm), nil
+}
+
+func (c *Client) getComment(ctx context.Context, id int64) (*Comment, error) {
+	var cm *gh.IssueComment
+	err := c.call(ctx, fmt.Sprintf("read comment %d", id), func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		cm, resp, err = c.gh.Issues.GetComment(ctx, c.owner, c.repo, id)
+		return resp, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fromGHComment(cm), nil
+}
+
+func (c *Client) editComment(ctx context.Context, id int64, body string) error {
+	return c.call(ctx, fmt.Sprintf("edit comment %d", id), func() (*gh.Response, error) {
+		_, resp, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, id, &gh.IssueComment{Body: gh.String(body)})
+		return resp, err
+	})
 }
 
 // UpsertComment keeps one comment with the marker up to date (the PR preview): it is
@@ -87,24 +126,15 @@ func (c *Client) UpsertComment(ctx context.Context, number int, kind, id, body s
 		if found.Body == full {
 			return found, false, nil
 		}
-		err := c.call(ctx, fmt.Sprintf("edit comment on #%d", number), func() (*gh.Response, error) {
-			_, resp, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, found.ID, &gh.IssueComment{Body: gh.String(full)})
-			return resp, err
-		})
+		err := c.editComment(ctx, found.ID, full)
 		found.Body = full
 		return found, err == nil, err
 	}
-	var cm *gh.IssueComment
-	err = c.call(ctx, fmt.Sprintf("comment on #%d", number), func() (*gh.Response, error) {
-		var resp *gh.Response
-		var err error
-		cm, resp, err = c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &gh.IssueComment{Body: gh.String(full)})
-		return resp, err
-	})
+	cm, err := c.createComment(ctx, number, full)
 	if err != nil {
 		return nil, false, err
 	}
-	return &Comment{ID: cm.GetID(), Body: full, URL: cm.GetHTMLURL()}, true, nil
+	return cm, true, nil
 }
 
 // fitComment appends the marker and cuts the body to GitHub's limit, saying so.

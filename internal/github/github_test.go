@@ -2,11 +2,14 @@ package github
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	gh "github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -71,18 +74,123 @@ func TestEnsureIssueCreatesOnceAndFindsItAgain(t *testing.T) {
 	assert.Len(t, f.srv.Issues(owner, repo), 2)
 }
 
+// An issue a person opened and named with issue: is adopted without a word written into
+// the person's body: the bot's status lives in a comment of its own there.
 func TestEnsureIssueAdoptsTheNamedIssue(t *testing.T) {
 	f := newFixture(t)
-	n := f.srv.AddIssue(owner, repo, "maintainer", "November release", "Plan: fix malaria names first.")
-	i, created, err := f.c.EnsureIssue(context.Background(), "v2026-11-22", "ignored", n)
+	ctx := context.Background()
+	const plan = "Plan: fix malaria names first."
+	n := f.srv.AddIssue(owner, repo, "maintainer", "November release", plan)
+	i, created, err := f.c.EnsureIssue(ctx, "v2026-11-22", "ignored", n)
 	require.NoError(t, err)
 	assert.False(t, created)
 	assert.Equal(t, n, i.Number)
-	assert.True(t, strings.HasPrefix(i.Body, "Plan: fix malaria names first."))
-	found, err := f.c.FindIssue(context.Background(), "v2026-11-22")
+	require.NotNil(t, i.Status, "the bot keeps its status in its own comment")
+	assert.Equal(t, "shepherd-bot", i.Status.Author)
+	assert.Equal(t, plan, f.srv.Issues(owner, repo)[0].GetBody(), "the person's body is not touched")
+
+	sec, err := RenderSection("phase: qa", map[string]string{"phase": "qa"})
+	require.NoError(t, err)
+	_, err = f.c.SaveSection(ctx, i, sec, sec)
+	require.NoError(t, err)
+	assert.Equal(t, plan, f.srv.Issues(owner, repo)[0].GetBody())
+
+	found, err := f.c.FindIssue(ctx, "v2026-11-22")
 	require.NoError(t, err)
 	require.NotNil(t, found)
 	assert.Equal(t, n, found.Number)
+	assert.Equal(t, "qa", stateOf(t, found.StatusText())["phase"])
+
+	again, _, err := f.c.EnsureIssue(ctx, "v2026-11-22", "ignored", n)
+	require.NoError(t, err)
+	assert.Equal(t, i.Status.ID, again.Status.ID, "adopted once")
+	assert.Len(t, f.srv.Comments(owner, repo, n), 1)
+}
+
+func stateOf(t *testing.T, text string) map[string]string {
+	t.Helper()
+	var st map[string]string
+	require.NoError(t, ReadState(text, &st))
+	return st
+}
+
+// issue: may not name a pull request or the tracking issue of another release: the new
+// release would stall (a PR is no issue) or be swallowed by the old record.
+func TestNamedIssueMustBeFreeForTheRelease(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.srv.SetFile(owner, repo, "main", "README.md", "x")
+	f.srv.SetFile(owner, repo, "release/v2", "releases/v2.yaml", "version: v2")
+	pr := f.srv.AddPullRequest(owner, repo, "maintainer", "release/v2", "main", "Release v2", "")
+	_, _, err := f.c.EnsureIssue(ctx, "v2", "Release v2", pr)
+	assert.ErrorContains(t, err, "is a pull request")
+
+	old, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	_, _, err = f.c.EnsureIssue(ctx, "v2", "Release v2", old.Number)
+	assert.ErrorContains(t, err, "is the tracking issue of release v1")
+
+	adopted := f.srv.AddIssue(owner, repo, "maintainer", "Plans", "")
+	_, _, err = f.c.EnsureIssue(ctx, "v3", "Release v3", adopted)
+	require.NoError(t, err)
+	_, err = f.c.CheckNamedIssue(ctx, adopted, "v2")
+	assert.ErrorContains(t, err, "is the tracking issue of release v3")
+}
+
+// Only what the bot wrote makes a tracking issue: a person's issue with the label and a
+// copied marker and record is nothing, while the bot's own issue is found closed and
+// without its label.
+func TestListTrackingBelievesOnlyTheBot(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	mine, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	forged, err := RenderSection("done", map[string]string{"phase": "done"})
+	require.NoError(t, err)
+	f.srv.AddIssue(owner, repo, "mallory", "Release v2", releaseMarker("v2")+"\n"+forged, TrackingLabel)
+	other := f.srv.AddIssue(owner, repo, "mallory", "Release v3", "", TrackingLabel)
+	f.srv.AddComment(owner, repo, other, "mallory", statusMarker("v3")+"\n"+forged)
+
+	gh := f.srv.Client(t)
+	_, _, err = gh.Issues.Edit(ctx, owner, repo, mine.Number, &ghIssueRequestClosed)
+	require.NoError(t, err)
+	_, err = gh.Issues.RemoveLabelForIssue(ctx, owner, repo, mine.Number, TrackingLabel)
+	require.NoError(t, err)
+
+	all, err := f.c.ListTracking(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, mine.Number, all[0].Number)
+	assert.Equal(t, "v1", all[0].Version)
+	assert.Equal(t, "closed", all[0].State)
+	for _, v := range []string{"v2", "v3"} {
+		found, err := f.c.FindIssue(ctx, v)
+		require.NoError(t, err)
+		assert.Nil(t, found, v)
+	}
+}
+
+// A comment anyone can post carrying the bot's milestone or preview marker does not stand
+// for the bot's: the bot posts its own.
+func TestMarkersInOthersCommentsAreNotTheBots(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	i, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	f.srv.AddComment(owner, repo, i.Number, "mallory", "ready! "+Marker("milestone", "v1/export-ready"))
+	_, posted, err := f.c.PostMilestone(ctx, i.Number, "v1", "export-ready", "The files are ready", 0)
+	require.NoError(t, err)
+	assert.True(t, posted)
+
+	pr := f.srv.AddIssue(owner, repo, "contributor", "Release PR", "")
+	f.srv.AddComment(owner, repo, pr, "mallory", "all good "+Marker("preview", "release-pr"))
+	cm, created, err := f.c.UpsertComment(ctx, pr, "preview", "release-pr", "QA: 2 errors")
+	require.NoError(t, err)
+	assert.True(t, created)
+	assert.Equal(t, "shepherd-bot", cm.Author)
+	cs := f.srv.Comments(owner, repo, pr)
+	require.Len(t, cs, 2)
+	assert.Contains(t, cs[0].GetBody(), "all good", "the person's comment is left as it was")
 }
 
 func TestConcurrentRunsConvergeOnOneOpenIssue(t *testing.T) {
@@ -114,34 +222,84 @@ func TestConcurrentRunsConvergeOnOneOpenIssue(t *testing.T) {
 	assert.Equal(t, 1, open)
 }
 
-func TestUpdateSectionWritesOnlyWhenChangedAndKeepsPeoplesText(t *testing.T) {
+func TestSaveSectionWritesOnlyWhenChangedAndKeepsPeoplesText(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	i, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
 	require.NoError(t, err)
-	// A person edits the issue.
-	require.NoError(t, f.c.EditIssueBody(ctx, i.Number, "Reviewer note: check sets.\n\n"+i.Body))
-	i, err = f.c.GetIssue(ctx, i.Number)
-	require.NoError(t, err)
-
 	sec, err := RenderSection("phase: qa", map[string]string{"phase": "qa"})
 	require.NoError(t, err)
-	changed, err := f.c.UpdateSection(ctx, i, sec)
+	changed, err := f.c.SaveSection(ctx, i, sec, sec)
+	require.NoError(t, err)
+	assert.True(t, changed)
+
+	// A person edits the issue after the bot read it: the next save keeps the edit.
+	require.NoError(t, f.c.EditIssueBody(ctx, i.Number, "Reviewer note: check sets.\n\n"+i.Body))
+	sec, err = RenderSection("phase: deploy", map[string]string{"phase": "deploy"})
+	require.NoError(t, err)
+	changed, err = f.c.SaveSection(ctx, i, sec, sec)
 	require.NoError(t, err)
 	assert.True(t, changed)
 
 	writes := f.srv.Writes()
-	changed, err = f.c.UpdateSection(ctx, i, sec)
+	changed, err = f.c.SaveSection(ctx, i, sec, sec)
 	require.NoError(t, err)
 	assert.False(t, changed)
-	assert.Equal(t, writes, f.srv.Writes(), "an unchanged section makes no request at all")
+	assert.Equal(t, writes, f.srv.Writes(), "an unchanged section is not written")
 
 	got, err := f.c.GetIssue(ctx, i.Number)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(got.Body, "Reviewer note: check sets.\n\n"))
-	var st map[string]string
-	require.NoError(t, ReadState(got.Body, &st))
-	assert.Equal(t, "qa", st["phase"])
+	assert.Equal(t, "deploy", stateOf(t, got.Body)["phase"])
+}
+
+// Another run saving meanwhile is noticed before anything is overwritten.
+func TestSaveSectionRefusesToOverwriteAnotherRunsState(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	i, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	other, err := f.c.GetIssue(ctx, i.Number)
+	require.NoError(t, err)
+	mine, err := RenderSection("a", map[string]string{"run": "a"})
+	require.NoError(t, err)
+	theirs, err := RenderSection("b", map[string]string{"run": "b"})
+	require.NoError(t, err)
+	_, err = f.c.SaveSection(ctx, other, theirs, theirs)
+	require.NoError(t, err)
+	_, err = f.c.SaveSection(ctx, i, mine, mine)
+	assert.ErrorIs(t, err, ErrConflict)
+	assert.ErrorIs(t, f.c.CheckUnchanged(ctx, i), ErrConflict)
+	assert.NoError(t, f.c.CheckUnchanged(ctx, other))
+	got, err := f.c.GetIssue(ctx, i.Number)
+	require.NoError(t, err)
+	assert.Equal(t, "b", stateOf(t, got.Body)["run"])
+}
+
+// A body that would pass GitHub's 65,536 characters gets the compact status; one that
+// cannot fit at all is refused with what to do.
+func TestSaveSectionKeepsTheBodyWithinGitHubsLimit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	i, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	require.NoError(t, f.c.EditIssueBody(ctx, i.Number, strings.Repeat("é", 60000)+"\n\n"+i.Body))
+	full, err := RenderSection(strings.Repeat("timeline line\n", 1000), map[string]string{"phase": "qa"})
+	require.NoError(t, err)
+	compact, err := RenderSection("short", map[string]string{"phase": "qa"})
+	require.NoError(t, err)
+	_, err = f.c.SaveSection(ctx, i, full, compact)
+	require.NoError(t, err)
+	got, err := f.c.GetIssue(ctx, i.Number)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, utf8.RuneCountInString(got.Body), MaxBodyChars)
+	assert.Contains(t, got.Body, "short")
+
+	require.NoError(t, f.c.EditIssueBody(ctx, i.Number, strings.Repeat("é", 65400)+"\n\n"+got.Body[strings.Index(got.Body, sectionStart):]))
+	i, err = f.c.GetIssue(ctx, i.Number)
+	require.NoError(t, err)
+	_, err = f.c.SaveSection(ctx, i, full, full)
+	assert.ErrorContains(t, err, "over GitHub's 65536")
 }
 
 func TestReconcileLabels(t *testing.T) {
@@ -329,8 +487,9 @@ func TestRepeatedReadsAreConditional(t *testing.T) {
 	for _, r := range f.srv.Requests() {
 		statuses[r.Status]++
 	}
-	// EnsureIssue read the listing last: nothing changed since, so every read is a 304.
-	assert.Equal(t, map[int]int{304: 3}, statuses)
+	// EnsureIssue read the listings last (the bot's issues, the labelled ones): nothing
+	// changed since, so every read is a 304.
+	assert.Equal(t, map[int]int{304: 6}, statuses)
 	assert.Equal(t, remaining, f.srv.RateRemaining(), "304s do not count against the rate limit")
 
 	// A change is seen at once: the ETag no longer matches.
@@ -338,4 +497,48 @@ func TestRepeatedReadsAreConditional(t *testing.T) {
 	got, err := f.c.FindIssue(ctx, "v1")
 	require.NoError(t, err)
 	assert.Contains(t, got.Body, "edited")
+}
+
+var ghIssueRequestClosed = gh.IssueRequest{State: gh.String("closed")}
+
+// Label names go into URL paths: one with "/" or "?" must reach its own route.
+func TestLabelNamesAreEscapedInPaths(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	i, _, err := f.c.EnsureIssue(ctx, "v1", "Release v1", 0)
+	require.NoError(t, err)
+	odd := []string{"release/qa", "release?done#1", "100% done"}
+	require.NoError(t, f.c.ReconcileLabels(ctx, i, odd[:2], odd))
+	require.NoError(t, f.c.ReconcileLabels(ctx, i, odd[2:], odd))
+	assert.ElementsMatch(t, []string{TrackingLabel, "100% done"}, f.srv.IssueLabels(owner, repo, i.Number))
+}
+
+// Who the bot is: a user token's login; github-actions[bot] for the workflow's token (an
+// installation token, which GET /user refuses); <slug>[bot] for an App.
+func TestLoginIsWhoWritesForTheBot(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	login, err := f.c.Login(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "shepherd-bot", login)
+
+	srv := githubtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddRepo(owner, repo, "main")
+	app, err := New(ctx, owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{AppID: 7, AppPrivateKey: githubtest.AppKey(t), InstallationID: 1}})
+	require.NoError(t, err)
+	login, err = app.Login(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, githubtest.AppLogin, login)
+
+	// The App's installation token handed over as a plain token, as Actions hands over
+	// GITHUB_TOKEN.
+	jwt := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + ".e30.signature"
+	tok, _, err := srv.ClientWithToken(t, jwt).Apps.CreateInstallationToken(ctx, 1, nil)
+	require.NoError(t, err)
+	plain, err := New(ctx, owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{Token: tok.GetToken()}})
+	require.NoError(t, err)
+	login, err = plain.Login(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ActionsLogin, login)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 
 	gh "github.com/google/go-github/v62/github"
@@ -16,7 +17,7 @@ const labelColor = "5319e7"
 func (c *Client) EnsureLabels(ctx context.Context, names []string) error {
 	for _, name := range names {
 		err := c.call(ctx, fmt.Sprintf("read label %q", name), func() (*gh.Response, error) {
-			_, resp, err := c.gh.Issues.GetLabel(ctx, c.owner, c.repo, name)
+			_, resp, err := c.gh.Issues.GetLabel(ctx, c.owner, c.repo, labelPath(name))
 			return resp, err
 		})
 		if err == nil {
@@ -73,7 +74,7 @@ func (c *Client) ReconcileLabels(ctx context.Context, i *Issue, want []string, m
 	}
 	for _, l := range remove {
 		err := c.call(ctx, fmt.Sprintf("remove label %q from issue #%d", l, i.Number), func() (*gh.Response, error) {
-			resp, err := c.gh.Issues.RemoveLabelForIssue(ctx, c.owner, c.repo, i.Number, l)
+			resp, err := c.gh.Issues.RemoveLabelForIssue(ctx, c.owner, c.repo, i.Number, labelPath(l))
 			if resp != nil && resp.StatusCode == http.StatusNotFound {
 				return resp, nil // already gone
 			}
@@ -93,6 +94,10 @@ func (c *Client) ReconcileLabels(ctx context.Context, i *Issue, want []string, m
 	i.Labels = dedupe(labels)
 	return nil
 }
+
+// labelPath escapes a label name for the URL path it goes into: go-github v62 puts it
+// there as given, so a name with "/", "?", "#" or "%" would reach another route.
+func labelPath(name string) string { return url.PathEscape(name) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -17,35 +17,6 @@ type PullRequest struct {
 	Merged  bool
 }
 
-// ListTracking lists the open tracking issues, bodies included: one listing serves every
-// release a scheduled run looks at.
-func (c *Client) ListTracking(ctx context.Context, state string) ([]*Issue, error) {
-	opts := &gh.IssueListByRepoOptions{State: state, Labels: []string{TrackingLabel}, Sort: "created", Direction: "asc",
-		ListOptions: gh.ListOptions{PerPage: 100}}
-	var out []*Issue
-	for {
-		var page []*gh.Issue
-		var resp *gh.Response
-		err := c.call(ctx, "list tracking issues", func() (*gh.Response, error) {
-			var err error
-			page, resp, err = c.gh.Issues.ListByRepo(ctx, c.owner, c.repo, opts)
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range page {
-			if !i.IsPullRequest() {
-				out = append(out, fromGH(i))
-			}
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
-}
-
 // DefaultBranch names the repository's default branch and its head commit.
 func (c *Client) DefaultBranch(ctx context.Context) (name, sha string, err error) {
 	var repo *gh.Repository

@@ -5,9 +5,12 @@
 package github
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Markers delimit what the bot owns in a body. They are HTML comments, invisible on GitHub.
@@ -112,4 +115,119 @@ func ReadState(body string, v any) error {
 // milestone comment, the PR preview comment.
 func Marker(kind, id string) string {
 	return "<!-- shepherd:" + kind + " " + id + " -->"
+}
+
+// MaxBodyChars is GitHub's limit for an issue body or a comment, in characters.
+const MaxBodyChars = 65536
+
+// StateText is the hidden state of the bot's section in text, exactly as written ("" when
+// there is none): what a run compares to tell whether another run saved meanwhile.
+func StateText(text string) string {
+	start := strings.Index(text, sectionStart)
+	if start < 0 {
+		return ""
+	}
+	rest := text[start:]
+	if end := strings.Index(rest, sectionEnd); end >= 0 {
+		rest = rest[:end]
+	}
+	i := strings.Index(rest, statePrefix)
+	if i < 0 {
+		return ""
+	}
+	rest = rest[i+len(statePrefix):]
+	if j := strings.Index(rest, stateSuffix); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}
+
+// ErrConflict means another run saved the release since this run read it: this run's
+// picture is out of date, and writing it would undo the other's work.
+var ErrConflict = errors.New("another run changed the release meanwhile")
+
+// SaveSection writes the bot's section where the issue keeps it: the body of an issue the
+// bot opened, or its status comment on an issue a person opened. The text is read again
+// just before writing, so whatever a person wrote outside the section since this run
+// read it is kept. If the hidden state there is no longer the one i holds (what this run
+// read or last wrote), another run has moved the release: ErrConflict, nothing written.
+// When the text would pass GitHub's 65,536-character limit, compact (a shorter rendering
+// of the same state) is written instead. It reports whether it wrote.
+func (c *Client) SaveSection(ctx context.Context, i *Issue, section, compact string) (bool, error) {
+	loaded := StateText(i.StatusText())
+	if i.Status != nil {
+		cm, err := c.getComment(ctx, i.Status.ID)
+		if err != nil {
+			return false, err
+		}
+		if StateText(cm.Body) != loaded {
+			return false, fmt.Errorf("issue #%d: %w", i.Number, ErrConflict)
+		}
+		marker := "\n\n" + statusMarker(i.Version)
+		text, err := fitSection(i.Number, "", section+marker, compact+marker)
+		if err != nil || text == cm.Body {
+			i.Status.Body = cm.Body
+			return false, err
+		}
+		if err := c.editComment(ctx, cm.ID, text); err != nil {
+			return false, err
+		}
+		i.Status.Body = text
+		return true, nil
+	}
+	fresh, err := c.GetIssue(ctx, i.Number)
+	if err != nil {
+		return false, err
+	}
+	i.Labels, i.State, i.Title = fresh.Labels, fresh.State, fresh.Title
+	if StateText(fresh.Body) != loaded {
+		return false, fmt.Errorf("issue #%d: %w", i.Number, ErrConflict)
+	}
+	body, err := fitSection(i.Number, fresh.Body, section, compact)
+	if err != nil || body == fresh.Body {
+		i.Body = fresh.Body
+		return false, err
+	}
+	if err := c.EditIssueBody(ctx, i.Number, body); err != nil {
+		return false, err
+	}
+	i.Body = body
+	return true, nil
+}
+
+// CheckUnchanged answers ErrConflict when the release's hidden state on GitHub is no
+// longer the one this run last read or wrote on i: asked before a side effect that a
+// later save could not take back (a milestone comment).
+func (c *Client) CheckUnchanged(ctx context.Context, i *Issue) error {
+	var now string
+	if i.Status != nil {
+		cm, err := c.getComment(ctx, i.Status.ID)
+		if err != nil {
+			return err
+		}
+		now = cm.Body
+	} else {
+		fresh, err := c.GetIssue(ctx, i.Number)
+		if err != nil {
+			return err
+		}
+		now = fresh.Body
+	}
+	if StateText(now) != StateText(i.StatusText()) {
+		return fmt.Errorf("issue #%d: %w", i.Number, ErrConflict)
+	}
+	return nil
+}
+
+// fitSection puts section into body, or compact when section would not fit GitHub's limit.
+func fitSection(number int, body, section, compact string) (string, error) {
+	for _, s := range []string{section, compact} {
+		out := ReplaceSection(body, s)
+		if utf8.RuneCountInString(out) <= MaxBodyChars {
+			return out, nil
+		}
+	}
+	n := utf8.RuneCountInString(ReplaceSection(body, compact))
+	return "", fmt.Errorf("issue #%d: the status would make the text %d characters long, over GitHub's %d; shorten what people wrote outside Shepherd's section",
+		number, n, MaxBodyChars)
 }

@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	gh "github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,6 +32,8 @@ type crashAfterWrites struct {
 	next  http.RoundTripper
 	left  atomic.Int64
 	fired atomic.Bool
+	// afterWrite, when set, runs after each write landed: a person acting meanwhile.
+	afterWrite func()
 }
 
 func (c *crashAfterWrites) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -37,6 +41,9 @@ func (c *crashAfterWrites) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, errCrash
 	}
 	resp, err := c.next.RoundTrip(r)
+	if r.Method != http.MethodGet && c.afterWrite != nil {
+		c.afterWrite()
+	}
 	if r.Method != http.MethodGet && c.left.Add(-1) == 0 {
 		c.fired.Store(true)
 		if resp != nil {
@@ -100,7 +107,9 @@ func assertOneOfEverything(t *testing.T, sb *sandbox.Sandbox, sha string) {
 }
 
 // A crash right after each GitHub write of a release, then a fresh process: every run
-// converges on the same single issue, comment, version, tag and release.
+// converges on the same single issue, comment, version, tag and release. It runs again
+// with a person editing the issue's body after every write the bot makes: each edit
+// outside the bot's section is still there at the end.
 func TestCrashAfterEveryGitHubWriteConverges(t *testing.T) {
 	plan := ocltest.ExportPlan{NonePolls: 1, BuildingPolls: 1, Ready: ocltest.ReadySeeOther303}
 	head := dataset.Spec{Seed: 9, Concepts: 120}
@@ -114,27 +123,67 @@ func TestCrashAfterEveryGitHubWriteConverges(t *testing.T) {
 	assertOneOfEverything(t, sb, sha)
 	require.Greater(t, total, 10)
 
-	for n := 1; n <= total; n++ {
-		sb := newSandbox(t, head, plan)
-		m, sha, _ := openAndMerge(t, sb)
-		crash := &crashAfterWrites{}
-		crash.left.Store(int64(n))
-		uploads := &flakyStore{} // never down: it counts the uploads across both processes
-		countUploads := func(s store.Store) store.Store { uploads.Store = s; return uploads }
-		sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { crash.next = next; return crash }, countUploads)
-		require.NoError(t, sb.Restart(context.Background()))
-		err := driveToTheEnd(context.Background(), sb, m, sha)
-		require.Error(t, err, "write %d of %d: the crash must stop the run", n, total)
-		assert.ErrorIs(t, err, errCrash)
+	for _, editing := range []bool{false, true} {
+		name := map[bool]string{false: "alone", true: "with a person editing the issue"}[editing]
+		t.Run(name, func(t *testing.T) {
+			for n := 1; n <= total; n++ {
+				sb := newSandbox(t, head, plan)
+				m, sha, _ := openAndMerge(t, sb)
+				crash := &crashAfterWrites{}
+				crash.left.Store(int64(n))
+				person := &editingPerson{t: t, sb: sb}
+				if editing {
+					crash.afterWrite = person.edit
+				}
+				uploads := &flakyStore{} // never down: it counts the uploads across both processes
+				countUploads := func(s store.Store) store.Store { uploads.Store = s; return uploads }
+				sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { crash.next = next; return crash }, countUploads)
+				require.NoError(t, sb.Restart(context.Background()))
+				err := driveToTheEnd(context.Background(), sb, m, sha)
+				require.Error(t, err, "write %d of %d: the crash must stop the run", n, total)
+				assert.ErrorIs(t, err, errCrash)
 
-		sb.SetFaults(nil, countUploads)
-		require.NoError(t, sb.Restart(context.Background()))
-		require.NoError(t, driveToTheEnd(context.Background(), sb, m, sha), "after a crash at write %d", n)
-		assertOneOfEverything(t, sb, sha)
-		stored, err := sb.Env.Store.List(context.Background(), "")
-		require.NoError(t, err)
-		// The HEAD reports were stored before the fault was put in place.
-		assert.LessOrEqual(t, uploads.puts.Load(), int64(len(stored)), "crash at write %d: no file uploaded twice", n)
+				// The next process: the person goes on editing while it works.
+				after := &crashAfterWrites{afterWrite: crash.afterWrite}
+				sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { after.next = next; return after }, countUploads)
+				require.NoError(t, sb.Restart(context.Background()))
+				require.NoError(t, driveToTheEnd(context.Background(), sb, m, sha), "after a crash at write %d", n)
+				assertOneOfEverything(t, sb, sha)
+				stored, err := sb.Env.Store.List(context.Background(), "")
+				require.NoError(t, err)
+				// The HEAD reports were stored before the fault was put in place.
+				assert.LessOrEqual(t, uploads.puts.Load(), int64(len(stored)), "crash at write %d: no file uploaded twice", n)
+				if editing {
+					_, _, body := onlyIssue(t, sb)
+					require.NotEmpty(t, person.notes, "crash at write %d: the person edited", n)
+					for _, note := range person.notes {
+						assert.Contains(t, body, note, "crash at write %d: the person's edit is kept", n)
+					}
+				}
+			}
+		})
+	}
+}
+
+// editingPerson adds a line of their own to the tracking issue's body, outside the bot's
+// section, as a maintainer might while a run works.
+type editingPerson struct {
+	t     *testing.T
+	sb    *sandbox.Sandbox
+	notes []string
+}
+
+func (p *editingPerson) edit() {
+	for _, i := range p.sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
+		if !strings.Contains(i.GetBody(), "<!-- shepherd:release "+version+" -->") || i.GetState() != "open" {
+			continue
+		}
+		note := fmt.Sprintf("Maintainer note %d.", len(p.notes)+1)
+		body := note + "\n\n" + i.GetBody()
+		_, _, err := p.sb.GitHub.Client(p.t).Issues.Edit(context.Background(), sandbox.Owner, sandbox.Repo, i.GetNumber(), &gh.IssueRequest{Body: &body})
+		require.NoError(p.t, err)
+		p.notes = append(p.notes, note)
+		return
 	}
 }
 

@@ -22,21 +22,25 @@ type JanitorOutcome struct {
 // links that would expire before the next run, so a download works for the whole
 // retention period and never after.
 func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
-	issues, err := e.GitHub.ListTracking(ctx, "all")
+	issues, err := e.GitHub.ListTracking(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []JanitorOutcome
 	seen := map[string]bool{}
 	for _, issue := range issues {
-		rec, ok, err := readRecord(issue)
+		rec, ok, err := e.readRecord(issue) // a refused record is logged there and left alone
 		if err != nil || !ok || rec.Release.Phase != release.Done || !rec.RemovedAt.IsZero() {
+			if err != nil {
+				out = append(out, JanitorOutcome{Version: issue.Version, Err: err})
+			}
 			continue
 		}
 		seen[rec.Release.Version] = true
 		t := &tracked{rec: rec, issue: issue}
 		o := JanitorOutcome{Version: rec.Release.Version}
 		o.Removed, o.Reissued, o.Err = e.tidy(ctx, t)
+		o.Err = e.yielded(t, o.Err)
 		if o.Err != nil {
 			e.Log.Error("janitor: release not tidied; the next run tries again", "release", o.Version, "error", o.Err.Error())
 		}

@@ -56,7 +56,7 @@ func (e *Env) open(ctx context.Context, eff manifest.Effective, mergeSHA string)
 		issue = found
 		if issue == nil {
 			e.Log.Info("dry run: would open the tracking issue", "release", eff.Version, "title", title)
-			issue = &github.Issue{Title: title}
+			issue = &github.Issue{Title: title, Version: eff.Version}
 		}
 	} else {
 		var created bool
@@ -69,7 +69,7 @@ func (e *Env) open(ctx context.Context, eff manifest.Effective, mergeSHA string)
 			e.Log.Info("tracking issue opened", "release", eff.Version, "issue", issue.Number, "url", issue.URL)
 		}
 	}
-	rec, ok, err := readRecord(issue)
+	rec, ok, err := e.readRecord(issue)
 	if err != nil {
 		return nil, err
 	}

@@ -29,22 +29,22 @@ type PollOutcome struct {
 // Releases are handled independently: one failing never blocks another. A tick that
 // finds nothing new posts no comment and makes one write per release (the poll count).
 func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
-	issues, err := e.GitHub.ListTracking(ctx, "open")
+	issues, err := e.GitHub.ListTracking(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []PollOutcome
 	for _, issue := range issues {
-		rec, ok, err := readRecord(issue)
+		rec, ok, err := e.readRecord(issue)
 		if err != nil {
-			out = append(out, PollOutcome{Issue: issue.Number, Err: err})
+			out = append(out, PollOutcome{Version: issue.Version, Issue: issue.Number, Err: err})
 			continue
 		}
 		if !ok {
 			continue
 		}
 		t := &tracked{rec: rec, issue: issue}
-		if !pollable(rec.Release.Phase) {
+		if !pollable(rec.Release.Phase) || e.heldByRetry(t) {
 			// Labels follow the record on every run, so a run that died between the status
 			// and the labels leaves nothing stuck. Matching labels cost no request.
 			if err := e.reconcileLabels(ctx, t); err != nil {
@@ -53,7 +53,7 @@ func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
 			continue
 		}
 		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, Record: rec}
-		o.Err = e.carryOn(ctx, t)
+		o.Err = e.yielded(t, e.carryOn(ctx, t))
 		o.To = t.rec.Release.Phase
 		if o.Err != nil {
 			e.Log.Error("release step failed; the next run tries again", "release", o.Version, "phase", o.To, "error", o.Err.Error())
@@ -89,7 +89,7 @@ func (e *Env) find(ctx context.Context, version string) (*tracked, error) {
 	if issue == nil {
 		return nil, fmt.Errorf("release %s has no tracking issue yet (has its PR been merged?)", version)
 	}
-	rec, ok, err := readRecord(issue)
+	rec, ok, err := e.readRecord(issue)
 	if err != nil {
 		return nil, err
 	}

@@ -123,8 +123,15 @@ func (e *Env) checkManifest(ctx context.Context, file, sha string) (*manifest.Ma
 	}
 	if issue, err := e.GitHub.FindIssue(ctx, eff.Version); err == nil && issue != nil {
 		// A failed or incomplete release may be tried again under the same version.
-		if rec, ok, _ := readRecord(issue); ok && rec.Release.Phase != release.Failed && rec.Release.Phase != release.Incomplete {
+		if rec, ok, _ := e.readRecord(issue); ok && rec.Release.Phase != release.Failed && rec.Release.Phase != release.Incomplete {
 			return nil, fmt.Sprintf("%s: release %s is already under way or done (#%d)", file, eff.Version, issue.Number)
+		}
+	}
+	if eff.Issue > 0 {
+		// The named issue must be able to carry the release: not a pull request, not
+		// another release's tracking issue.
+		if _, err := e.GitHub.CheckNamedIssue(ctx, eff.Issue, eff.Version); err != nil {
+			return nil, fmt.Sprintf("%s: issue: %d cannot track release %s: %v", file, eff.Issue, eff.Version, err)
 		}
 	}
 	return m, ""

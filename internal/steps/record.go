@@ -1,11 +1,16 @@
 package steps
 
 import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/export"
-
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/store"
 )
 
 // Record is everything Shepherd knows about one release. It lives as hidden JSON in the
@@ -42,6 +47,8 @@ type Record struct {
 	Milestones map[string]int64 `json:"milestones,omitempty"`
 	// Trouble counts the runs a transient error stopped in a row (errors.go).
 	Trouble *Trouble `json:"trouble,omitempty"`
+	// Lease is set while a person's retry carries the release on.
+	Lease *Lease `json:"lease,omitempty"`
 }
 
 // QAResult is what the status shows of a QA run; the full report is stored and linked.
@@ -99,3 +106,124 @@ const (
 	MilestoneIncomplete     = "incomplete"
 	MilestoneExportReady    = "export-ready"
 )
+
+// oclID is what OCL accepts as an owner or repository id (OpenConceptLab/oclapi2
+// core/common/constants.py NAMESPACE_REGEX).
+var oclID = regexp.MustCompile(`^[a-zA-Z0-9\-._@]{1,100}$`)
+
+var commitSHA = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// validate checks a record read from GitHub before any step acts on it: it must be the
+// record of version, kept on issue, and every field must be one the bot could have
+// written. prefix is the storage prefix the release's files live under. The record is
+// the bot's own text, but its section can be edited by people with triage rights:
+// nothing in it may make a step panic, delete or link files outside the release's
+// folder, or tell a date that contradicts its own timeline.
+func (r *Record) validate(version string, issue int, prefix string, now time.Time) error {
+	if err := r.Release.Validate(); err != nil {
+		return err
+	}
+	if r.Release.Version != version {
+		return fmt.Errorf("it is the record of release %q, not %s", r.Release.Version, version)
+	}
+	if r.Issue != 0 && r.Issue != issue {
+		return fmt.Errorf("it names issue #%d as its tracking issue", r.Issue)
+	}
+	if !oclID.MatchString(r.Org) || !oclID.MatchString(r.Source) {
+		return fmt.Errorf("org %q / source %q are not OCL ids", r.Org, r.Source)
+	}
+	for _, x := range r.Exports {
+		if strings.TrimSpace(x) == "" {
+			return errors.New("it lists an export without a name")
+		}
+	}
+	if r.MergeSHA != "" && !commitSHA.MatchString(r.MergeSHA) {
+		return fmt.Errorf("merge_sha %q is not a commit id", r.MergeSHA)
+	}
+	if r.Tag != "" && r.Tag != version {
+		return fmt.Errorf("tag %q is not the release's version", r.Tag)
+	}
+	for key, id := range r.Milestones {
+		if id < 0 {
+			return fmt.Errorf("milestone %q names comment %d", key, id)
+		}
+	}
+	for _, u := range []string{r.ReleaseURL, reportURL(r.HeadQA), reportURL(r.ExportQA)} {
+		if err := checkLink(u); err != nil {
+			return err
+		}
+	}
+	for _, s := range r.Scripts {
+		if err := checkLink(s.LogURL); err != nil {
+			return err
+		}
+	}
+	if err := r.validateFiles(version, prefix, now); err != nil {
+		return err
+	}
+	return r.Lease.validate()
+}
+
+// validateFiles checks the published files: their keys in the release's folder, and the
+// upload time (which starts the retention the janitor deletes by) inside the timeline.
+func (r *Record) validateFiles(version, prefix string, now time.Time) error {
+	folder, err := store.ReleaseFolder(prefix, version)
+	if err != nil {
+		return err
+	}
+	for _, d := range r.Downloads {
+		if !strings.HasPrefix(d.Key, folder+"/") || strings.Contains(d.Key, "..") {
+			return fmt.Errorf("download %q has key %q outside the release's folder %s/", d.File, d.Key, folder)
+		}
+		if err := checkLink(d.URL); err != nil {
+			return err
+		}
+		if d.Size < 0 {
+			return fmt.Errorf("download %q has a negative size", d.File)
+		}
+	}
+	st := &r.Release
+	if r.UploadedAt.IsZero() {
+		if st.Phase == release.Done || len(r.Downloads) > 0 {
+			return errors.New("files are recorded as published but there is no upload time")
+		}
+		return nil
+	}
+	var publishing time.Time
+	for _, t := range st.Transitions {
+		if t.To == release.Publishing && publishing.IsZero() {
+			publishing = t.At
+		}
+	}
+	switch {
+	case publishing.IsZero():
+		return errors.New("an upload time is recorded but the release never reached publishing")
+	case r.UploadedAt.Before(publishing):
+		return fmt.Errorf("the upload time %s is before the release reached publishing (%s)", r.UploadedAt.UTC().Format(time.RFC3339), publishing.UTC().Format(time.RFC3339))
+	case r.UploadedAt.After(now.Add(time.Hour)):
+		return fmt.Errorf("the upload time %s is in the future", r.UploadedAt.UTC().Format(time.RFC3339))
+	case !r.RemovedAt.IsZero() && r.RemovedAt.Before(r.UploadedAt):
+		return errors.New("the files are recorded as removed before they were uploaded")
+	}
+	return nil
+}
+
+func reportURL(q *QAResult) string {
+	if q == nil {
+		return ""
+	}
+	return q.ReportURL
+}
+
+// checkLink accepts the links the bot writes: web addresses and, with the local store,
+// file paths; nothing that could break out of a Markdown link.
+func checkLink(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") || strings.ContainsAny(s, " \t\n()<>\"") {
+		return fmt.Errorf("%q is not a link Shepherd writes", s)
+	}
+	return nil
+}

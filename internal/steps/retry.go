@@ -2,8 +2,10 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/release"
 )
@@ -12,15 +14,23 @@ import (
 // in, an incomplete one goes back to polling with its attempts reset, and any other
 // release simply runs its current step again (which is harmless: steps are idempotent).
 func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) {
-	t, err := e.find(ctx, m.Version)
-	if err != nil {
-		return nil, err
+	var t *tracked
+	var err error
+	// A poll working on the release may save between this run's read and its first
+	// write: read again and retry, so that a person's retry is not lost to a tick.
+	for attempt := 1; ; attempt++ {
+		if t, err = e.find(ctx, m.Version); err != nil {
+			return nil, err
+		}
+		err = e.startRetry(ctx, t)
+		if !errors.Is(err, github.ErrConflict) || attempt == 3 {
+			break
+		}
+		e.Log.Info("the release moved while the retry started; reading it again", "release", m.Version)
 	}
 	rec := t.rec
-	if rec.Release.Phase == release.Failed || rec.Release.Phase == release.Incomplete {
-		if err := e.move(ctx, t, release.Retried, fmt.Sprintf("retried by hand from %s", rec.Release.Phase)); err != nil {
-			return rec, err
-		}
+	if err != nil {
+		return rec, err
 	}
 	switch rec.Release.Phase {
 	case release.Configuration, release.QA, release.Deploy:
@@ -29,7 +39,42 @@ func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) 
 		e.Log.Info("nothing to retry", "release", m.Version, "phase", rec.Release.Phase)
 		return rec, nil
 	}
-	return rec, e.carryOn(ctx, t)
+	err = e.carryOn(ctx, t)
+	if errors.Is(err, github.ErrConflict) || rec.Lease == nil {
+		return rec, err
+	}
+	// Done here: hand the release back to the scheduled poll.
+	rec.Lease = nil
+	if serr := e.save(ctx, t); err == nil {
+		err = serr
+	}
+	return rec, err
+}
+
+// startRetry moves a failed or incomplete release on and, when it goes on in a phase the
+// scheduled poll also works in, takes the lease that keeps the poll off it, in the same
+// write.
+func (e *Env) startRetry(ctx context.Context, t *tracked) error {
+	rec := t.rec
+	from, resumes := rec.Release.Phase, rec.Release.Phase
+	switch from {
+	case release.Incomplete:
+		resumes = release.Exporting
+	case release.Failed:
+		resumes = rec.Release.FailedIn
+	}
+	rec.Lease = nil // one a crashed retry left: this run is the retry now
+	if pollable(resumes) {
+		now := e.Now()
+		rec.Lease = &Lease{Holder: LeaseRetry, Since: now, Until: now.Add(leaseFor)}
+	}
+	if from == release.Failed || from == release.Incomplete {
+		return e.move(ctx, t, release.Retried, fmt.Sprintf("retried by hand from %s", from))
+	}
+	if rec.Lease != nil {
+		return e.save(ctx, t)
+	}
+	return nil
 }
 
 // Status reads a release's record from its tracking issue.

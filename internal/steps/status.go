@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/release"
@@ -31,6 +32,16 @@ const timeLayout = "2006-01-02 15:04 UTC"
 
 // RenderStatus is the visible part of the bot's section on the tracking issue.
 func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
+	return renderStatus(rec, cfg, now, false)
+}
+
+// compactTimeline is how many of the latest timeline lines a compact status keeps.
+const compactTimeline = 5
+
+// renderStatus renders the status; compact is the shorter form written when the full one
+// would take the issue past GitHub's 65,536 characters (people wrote a lot outside the
+// section): only the latest timeline lines, reasons cut short.
+func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool) string {
 	st := &rec.Release
 	var b strings.Builder
 	icon := phaseIcons[st.Phase]
@@ -94,13 +105,24 @@ func RenderStatus(rec *Record, cfg *manifest.Config, now time.Time) string {
 			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, size(d.Size), short(d.SHA256), when(d.ValidUntil), d.DeleteAt.UTC().Format("2006-01-02"))
 		}
 	}
-	b.WriteString("\n<details><summary>Timeline</summary>\n\n| Time | From | To | Reason |\n| --- | --- | --- | --- |\n")
-	for _, t := range st.Transitions {
+	b.WriteString("\n<details><summary>Timeline</summary>\n\n")
+	lines := st.Transitions
+	if compact && len(lines) > compactTimeline {
+		fmt.Fprintf(&b, "The %d earlier changes are left out to keep the issue within GitHub's size limit; `shepherd status --version %s --json` prints them.\n\n",
+			len(lines)-compactTimeline, st.Version)
+		lines = lines[len(lines)-compactTimeline:]
+	}
+	b.WriteString("| Time | From | To | Reason |\n| --- | --- | --- | --- |\n")
+	for _, t := range lines {
 		from := string(t.From)
 		if from == "" {
 			from = "·"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, escapeCell(oneLine(t.Reason)))
+		reason := oneLine(t.Reason)
+		if compact {
+			reason = capText(reason, 200)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, escapeCell(reason))
 	}
 	b.WriteString("\n</details>\n\n<sub>Kept up to date by Shepherd; edit outside this section freely.</sub>")
 	return b.String()
@@ -163,6 +185,17 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // breaking a table or injecting HTML.
 func escapeCell(s string) string {
 	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+}
+
+// capText cuts s to at most n bytes on a character boundary, marking the cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func capitalise(s string) string {

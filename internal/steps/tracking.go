@@ -12,29 +12,46 @@ import (
 	"github.com/shepherd-release/shepherd/internal/release"
 )
 
-// tracked is a release and the issue it is tracked on.
+// tracked is a release and the issue it is tracked on. The issue holds the text the
+// record was read from (or last written as): a save that finds another record there
+// stops instead of overwriting what another run did.
 type tracked struct {
 	rec   *Record
 	issue *github.Issue
 }
 
-// readRecord decodes the record in an issue's body; ok is false when there is none.
-func readRecord(i *github.Issue) (*Record, bool, error) {
+// readRecord decodes and checks the record of the release tracked on i (i.Version); ok
+// is false when there is none yet. The record is read only from what the bot wrote: the
+// body of an issue it opened, or its status comment on an issue a person opened. A
+// record that does not validate is refused with a log line saying why, and nothing acts
+// on it.
+func (e *Env) readRecord(i *github.Issue) (*Record, bool, error) {
 	var rec Record
-	err := github.ReadState(i.Body, &rec)
+	err := github.ReadState(i.StatusText(), &rec)
 	if errors.Is(err, github.ErrNoState) {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("issue #%d: %w", i.Number, err)
+	if err == nil {
+		err = rec.validate(i.Version, i.Number, e.Config.Storage.Prefix, e.Now())
 	}
+	if err != nil {
+		err = fmt.Errorf("issue #%d: the record of release %s there is refused: %w", i.Number, i.Version, err)
+		e.Log.Error("release record refused; nothing is done with it until it is repaired", "issue", i.Number, "release", i.Version, "error", err.Error())
+		return nil, false, err
+	}
+	rec.Issue = i.Number
 	return &rec, true, nil
 }
 
-// save writes the record and its visible status into the issue and reconciles the phase
-// labels. Nothing is sent when both already match.
+// save writes the record and its visible status where the issue keeps them, and
+// reconciles the labels. Nothing is sent when both already match. A person's edits of
+// the issue since it was read are kept (the text is read again just before writing).
 func (e *Env) save(ctx context.Context, t *tracked) error {
 	section, err := github.RenderSection(RenderStatus(t.rec, e.Config, e.Now()), t.rec)
+	if err != nil {
+		return err
+	}
+	compact, err := github.RenderSection(renderStatus(t.rec, e.Config, e.Now(), true), t.rec)
 	if err != nil {
 		return err
 	}
@@ -42,18 +59,30 @@ func (e *Env) save(ctx context.Context, t *tracked) error {
 		e.Log.Info("dry run: would update the status", "release", t.rec.Release.Version, "phase", t.rec.Release.Phase, "issue", t.issue.Number)
 		return nil
 	}
-	if _, err := e.GitHub.UpdateSection(ctx, t.issue, section); err != nil {
+	if _, err := e.GitHub.SaveSection(ctx, t.issue, section, compact); err != nil {
 		return err
 	}
 	return e.reconcileLabels(ctx, t)
 }
 
-// reconcileLabels makes the issue's phase label match the record.
+// yielded turns the discovery that another run moved the release meanwhile into a log
+// line: that run carries the release on, and this one leaves it alone.
+func (e *Env) yielded(t *tracked, err error) error {
+	if errors.Is(err, github.ErrConflict) {
+		e.Log.Info("another run moved the release meanwhile; leaving it to that run", "release", t.rec.Release.Version, "issue", t.issue.Number)
+		return nil
+	}
+	return err
+}
+
+// reconcileLabels makes the issue's labels match the record: the tracking label and
+// the phase's.
 func (e *Env) reconcileLabels(ctx context.Context, t *tracked) error {
 	if e.DryRun {
 		return nil
 	}
-	return e.GitHub.ReconcileLabels(ctx, t.issue, e.labelsFor(t.rec.Release.Phase), e.Config.Labels.All())
+	managed := append(e.Config.Labels.All(), github.TrackingLabel)
+	return e.GitHub.ReconcileLabels(ctx, t.issue, append(e.labelsFor(t.rec.Release.Phase), github.TrackingLabel), managed)
 }
 
 // labelsFor is the phase label a release carries.
@@ -72,6 +101,7 @@ func (e *Env) labelsFor(p release.Phase) []string {
 
 // move applies an event, logs the decision with its reason, and saves.
 func (e *Env) move(ctx context.Context, t *tracked, ev release.Event, reason string) error {
+	reason = capReason(reason)
 	from := t.rec.Release.Phase
 	if err := t.rec.Release.Apply(ev, e.Now(), reason, e.Config.Poll.MaxAttempts); err != nil {
 		return err
@@ -83,6 +113,7 @@ func (e *Env) move(ctx context.Context, t *tracked, ev release.Event, reason str
 // fail records a failure with its reason and announces it once, under the milestone
 // key that names what failed.
 func (e *Env) fail(ctx context.Context, t *tracked, milestone, reason, details string) error {
+	reason = capReason(reason)
 	if err := t.rec.Release.Apply(release.StepFailed, e.Now(), reason, 0); err != nil {
 		return err
 	}
@@ -128,6 +159,13 @@ func (e *Env) milestone(ctx context.Context, t *tracked, key, body string) error
 		}
 		return nil
 	}
+	if known == 0 {
+		// A comment cannot be taken back by a later save: make sure no other run has
+		// taken the release over first.
+		if err := e.GitHub.CheckUnchanged(ctx, t.issue); err != nil {
+			return err
+		}
+	}
 	id, posted, err := e.GitHub.PostMilestone(ctx, t.issue.Number, t.rec.Release.Version, key, body, known)
 	if err != nil {
 		return err
@@ -138,3 +176,9 @@ func (e *Env) milestone(ctx context.Context, t *tracked, key, body string) error
 	t.rec.Milestones[key] = id
 	return nil
 }
+
+// maxReasonChars bounds a reason kept in the record: reasons quote servers' errors, and
+// the record must stay far below GitHub's limit for the issue body.
+const maxReasonChars = 1000
+
+func capReason(s string) string { return capText(s, maxReasonChars) }

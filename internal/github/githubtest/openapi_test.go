@@ -231,6 +231,7 @@ func (d *driver) run() {
 	d.pulls()
 	d.releases()
 	d.apps()
+	d.identity()
 	d.permissionsAndGone()
 }
 

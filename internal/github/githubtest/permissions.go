@@ -165,6 +165,8 @@ var endpoints = map[string]endpoint{
 
 	"POST /app/installations/{installation_id}/access_tokens": {"apps/apps#create-an-installation-access-token-for-an-app", nil, false},
 	"GET /repos/{owner}/{repo}/installation":                  {"apps/apps#get-a-repository-installation-for-the-authenticated-app", nil, false},
+	"GET /app":                                                {"apps/apps#get-the-authenticated-app", nil, false},
+	"GET /user":                                               {"users/users#get-the-authenticated-user", nil, false},
 }
 
 // endpointFor is the table's entry for a route; a route missing from it is a bug.

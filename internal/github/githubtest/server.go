@@ -155,6 +155,7 @@ func (s *Server) registerRoutes() {
 	s.registerPullRoutes()
 	s.registerReleaseRoutes()
 	s.registerAppRoutes()
+	s.registerUserRoutes()
 }
 
 // ServeHTTP answers one API request: faults first (they come from GitHub's front end),
