@@ -35,6 +35,32 @@ type SourceVersion struct {
 	WrongTypes []WrongType `json:"-"`
 }
 
+// UnmarshalJSON decodes the metadata, keeping a supported_locales of the wrong shape
+// (an array of numbers, an object) as a WrongType instead of an error: encoding/json
+// would stop at it and leave the fields after it unread. Metadata is decoded once per
+// export, so the second pass costs nothing that matters.
+func (v *SourceVersion) UnmarshalJSON(b []byte) error {
+	type plain SourceVersion // no UnmarshalJSON: no recursion
+	var w struct {
+		*plain
+		SupportedLocales json.RawMessage `json:"supported_locales,omitempty"`
+	}
+	w.plain = (*plain)(v)
+	err := json.Unmarshal(b, &w)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		typ.Field = strings.TrimPrefix(typ.Field, "plain.") // the embedding is ours, not the document's
+	}
+	v.SupportedLocales = nil
+	if len(w.SupportedLocales) > 0 {
+		if lerr := v.SupportedLocales.UnmarshalJSON(w.SupportedLocales); lerr != nil {
+			v.SupportedLocales = nil
+			v.WrongTypes = append(v.WrongTypes, WrongType{Field: "supported_locales", Got: JSONKind(w.SupportedLocales), Want: "array"})
+		}
+	}
+	return err
+}
+
 // Locales accepts both the array form and the older comma-separated string form.
 type Locales []string
 

@@ -101,3 +101,26 @@ func TestAPIPageWithAWrongTypeIsDecodedPerConcept(t *testing.T) {
 	_, err = decodeListLeniently([]byte(strings.TrimSuffix(page, "]")+`, {"id": tru}]`), &concepts)
 	assert.Error(t, err, "broken JSON still fails")
 }
+
+func TestVersionMetadataWithBadLocalesKeepsTheRest(t *testing.T) {
+	var v SourceVersion
+	err := json.Unmarshal([]byte(`{"id": "v1", "supported_locales": [1, 2], "url": "/orgs/CIEL/sources/CIEL/v1/", "owner": "CIEL"}`), &v)
+	require.NoError(t, err)
+	assert.Equal(t, "/orgs/CIEL/sources/CIEL/v1/", v.URL)
+	assert.Equal(t, "CIEL", v.Owner)
+	assert.Empty(t, v.SupportedLocales)
+	assert.Equal(t, []WrongType{{Field: "supported_locales", Got: "array", Want: "array"}}, v.WrongTypes)
+
+	for _, good := range []string{`["en", "fr"]`, `"en,fr"`} {
+		var ok SourceVersion
+		require.NoError(t, json.Unmarshal([]byte(`{"id": "v1", "supported_locales": `+good+`}`), &ok))
+		assert.Equal(t, Locales{"en", "fr"}, ok.SupportedLocales, good)
+		assert.Empty(t, ok.WrongTypes, good)
+	}
+
+	var wrong SourceVersion
+	err = json.Unmarshal([]byte(`{"id": "v1", "released": "maybe", "url": "/orgs/CIEL/sources/CIEL/v1/"}`), &wrong)
+	require.True(t, wrong.NoteWrongType(err))
+	assert.Equal(t, "/orgs/CIEL/sources/CIEL/v1/", wrong.URL, "fields after the wrong one are read")
+	assert.Equal(t, []WrongType{{Field: "released", Got: "string", Want: "bool"}}, wrong.WrongTypes)
+}
