@@ -102,12 +102,16 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	s := report.Summary
+	shownVersion := s.Version
+	if shownVersion == "" {
+		shownVersion = "(no version)" // a 2015-era export of a whole source
+	}
 	how := s.Input
 	if s.SourceFrom != "" {
 		how += ", source from " + s.SourceFrom
 	}
 	fmt.Fprintf(env.stderr, "QA of %s %s (%s): %d concepts, %d mappings: %d errors, %d warnings, %d info\n",
-		s.Source, s.Version, how, s.ConceptsChecked, s.MappingsChecked,
+		s.Source, shownVersion, how, s.ConceptsChecked, s.MappingsChecked,
 		report.Errors(), report.Warnings(), s.BySeverity[qa.SeverityInfo])
 	if report.Errors() > 0 {
 		return findings("%d errors found: the release would stop", report.Errors())

@@ -344,7 +344,11 @@ func TestQAOnAnExportNamesWhatItChecked(t *testing.T) {
 			assert.Equal(t, tt.wantSource, report.Summary.Source)
 			assert.Equal(t, tt.wantVer, report.Summary.Version)
 			assert.Equal(t, tt.wantFrom, report.Summary.SourceFrom)
-			assert.Contains(t, r.stderr, fmt.Sprintf("QA of %s %s (export, source from %s): 1 concepts,", tt.wantSource, tt.wantVer, tt.wantFrom))
+			version := tt.wantVer
+			if version == "" {
+				version = "(no version)"
+			}
+			assert.Contains(t, r.stderr, fmt.Sprintf("QA of %s %s (export, source from %s): 1 concepts,", tt.wantSource, version, tt.wantFrom))
 		})
 	}
 }
