@@ -2,6 +2,8 @@ package ocl
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -123,4 +125,29 @@ func TestVersionMetadataWithBadLocalesKeepsTheRest(t *testing.T) {
 	require.True(t, wrong.NoteWrongType(err))
 	assert.Equal(t, "/orgs/CIEL/sources/CIEL/v1/", wrong.URL, "fields after the wrong one are read")
 	assert.Equal(t, []WrongType{{Field: "released", Got: "string", Want: "bool"}}, wrong.WrongTypes)
+}
+
+func TestListConceptsKeepsAPageWithAWrongType(t *testing.T) {
+	page := `[{"id": "1", "names": [{"name": "A", "locale": "en", "locale_preferred": 1}], "datatype": "Coded"},
+		{"id": "2", "datatype": "Text"}]`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("num_found", "2")
+		w.Header().Set("pages", "1")
+		w.Header().Set("page_number", "1")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(page))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.URL, "")
+	require.NoError(t, err)
+	var got []Concept
+	err = c.ListConcepts(t.Context(), "CIEL", "CIEL", "HEAD", func(p []Concept) error {
+		got = append(got, p...)
+		return nil
+	}, ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, []WrongType{{Field: "names.locale_preferred", Got: "number", Want: "bool"}}, got[0].WrongTypes)
+	assert.Equal(t, "Coded", got[0].Datatype)
+	assert.Empty(t, got[1].WrongTypes)
 }
