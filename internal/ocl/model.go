@@ -445,8 +445,8 @@ func TargetKey(m *Mapping, exportSource string) (k ConceptKey, ok bool) {
 // export's own name does not matter: a collection export holds CIEL concepts, and their
 // mappings say to_source_name CIEL (OCL.md, "Collections"). has answers whether the
 // export holds a concept with that key (see KeyOf; compare sources ignoring case, for
-// instance through Canonical). The QA rules (XR-01, FR-22, XR-05) and the SQL writer
-// both decide with this function.
+// instance through Canonical). The QA rules (XR-01, FR-22, XR-05) decide with it; any
+// writer that must know which answers and members it can load should too.
 func InternalTarget(m *Mapping, exportSource string, has func(ConceptKey) bool) bool {
 	k, ok := TargetKey(m, exportSource)
 	return ok && has(k)
