@@ -1,6 +1,7 @@
 package githubtest_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -167,4 +168,25 @@ func labelNames(labels []*github.Label) []string {
 		names = append(names, l.GetName())
 	}
 	return names
+}
+
+// GitHub has no conditional update of an issue: If-Match is not honoured, so two
+// writers overwrite each other and the last one wins. Conditional requests are for
+// reads (https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate).
+func TestIssueUpdatesIgnoreIfMatch(t *testing.T) {
+	s, gh := newFake(t)
+	n := s.AddIssue(owner, name, "alice", "t", "first")
+	_, resp, err := gh.Issues.Get(ctx, owner, name, n)
+	require.NoError(t, err)
+	stale := resp.Header.Get("ETag")
+	require.NotEmpty(t, stale)
+
+	for _, body := range []string{"writer one", "writer two"} {
+		req, err := gh.NewRequest("PATCH", fmt.Sprintf("repos/%s/%s/issues/%d", owner, name, n), &github.IssueRequest{Body: github.String(body)})
+		require.NoError(t, err)
+		req.Header.Set("If-Match", stale)
+		_, err = gh.Do(ctx, req, nil)
+		require.NoError(t, err, "no 412 Precondition Failed")
+	}
+	assert.Equal(t, "writer two", s.Issues(owner, name)[0].GetBody())
 }

@@ -3,6 +3,7 @@ package githubtest
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -56,11 +57,7 @@ func WithInstallationPermissions(perms Permissions) Option {
 func checkPermissions(perms Permissions) Permissions {
 	out := Permissions{permMetadata: "read"}
 	for name, level := range perms {
-		known := false
-		for _, k := range knownPermissions {
-			known = known || k == name
-		}
-		if !known || (level != "read" && level != "write") {
+		if !slices.Contains(knownPermissions, name) || (level != "read" && level != "write") {
 			panic(fmt.Sprintf("githubtest: unknown permission %s: %s", name, level))
 		}
 		out[name] = level
