@@ -87,40 +87,40 @@ func displayName(c *ConceptRow) (name, locale string) {
 	return c.Names[pick].Name, c.Names[pick].Locale
 }
 
-// appendName writes a name as LocalizedNameSerializer does (oclapi2
-// core/concepts/serializers.py): "type" is always "ConceptName", the name's own type
-// is "name_type"; "checksum" and (since 2026-05) "retired" come last.
-func appendName(b []byte, n *NameRow, style *jsonStyle, era Era) []byte {
+// localized is a name or a description: OCL keeps both in one kind of row.
+type localized struct {
+	uuid, text, externalID, kind, locale string
+	preferred, retired                   bool
+}
+
+// appendLocalized writes a name (textKey "name", typeName "ConceptName", kindKey
+// "name_type") as LocalizedNameSerializer does, or a description as
+// LocalizedDescriptionSerializer does (oclapi2 core/concepts/serializers.py): "type" is
+// the serializer's own name; "checksum" and (since 2026-05) "retired" come last.
+func appendLocalized(b []byte, l localized, textKey, typeName, kindKey string, style *jsonStyle, era Era) []byte {
 	o := openObject(b, style)
-	o.str("uuid", n.UUID)
-	o.str("name", n.Name)
-	o.strOrNull("external_id", n.ExternalID)
-	o.str("type", "ConceptName")
-	o.str("locale", n.Locale)
-	o.boolean("locale_preferred", n.LocalePreferred)
-	o.strOrNull("name_type", n.NameType)
+	o.str("uuid", l.uuid)
+	o.str(textKey, l.text)
+	o.strOrNull("external_id", l.externalID)
+	o.str("type", typeName)
+	o.str("locale", l.locale)
+	o.boolean("locale_preferred", l.preferred)
+	o.strOrNull(kindKey, l.kind)
 	if era == Era2026 {
-		o.str("checksum", checksum(n.Name, n.Locale, n.NameType))
-		o.boolean("retired", n.Retired)
+		o.str("checksum", checksum(l.text, l.locale, l.kind))
+		o.boolean("retired", l.retired)
 	}
 	return o.close()
 }
 
-// appendDescription writes a description as LocalizedDescriptionSerializer does.
+func appendName(b []byte, n *NameRow, style *jsonStyle, era Era) []byte {
+	l := localized{n.UUID, n.Name, n.ExternalID, n.NameType, n.Locale, n.LocalePreferred, n.Retired}
+	return appendLocalized(b, l, "name", "ConceptName", "name_type", style, era)
+}
+
 func appendDescription(b []byte, d *DescriptionRow, style *jsonStyle, era Era) []byte {
-	o := openObject(b, style)
-	o.str("uuid", d.UUID)
-	o.str("description", d.Description)
-	o.strOrNull("external_id", d.ExternalID)
-	o.str("type", "ConceptDescription")
-	o.str("locale", d.Locale)
-	o.boolean("locale_preferred", d.LocalePreferred)
-	o.strOrNull("description_type", d.DescriptionType)
-	if era == Era2026 {
-		o.str("checksum", checksum(d.Description, d.Locale, d.DescriptionType))
-		o.boolean("retired", d.Retired)
-	}
-	return o.close()
+	l := localized{d.UUID, d.Description, d.ExternalID, d.DescriptionType, d.Locale, d.LocalePreferred, d.Retired}
+	return appendLocalized(b, l, "description", "ConceptDescription", "description_type", style, era)
 }
 
 func appendExtras(o *object, e Extras, era Era) {

@@ -70,6 +70,7 @@ func TestListingsWriteOCLFieldsTheModelLacks(t *testing.T) {
 			Names: []ocl.Name{
 				{Name: "One", Locale: "en", LocalePreferred: true, NameType: "FULLY_SPECIFIED"},
 				{Name: "Old one", Locale: "en", Retired: true},
+				{Name: "Fièvre d'un & <b>", Locale: "fr", LocalePreferred: true},
 			},
 		}},
 		Mappings: []ocl.Mapping{{ID: "m1", MapType: "SAME-AS", FromConceptCode: "1", ToConceptCode: "1", ToSourceName: "CIEL"}},
@@ -88,8 +89,10 @@ func TestListingsWriteOCLFieldsTheModelLacks(t *testing.T) {
 	assert.Equal(t, "One", c["display_name"], "a retired name is never the display name")
 	assert.Equal(t, "Duplicate", c["retire_reason"])
 	assert.Equal(t, "/orgs/CIEL/sources/CIEL/concepts/1/", c["url"])
+	assert.Contains(t, string(body), `"name":"Fièvre d'un & <b>"`, "UTF-8 and HTML characters as DRF writes them")
+	assert.NotContains(t, string(body), `\u0026`)
 	names := c["names"].([]any)
-	require.Len(t, names, 2)
+	require.Len(t, names, 3)
 	old := names[1].(map[string]any)
 	assert.Equal(t, true, old["retired"])
 	assert.Nil(t, old["name_type"])

@@ -1,6 +1,7 @@
 package ocltest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -346,15 +347,19 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // writeJSON answers with a JSON body.
+// Like Django REST framework's JSONRenderer it leaves <, > and & as they are (no HTML
+// escaping) and ends without a newline.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(body)
+	w.Write(bytes.TrimSuffix(body.Bytes(), []byte("\n")))
 }
 
 // writeDetail answers with OCL's error shape, {"detail": "..."}.
