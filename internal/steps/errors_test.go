@@ -256,6 +256,14 @@ func TestStorageOutageIsBoundedThenFailsLoudly(t *testing.T) {
 	issue, _, body := onlyIssue(t, sb)
 	assert.NotContains(t, body, "| Trouble |")
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+
+	// A retry starts a new count: the storage is still down, so it is attempt 1 again.
+	rec, err = sb.Env.Retry(ctx, m)
+	require.ErrorIs(t, err, store.ErrUnreachable)
+	assert.Equal(t, release.ExportQA, rec.Release.Phase)
+	_, _, body = onlyIssue(t, sb)
+	assert.Contains(t, body, fmt.Sprintf("storage unreachable: attempt 1 of %d", steps.MaxTransientAttempts))
+	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
 }
 
 // A bucket that refuses the bot (here: a wrong secret on a real MinIO) fails the release
