@@ -108,7 +108,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	if e.Store, err = store.New(storeCfg, storeOpts...); err != nil {
 		// Steps that store nothing (a fork's PR preview, which gets no secrets) must still
 		// run: the error waits for the first use of the store.
-		e.Store = unavailableStore{err: fmt.Errorf("storage: %w", err)}
+		e.Store = unavailableStore{err: &storageSetupError{fmt.Errorf("storage: %w", err)}}
 	}
 	return e, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/github"
@@ -23,9 +24,12 @@ func isPermanentOCL(err error) bool {
 		errors.Is(err, ocl.ErrUnauthorized) || errors.Is(err, ocl.ErrNotFound)
 }
 
-// errStorageSetup marks a store that could not be set up (credentials missing, a bad
+// storageSetupError is a store that could not be set up (credentials missing, a bad
 // endpoint): a person has to fix the configuration.
-var errStorageSetup = errors.New("the storage could not be set up")
+type storageSetupError struct{ err error }
+
+func (s *storageSetupError) Error() string { return s.err.Error() }
+func (s *storageSetupError) Unwrap() error { return s.err }
 
 // Trouble counts the runs in a row that a transient error stopped a release in one phase.
 type Trouble struct {
@@ -42,8 +46,9 @@ func errorClass(err error) (what string, permanent bool) {
 	var ghErr *github.APIError
 	var storeErr *store.RequestError
 	var oclErr *ocl.APIError
+	var setupErr *storageSetupError
 	switch {
-	case errors.Is(err, errStorageSetup):
+	case errors.As(err, &setupErr):
 		return "storage not set up", true
 	case errors.As(err, &storeErr) || errors.Is(err, store.ErrUnreachable) || errors.Is(err, store.ErrInvalidKey):
 		switch {
@@ -88,7 +93,11 @@ func (e *Env) settle(ctx context.Context, t *tracked, err error) error {
 	}
 	what, permanent := errorClass(err)
 	if permanent {
-		return e.fail(ctx, t, MilestoneFailed, fmt.Sprintf("%s: %v", what, err), "")
+		reason := err.Error()
+		if !strings.HasPrefix(reason, what) {
+			reason = what + ": " + reason
+		}
+		return e.fail(ctx, t, MilestoneFailed, reason, "")
 	}
 	now := e.Now()
 	if !troubleCurrent(rec) {

@@ -399,3 +399,23 @@ func TestBucketRefusalAtTheMergeFailsOnce(t *testing.T) {
 	issue, _, _ := onlyIssue(t, sb)
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
 }
+
+// S3 configured without its credentials in the environment: the first step that stores a
+// file fails the release, naming the variables to set.
+func TestStorageWithoutCredentialsFailsOnceNamingTheVariables(t *testing.T) {
+	ctx := context.Background()
+	_, cfg := minioConfig(t)
+	sb, err := sandbox.New(ctx, sandbox.Options{Dir: t.TempDir(), Head: dataset.Spec{Seed: 57, Concepts: 80}, Config: cfg})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	m, sha, _ := openAndMerge(t, sb)
+	rec, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	assert.Equal(t, release.Failed, rec.Release.Phase)
+	reason := rec.Release.Last().Reason
+	assert.True(t, strings.HasPrefix(reason, "storage not set up: store the QA report"), reason)
+	assert.Contains(t, reason, "environment variable(s) [SHEPHERD_S3_ACCESS_KEY SHEPHERD_S3_SECRET_KEY] not set")
+	assert.Contains(t, reason, cfg.Storage.SecretKeyEnv)
+	issue, _, _ := onlyIssue(t, sb)
+	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+}
