@@ -165,6 +165,12 @@ func TestAnswersMatchGitHubsOpenAPIDescription(t *testing.T) {
 		}
 	}
 	assert.Len(t, ref.Operations, len(s.routes), "testdata/openapi.json holds the fake's operations and no others")
+	statuses := map[string]bool{}
+	for i, ex := range rec.exchanges {
+		statuses[fmt.Sprintf("%s %s %d", ex.method, requests[i].Route, ex.status)] = true
+	}
+	t.Logf("%d answers (%d distinct route and status pairs) of %d operations checked against %s",
+		len(rec.exchanges), len(statuses), len(ref.Operations), ref.Source)
 }
 
 // driver calls every route of the fake; each call states the status it expects.
