@@ -118,7 +118,11 @@ func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int,
 	}
 	e.Log.Info("janitor: links re-issued", "release", rec.Release.Version, "links", reissued)
 	if rec.Tag != "" && !e.DryRun {
-		if _, _, err := e.GitHub.EnsureRelease(ctx, rec.Tag, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, rec.Release.Version), releaseNotes(rec)); err != nil {
+		text, err := e.releaseText(ctx, rec)
+		if err != nil {
+			return false, reissued, err
+		}
+		if _, _, err := e.GitHub.EnsureRelease(ctx, rec.Tag, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, rec.Release.Version), text); err != nil {
 			return false, reissued, err
 		}
 	}

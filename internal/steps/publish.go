@@ -230,7 +230,11 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 			return err
 		}
 		rec.Tag = v
-		rel, _, err := e.GitHub.EnsureRelease(ctx, v, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, v), releaseNotes(rec))
+		text, err := e.releaseText(ctx, rec)
+		if err != nil {
+			return err
+		}
+		rel, _, err := e.GitHub.EnsureRelease(ctx, v, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, v), text)
 		if err != nil {
 			return err
 		}
@@ -334,9 +338,12 @@ func exportReadyComment(rec *Record) string {
 		rec.Release.Version, downloadsTable(rec))
 }
 
-func releaseNotes(rec *Record) string {
+func releaseNotes(rec *Record, notes string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", rec.Description)
+	if notes = strings.TrimSpace(notes); notes != "" {
+		fmt.Fprintf(&b, "%s\n\n", notes)
+	}
 	if rec.ExportQA != nil {
 		fmt.Fprintf(&b, "**QA of the export:** %d errors, %d warnings, %d info over %d concepts and %d mappings.\n\n",
 			rec.ExportQA.Errors, rec.ExportQA.Warnings, rec.ExportQA.Infos, rec.ExportQA.Concepts, rec.ExportQA.Mappings)

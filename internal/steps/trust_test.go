@@ -313,3 +313,34 @@ func TestPollKeepsOffAReleaseARetryHolds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, got.Lease)
 }
+
+// The manifest's notes, as merged, reach the GitHub Release (and stay when the janitor
+// rewrites it with new links).
+func TestManifestNotesReachTheGitHubRelease(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 40, Concepts: 80}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	ctx := context.Background()
+	pr, _, err := sb.Env.StartRelease(ctx, version)
+	require.NoError(t, err)
+	m := manifest.DefaultManifest(version, sb.Config)
+	m.Notes = "Malaria names fixed; 12 new drug concepts."
+	data, err := manifest.Marshal(m)
+	require.NoError(t, err)
+	sb.GitHub.SetFile(sandbox.Owner, sandbox.Repo, pr.Head, manifest.ManifestPath(version), string(data))
+	sha, err := sb.Env.GitHub.MergePullRequest(ctx, pr.Number, "Release "+version)
+	require.NoError(t, err)
+	_, err = sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	pollUntilSettled(t, sb, 5)
+	rels := sb.GitHub.Releases(sandbox.Owner, sandbox.Repo)
+	require.Len(t, rels, 1)
+	assert.Contains(t, rels[0].GetBody(), m.Notes)
+
+	for day := 0; day < 8; day++ { // links renewed: the Release is rewritten
+		sb.Clock.Advance(24 * time.Hour)
+		_, err := sb.Env.Janitor(ctx)
+		require.NoError(t, err)
+	}
+	require.Positive(t, sb.GitHub.CountBy("PATCH", "/repos/{owner}/{repo}/releases/{release_id}"), "the janitor rewrote the Release")
+	rels = sb.GitHub.Releases(sandbox.Owner, sandbox.Repo)
+	assert.Contains(t, rels[0].GetBody(), m.Notes)
+}
