@@ -19,7 +19,7 @@ func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) 
 	// A poll working on the release may save between this run's read and its first
 	// write: read again and retry, so that a person's retry is not lost to a tick.
 	for attempt := 1; ; attempt++ {
-		if t, err = e.find(ctx, m.Version); err != nil {
+		if t, err = e.findNamed(ctx, m); err != nil {
 			return nil, err
 		}
 		err = e.startRetry(ctx, t)
@@ -49,6 +49,28 @@ func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) 
 		err = serr
 	}
 	return rec, err
+}
+
+// findNamed finds the release's tracking issue; for an issue a person opened and the
+// manifest names, also when someone took its label away (the label is how the poll
+// finds such an issue, and this run's save puts it back).
+func (e *Env) findNamed(ctx context.Context, m *manifest.Manifest) (*tracked, error) {
+	t, err := e.find(ctx, m.Version)
+	if err == nil || m.Issue == 0 {
+		return t, err
+	}
+	issue, nerr := e.GitHub.CheckNamedIssue(ctx, m.Issue, m.Version)
+	if nerr != nil || issue.Status == nil {
+		return nil, err
+	}
+	rec, ok, rerr := e.readRecord(issue)
+	if rerr != nil {
+		return nil, rerr
+	}
+	if !ok {
+		return nil, err
+	}
+	return &tracked{rec: rec, issue: issue}, nil
 }
 
 // startRetry moves a failed or incomplete release on and, when it goes on in a phase the

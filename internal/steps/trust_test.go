@@ -344,3 +344,22 @@ func TestManifestNotesReachTheGitHubRelease(t *testing.T) {
 	rels = sb.GitHub.Releases(sandbox.Owner, sandbox.Repo)
 	assert.Contains(t, rels[0].GetBody(), m.Notes)
 }
+
+// An issue a person opened, named with issue:, loses its label while the release is
+// incomplete: a retry finds it all the same and puts the label back.
+func TestRetryFindsANamedIssueWithoutItsLabel(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 41, Concepts: 80}, ocltest.ExportPlan{Ready: ocltest.NeverReady})
+	sb.Config.Poll.MaxAttempts = 1
+	ctx := context.Background()
+	m, sha, _ := openAndMerge(t, sb)
+	m.Issue = sb.GitHub.AddIssue(sandbox.Owner, sandbox.Repo, "maintainer", "November release", "Our plan.")
+	_, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	pollUntilSettled(t, sb, 2)
+	_, err = sb.GitHub.Client(t).Issues.RemoveLabelForIssue(ctx, sandbox.Owner, sandbox.Repo, m.Issue, github.TrackingLabel)
+	require.NoError(t, err)
+	rec, err := sb.Env.Retry(ctx, m)
+	require.NoError(t, err)
+	assert.Equal(t, m.Issue, rec.Issue)
+	assert.Contains(t, sb.GitHub.IssueLabels(sandbox.Owner, sandbox.Repo, m.Issue), github.TrackingLabel)
+}
