@@ -2,8 +2,10 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 )
 
@@ -17,6 +19,11 @@ func (e *Env) releaseText(ctx context.Context, rec *Record) (string, error) {
 	}
 	path := manifest.ManifestPath(rec.Release.Version)
 	content, err := e.GitHub.FileAt(ctx, path, rec.MergeSHA)
+	if errors.Is(err, github.ErrNotFound) {
+		// Run by hand with a commit that lacks the manifest: nothing to quote.
+		e.Log.Warn("the manifest is not in the merge commit: the GitHub Release has no notes", "release", rec.Release.Version, "commit", rec.MergeSHA)
+		return releaseNotes(rec, ""), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("read the release notes from %s at %s: %w", path, short(rec.MergeSHA), err)
 	}
