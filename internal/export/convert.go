@@ -272,7 +272,7 @@ func (c *converter) classRow(key string) (int32, error) {
 	c.row.reset()
 	c.row.int(int64(id))
 	c.row.str(name)
-	c.row.strOrNull(desc)
+	c.row.str(desc) // NOT NULL in OpenMRS 1.11: '' when the class has none
 	c.audit(date)
 	c.row.bool(false)
 	c.row.str(uuid)

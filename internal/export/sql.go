@@ -420,6 +420,10 @@ func schemaSuffix(f Format) string {
 func (o *output) footer(m meta) error {
 	var b strings.Builder
 	b.WriteString("START TRANSACTION;\n")
+	if o.format == FormatOpenMRS111 {
+		// 1.11's old search index points at concept and concept_name; OpenMRS rebuilds it.
+		b.WriteString("DELETE FROM `concept_word`;\n")
+	}
 	for t := tableCount - 1; t >= 0; t-- {
 		b.WriteString("DELETE FROM `" + tables[t].name + "`;\n")
 	}
