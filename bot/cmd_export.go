@@ -15,7 +15,7 @@ import (
 )
 
 func runExport(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "export", "export --export FILE --format openmrs-1.11|openmrs-2[,…] --out DIR [--version vYYYY-MM-DD] [--previous-idmap FILE] [--idmap-out FILE] [--load-test DSN]")
+	fs := newFlags(env, "export", "export --export FILE --format openmrs-1.11|openmrs-2[,…] --out DIR [--version vYYYY-MM-DD] [--previous-idmap FILE] [--idmap-out FILE] [--load-test DSN [--liquibase PATH]]")
 	exportPath := fs.String("export", "", "an OCL export file (zip holding export.json)")
 	formats := fs.String("format", "openmrs-1.11,openmrs-2", "comma-separated formats: openmrs-1.11, openmrs-2")
 	out := fs.String("out", "", "output folder")
@@ -23,6 +23,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	prevIDs := fs.String("previous-idmap", "", "the id map of the previous release, so that its rows keep their ids")
 	idsOut := fs.String("idmap-out", "", "where to write this release's id map (for the next release)")
 	loadDSN := fs.String("load-test", "", `also load each file into a fresh database on this MariaDB/MySQL server and check it, e.g. "root@tcp(127.0.0.1:3306)/"`)
+	liquibase := fs.String("liquibase", "", "with --load-test: apply each file through this Liquibase launcher (scripts/tools.sh installs one) instead of statement by statement")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		if *loadDSN == "" || a.Counts == nil {
 			continue
 		}
-		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: *loadDSN, SQLZip: a.Path, Expected: *a.Counts})
+		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: *loadDSN, SQLZip: a.Path, Expected: *a.Counts, Liquibase: *liquibase})
 		if err != nil {
 			return findings("load test of %s failed: %v", a.Name, err)
 		}

@@ -5,9 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb"
 )
 
 // LoadOptions configure a load test.
@@ -28,13 +28,31 @@ type LoadOptions struct {
 	// Expected row counts by table (Counts.Rows of the build); tables not listed are
 	// counted but not compared.
 	Expected Counts
+	// Schemas are the OpenMRS versions (openmrsdb.Versions) whose new database the file is
+	// loaded into, one after the other. Empty means the ones its format targets: 1.11 for
+	// openmrs-1.11; 2.2 and the newest kept for openmrs-2.
+	Schemas []string
+	// Liquibase, when set, is the Liquibase launcher that applies the file (a changeset
+	// with <sqlFile>, as CIEL's own check does); otherwise the file runs statement by
+	// statement over the database driver, which needs no Java.
+	Liquibase string
 }
 
 // LoadResult is what a load test saw.
 type LoadResult struct {
-	Database string
+	Database string // the last database used (dropped)
 	Duration time.Duration
-	Rows     map[string]int64
+	Rows     map[string]int64 // of the last load; every load is compared with Expected
+	Loads    []SchemaLoad
+}
+
+// SchemaLoad is one load of the file into one OpenMRS database.
+type SchemaLoad struct {
+	Schema   string // OpenMRS version
+	Database string
+	Restore  time.Duration // making the OpenMRS database
+	Apply    time.Duration // loading the file
+	Check    time.Duration // foreign keys, counts, standard rows
 }
 
 // IntegrityError lists what the load test found wrong after a successful load.
@@ -47,8 +65,20 @@ func (e *IntegrityError) Error() string {
 	return fmt.Sprintf("load test of %s: %d problem(s): %s", e.File, len(e.Problems), strings.Join(e.Problems, "; "))
 }
 
-// LoadTest loads a zipped SQL artifact into a fresh database on a real MySQL/MariaDB
-// server, checks every foreign key and the row counts, and drops the database again,
+// TargetSchemas are the OpenMRS versions an artifact of the format is loaded into by
+// default: the oldest it targets and, for openmrs-2, also the newest kept.
+func TargetSchemas(f Format) []string {
+	if f == FormatOpenMRS111 {
+		return []string{"1.11"}
+	}
+	return []string{"2.2", openmrsdb.Newest}
+}
+
+// LoadTest loads a zipped SQL artifact into a new OpenMRS database of each target
+// version (restored from OpenMRS's own schema and core data, see package openmrsdb) on a
+// real MySQL/MariaDB server, then checks every foreign key of the whole database, the
+// row counts, and that OpenMRS's standard rows (datatypes, classes, map types) kept
+// their ids, names and uuids. Each database gets a random name and is dropped again,
 // also when something fails. MariaDB does not re-check foreign keys when
 // FOREIGN_KEY_CHECKS is switched back on, so the check is done with queries.
 func LoadTest(ctx context.Context, opts LoadOptions) (LoadResult, error) {
@@ -57,6 +87,14 @@ func LoadTest(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	cfg, err := mysql.ParseDSN(opts.DSN)
 	if err != nil {
 		return res, fmt.Errorf("load test: the database address is not a valid DSN: %w", err)
+	}
+	schemas := opts.Schemas
+	if len(schemas) == 0 {
+		format, err := zipFormat(opts.SQLZip)
+		if err != nil {
+			return res, err
+		}
+		schemas = TargetSchemas(format)
 	}
 	db, err := openServer(cfg)
 	if err != nil {
@@ -69,29 +107,67 @@ func LoadTest(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	}
 	defer conn.Close()
 
-	res.Database, err = createScratchDatabase(ctx, conn)
-	if err != nil {
-		return res, err
+	var problems []string
+	for _, schema := range schemas {
+		load, rows, found, err := loadInto(ctx, conn, cfg, schema, opts)
+		res.Database, res.Rows = load.Database, rows
+		res.Loads = append(res.Loads, load)
+		if err != nil {
+			return res, err
+		}
+		for _, p := range found {
+			problems = append(problems, "OpenMRS "+schema+": "+p)
+		}
 	}
-	defer dropDatabase(conn, res.Database)
-
-	if err := loadZip(ctx, conn, opts.SQLZip); err != nil {
-		return res, err
-	}
-	problems, err := checkForeignKeys(ctx, conn, res.Database)
-	if err != nil {
-		return res, err
-	}
-	res.Rows, err = countRows(ctx, conn)
-	if err != nil {
-		return res, err
-	}
-	problems = append(problems, compareCounts(opts.Expected.Rows, res.Rows)...)
 	res.Duration = time.Since(began)
 	if len(problems) > 0 {
 		return res, &IntegrityError{File: opts.SQLZip, Problems: problems}
 	}
 	return res, nil
+}
+
+// loadInto is one load: a new OpenMRS database of the version, the file, the checks.
+func loadInto(ctx context.Context, conn *sql.Conn, cfg *mysql.Config, schema string, opts LoadOptions) (SchemaLoad, map[string]int64, []string, error) {
+	load := SchemaLoad{Schema: schema}
+	t := time.Now()
+	name, err := createTargetDatabase(ctx, conn, schema)
+	if err != nil {
+		return load, nil, nil, err
+	}
+	load.Database = name
+	defer openmrsdb.DropDatabase(conn, name)
+	before, err := openmrsdb.ReadStandard(ctx, conn, name)
+	if err != nil {
+		return load, nil, nil, fmt.Errorf("load test: OpenMRS %s: %w", schema, err)
+	}
+	load.Restore, t = time.Since(t), time.Now()
+
+	if opts.Liquibase != "" {
+		err = applyWithLiquibase(ctx, openmrsdb.Liquibase{Path: opts.Liquibase}, cfg, name, opts.SQLZip)
+	} else {
+		err = loadZip(ctx, conn, opts.SQLZip)
+	}
+	if err != nil {
+		return load, nil, nil, err
+	}
+	load.Apply, t = time.Since(t), time.Now()
+
+	problems, err := checkForeignKeys(ctx, conn, name)
+	if err != nil {
+		return load, nil, nil, err
+	}
+	rows, err := countRows(ctx, conn)
+	if err != nil {
+		return load, nil, nil, err
+	}
+	problems = append(problems, compareCounts(opts.Expected.Rows, rows)...)
+	after, err := openmrsdb.ReadStandard(ctx, conn, name)
+	if err != nil {
+		return load, nil, nil, fmt.Errorf("load test: OpenMRS %s after the load: %w", schema, err)
+	}
+	problems = append(problems, before.Lost(after)...)
+	load.Check = time.Since(t)
+	return load, rows, problems, nil
 }
 
 // openServer opens a pool on the server without selecting a database.
@@ -106,79 +182,116 @@ func openServer(cfg *mysql.Config) (*sql.DB, error) {
 	return sql.OpenDB(connector), nil
 }
 
-// createScratchDatabase makes a database with a random name and, in it, the few
-// non-concept OpenMRS tables the SQL refers to. The connection is left using it.
-func createScratchDatabase(ctx context.Context, conn *sql.Conn) (string, error) {
-	var random [6]byte
-	if _, err := rand.Read(random[:]); err != nil {
-		return "", err
+// createTargetDatabase makes a database with a random name holding a new OpenMRS
+// database of the version. The connection is left using it.
+func createTargetDatabase(ctx context.Context, conn *sql.Conn, schema string) (string, error) {
+	name, err := openmrsdb.CreateDatabase(ctx, conn, "shepherd_load_")
+	if err != nil {
+		return "", fmt.Errorf("load test: %w", err)
 	}
-	name := "shepherd_load_" + hex.EncodeToString(random[:])
-	if _, err := conn.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		return "", fmt.Errorf("load test: creating database %s: %w", name, err)
+	if _, err := conn.ExecContext(ctx, "USE `"+name+"`"); err != nil {
+		openmrsdb.DropDatabase(conn, name)
+		return "", fmt.Errorf("load test: using database %s: %w", name, err)
 	}
-	if err := prepareOpenMRSTables(ctx, conn, name); err != nil {
-		dropDatabase(conn, name)
-		return "", err
+	if err := openmrsdb.Restore(ctx, conn, schema); err != nil {
+		openmrsdb.DropDatabase(conn, name)
+		return "", fmt.Errorf("load test: %w", err)
 	}
 	return name, nil
 }
 
-// openMRSBaseTables stand in for the rest of an OpenMRS database: users (with the
-// admin, user 1), drug (which points at concept, as in OpenMRS) and global_property.
-var openMRSBaseTables = []string{
-	"SET FOREIGN_KEY_CHECKS=0",
-	"CREATE TABLE `users` (`user_id` int(11) NOT NULL AUTO_INCREMENT, `system_id` varchar(50) NOT NULL DEFAULT '', `username` varchar(50) DEFAULT NULL, `uuid` char(38) NOT NULL, PRIMARY KEY (`user_id`), UNIQUE KEY `users_uuid_index` (`uuid`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-	"INSERT INTO `users` (`user_id`,`system_id`,`username`,`uuid`) VALUES (1,'admin','admin','1010d442-e134-11de-babe-001e378eb67e')",
-	"CREATE TABLE `drug` (`drug_id` int(11) NOT NULL AUTO_INCREMENT, `concept_id` int(11) NOT NULL DEFAULT '0', `name` varchar(255) DEFAULT NULL, `uuid` char(38) NOT NULL, PRIMARY KEY (`drug_id`), KEY `primary_drug_concept` (`concept_id`), CONSTRAINT `primary_drug_concept` FOREIGN KEY (`concept_id`) REFERENCES `concept` (`concept_id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-	"CREATE TABLE `global_property` (`property` varchar(255) NOT NULL DEFAULT '', `property_value` text, `description` text, `uuid` char(38) NOT NULL, PRIMARY KEY (`property`), UNIQUE KEY `global_property_uuid_index` (`uuid`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-	"SET FOREIGN_KEY_CHECKS=1",
+// createScratchDatabase makes a new OpenMRS database of the newest version kept.
+func createScratchDatabase(ctx context.Context, conn *sql.Conn) (string, error) {
+	return createTargetDatabase(ctx, conn, openmrsdb.Newest)
 }
 
-func prepareOpenMRSTables(ctx context.Context, conn *sql.Conn, database string) error {
-	if _, err := conn.ExecContext(ctx, "USE `"+database+"`"); err != nil {
-		return fmt.Errorf("load test: using database %s: %w", database, err)
+// applyWithLiquibase unzips the artifact's SQL for Liquibase and applies it.
+func applyWithLiquibase(ctx context.Context, lb openmrsdb.Liquibase, cfg *mysql.Config, database, zipPath string) error {
+	r, name, err := openZipSQL(zipPath)
+	if err != nil {
+		return err
 	}
-	for _, stmt := range openMRSBaseTables {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("load test: preparing database %s: %w", database, err)
-		}
+	defer r.Close()
+	if err := lb.ApplySQL(ctx, cfg, database, r); err != nil {
+		return fmt.Errorf("load test: %s through Liquibase: %w", name, err)
 	}
 	return nil
 }
 
-// dropDatabase cleans up even when the caller's context is already cancelled.
-func dropDatabase(conn *sql.Conn, name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
+// zipFormat reads the format from the header of the artifact's SQL ("-- Format: …").
+func zipFormat(zipPath string) (Format, error) {
+	r, name, err := openZipSQL(zipPath)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for i := 0; i < 20 && sc.Scan(); i++ {
+		rest, ok := strings.CutPrefix(sc.Text(), "-- Format: ")
+		if !ok {
+			continue
+		}
+		f, _, _ := strings.Cut(rest, " ")
+		format, err := ParseFormat(f)
+		if err != nil {
+			return "", fmt.Errorf("load test: %s: %w", name, err)
+		}
+		return format, nil
+	}
+	return "", fmt.Errorf("load test: %s names no format in its first lines (\"-- Format: …\")", name)
 }
 
-// loadZip streams the one .sql file of an artifact into the connection's database.
-func loadZip(ctx context.Context, conn *sql.Conn, zipPath string) error {
+// dropDatabase cleans up even when the caller's context is already cancelled.
+func dropDatabase(conn *sql.Conn, name string) { openmrsdb.DropDatabase(conn, name) }
+
+// openZipSQL opens the one .sql file of an artifact; name is "zip!entry".
+func openZipSQL(zipPath string) (io.ReadCloser, string, error) {
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
-		return fmt.Errorf("load test: opening %s: %w", zipPath, err)
+		return nil, "", fmt.Errorf("load test: opening %s: %w", zipPath, err)
 	}
-	defer zr.Close()
 	var entry *zip.File
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, ".sql") {
 			if entry != nil {
-				return fmt.Errorf("load test: %s holds more than one .sql file", zipPath)
+				zr.Close()
+				return nil, "", fmt.Errorf("load test: %s holds more than one .sql file", zipPath)
 			}
 			entry = f
 		}
 	}
 	if entry == nil {
-		return fmt.Errorf("load test: %s holds no .sql file", zipPath)
+		zr.Close()
+		return nil, "", fmt.Errorf("load test: %s holds no .sql file", zipPath)
 	}
+	name := zipPath + "!" + entry.Name
 	r, err := entry.Open()
 	if err != nil {
-		return fmt.Errorf("load test: reading %s!%s: %w", zipPath, entry.Name, err)
+		zr.Close()
+		return nil, "", fmt.Errorf("load test: reading %s: %w", name, err)
+	}
+	return openZipEntry{r, zr}, name, nil
+}
+
+type openZipEntry struct {
+	io.ReadCloser
+	zip *zip.ReadCloser
+}
+
+func (z openZipEntry) Close() error {
+	z.ReadCloser.Close()
+	return z.zip.Close()
+}
+
+// loadZip streams the one .sql file of an artifact into the connection's database.
+func loadZip(ctx context.Context, conn *sql.Conn, zipPath string) error {
+	r, name, err := openZipSQL(zipPath)
+	if err != nil {
+		return err
 	}
 	defer r.Close()
-	return loadSQL(ctx, conn, r, zipPath+"!"+entry.Name)
+	return loadSQL(ctx, conn, r, name)
 }
 
 // loadSQL runs a file written by WriteSQL: every statement is one line ending in ';'

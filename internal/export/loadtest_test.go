@@ -12,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb"
 )
 
 func buildFixture(t *testing.T, formats ...Format) []Artifact {
@@ -31,7 +34,12 @@ func TestLoadTestBothFormats(t *testing.T) {
 			res, err := LoadTest(context.Background(), LoadOptions{DSN: serverDSN, SQLZip: a.Path, Expected: *a.Counts})
 			require.NoError(t, err)
 			assert.Equal(t, fixtureRows, res.Rows)
-			assertDatabaseGone(t, res.Database)
+			var schemas []string
+			for _, l := range res.Loads {
+				schemas = append(schemas, l.Schema)
+				assertDatabaseGone(t, l.Database)
+			}
+			assert.Equal(t, TargetSchemas(Format(a.Format)), schemas, "the format, read from the file, picks the OpenMRS versions")
 		})
 	}
 }
@@ -43,10 +51,28 @@ func assertDatabaseGone(t *testing.T, name string) {
 	assert.Zero(t, n, "database %s is dropped", name)
 }
 
-// loadArtifact loads a zipped SQL artifact into a scratch database.
+// targetDatabase makes a new OpenMRS database of the version on one connection, dropped
+// when the test ends.
+func targetDatabase(t *testing.T, schema string) (*sql.Conn, string) {
+	t.Helper()
+	db := mariaDB(t)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	name, err := createTargetDatabase(ctx, conn, schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		dropDatabase(conn, name)
+		conn.Close()
+	})
+	return conn, name
+}
+
+// loadArtifact loads a zipped SQL artifact into a new database of the oldest OpenMRS
+// version its format targets.
 func loadArtifact(t *testing.T, a Artifact) (*sql.Conn, string) {
 	t.Helper()
-	conn, name := scratchDatabase(t)
+	conn, name := targetDatabase(t, TargetSchemas(Format(a.Format))[0])
 	require.NoError(t, loadZip(context.Background(), conn, a.Path))
 	return conn, name
 }
@@ -127,7 +153,7 @@ func TestLoadingTwiceGivesIdenticalTables(t *testing.T) {
 	require.NoError(t, loadZip(context.Background(), conn, a.Path), "the file replaces the tables it made")
 	assert.Equal(t, first, checksums(t, conn, name))
 	var version string
-	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT property_value FROM global_property").Scan(&version))
+	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT property_value FROM global_property WHERE property = 'ciel.conceptsVersion'").Scan(&version))
 	assert.Equal(t, "v2026-11-22", version, "the global property is updated in place")
 }
 
@@ -141,7 +167,7 @@ func TestLoadWithMariaDBClient(t *testing.T) {
 	a := buildFixture(t, FormatOpenMRS111)[0]
 	sqlFile := unzipSQL(t, a.Path)
 
-	conn, name := scratchDatabase(t)
+	conn, name := targetDatabase(t, "1.11")
 	in, err := os.Open(sqlFile)
 	require.NoError(t, err)
 	defer in.Close()
@@ -200,6 +226,8 @@ func rezip(t *testing.T, a Artifact, edit func(string) string) string {
 func TestLoadTestFindsProblems(t *testing.T) {
 	mariaDB(t)
 	a := buildFixture(t, FormatOpenMRS2)[0]
+	// OpenMRS's drug table is not in the file: the check covers the whole database.
+	siteDrug := "INSERT INTO `drug` (`concept_id`,`combination`,`creator`,`date_created`,`retired`,`uuid`) VALUES (434343,0,1,'2026-11-22 00:00:00',0,'site-drug');\n"
 	danglingAnswer := "INSERT INTO `concept_answer` (`concept_answer_id`,`concept_id`,`answer_concept`,`creator`,`date_created`,`uuid`) VALUES (99,1002,424242,1,'2026-11-22 00:00:00','dangling');\n"
 	tests := []struct {
 		name     string
@@ -214,6 +242,12 @@ func TestLoadTestFindsProblems(t *testing.T) {
 			c.Rows = map[string]int64{"concept": 11}
 			return c
 		}, "concept has 10 rows, the export gives 11"},
+		{"a site table left pointing at nothing", func(s string) string {
+			return strings.Replace(s, "COMMIT;", siteDrug+"COMMIT;", 1)
+		}, nil, "drug.concept_id point at no concept.concept_id (e.g. 434343)"},
+		{"an OpenMRS map type renamed", func(s string) string {
+			return strings.Replace(s, "COMMIT;", "UPDATE `concept_map_type` SET `name` = 'SAME AS' WHERE `concept_map_type_id` = 1;\nCOMMIT;", 1)
+		}, nil, `OpenMRS's concept_map_type 1 "SAME-AS" (35543629-7d8c-11e1-909d-c80aa9edcf4e) became "SAME AS"`},
 		{"statement split over lines", func(s string) string {
 			return strings.Replace(s, "SET NAMES utf8;", "SET NAMES\nutf8;", 1)
 		}, nil, "does not end with ';'"},
@@ -228,7 +262,7 @@ func TestLoadTestFindsProblems(t *testing.T) {
 			if tt.expected != nil {
 				expected = tt.expected(expected)
 			}
-			res, err := LoadTest(context.Background(), LoadOptions{DSN: serverDSN, SQLZip: path, Expected: expected})
+			res, err := LoadTest(context.Background(), LoadOptions{DSN: serverDSN, SQLZip: path, Expected: expected, Schemas: []string{"2.2"}})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assertDatabaseGone(t, res.Database)
@@ -242,10 +276,63 @@ func TestLoadTestIntegrityErrorType(t *testing.T) {
 	_, err := LoadTest(context.Background(), LoadOptions{DSN: serverDSN, SQLZip: a.Path, Expected: Counts{Rows: map[string]int64{"concept_set": 3}}})
 	var integrity *IntegrityError
 	require.True(t, errors.As(err, &integrity), "%v", err)
-	assert.Equal(t, []string{"concept_set has 2 rows, the export gives 3"}, integrity.Problems)
+	assert.Equal(t, []string{"OpenMRS 1.11: concept_set has 2 rows, the export gives 3"}, integrity.Problems)
 }
 
 func TestLoadTestBadDSN(t *testing.T) {
 	_, err := LoadTest(context.Background(), LoadOptions{DSN: "not a dsn", SQLZip: "x.zip"})
 	require.ErrorContains(t, err, "not a valid DSN")
+}
+
+// liquibase returns the launcher scripts/tools.sh installs (make test runs it first).
+// Without it the test is skipped, except under CI=true, where it fails.
+func liquibase(t *testing.T) openmrsdb.Liquibase {
+	t.Helper()
+	lb, err := openmrsdb.FindLiquibase()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return lb
+}
+
+// The artifacts go into OpenMRS's own databases through Liquibase, as CIEL's check does:
+// 1.11, the oldest 2.x the openmrs-2 format targets and the newest kept.
+func TestLoadTestThroughLiquibase(t *testing.T) {
+	mariaDB(t)
+	lb := liquibase(t)
+	arts := buildFixture(t, Formats...)
+	for _, tc := range []struct {
+		art    Artifact
+		schema string
+	}{{arts[0], "1.11"}, {arts[1], "2.2"}, {arts[1], openmrsdb.Newest}} {
+		t.Run(tc.schema, func(t *testing.T) {
+			t.Parallel() // each in a database of its own; most of the time is the server's
+			res, err := LoadTest(context.Background(), LoadOptions{DSN: serverDSN, SQLZip: tc.art.Path, Expected: *tc.art.Counts,
+				Schemas: []string{tc.schema}, Liquibase: lb.Path})
+			for _, l := range res.Loads {
+				t.Logf("OpenMRS %s: restore %v, Liquibase load %v, checks %v", l.Schema, l.Restore, l.Apply, l.Check)
+			}
+			require.NoError(t, err)
+			assert.Equal(t, fixtureRows, res.Rows)
+			require.Len(t, res.Loads, 1)
+			assertDatabaseGone(t, res.Database)
+		})
+	}
+}
+
+// Liquibase splits the file into the statements the driver runs: quotes, backslashes,
+// NUL and ';' inside strings come out as the same rows either way.
+func TestLiquibaseReadsTheFileAsTheDriverDoes(t *testing.T) {
+	mariaDB(t)
+	lb := liquibase(t)
+	a := buildFixture(t, FormatOpenMRS2)[0]
+	cfg, err := mysql.ParseDSN(serverDSN)
+	require.NoError(t, err)
+	conn, name := targetDatabase(t, "2.2")
+	require.NoError(t, applyWithLiquibase(context.Background(), lb, cfg, name, a.Path))
+	viaDriver, driverDB := loadArtifact(t, a)
+	assert.Equal(t, checksums(t, viaDriver, driverDB), checksums(t, conn, name))
 }

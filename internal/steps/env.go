@@ -33,6 +33,9 @@ type Env struct {
 	// LoadTestDSN reaches the MariaDB/MySQL server for load tests ("" skips them with a
 	// note on the status).
 	LoadTestDSN string
+	// LoadTestLiquibase, when set, is the Liquibase launcher the load tests apply the SQL
+	// through (SHEPHERD_LIQUIBASE); otherwise it runs over the database driver.
+	LoadTestLiquibase string
 }
 
 // EnvOptions say where to find the configuration and the credentials.
@@ -74,7 +77,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		o.WorkDir = dir
 	}
 	e := &Env{Config: cfg, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
-		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN")}
+		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE")}
 
 	oclOpts := append(append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now)}, OCLOptions(cfg)...), o.OCLOptions...)
 	var err error

@@ -104,7 +104,7 @@ func (e *Env) loadTest(ctx context.Context, rec *Record, s manifest.ExportSpec, 
 			rec.LoadTests = append(rec.LoadTests, LoadTestRun{File: a.Name, Skipped: "no database configured (SHEPHERD_LOAD_TEST_DSN)"})
 			continue
 		}
-		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: e.LoadTestDSN, SQLZip: a.Path, Expected: *a.Counts})
+		res, err := export.LoadTest(ctx, export.LoadOptions{DSN: e.LoadTestDSN, SQLZip: a.Path, Expected: *a.Counts, Liquibase: e.LoadTestLiquibase})
 		if err != nil {
 			return &stepError{reason: fmt.Sprintf("the load test of %s failed: %v", a.Name, err)}
 		}

