@@ -198,6 +198,8 @@ func permissionHint(method, path string) string {
 		need = "contents"
 	case strings.Contains(path, "/statuses"), strings.Contains(path, "/status"):
 		need = "statuses"
+	case strings.Contains(path, "/check-runs"), strings.Contains(path, "/check-suites"):
+		need = "checks"
 	case strings.Contains(path, "/pulls"):
 		need = "pull-requests"
 	case strings.Contains(path, "/issues"), strings.Contains(path, "/labels"):

@@ -60,7 +60,7 @@ func (t *rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 		if why == whySecondary {
 			secondaryHits++
 		}
-		if attempt >= t.attempts || !t.take(req.Context(), wait) || (req.Body != nil && req.GetBody == nil) {
+		if attempt >= t.attempts || (req.Body != nil && req.GetBody == nil) || !t.take(req.Context(), wait) {
 			if resp.Header.Get("Retry-After") == "" && why == whySecondary {
 				resp.Header.Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 			}

@@ -139,8 +139,13 @@ func TroubleLine(rec *Record) string {
 		return ""
 	}
 	tr := rec.Trouble
-	return fmt.Sprintf("| Trouble | %s: attempt %d of %d since %s; the next run tries again. Last error: %s |\n",
-		tr.What, tr.Attempts, MaxTransientAttempts, tr.Since.UTC().Format(timeLayout), escapeCell(oneLine(tr.Error)))
+	next := "the next scheduled run tries again"
+	switch rec.Release.Phase {
+	case release.Configuration, release.QA, release.Deploy:
+		next = "re-run the release workflow to try again" // nothing scheduled runs these phases
+	}
+	return fmt.Sprintf("| Trouble | %s: attempt %d of %d since %s; %s. Last error: %s |\n",
+		tr.What, tr.Attempts, MaxTransientAttempts, tr.Since.UTC().Format(timeLayout), next, escapeCell(oneLine(tr.Error)))
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -419,3 +419,26 @@ func TestStorageWithoutCredentialsFailsOnceNamingTheVariables(t *testing.T) {
 	issue, _, _ := onlyIssue(t, sb)
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
 }
+
+// OCL down during QA on HEAD: the merge run fails, the release stays in qa with the attempt
+// on its status, and a re-run carries it on.
+func TestOCLDownAtTheMergeIsCountedAndARerunCarriesOn(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, dataset.Spec{Seed: 58, Concepts: 80}, ocltest.ExportPlan{})
+	m, sha, _ := openAndMerge(t, sb)
+	// Five 503s: the OCL client's tries for one request (ocl.DefaultRetryPolicy).
+	sb.OCL.Fail(ocltest.On("GET", ocltest.RouteConcepts), 5, http.StatusServiceUnavailable, nil)
+	rec, err := sb.Env.Merged(ctx, m, sha)
+	require.Error(t, err)
+	assert.Equal(t, release.QA, rec.Release.Phase)
+	_, _, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "OCL unavailable: attempt 1 of 10")
+	assert.Contains(t, body, "re-run the release workflow to try again")
+
+	require.NoError(t, sb.Restart(ctx))
+	rec, err = sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	assert.Equal(t, release.Exporting, rec.Release.Phase)
+	_, _, body = onlyIssue(t, sb)
+	assert.NotContains(t, body, "| Trouble |")
+}
