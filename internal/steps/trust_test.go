@@ -78,6 +78,17 @@ func TestRecordInAPersonsIssueIsNotBelieved(t *testing.T) {
 	assert.Equal(t, release.Exporting, got.Release.Phase)
 }
 
+// mergedRelease is a release merged and past version creation, with its tracking issue.
+func mergedRelease(t *testing.T, seed int64, plan ocltest.ExportPlan) (sb *sandbox.Sandbox, m *manifest.Manifest, sha string, number int) {
+	t.Helper()
+	sb = newSandbox(t, dataset.Spec{Seed: seed, Concepts: 80}, plan)
+	m, sha, _ = openAndMerge(t, sb)
+	_, err := sb.Env.Merged(context.Background(), m, sha)
+	require.NoError(t, err)
+	number, _, _ = onlyIssue(t, sb)
+	return sb, m, sha, number
+}
+
 // publishedRelease runs a release to done and returns it.
 func publishedRelease(t *testing.T, sb *sandbox.Sandbox) (*steps.Record, *manifest.Manifest) {
 	t.Helper()
@@ -125,17 +136,14 @@ func TestForgedDoneRecordMakesTheJanitorDoNothing(t *testing.T) {
 // A record whose timeline is empty (someone edited the section) neither panics the poll
 // nor the janitor: it is refused, said so, and left alone.
 func TestRecordWithAnEmptyTimelineIsRefusedNotPanicked(t *testing.T) {
-	sb := newSandbox(t, dataset.Spec{Seed: 33, Concepts: 80}, ocltest.ExportPlan{Ready: ocltest.NeverReady})
+	sb, _, _, number := mergedRelease(t, 33, ocltest.ExportPlan{Ready: ocltest.NeverReady})
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
-	number, _, body := onlyIssue(t, sb)
+	_, _, body := onlyIssue(t, sb)
 	start := strings.Index(body, `"transitions":[`)
 	require.Positive(t, start)
 	end := strings.Index(body[start:], "]}")
 	broken := body[:start] + `"transitions":[]` + body[start+end+1:]
-	_, _, err = sb.GitHub.Client(t).Issues.Edit(ctx, sandbox.Owner, sandbox.Repo, number, &gh.IssueRequest{Body: gh.String(broken)})
+	_, _, err := sb.GitHub.Client(t).Issues.Edit(ctx, sandbox.Owner, sandbox.Repo, number, &gh.IssueRequest{Body: gh.String(broken)})
 	require.NoError(t, err)
 
 	require.NotPanics(t, func() {
@@ -156,12 +164,7 @@ func TestRecordWithAnEmptyTimelineIsRefusedNotPanicked(t *testing.T) {
 // A commenter copies the bot's milestone marker onto the tracking issue before the export
 // is ready: the bot still announces the release itself.
 func TestMilestoneMarkerInAPersonsCommentDoesNotSilenceTheBot(t *testing.T) {
-	sb := newSandbox(t, dataset.Spec{Seed: 34, Concepts: 80}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
-	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
-	number, _, _ := onlyIssue(t, sb)
+	sb, _, _, number := mergedRelease(t, 34, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
 	sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, number, mallory, "done already <!-- shepherd:milestone "+version+"/export-ready -->")
 	pollUntilSettled(t, sb, 5)
 	var bots int
@@ -195,13 +198,9 @@ func TestPreviewMarkerInAPersonsCommentIsNotTheBots(t *testing.T) {
 // A person closes the tracking issue while the export is being built: the release is
 // carried on all the same.
 func TestClosedTrackingIssueIsCarriedOn(t *testing.T) {
-	sb := newSandbox(t, dataset.Spec{Seed: 36, Concepts: 80}, ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyRedirect302})
+	sb, _, _, number := mergedRelease(t, 36, ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyRedirect302})
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
-	number, _, _ := onlyIssue(t, sb)
-	_, _, err = sb.GitHub.Client(t).Issues.Edit(ctx, sandbox.Owner, sandbox.Repo, number, &gh.IssueRequest{State: gh.String("closed")})
+	_, _, err := sb.GitHub.Client(t).Issues.Edit(ctx, sandbox.Owner, sandbox.Repo, number, &gh.IssueRequest{State: gh.String("closed")})
 	require.NoError(t, err)
 	pollUntilSettled(t, sb, 5)
 	rec, err := sb.Env.Status(ctx, version)
@@ -212,13 +211,9 @@ func TestClosedTrackingIssueIsCarriedOn(t *testing.T) {
 // A person removes the shepherd label: the next merge run finds the issue all the same
 // (by what the bot wrote), opens no second one, and puts the label back.
 func TestRemovedTrackingLabelMakesNoSecondIssue(t *testing.T) {
-	sb := newSandbox(t, dataset.Spec{Seed: 37, Concepts: 80}, ocltest.ExportPlan{})
+	sb, m, sha, number := mergedRelease(t, 37, ocltest.ExportPlan{})
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
-	number, _, _ := onlyIssue(t, sb)
-	_, err = sb.GitHub.Client(t).Issues.RemoveLabelForIssue(ctx, sandbox.Owner, sandbox.Repo, number, github.TrackingLabel)
+	_, err := sb.GitHub.Client(t).Issues.RemoveLabelForIssue(ctx, sandbox.Owner, sandbox.Repo, number, github.TrackingLabel)
 	require.NoError(t, err)
 	require.NoError(t, sb.Restart(ctx))
 	_, err = sb.Env.Merged(ctx, m, sha)
