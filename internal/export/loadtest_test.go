@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/internal/export/openmrsdb"
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb/openmrsdbtest"
 )
 
 func buildFixture(t *testing.T, formats ...Format) []Artifact {
@@ -284,25 +285,11 @@ func TestLoadTestBadDSN(t *testing.T) {
 	require.ErrorContains(t, err, "not a valid DSN")
 }
 
-// liquibase returns the launcher scripts/tools.sh installs (make test runs it first).
-// Without it the test is skipped, except under CI=true, where it fails.
-func liquibase(t *testing.T) openmrsdb.Liquibase {
-	t.Helper()
-	lb, err := openmrsdb.FindLiquibase()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	return lb
-}
-
 // The artifacts go into OpenMRS's own databases through Liquibase, as CIEL's check does:
 // 1.11, the oldest 2.x the openmrs-2 format targets and the newest kept.
 func TestLoadTestThroughLiquibase(t *testing.T) {
 	mariaDB(t)
-	lb := liquibase(t)
+	lb := openmrsdbtest.Liquibase(t)
 	arts := buildFixture(t, Formats...)
 	for _, tc := range []struct {
 		art    Artifact
@@ -327,7 +314,7 @@ func TestLoadTestThroughLiquibase(t *testing.T) {
 // NUL and ';' inside strings come out as the same rows either way.
 func TestLiquibaseReadsTheFileAsTheDriverDoes(t *testing.T) {
 	mariaDB(t)
-	lb := liquibase(t)
+	lb := openmrsdbtest.Liquibase(t)
 	a := buildFixture(t, FormatOpenMRS2)[0]
 	cfg, err := mysql.ParseDSN(serverDSN)
 	require.NoError(t, err)

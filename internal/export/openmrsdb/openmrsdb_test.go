@@ -1,4 +1,4 @@
-package openmrsdb
+package openmrsdb_test
 
 import (
 	"bytes"
@@ -17,6 +17,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb"
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb/openmrsdbtest"
 )
 
 const serverDSN = "root@tcp(127.0.0.1:3306)/"
@@ -50,18 +53,18 @@ func server(t *testing.T) (*mysql.Config, *sql.Conn) {
 func restored(t *testing.T, conn *sql.Conn, version string) string {
 	t.Helper()
 	ctx := context.Background()
-	name, err := CreateDatabase(ctx, conn, "shepherd_openmrsdb_")
+	name, err := openmrsdb.CreateDatabase(ctx, conn, "shepherd_openmrsdb_")
 	require.NoError(t, err)
-	t.Cleanup(func() { DropDatabase(conn, name) })
+	t.Cleanup(func() { openmrsdb.DropDatabase(conn, name) })
 	_, err = conn.ExecContext(ctx, "USE `"+name+"`")
 	require.NoError(t, err)
-	require.NoError(t, Restore(ctx, conn, version))
+	require.NoError(t, openmrsdb.Restore(ctx, conn, version))
 	return name
 }
 
 // coreDataRows reads the rows of a table from OpenMRS's core-data changelog: each
 // <insert tableName=…> with its <column name=… value…=…/> (Liquibase's XML format).
-func coreDataRows(t *testing.T, version, table, idColumn string) []Row {
+func coreDataRows(t *testing.T, version, table, idColumn string) []openmrsdb.Row {
 	t.Helper()
 	f, err := os.Open(filepath.Join("source", "liquibase-core-data-"+version+".x.xml.gz"))
 	require.NoError(t, err)
@@ -84,12 +87,12 @@ func coreDataRows(t *testing.T, version, table, idColumn string) []Row {
 	// they use nothing of 1.1.
 	data = bytes.Replace(data, []byte(`<?xml version="1.1"`), []byte(`<?xml version="1.0"`), 1)
 	require.NoError(t, xml.Unmarshal(data, &changelog))
-	var rows []Row
+	var rows []openmrsdb.Row
 	for _, ins := range changelog.Inserts {
 		if ins.Table != table {
 			continue
 		}
-		var r Row
+		var r openmrsdb.Row
 		for _, c := range ins.Columns {
 			switch c.Name {
 			case idColumn:
@@ -116,12 +119,12 @@ func TestRestoreHoldsOpenMRSStandardRows(t *testing.T) {
 		"2.7":  {"concept_datatype": 12, "concept_class": 16, "concept_map_type": 70},
 		"2.9":  {"concept_datatype": 12, "concept_class": 16, "concept_map_type": 70},
 	}
-	for _, version := range Versions {
+	for _, version := range openmrsdb.Versions {
 		t.Run(version, func(t *testing.T) {
 			name := restored(t, conn, version)
-			got, err := ReadStandard(context.Background(), conn, name)
+			got, err := openmrsdb.ReadStandard(context.Background(), conn, name)
 			require.NoError(t, err)
-			for _, tbl := range StandardTables {
+			for _, tbl := range openmrsdb.StandardTables {
 				assert.Len(t, got[tbl.Table], wantCounts[version][tbl.Table], tbl.Table)
 				changelog := version
 				if version == "1.11" {
@@ -140,14 +143,14 @@ func TestRestoreHoldsOpenMRSStandardRows(t *testing.T) {
 }
 
 func TestDumpOfUnknownVersion(t *testing.T) {
-	_, err := Dump("3.0")
+	_, err := openmrsdb.Dump("3.0")
 	require.ErrorContains(t, err, "no OpenMRS 3.0 database is kept")
 }
 
 func TestLostStandardRows(t *testing.T) {
-	before := Standard{"concept_map_type": {{1, "SAME-AS", "u1"}, {2, "NARROWER-THAN", "u2"}, {3, "BROADER-THAN", "u3"}},
+	before := openmrsdb.Standard{"concept_map_type": {{1, "SAME-AS", "u1"}, {2, "NARROWER-THAN", "u2"}, {3, "BROADER-THAN", "u3"}},
 		"concept_class": {{1, "Test", "c1"}}}
-	after := Standard{"concept_map_type": {{1, "SAME-AS", "u1"}, {2, "narrower-than", "u2"}, {4, "BROADER-THAN", "u3"}},
+	after := openmrsdb.Standard{"concept_map_type": {{1, "SAME-AS", "u1"}, {2, "narrower-than", "u2"}, {4, "BROADER-THAN", "u3"}},
 		"concept_class": {{1, "Test", "c1"}, {2, "Extra", "c2"}}}
 	assert.Equal(t, []string{
 		`OpenMRS's concept_map_type 2 "NARROWER-THAN" (u2) became "narrower-than" (u2)`,
@@ -156,29 +159,15 @@ func TestLostStandardRows(t *testing.T) {
 	assert.Empty(t, before.Lost(before))
 }
 
-// liquibase returns the launcher scripts/tools.sh installs (make test runs it first).
-// Without it the test is skipped, except under CI=true, where it fails.
-func liquibase(t *testing.T) Liquibase {
-	t.Helper()
-	lb, err := FindLiquibase()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	return lb
-}
-
 // Liquibase splits a file written the way the artifacts are (one statement a line,
 // MySQL escapes inside strings) at the right places and runs it on one connection.
 func TestLiquibaseAppliesSQL(t *testing.T) {
 	cfg, conn := server(t)
-	lb := liquibase(t)
+	lb := openmrsdbtest.Liquibase(t)
 	ctx := context.Background()
-	name, err := CreateDatabase(ctx, conn, "shepherd_openmrsdb_")
+	name, err := openmrsdb.CreateDatabase(ctx, conn, "shepherd_openmrsdb_")
 	require.NoError(t, err)
-	t.Cleanup(func() { DropDatabase(conn, name) })
+	t.Cleanup(func() { openmrsdb.DropDatabase(conn, name) })
 	tricky := `O\'Brien \"q\" back\\slash\nline ;DROP TABLE t;-- 😀`
 	sqlText := "-- a comment line\n" +
 		"SET FOREIGN_KEY_CHECKS=0;\n" +
@@ -196,7 +185,7 @@ func TestLiquibaseAppliesSQL(t *testing.T) {
 	assert.Equal(t, 2, n)
 
 	err = lb.ApplySQL(ctx, cfg, name, strings.NewReader("INSERT INTO `nowhere` VALUES (1);\n"))
-	var lbErr *LiquibaseError
+	var lbErr *openmrsdb.LiquibaseError
 	require.ErrorAs(t, err, &lbErr, "another file is another change set, and this one fails")
 	assert.Contains(t, lbErr.Output, "nowhere")
 
