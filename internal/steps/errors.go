@@ -88,8 +88,8 @@ func (e *Env) settle(ctx context.Context, t *tracked, err error) error {
 		}
 		return nil
 	}
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || rec.Release.Phase.Terminal() {
-		return err
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || rec.Release.Phase.Terminal() || errors.Is(err, github.ErrConflict) {
+		return err // a conflict: another run moved the release, and carries it on
 	}
 	what, permanent := errorClass(err)
 	if permanent {

@@ -34,12 +34,12 @@ func (e *Env) MergedUntil(ctx context.Context, m *manifest.Manifest, mergeSHA st
 	for {
 		before := t.rec.Release.Phase
 		if err := e.advanceMerge(ctx, t, eff); err != nil {
-			return t.rec, e.settle(ctx, t, err)
+			return t.rec, e.yielded(t, e.settle(ctx, t, err))
 		}
 		if t.rec.Release.Phase == before || t.rec.Release.Phase == stop {
 			// Nothing more to do here: make sure what the issue shows matches the record
 			// (a run may have died between the two); this writes nothing when it does.
-			return t.rec, e.save(ctx, t)
+			return t.rec, e.yielded(t, e.save(ctx, t))
 		}
 	}
 }

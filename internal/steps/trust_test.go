@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -357,4 +358,43 @@ func TestRetryFindsANamedIssueWithoutItsLabel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, m.Issue, rec.Issue)
 	assert.Contains(t, sb.GitHub.IssueLabels(sandbox.Owner, sandbox.Repo, m.Issue), github.TrackingLabel)
+}
+
+// beforeIssueRead runs once, just before the bot first reads one issue by number: the
+// moment between a run's work and its save.
+type beforeIssueRead struct {
+	next http.RoundTripper
+	once sync.Once
+	do   func()
+}
+
+func (b *beforeIssueRead) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/issues/") && !strings.Contains(r.URL.Path, "/comments") {
+		b.once.Do(b.do)
+	}
+	return b.next.RoundTrip(r)
+}
+
+// A retry takes a release over while a poll is working on it: the poll's save finds the
+// record changed and stops, leaving the retry's record as it is.
+func TestPollYieldsToARunThatSavedMeanwhile(t *testing.T) {
+	sb, _, _, number := mergedRelease(t, 42, ocltest.ExportPlan{Ready: ocltest.NeverReady})
+	ctx := context.Background()
+	var theirs string
+	hook := &beforeIssueRead{do: func() {
+		_, _, body := onlyIssue(t, sb)
+		theirs = strings.Replace(body, `"attempts":0`, `"attempts":0,"lease":{"holder":"retry","since":"2026-11-22T08:10:00Z","until":"2026-11-22T09:00:00Z"}`, 1)
+		require.NotEqual(t, body, theirs)
+		_, _, err := sb.GitHub.Client(t).Issues.Edit(ctx, sandbox.Owner, sandbox.Repo, number, &gh.IssueRequest{Body: &theirs})
+		require.NoError(t, err)
+	}}
+	sb.SetFaults(func(next http.RoundTripper) http.RoundTripper { hook.next = next; return hook }, nil)
+	require.NoError(t, sb.Restart(ctx))
+	sb.Clock.Advance(10 * time.Minute)
+	out, err := sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.NoError(t, out[0].Err, "yielding is not a failure")
+	_, _, after := onlyIssue(t, sb)
+	assert.Equal(t, theirs, after, "the other run's record is not written over")
 }
