@@ -157,9 +157,12 @@ func TestListTrackingBelievesOnlyTheBot(t *testing.T) {
 	_, err = gh.Issues.RemoveLabelForIssue(ctx, owner, repo, mine.Number, TrackingLabel)
 	require.NoError(t, err)
 
+	f.srv.ResetRequests()
 	all, err := f.c.ListTracking(ctx)
 	require.NoError(t, err)
 	require.Len(t, all, 1)
+	assert.Equal(t, 1, f.srv.CountBy("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
+		"only a labelled issue with comments is searched for the bot's status comment")
 	assert.Equal(t, mine.Number, all[0].Number)
 	assert.Equal(t, "v1", all[0].Version)
 	assert.Equal(t, "closed", all[0].State)

@@ -32,6 +32,8 @@ type Issue struct {
 	// manifest's issue:): the bot's section lives there, never in a person's body.
 	// Nil on an issue the bot opened, whose body holds the section.
 	Status *Comment
+	// comments is how many comments the issue has.
+	comments int
 }
 
 // StatusText is the text that holds the bot's section: its status comment on an issue a
@@ -45,7 +47,7 @@ func (i *Issue) StatusText() string {
 
 func fromGH(i *gh.Issue) *Issue {
 	out := &Issue{Number: i.GetNumber(), Title: i.GetTitle(), Body: i.GetBody(), URL: i.GetHTMLURL(),
-		Author: i.GetUser().GetLogin(), State: i.GetState(), IsPull: i.IsPullRequest()}
+		Author: i.GetUser().GetLogin(), State: i.GetState(), IsPull: i.IsPullRequest(), comments: i.GetComments()}
 	for _, l := range i.Labels {
 		out.Labels = append(out.Labels, l.GetName())
 	}
@@ -103,6 +105,9 @@ func (c *Client) ListTracking(ctx context.Context) ([]*Issue, error) {
 				out = append(out, i)
 			}
 			continue
+		}
+		if i.comments == 0 {
+			continue // no status comment of the bot's, and no request to find that out
 		}
 		status, err := c.statusComment(ctx, i.Number, "")
 		if err != nil {
