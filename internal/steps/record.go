@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,7 +162,26 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 	if err := r.validateFiles(version, prefix, now); err != nil {
 		return err
 	}
+	if err := r.validateTrouble(); err != nil {
+		return err
+	}
 	return r.Lease.validate()
+}
+
+// validateTrouble checks the count of failed runs: a count at the limit fails the release
+// at the next outage, so it must be one the bot could have reached.
+func (r *Record) validateTrouble() error {
+	tr := r.Trouble
+	if tr == nil {
+		return nil
+	}
+	if tr.Attempts < 0 || tr.Attempts > MaxTransientAttempts || !slices.Contains(release.Phases, tr.Phase) {
+		return fmt.Errorf("the trouble count (%d runs in %q) is not one Shepherd writes", tr.Attempts, tr.Phase)
+	}
+	if tr.Since.Before(r.Release.Transitions[0].At) {
+		return errors.New("the trouble began before the release did")
+	}
+	return nil
 }
 
 // validateFiles checks the published files: their keys in the release's folder, and the
@@ -171,8 +191,15 @@ func (r *Record) validateFiles(version, prefix string, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	inFolder := func(key string) bool { return strings.HasPrefix(key, folder+"/") && !strings.Contains(key, "..") }
+	for _, q := range []*QAResult{r.HeadQA, r.ExportQA} {
+		// The janitor signs new links to these keys: only the release's own reports.
+		if q != nil && q.ReportKey != "" && !inFolder(q.ReportKey) {
+			return fmt.Errorf("a QA report has key %q outside the release's folder %s/", q.ReportKey, folder)
+		}
+	}
 	for _, d := range r.Downloads {
-		if !strings.HasPrefix(d.Key, folder+"/") || strings.Contains(d.Key, "..") {
+		if !inFolder(d.Key) {
 			return fmt.Errorf("download %q has key %q outside the release's folder %s/", d.File, d.Key, folder)
 		}
 		if err := checkLink(d.URL); err != nil {
