@@ -254,6 +254,17 @@ func TestSaveSectionWritesOnlyWhenChangedAndKeepsPeoplesText(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(got.Body, "Reviewer note: check sets.\n\n"))
 	assert.Equal(t, "deploy", stateOf(t, got.Body)["phase"])
+
+	// The marker the bot finds its issue by, deleted by someone, is put back.
+	require.NoError(t, f.c.EditIssueBody(ctx, i.Number, strings.Replace(got.Body, releaseMarker("v1"), "", 1)))
+	sec, err = RenderSection("phase: exporting", map[string]string{"phase": "exporting"})
+	require.NoError(t, err)
+	_, err = f.c.SaveSection(ctx, i, sec, sec)
+	require.NoError(t, err)
+	found, err := f.c.FindIssue(ctx, "v1")
+	require.NoError(t, err)
+	require.NotNil(t, found)
+	assert.Equal(t, i.Number, found.Number)
 }
 
 // Another run saving meanwhile is noticed before anything is overwritten.

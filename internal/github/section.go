@@ -183,7 +183,12 @@ func (c *Client) SaveSection(ctx context.Context, i *Issue, section, compact str
 	if StateText(fresh.Body) != loaded {
 		return false, fmt.Errorf("issue #%d: %w", i.Number, ErrConflict)
 	}
-	body, err := fitSection(i.Number, fresh.Body, section, compact)
+	base := fresh.Body
+	if i.Version != "" && markerVersion(base, "release") == "" {
+		// Someone deleted the marker the bot finds its issue by: put it back.
+		base = releaseMarker(i.Version) + "\n\n" + base
+	}
+	body, err := fitSection(i.Number, base, section, compact)
 	if err != nil || body == fresh.Body {
 		i.Body = fresh.Body
 		return false, err
