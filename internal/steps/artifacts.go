@@ -2,21 +2,109 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/store"
 )
 
-// BuildSQL converts a QA'd export into the zipped SQL artifacts of the given formats.
-func BuildSQL(ctx context.Context, exportPath, outDir, version string, formats []export.Format) ([]export.Artifact, error) {
+// idMapFolder holds the id maps, outside the releases folder so that retention never
+// deletes them: each release's SQL keeps the row ids of the release before it.
+const idMapFolder = "idmaps"
+
+// idMapKey is where the id map of a release is kept: idmaps/<org>/<source>/<version>.idmap.gz.
+func idMapKey(org, source, version string) string {
+	return idMapFolder + "/" + org + "/" + source + "/" + version + ".idmap.gz"
+}
+
+// buildSQL converts a QA'd export into the zipped SQL artifacts of the given formats, on
+// the id map of the latest earlier release, and keeps this release's id map in the bucket.
+// A failed build is a *stepError; a storage error is returned as it is (the next run
+// retries).
+func (e *Env) buildSQL(ctx context.Context, rec *Record, exportPath, outDir string, formats []export.Format) ([]export.Artifact, error) {
 	if len(formats) == 0 {
 		return nil, nil
 	}
-	return export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: version})
+	v := rec.Release.Version
+	prefix := strings.TrimSuffix(e.Config.Storage.Prefix, "/")
+	if prefix == idMapFolder || strings.HasPrefix(prefix+"/", idMapFolder+"/") || strings.HasPrefix(idMapFolder+"/", prefix+"/") {
+		return nil, &stepError{reason: fmt.Sprintf("storage.prefix %q overlaps %q, where the id maps that keep row ids stable are kept outside the expiring releases", e.Config.Storage.Prefix, idMapFolder)}
+	}
+	previous, err := e.previousIDMap(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	mapPath := filepath.Join(e.exportDir(v), v+".idmap.gz")
+	arts, err := export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: v, PreviousIDMap: previous, IDMapOut: mapPath})
+	if err != nil {
+		return nil, &stepError{reason: "the OpenMRS SQL could not be built: " + err.Error()}
+	}
+	return arts, nil
+}
+
+// keepIDMap uploads the id map the build wrote, before the release's files: a release whose
+// files are in the bucket has its id map there too, for the next release to build on.
+func (e *Env) keepIDMap(ctx context.Context, rec *Record) error {
+	v := rec.Release.Version
+	mapPath := filepath.Join(e.exportDir(v), v+".idmap.gz")
+	if _, err := os.Stat(mapPath); errors.Is(err, os.ErrNotExist) {
+		return nil // no SQL format asked for
+	}
+	a, err := describeFile(mapPath, filepath.Base(mapPath))
+	if err != nil {
+		return err
+	}
+	if err := putFile(ctx, e.Store, idMapKey(rec.Org, rec.Source, v), a); err != nil {
+		return fmt.Errorf("keeping the id map of %s: %w", v, err)
+	}
+	return nil
+}
+
+// previousIDMap downloads the id map of the latest release before this one ("" when there
+// is none: the first release). Versions are compared as text, which orders vYYYY-MM-DD.
+func (e *Env) previousIDMap(ctx context.Context, rec *Record) (string, error) {
+	v := rec.Release.Version
+	folder := idMapFolder + "/" + rec.Org + "/" + rec.Source
+	objects, err := e.Store.List(ctx, folder)
+	if err != nil {
+		return "", err
+	}
+	best := ""
+	for _, o := range objects {
+		name, ok := strings.CutSuffix(path.Base(o.Key), ".idmap.gz")
+		if ok && name < v && name > best {
+			best = name
+		}
+	}
+	if best == "" {
+		return "", nil
+	}
+	r, err := e.Store.Get(ctx, idMapKey(rec.Org, rec.Source, best))
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	local := filepath.Join(e.exportDir(v), "previous.idmap.gz")
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return "", err
+	}
+	err = atomicfile.Write(local, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("downloading the id map of %s: %w", best, err)
+	}
+	e.Log.Info("building on the id map of the previous release", "release", v, "previous", best)
+	return local, nil
 }
 
 // WriteIndex writes SHA256SUMS and manifest.json for every file of the release. created

@@ -122,6 +122,9 @@ type unavailableStore struct{ err error }
 func (u unavailableStore) Put(context.Context, string, io.Reader, int64, string, string) (store.PutResult, error) {
 	return store.PutResult{}, u.err
 }
+func (u unavailableStore) Get(context.Context, string) (io.ReadCloser, error) {
+	return nil, u.err
+}
 func (u unavailableStore) Stat(context.Context, string) (store.ObjectInfo, error) {
 	return store.ObjectInfo{}, u.err
 }

@@ -62,9 +62,9 @@ func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) 
 			formats = append(formats, f)
 		}
 	}
-	arts, err := BuildSQL(ctx, exportPath, outDir, v, formats)
+	arts, err := e.buildSQL(ctx, rec, exportPath, outDir, formats)
 	if err != nil {
-		return nil, &stepError{reason: "the OpenMRS SQL could not be built: " + err.Error()}
+		return nil, err
 	}
 	rec.LoadTests = nil
 	for _, s := range specs {
@@ -219,6 +219,9 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	if e.DryRun {
 		e.Log.Info("dry run: would upload the files, tag and publish the release", "release", v, "files", len(arts))
 		return nil
+	}
+	if err := e.keepIDMap(ctx, rec); err != nil {
+		return err
 	}
 	downloads, err := Publish(ctx, e.Store, e.Config.Storage.Prefix, v, outDir, arts, rec.UploadedAt, e.Now(), e.Config.Retention)
 	if err != nil {

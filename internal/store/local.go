@@ -55,6 +55,18 @@ func (l *Local) Dir() string { return l.root }
 func (l *Local) tmpDir() string         { return filepath.Join(l.root, internalDir, "tmp") }
 func (l *Local) metaRoot() string       { return filepath.Join(l.root, internalDir, "meta") }
 func (l *Local) rulesFile() string      { return filepath.Join(l.root, internalDir, "retention.json") }
+// Get implements Store.
+func (l *Local) Get(_ context.Context, key string) (io.ReadCloser, error) {
+	if err := l.validateKey(key); err != nil {
+		return nil, fmt.Errorf("get in %s: %w", l, err)
+	}
+	f, err := os.Open(l.path(key))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &NotFoundError{Where: l.String(), Key: key}
+	}
+	return f, err
+}
+
 func (l *Local) path(key string) string { return filepath.Join(l.root, filepath.FromSlash(key)) }
 func (l *Local) metaPath(key string) string {
 	return filepath.Join(l.metaRoot(), filepath.FromSlash(key)+".json")

@@ -197,6 +197,18 @@ func (s *S3) cleanup(ctx context.Context, fn func(context.Context) error) error 
 	return fn(ctx)
 }
 
+// Get implements Store.
+func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if _, err := s.Stat(ctx, key); err != nil {
+		return nil, err
+	}
+	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.fail("get", key, err)
+	}
+	return obj, nil
+}
+
 // Stat implements Store.
 func (s *S3) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	if err := ValidateKey(key); err != nil {

@@ -25,6 +25,8 @@ type Store interface {
 	// expected SHA-256 of the content: the upload is skipped when key already holds an object
 	// with that digest, and refused (leaving nothing behind) when the streamed bytes differ.
 	Put(ctx context.Context, key string, r io.Reader, size int64, sha256hex, contentType string) (PutResult, error)
+	// Get opens an object for reading; a missing key gives a *NotFoundError.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	// Stat describes one object; a missing key gives a *NotFoundError (errors.Is ErrNotFound).
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	// List returns the objects in the folder prefix ("" lists everything), sorted by key.
