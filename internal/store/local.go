@@ -52,9 +52,10 @@ func (l *Local) String() string { return "local folder " + l.root }
 // Dir is the store's folder.
 func (l *Local) Dir() string { return l.root }
 
-func (l *Local) tmpDir() string         { return filepath.Join(l.root, internalDir, "tmp") }
-func (l *Local) metaRoot() string       { return filepath.Join(l.root, internalDir, "meta") }
-func (l *Local) rulesFile() string      { return filepath.Join(l.root, internalDir, "retention.json") }
+func (l *Local) tmpDir() string    { return filepath.Join(l.root, internalDir, "tmp") }
+func (l *Local) metaRoot() string  { return filepath.Join(l.root, internalDir, "meta") }
+func (l *Local) rulesFile() string { return filepath.Join(l.root, internalDir, "retention.json") }
+
 // Get implements Store.
 func (l *Local) Get(_ context.Context, key string) (io.ReadCloser, error) {
 	if err := l.validateKey(key); err != nil {
