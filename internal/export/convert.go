@@ -362,7 +362,7 @@ func (c *converter) concept(concept *ocl.Concept) error {
 	if err != nil {
 		return err
 	}
-	c.concepts[concept.ID] = conceptRef{id: int32(id), src: c.conceptSource(concept.Source)}
+	c.concepts[concept.ID] = conceptRef{id: int32(id), src: c.conceptSource(ocl.KeyOf(concept, c.meta.source).Source)}
 	c.conceptUUIDs[uuid] = concept.ID
 
 	_, since, err := c.id(tConcept, concept.ID, id, 0, func() string { return "concept " + strconv.Quote(concept.ID) })
@@ -390,10 +390,10 @@ func (c *converter) concept(concept *ocl.Concept) error {
 	return nil
 }
 
-// conceptSource remembers the source a concept says it comes from (collections hold
-// concepts of other sources); "" means the export's own source.
+// conceptSource remembers the source a concept comes from (collections hold concepts of
+// other sources), compared ignoring case as ocl.ConceptKey does.
 func (c *converter) conceptSource(name string) uint16 {
-	key := sourceKey(name)
+	key := strings.ToLower(name)
 	if i, ok := c.sourceIndex[key]; ok {
 		return i
 	}
@@ -673,24 +673,20 @@ func (c *converter) mappingSeed(m *ocl.Mapping) []string {
 }
 
 // internalTarget finds the to-concept of an answer or set member among the exported
-// concepts. The target counts as internal when it is in the export, whatever the export is:
-// a collection holds CIEL concepts whose mappings name to_source_name CIEL, not the
-// collection. A mapping that names another source than the concept's own (a concept of
-// another dictionary with the same code) does not match.
+// concepts, deciding as QA does (ocl.InternalTarget): the export must hold a concept of the
+// target's source and code, whatever the export is (a collection holds CIEL concepts whose
+// mappings name to_source_name CIEL, not the collection).
 func (c *converter) internalTarget(m *ocl.Mapping) (int32, bool) {
-	target, ok := c.concepts[m.ToConceptCode]
-	if !ok {
-		return 0, false
-	}
-	to := sourceKey(m.ToSourceName)
-	if to == "" {
-		return target.id, true
-	}
-	own := c.conceptSources[target.src]
-	if own == "" {
-		own = sourceKey(c.meta.source)
-	}
-	return target.id, to == own || to == sourceKey(c.meta.source)
+	var id int32
+	ok := ocl.InternalTarget(m, c.meta.source, func(k ocl.ConceptKey) bool {
+		ref, found := c.concepts[k.Code]
+		if !found || c.conceptSources[ref.src] != strings.ToLower(k.Source) {
+			return false
+		}
+		id = ref.id
+		return true
+	})
+	return id, ok
 }
 
 func mappingWhat(m *ocl.Mapping, uuid string) func() string {
