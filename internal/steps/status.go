@@ -57,6 +57,15 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	if st.Phase == release.Failed || st.Phase == release.Incomplete {
 		fmt.Fprintf(&b, "> **Why:** %s\n\n", oneLine(st.Last().Reason))
 	}
+	if compact {
+		// The tables would not fit beside what people wrote: the phase, and where the rest is.
+		fmt.Fprintf(&b, "Phase **%s** since %s. The full status does not fit beside the text of this issue: "+
+			"`shepherd status --version %s` prints it; the downloads are on the GitHub Release and in the comment that announced them.\n",
+			st.Phase, st.Last().At.UTC().Format(timeLayout), st.Version)
+		renderTimeline(&b, st, true)
+		b.WriteString(statusFooter)
+		return b.String()
+	}
 	b.WriteString("| | |\n| --- | --- |\n")
 	fmt.Fprintf(&b, "| Source | %s/%s, version `%s` |\n", rec.Org, rec.Source, st.Version)
 	fmt.Fprintf(&b, "| Phase | **%s** since %s |\n", st.Phase, st.Last().At.UTC().Format(timeLayout))
@@ -105,10 +114,19 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, size(d.Size), short(d.SHA256), when(d.ValidUntil), d.DeleteAt.UTC().Format("2006-01-02"))
 		}
 	}
+	renderTimeline(&b, st, false)
+	b.WriteString(statusFooter)
+	return b.String()
+}
+
+const statusFooter = "\n</details>\n\n<sub>Kept up to date by Shepherd; edit outside this section freely.</sub>"
+
+// renderTimeline writes the timeline fold; compact keeps only its latest lines.
+func renderTimeline(b *strings.Builder, st *release.State, compact bool) {
 	b.WriteString("\n<details><summary>Timeline</summary>\n\n")
 	lines := st.Transitions
 	if compact && len(lines) > compactTimeline {
-		fmt.Fprintf(&b, "The %d earlier changes are left out to keep the issue within GitHub's size limit; `shepherd status --version %s --json` prints them.\n\n",
+		fmt.Fprintf(b, "The %d earlier changes are left out to keep the issue within GitHub's size limit; `shepherd status --version %s --json` prints them.\n\n",
 			len(lines)-compactTimeline, st.Version)
 		lines = lines[len(lines)-compactTimeline:]
 	}
@@ -122,10 +140,8 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 		if compact {
 			reason = capText(reason, 200)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, escapeCell(reason))
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, escapeCell(reason))
 	}
-	b.WriteString("\n</details>\n\n<sub>Kept up to date by Shepherd; edit outside this section freely.</sub>")
-	return b.String()
 }
 
 func qaCell(q *QAResult) string {

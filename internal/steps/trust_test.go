@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	gh "github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/assert"
@@ -397,4 +398,23 @@ func TestPollYieldsToARunThatSavedMeanwhile(t *testing.T) {
 	assert.NoError(t, out[0].Err, "yielding is not a failure")
 	_, _, after := onlyIssue(t, sb)
 	assert.Equal(t, theirs, after, "the other run's record is not written over")
+}
+
+// People write so much on the tracking issue that the full status would take it past
+// GitHub's 65,536 characters: the status shortens itself and the release goes on.
+func TestStatusShortensItselfToKeepTheIssueWithinGitHubsLimit(t *testing.T) {
+	sb, _, _, number := mergedRelease(t, 43, ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyRedirect302})
+	ctx := context.Background()
+	_, _, body := onlyIssue(t, sb)
+	long := strings.Repeat("Notes from the review meeting. ", 2000)[:58000] + "\n\n" + body
+	_, _, err := sb.GitHub.Client(t).Issues.Edit(ctx, sandbox.Owner, sandbox.Repo, number, &gh.IssueRequest{Body: &long})
+	require.NoError(t, err)
+	pollUntilSettled(t, sb, 5)
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	assert.Equal(t, release.Done, rec.Release.Phase)
+	_, _, after := onlyIssue(t, sb)
+	assert.LessOrEqual(t, utf8.RuneCountInString(after), github.MaxBodyChars)
+	assert.True(t, strings.HasPrefix(after, long[:58000]), "the people's text is kept")
+	assert.Contains(t, after, "earlier changes are left out")
 }
