@@ -45,6 +45,12 @@ func (c *converter) resolve() error {
 		if c.prev != nil {
 			top = c.prev.max[t]
 		}
+		if t == tSource {
+			// The known sources' ids are taken even in a release that does not use them.
+			for _, s := range c.knownSources {
+				top = max(top, s.ID)
+			}
+		}
 		out := make([]resolved, len(recs))
 		var pending []int
 		for i, r := range recs {
