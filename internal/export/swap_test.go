@@ -68,7 +68,9 @@ func TestFailedLoadLeavesTheLoadedDictionary(t *testing.T) {
 			return s[:i] + "INSERT INTO `shepherd_stage_concept` (`concept_id`) VALUES ('not a number');\n" + s[i:]
 		},
 		// The file ends early, as a truncated download does: the swap never starts.
-		"a truncated file": func(s string) string { return s[:strings.Index(s, "START TRANSACTION;")] + "INSERT INTO `shepherd_stage_concept` VALUES (1," },
+		"a truncated file": func(s string) string {
+			return s[:strings.Index(s, "START TRANSACTION;")] + "INSERT INTO `shepherd_stage_concept` VALUES (1,"
+		},
 		// A failure inside the swap, after the live tables were emptied: rolled back.
 		"a failure inside the swap": func(s string) string { return strings.Replace(s, "COMMIT;", duplicateName+"COMMIT;", 1) },
 	}
