@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 )
 
 // benchContent generates CIEL-like concepts on demand: names in three locales, a
@@ -123,4 +127,47 @@ func zipEntry(f *os.File, size int64) (io.Reader, error) {
 		return nil, err
 	}
 	return zr.File[0].Open()
+}
+
+// BenchmarkSQLWithIDMapCIELScale builds a CIEL-size export (dataset.CIEL, about 55,000
+// concepts and 300,000 mappings) in both formats on the id map of a previous release of
+// the same size, and reports the process's peak RSS. The export is read from
+// SHEPHERD_BENCH_EXPORT (made once with dataset.WriteExportFile when missing) so that the
+// generator's memory is not counted; run it alone, with -benchtime=1x:
+//
+//	SHEPHERD_BENCH_EXPORT=/tmp/ciel.zip go test -run X -bench BenchmarkSQLWithIDMapCIELScale -benchtime=1x ./internal/export/
+func BenchmarkSQLWithIDMapCIELScale(b *testing.B) {
+	path := os.Getenv("SHEPHERD_BENCH_EXPORT")
+	if path == "" {
+		b.Skip("SHEPHERD_BENCH_EXPORT names the CIEL-size export to build (made when missing)")
+	}
+	if _, err := os.Stat(path); err != nil {
+		if _, err := dataset.WriteExportFile(path, dataset.CIEL, "v2026-11-22"); err != nil {
+			b.Fatal(err)
+		}
+		b.Skip("the export was generated; run again to measure without the generator's memory")
+	}
+	dir := b.TempDir()
+	previous := filepath.Join(dir, "previous.idmap.gz")
+	// The previous release's map: the same dictionary one version earlier.
+	if _, err := Build(context.Background(), path, filepath.Join(dir, "a"), Formats, SQLOptions{Version: "v2026-10-01", IDMapOut: previous}); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	for b.Loop() {
+		out := filepath.Join(dir, "b")
+		os.RemoveAll(out)
+		arts, err := Build(context.Background(), path, out, Formats, SQLOptions{PreviousIDMap: previous, IDMapOut: filepath.Join(dir, "next.idmap.gz")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(arts[0].Size)/1e6, "zip-MB")
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)*1024/1e6, "peak-RSS-MB") // Linux reports KiB
+	}
+	if fi, err := os.Stat(previous); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "idmap-MB")
+	}
 }

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -27,19 +28,18 @@ const (
 	passLocate
 )
 
-// keyRec is a row key seen in the collect pass.
+// keyRec is a row key seen in the collect pass; resolve turns it in place into the row's
+// final id (one array for both keeps CIEL-scale memory down).
 type keyRec struct {
-	h       [16]byte
-	carried int32 // the id the key carries (a CIEL uuid, a core row), else 0
-	group   int32 // the owning concept, so that new ids come out grouped by concept
+	h [16]byte
+	// id is the id the key carries (a CIEL uuid, a core row) or 0, then the final id.
+	id    int32
+	group int32 // the owning concept, so that new ids come out grouped by concept
+	since uint16
 }
 
 // resolved is a row key with its final id.
-type resolved struct {
-	h     [16]byte
-	id    int32
-	since uint16
-}
+type resolved = keyRec
 
 type conceptRef struct {
 	id  int32
@@ -79,8 +79,9 @@ type converter struct {
 	ids [tableCount][]resolved
 	max [tableCount]int64
 
-	spool  *spool
-	target locateTarget
+	spool   *spool
+	target  locateTarget
+	scratch []byte
 
 	knownSources map[string]ReferenceSource
 	knownClasses map[string]ConceptClass
@@ -151,10 +152,10 @@ func (c *converter) beginPass(mode passMode) {
 // id returns the id of the row of table t with the given key (and when it was first
 // written). what describes the item, for a conflict's error message.
 func (c *converter) id(t tableID, key string, carried, group int64, what func() string) (int32, uint16, error) {
-	h := hashKey(key)
+	h := c.hash(key)
 	switch c.mode {
 	case passCollect:
-		c.keys[t] = append(c.keys[t], keyRec{h: h, carried: int32(carried), group: int32(group)})
+		c.keys[t] = append(c.keys[t], keyRec{h: h, id: int32(carried), group: int32(group)})
 		return 0, 0, nil
 	case passLocate:
 		if t == c.target.t && h == c.target.h {
@@ -171,6 +172,15 @@ func (c *converter) id(t tableID, key string, carried, group int64, what func() 
 		return 0, 0, fmt.Errorf("%s: %s row %q has no id (the export changed between reads)", c.ctx, tables[t].name, key)
 	}
 	return rs[i].id, rs[i].since, nil
+}
+
+// hash is hashKey without an allocation per key: it runs for every row, twice.
+func (c *converter) hash(key string) [16]byte {
+	c.scratch = append(c.scratch[:0], key...)
+	sum := sha256.Sum256(c.scratch)
+	var h [16]byte
+	copy(h[:], sum[:16])
+	return h
 }
 
 // emit spools the row being built, with its id and key.
@@ -845,7 +855,7 @@ func (c *converter) sourceID(m *ocl.Mapping, name string) (int32, error) {
 
 func (c *converter) termID(m *ocl.Mapping, sourceID int32, source, code string) (int32, error) {
 	key := source + "\x00" + code
-	h := hashKey(key)
+	h := c.hash(key)
 	if id, ok := c.terms[h]; ok {
 		c.rememberTermName(h, m)
 		return id, nil

@@ -132,7 +132,13 @@ func ReadIDMap(path string) (*IDMap, error) {
 		return nil, err
 	}
 	for t := range m.entries {
-		es := m.entries[t]
+		es := slices.Clip(m.entries[t])
+		slices.SortFunc(es, func(a, b mapEntry) int { return compareHash(a.h, b.h) })
+		for i := 1; i < len(es); i++ {
+			if es[i].h == es[i-1].h {
+				return nil, fmt.Errorf("id map %s: a %s key has two ids (%d and %d)", path, tables[t].name, es[i-1].id, es[i].id)
+			}
+		}
 		byID := make([]int32, len(es))
 		for i := range byID {
 			byID[i] = int32(i)
@@ -143,27 +149,7 @@ func ReadIDMap(path string) (*IDMap, error) {
 				return nil, fmt.Errorf("id map %s: %s id %d is given to two keys", path, tables[t].name, es[byID[i]].id)
 			}
 		}
-		// Sort the entries by hash and point byID at their new places.
-		order := make([]int32, len(es))
-		for i := range order {
-			order[i] = int32(i)
-		}
-		slices.SortFunc(order, func(a, b int32) int { return compareHash(es[a].h, es[b].h) })
-		sorted := make([]mapEntry, len(es))
-		where := make([]int32, len(es))
-		for newPos, old := range order {
-			sorted[newPos] = es[old]
-			where[old] = int32(newPos)
-		}
-		for i := 1; i < len(sorted); i++ {
-			if sorted[i].h == sorted[i-1].h {
-				return nil, fmt.Errorf("id map %s: a %s key has two ids (%d and %d)", path, tables[t].name, sorted[i-1].id, sorted[i].id)
-			}
-		}
-		for i := range byID {
-			byID[i] = where[byID[i]]
-		}
-		m.entries[t], m.byID[t] = sorted, byID
+		m.entries[t], m.byID[t] = es, byID
 	}
 	return m, nil
 }

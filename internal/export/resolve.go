@@ -51,43 +51,43 @@ func (c *converter) resolve() error {
 				top = max(top, s.ID)
 			}
 		}
-		out := make([]resolved, len(recs))
-		var pending []int
-		for i, r := range recs {
+		out := recs // resolved in place: id goes from the carried id to the final one
+		var pending []int32
+		for i := range recs {
+			r := &recs[i]
 			if i > 0 && r.h == recs[i-1].h {
 				return &idConflict{t: t, a: r.h, twice: true, msg: func(a, b string) string {
 					return fmt.Sprintf("%s and %s have the same uuid: each %s row needs its own", a, b, tables[t].name)
 				}}
 			}
-			out[i].h = r.h
+			carried := r.id
 			switch e, inMap := c.prev.lookup(t, r.h); {
 			case inMap:
-				if r.carried != 0 && r.carried != e.id {
-					carried, mapped := r.carried, e.id
+				if carried != 0 && carried != e.id {
+					mapped := e.id
 					return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
 						return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives the same uuid id %d",
 							a, tables[t].name, carried, mapRelease, mapped)
 					}}
 				}
-				out[i].id, out[i].since = e.id, e.since
-			case r.carried != 0:
-				if owner, taken := c.prev.ownerOf(t, r.carried); taken {
+				r.id, r.since = e.id, e.since
+			case carried != 0:
+				if owner, taken := c.prev.ownerOf(t, carried); taken {
 					key := c.prev.keyOf(t, owner.id)
-					carried := r.carried
 					since := c.prev.Releases[owner.since].Version
 					return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
 						return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives id %d to %q (since %s): the site's data would point at another row",
 							a, tables[t].name, carried, mapRelease, carried, key, since)
 					}}
 				}
-				out[i].id, out[i].since = r.carried, c.current
+				r.since = c.current
 			default:
-				out[i].since = c.current
-				pending = append(pending, i)
+				r.since = c.current
+				pending = append(pending, int32(i))
 			}
-			top = max(top, int64(out[i].id))
+			top = max(top, int64(r.id))
 		}
-		slices.SortFunc(pending, func(x, y int) int {
+		slices.SortFunc(pending, func(x, y int32) int {
 			if recs[x].group != recs[y].group {
 				return int(recs[x].group) - int(recs[y].group)
 			}
@@ -100,11 +100,12 @@ func (c *converter) resolve() error {
 			}
 			out[i].id = int32(top)
 		}
-		byID := make([]int, len(out))
+		pending = nil
+		byID := make([]int32, len(out))
 		for i := range byID {
-			byID[i] = i
+			byID[i] = int32(i)
 		}
-		slices.SortFunc(byID, func(x, y int) int { return int(out[x].id) - int(out[y].id) })
+		slices.SortFunc(byID, func(x, y int32) int { return int(out[x].id) - int(out[y].id) })
 		for i := 1; i < len(byID); i++ {
 			x, y := out[byID[i-1]], out[byID[i]]
 			if x.id == y.id {
@@ -114,7 +115,11 @@ func (c *converter) resolve() error {
 				}}
 			}
 		}
-		c.ids[t], c.max[t], c.keys[t] = out, top, nil
+		c.ids[t], c.max[t], c.keys[t] = slices.Clip(out), top, nil
+	}
+	// Only the map's file is read from now on (for the rows this release dropped).
+	if c.prev != nil {
+		c.prev.entries, c.prev.byID = [tableCount][]mapEntry{}, [tableCount][]int32{}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ const (
 	SkipNoTargetCode    = "reference map without target code"
 )
 
+// buildMemoryLimit is the soft memory limit of a build (runtime/debug.SetMemoryLimit).
+const buildMemoryLimit = 120 << 20
+
 const (
 	// A batch of at most 500 rows or about 1 MiB stays far below max_allowed_packet.
 	maxBatchRows          = 500
@@ -91,6 +95,14 @@ type formatWriter struct {
 // writeSQL reads the export and writes every format from the same rows. Nothing is
 // written to the targets or the id map until the export has been read without error.
 func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, opts SQLOptions) (Counts, error) {
+	// A CIEL-size build keeps some 70 MB live (row keys and ids, the spool's index); with
+	// the runtime's default headroom the heap would grow to twice that before a collection.
+	// A soft limit, unless the process already set one (GOMEMLIMIT), keeps the peak nearer
+	// the live size; it costs a few more collections.
+	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
+		debug.SetMemoryLimit(buildMemoryLimit)
+		defer debug.SetMemoryLimit(old)
+	}
 	var prev *IDMap
 	if opts.PreviousIDMap != "" {
 		var err error
@@ -167,6 +179,8 @@ func (c *converter) pass(ctx context.Context, exportPath string, mode passMode) 
 
 // write renders the spooled rows, sorted by id, into every target and the next id map.
 func (c *converter) write(targets []formatWriter) error {
+	// What the passes needed is no longer: let it go before the sorting starts.
+	c.concepts, c.conceptUUIDs, c.terms, c.termNames, c.setOwners = nil, nil, nil, nil, nil
 	outs := make([]*output, len(targets))
 	for i, t := range targets {
 		outs[i] = newOutput(t.format, t.w)
