@@ -46,7 +46,11 @@ func (s *OCLState) lastExportRequest() time.Time {
 }
 
 // VersionMarker is the external_id a release puts on the version it creates: the
-// tracking issue is the release's own, so nobody else's version carries it.
+// tracking issue is the release's own, so nobody else's version carries it. OCL keeps a
+// new version's external_id as sent and serves it back; a version made without one has
+// none, as it is not copied from HEAD (OpenConceptLab/oclapi2 core/sources/views.py,
+// SourceVersionListView.create; core/sources/serializers.py, SourceCreateSerializer and
+// SourceVersionDetailSerializer).
 func VersionMarker(repo string, issue int, version string) string {
 	return fmt.Sprintf("shepherd:%s#%d/%s", repo, issue, version)
 }

@@ -179,10 +179,10 @@ func incompleteComment(rec *Record, baseURL, lastAnswer string) string {
 	}
 	exportURL := strings.TrimRight(baseURL, "/") + fmt.Sprintf("/orgs/%s/sources/%s/%s/export/", rec.Org, rec.Source, v)
 	fmt.Fprintf(&b, "\n\nWhat helps:\n\n"+
-		"1. Ask OCL to build the export: `POST %s` with the token of a user of the source (or the export button of the version in OCL's web app). "+
-		"An answer of 202 means queued, 208 being built, 303 already there.\n"+
-		"2. If it still answers 204 (no export) an hour later, OCL's export task is failing: ask OCL's administrators to look at the task queue "+
-		"for the export task of this version and its error.\n"+
+		"1. Ask OCL to build the export: `POST %s` with the token of a user of the source. "+
+		"An answer of 202 means queued, 409 already queued, 208 being built, 303 already there.\n"+
+		"2. If it keeps answering 204 (no export) or 208 (being built) for hours, OCL's export task is failing or stuck: "+
+		"ask OCL's administrators to look at their task queue for the export task of this version and its error.\n"+
 		"3. Once `GET %s` answers with the file (200, 302 or 303), retry: Actions → release → Run workflow, with version `%s` "+
 		"(or `shepherd retry --version %s`). The polls start again from 0.",
 		exportURL, exportURL, v, v)

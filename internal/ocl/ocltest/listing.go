@@ -138,7 +138,8 @@ type pendingMove struct {
 // concept to the front of the listing, as OCL lists by last edit first with offset paging
 // (OpenConceptLab/oclapi2 core/common/views.py: default_qs_sort_attr = '-updated_at'):
 // a client reading page by page then gets one concept twice and misses the edited one,
-// while num_found still matches. Content is unchanged; only the order moves.
+// while num_found still matches. Content is unchanged; only the order moves. SetHead
+// drops edits still planned.
 func (s *Server) EditDuringListing(org, id, conceptID string, afterPages int) {
 	s.mu.Lock()
 	head := s.mustSource(org, id).versions[0]
