@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +24,8 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	version := fs.String("version", "", "dictionary version to record (default: the export's)")
 	prevIDs := fs.String("previous-idmap", "", "the id map of the previous release, so that its rows keep their ids")
 	idsOut := fs.String("idmap-out", "", "where to write this release's id map (for the next release)")
+	sourcesFile := fs.String("reference-sources", "", `a JSON list of reference sources as the sites have them, besides CIEL's: [{"id":30,"name":"My Codes","uuid":"…","hl7_code":"","description":"…"}]`)
+	classesFile := fs.String("concept-classes", "", `a JSON list of concept classes with the uuids sites know, besides CIEL's: [{"name":"…","uuid":"…","description":"…"}]`)
 	loadDSN := fs.String("load-test", "", `also load each file into a fresh database on this MariaDB/MySQL server and check it, e.g. "root@tcp(127.0.0.1:3306)/"`)
 	liquibase := fs.String("liquibase", "", "with --load-test: apply each file through this Liquibase launcher (scripts/tools.sh installs one) instead of statement by statement")
 	if err := parseFlags(fs, args); err != nil {
@@ -46,7 +50,14 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	_, statErr := os.Stat(*out)
 	outWasMissing := errors.Is(statErr, os.ErrNotExist)
-	arts, err := export.Build(ctx, *exportPath, *out, fmts, export.SQLOptions{Version: *version, PreviousIDMap: *prevIDs, IDMapOut: *idsOut})
+	opts := export.SQLOptions{Version: *version, PreviousIDMap: *prevIDs, IDMapOut: *idsOut}
+	if err := readJSONList(*sourcesFile, &opts.Sources); err != nil {
+		return usageError("--reference-sources: %v", err)
+	}
+	if err := readJSONList(*classesFile, &opts.Classes); err != nil {
+		return usageError("--concept-classes: %v", err)
+	}
+	arts, err := export.Build(ctx, *exportPath, *out, fmts, opts)
 	if err != nil {
 		if outWasMissing {
 			os.Remove(*out) // the folder this run made, empty again after a failed build
@@ -102,4 +113,22 @@ func formatRows(rows map[string]int64) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// readJSONList reads a JSON list from path into v; an empty path reads nothing. Unknown
+// fields are refused so that a misspelt key is not silently ignored.
+func readJSONList(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
