@@ -236,6 +236,7 @@ func TestIDConflictsAreRefusedNamingBothItems(t *testing.T) {
 			_, err := WriteSQL(context.Background(), writeExport(t, version("v2026-02-01", "2026-02-01T10:00:00Z"), c, m),
 				FormatOpenMRS2, &buf, SQLOptions{PreviousIDMap: tt.prev, IDMapOut: out})
 			require.Error(t, err)
+			t.Log(err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
