@@ -40,7 +40,6 @@ newdb() { # version -> name of a fresh database created as OpenMRS creates its o
   local db
   db="openmrs_schema_${1//./_}_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
   "${client[@]}" -e "CREATE DATABASE \`$db\` CHARACTER SET utf8 COLLATE utf8_general_ci"
-  databases+=("$db")
   echo "$db"
 }
 
@@ -64,6 +63,7 @@ dump() { # database version
 mkdir -p "$out"
 for v in "${versions[@]}"; do
   db="$(newdb "$v")"
+  databases+=("$db") # here, not in newdb: a command substitution's subshell keeps nothing
   started=$SECONDS
   if [[ "$v" == 1.11 ]]; then
     gunzip -c "$src/openmrs-1.11.0-clean.sql.gz" | "${client[@]}" "$db"
