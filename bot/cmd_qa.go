@@ -70,6 +70,7 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 	}
 	opts := steps.QAOptions(cfg.QA, org, source)
 	opts.SourceFrom = sourceFrom
+	opts.ExportLimits = steps.ExportLimits(cfg.ExportLimits)
 	if !*quiet {
 		opts.Progress = progressPrinter(env.stderr)
 	}

@@ -55,3 +55,24 @@ func TestQAStopsWhenInterrupted(t *testing.T) {
 		assert.Contains(t, []string{"export.json"}, e.Name(), "nothing but the input is left in the folder")
 	}
 }
+
+// export_limits.max_value_mib in the configuration reaches QA of an export: a concept over
+// the cap is refused with its place named, and the same export passes under the default.
+func TestQAAppliesTheConfiguredValueCap(t *testing.T) {
+	dir := t.TempDir()
+	big := `{"id":"2","concept_class":"Misc","datatype":"N/A","names":[{"name":"` + strings.Repeat("x", 200) +
+		`","locale":"en","locale_preferred":true,"name_type":"FULLY_SPECIFIED"}],"descriptions":[{"description":"` +
+		strings.Repeat("d", 1200<<10) + `","locale":"en"}]}`
+	doc := `{"type":"Source Version","id":"v1","owner":"CIEL","concepts":[` + big + `],"mappings":[]}`
+	export := writeFile(t, dir, "export.json", []byte(doc))
+	cfg := writeFile(t, dir, "shepherd.yaml", []byte("export_limits:\n  max_value_mib: 1\n"))
+
+	res := shepherd(t, nil, "qa", "--export", export, "--config", cfg, "--quiet", "--format", "json")
+	assert.Equal(t, exitCannot, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "concept #1")
+	assert.Contains(t, res.stderr, "larger than the limit of 1 MiB for one value")
+
+	res = shepherd(t, nil, "qa", "--export", export, "--config", filepath.Join(dir, "none.yaml"), "--quiet", "--format", "json")
+	assert.NotEqual(t, exitCannot, res.code, "under the default cap the export is checked: %s", res.stderr)
+	assert.Contains(t, res.stdout, `"concepts_checked": 1`)
+}

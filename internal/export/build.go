@@ -87,19 +87,14 @@ var errStop = errors.New("stop")
 
 // peekMeta reads only the version metadata at the top of the export.
 func peekMeta(ctx context.Context, exportPath string, opts SQLOptions) (meta, error) {
-	src, err := exportfile.Open(exportPath, exportfile.Limits{})
+	src, err := exportfile.Open(exportPath, opts.Limits)
 	if err != nil {
 		return meta{}, err
 	}
 	defer src.Close()
-	r, err := src.Reader()
-	if err != nil {
-		return meta{}, err
-	}
-	defer r.Close()
 	var m meta
 	var metaErr error
-	_, err = exportfile.Decode(ctx, r, src.Name(), exportfile.Handler{Version: func(v *ocl.SourceVersion) error {
+	_, err = src.Decode(ctx, exportfile.Handler{Version: func(v *ocl.SourceVersion) error {
 		m, metaErr = resolveMeta(v, opts)
 		return errStop
 	}})

@@ -44,6 +44,8 @@ type SQLOptions struct {
 	Classes []ConceptClass
 	// TempDir holds the row spool while the SQL is written. Default: the system's.
 	TempDir string
+	// Limits bound what is read from the export file; the zero value means the defaults.
+	Limits exportfile.Limits
 }
 
 // Counts says what went into the SQL: rows per table and mappings left out, by reason.
@@ -147,18 +149,13 @@ func mapSourceName(source string) string { return strings.Join(strings.Fields(so
 
 // pass reads the whole export once in the given mode.
 func (c *converter) pass(ctx context.Context, exportPath string, mode passMode) error {
-	src, err := exportfile.Open(exportPath, exportfile.Limits{})
+	src, err := exportfile.Open(exportPath, c.opts.Limits)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	r, err := src.Reader()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	c.beginPass(mode)
-	stats, err := exportfile.Decode(ctx, r, src.Name(), exportfile.Handler{
+	stats, err := src.Decode(ctx, exportfile.Handler{
 		Version: c.start,
 		Concept: c.concept,
 		Mapping: c.mapping,

@@ -27,8 +27,10 @@ type Config struct {
 	Storage   StorageConfig
 	Exports   []ExportSpec // the artifacts every release produces, in order
 	QA        QAConfig
-	Labels    Labels
-	GitHub    GitHubConfig
+	// ExportLimits bound what an export file may make Shepherd read.
+	ExportLimits ExportLimits
+	Labels       Labels
+	GitHub       GitHubConfig
 
 	pos positions
 }
@@ -141,6 +143,13 @@ type QAConfig struct {
 	MaxFindings int // findings kept in a report; the counts stay exact
 }
 
+// ExportLimits guard against broken or hostile export files, in MiB and as a ratio.
+type ExportLimits struct {
+	MaxJSONMiB  int // the size of export.json, as declared and as read
+	MaxValueMiB int // one value: a top-level field, or one concept, mapping or reference
+	MaxRatio    int // export.json's size to the zip file's size, for exports over 64 MiB
+}
+
 // Labels are the GitHub label names that mirror a release's phase.
 type Labels struct {
 	QA         string
@@ -196,7 +205,8 @@ func DefaultConfig() *Config {
 			{Name: string(FormatOpenMRS111), Format: FormatOpenMRS111, LoadTest: true},
 			{Name: string(FormatOpenMRS2), Format: FormatOpenMRS2, LoadTest: true},
 		},
-		QA: QAConfig{MaxFindings: 100000},
+		QA:           QAConfig{MaxFindings: 100000},
+		ExportLimits: ExportLimits{MaxJSONMiB: 8 << 10, MaxValueMiB: 64, MaxRatio: 200},
 		Labels: Labels{
 			QA:         "release:qa",
 			Deploy:     "release:deploy",
@@ -280,6 +290,11 @@ func (c *Config) fields(d *decoder) []field {
 		{"exports", c.decodeExports(d)},
 		{"qa", d.nested(append(d.qaOverrideFields(&c.QA.QAOverrides),
 			field{"max_findings", d.setPositive(&c.QA.MaxFindings, "a number of findings")}))},
+		{"export_limits", d.nested([]field{
+			{"max_json_mib", d.setPositive(&c.ExportLimits.MaxJSONMiB, "a size in MiB")},
+			{"max_value_mib", d.setPositive(&c.ExportLimits.MaxValueMiB, "a size in MiB")},
+			{"max_ratio", d.setPositive(&c.ExportLimits.MaxRatio, "a compression ratio")},
+		})},
 		{"labels", d.nested(c.Labels.fields(d))},
 		{"github", d.nested([]field{
 			{"environment", setText(d, &c.GitHub.Environment)},
@@ -442,6 +457,9 @@ func (c *Config) check(r *reporter) {
 	c.QA.QAOverrides.check(r, "qa")
 	if c.QA.MaxFindings < 1 {
 		r.atValue("qa.max_findings", "must be at least 1")
+	}
+	if c.ExportLimits.MaxValueMiB > c.ExportLimits.MaxJSONMiB {
+		r.atValue("export_limits.max_value_mib", "%d MiB is more than export_limits.max_json_mib (%d MiB)", c.ExportLimits.MaxValueMiB, c.ExportLimits.MaxJSONMiB)
 	}
 	c.Labels.check(r)
 	c.GitHub.check(r)

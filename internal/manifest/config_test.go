@@ -52,6 +52,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"qa.severity", func(c *Config) any { return c.QA.Severity }, map[string]string(nil)},
 		{"qa.disabled", func(c *Config) any { return c.QA.Disabled }, []string(nil)},
 		{"qa.max_findings", func(c *Config) any { return c.QA.MaxFindings }, 100000},
+		{"export_limits", func(c *Config) any { return c.ExportLimits }, ExportLimits{MaxJSONMiB: 8192, MaxValueMiB: 64, MaxRatio: 200}},
 		{"labels", func(c *Config) any { return c.Labels.All() }, []string{
 			"release:qa", "release:deploy", "release:exporting", "release:export-qa", "release:scripts",
 			"release:publishing", "release:done", "release:failed", "release:incomplete"}},
@@ -121,6 +122,10 @@ qa:
     FR-19: info
   disabled: [FR-23]
   max_findings: 5000
+export_limits:
+  max_json_mib: 2048
+  max_value_mib: 16
+  max_ratio: 50
 labels:
   qa: "phase: qa"
   deploy: deploy
@@ -157,7 +162,8 @@ github:
 			{Name: "csv", Format: FormatScript, Command: []string{"python3", "scripts/to_csv.py", "--all"},
 				Timeout: time.Hour, Env: map[string]string{"CSV_DIALECT": "excel"}},
 		},
-		QA: QAConfig{QAOverrides: QAOverrides{Severity: map[string]string{"FR-19": "info"}, Disabled: []string{"FR-23"}}, MaxFindings: 5000},
+		QA:           QAConfig{QAOverrides: QAOverrides{Severity: map[string]string{"FR-19": "info"}, Disabled: []string{"FR-23"}}, MaxFindings: 5000},
+		ExportLimits: ExportLimits{MaxJSONMiB: 2048, MaxValueMiB: 16, MaxRatio: 50},
 		Labels: Labels{QA: "phase: qa", Deploy: "deploy", Exporting: "exporting", ExportQA: "export-qa", Scripts: "scripts",
 			Publishing: "publishing", Done: "done", Failed: "failed", Incomplete: "incomplete"},
 		GitHub: GitHubConfig{Environment: "release-approval", AppIDEnv: "BOT_APP_ID", AppKeyEnv: "BOT_APP_KEY",
@@ -221,7 +227,7 @@ func TestParseConfigErrors(t *testing.T) {
 			name:  "unknown fields",
 			input: "pol:\n  interval: 10m\nstorage:\n  bukket: x\n",
 			want: []string{
-				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, labels, github)`,
+				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github)`,
 				`.github/shepherd.yaml:4:3: storage: unknown field "bukket", did you mean "bucket"? (known fields: type, endpoint, region, bucket, prefix, ` +
 					`path_style, insecure, access_key_env, secret_key_env, link_mode, public_base_url, local_dir, part_size)`,
 			},
@@ -233,6 +239,14 @@ func TestParseConfigErrors(t *testing.T) {
 				`.github/shepherd.yaml:2:13: poll.interval: "ten minutes" is not a duration (expected e.g. 10m, 1h, 21d)`,
 				`.github/shepherd.yaml:3:12: retention: expected a duration (expected e.g. 10m, 1h, 21d), got the number 21`,
 				`.github/shepherd.yaml:5:54: exports[0].timeout: must be longer than 0 (expected e.g. 10m, 1h, 21d)`,
+			},
+		},
+		{
+			name:  "export limits",
+			input: "export_limits:\n  max_json_mib: 32\n  max_value_mib: 64\n  max_ratio: 0\n",
+			want: []string{
+				`.github/shepherd.yaml:3:18: export_limits.max_value_mib: 64 MiB is more than export_limits.max_json_mib (32 MiB)`,
+				`.github/shepherd.yaml:4:14: export_limits.max_ratio: 0 is not a compression ratio (expected a whole number from 1)`,
 			},
 		},
 		{

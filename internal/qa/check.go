@@ -16,18 +16,13 @@ func CheckExport(ctx context.Context, path string, opts Options) (*Report, error
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	src, err := exportfile.Open(path, exportfile.DefaultLimits)
+	src, err := exportfile.Open(path, opts.ExportLimits)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	r, err := src.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
 	e := NewEngine(opts)
-	_, err = exportfile.Decode(ctx, r, src.Name(), exportfile.Handler{
+	_, err = src.Decode(ctx, exportfile.Handler{
 		Version: func(v *ocl.SourceVersion) error { e.SetVersion(v); return nil },
 		Concept: func(c *ocl.Concept) error { e.Concept(c); return nil },
 		Mapping: func(m *ocl.Mapping) error { e.Mapping(m); return nil },

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
 )
 
 // DefaultMaxFindings is how many findings a report keeps when Options.MaxFindings is 0.
@@ -30,6 +32,8 @@ type Options struct {
 	Disabled []string
 	// KnownExtras adds keys to the extras vocabulary (EX-05).
 	KnownExtras []string
+	// ExportLimits bound what CheckExport reads; the zero value means the defaults.
+	ExportLimits exportfile.Limits
 	// MaxFindings caps the findings kept in the report; findings beyond it are counted
 	// in the summary only. 0 means DefaultMaxFindings.
 	MaxFindings int

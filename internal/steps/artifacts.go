@@ -43,7 +43,8 @@ func (e *Env) buildSQL(ctx context.Context, rec *Record, exportPath, outDir stri
 		return nil, err
 	}
 	mapPath := filepath.Join(e.exportDir(v), v+".idmap.gz")
-	arts, err := export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{Version: v, PreviousIDMap: previous, IDMapOut: mapPath})
+	arts, err := export.Build(ctx, exportPath, outDir, formats, export.SQLOptions{
+		Version: v, PreviousIDMap: previous, IDMapOut: mapPath, Limits: ExportLimits(e.Config.ExportLimits)})
 	if err != nil {
 		return nil, &stepError{reason: "the OpenMRS SQL could not be built: " + err.Error()}
 	}

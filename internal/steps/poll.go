@@ -239,6 +239,7 @@ func (e *Env) exportQA(ctx context.Context, t *tracked) error {
 	}
 	opts := QAOptions(e.Config.QA, rec.Org, rec.Source)
 	opts.Version, opts.Now = v, e.Now
+	opts.ExportLimits = ExportLimits(e.Config.ExportLimits)
 	report, err := qa.CheckExport(ctx, path, opts)
 	if err != nil {
 		// A broken export file is OCL's doing, not a passing outage: stop and say so.

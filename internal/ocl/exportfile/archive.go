@@ -39,6 +39,23 @@ var DefaultLimits = Limits{
 	MaxValue:        DefaultMaxValue,
 }
 
+// withDefaults fills each unset limit from DefaultLimits.
+func (lim Limits) withDefaults() Limits {
+	if lim.MaxUncompressed == 0 {
+		lim.MaxUncompressed = DefaultLimits.MaxUncompressed
+	}
+	if lim.MaxRatio == 0 {
+		lim.MaxRatio = DefaultLimits.MaxRatio
+	}
+	if lim.RatioFloor == 0 {
+		lim.RatioFloor = DefaultLimits.RatioFloor
+	}
+	if lim.MaxValue <= 0 {
+		lim.MaxValue = DefaultMaxValue
+	}
+	return lim
+}
+
 // Error is a problem with an export file: it names the file and, when known, where.
 type Error struct {
 	File   string
@@ -74,12 +91,7 @@ type Source struct {
 // Open checks an export file and prepares export.json for reading. A path ending in
 // .json is read as the document itself; anything else must be a zip archive.
 func Open(p string, lim Limits) (*Source, error) {
-	if lim.MaxUncompressed == 0 {
-		lim = DefaultLimits
-	}
-	if lim.MaxValue <= 0 {
-		lim.MaxValue = DefaultMaxValue
-	}
+	lim = lim.withDefaults()
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, &Error{File: p, Reason: "cannot read the file", Err: err}
