@@ -53,6 +53,9 @@ var siteRows = []struct {
 		"SELECT 1, 1002, 1000, concept_name_id, '2026-11-30 10:00:00', 1, '2026-11-30 10:00:00', 'site-obs-affirmative' FROM concept_name WHERE name = 'Affirmative'", 1},
 	{"obs", "INSERT INTO obs (person_id, concept_id, value_coded, value_coded_name_id, obs_datetime, creator, date_created, uuid) " +
 		"SELECT 1, 1002, 1000, concept_name_id, '2026-11-30 10:00:00', 1, '2026-11-30 10:00:00', 'site-obs-oui' FROM concept_name WHERE name = 'Oui'", 1},
+	// A name release B drops: the observation must still name it (voided, not gone).
+	{"obs", "INSERT INTO obs (person_id, concept_id, value_coded, value_coded_name_id, obs_datetime, creator, date_created, uuid) " +
+		"SELECT 1, 1000, 1002, concept_name_id, '2026-11-30 10:00:00', 1, '2026-11-30 10:00:00', 'site-obs-tricky' FROM concept_name WHERE name = 'Tricky'", 1},
 	{"drug", "INSERT INTO drug (drug_id, concept_id, name, combination, creator, date_created, retired, uuid) VALUES (1, 1003, 'Paracetamol', 0, 1, '2026-11-30 10:00:00', 0, 'site-drug')", 0},
 	{"drug_reference_map", "INSERT INTO drug_reference_map (drug_id, term_id, concept_map_type, creator, date_created, uuid) " +
 		"SELECT 1, t.concept_reference_term_id, mt.concept_map_type_id, 1, '2026-11-30 10:00:00', 'site-drug-map' FROM concept_reference_term t " +
@@ -172,6 +175,12 @@ func TestSiteUpgradeKeepsWhatSiteRowsPointAt(t *testing.T) {
 			after, err := openmrsdb.ReadStandard(ctx, conn, name)
 			require.NoError(t, err)
 			assert.Empty(t, standard.Lost(after), "OpenMRS's datatypes, classes and map types are untouched")
+
+			var voided int
+			var reason string
+			require.NoError(t, conn.QueryRowContext(ctx, "SELECT voided, void_reason FROM concept_name WHERE name = 'Tricky'").Scan(&voided, &reason))
+			assert.Equal(t, 1, voided, "the name release B dropped is kept voided")
+			assert.Contains(t, reason, "not in")
 
 			var added string
 			require.NoError(t, conn.QueryRowContext(ctx, "SELECT name FROM concept_name WHERE concept_id = 1000 AND name = 'Affirmative reply'").Scan(&added))

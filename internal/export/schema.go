@@ -67,9 +67,12 @@ type tableDef struct {
 	name    string
 	columns []columnDef
 	primary string
-	uniques []uniqueKey
-	indexes []indexDef
-	fks     []foreignKey
+	// keepDropped is "retired" or "voided" for tables whose rows a site's own tables point
+	// at: a row the release no longer has is kept, so marked, instead of deleted.
+	keepDropped string
+	uniques     []uniqueKey
+	indexes     []indexDef
+	fks         []foreignKey
 	// insert lists, in order, the columns of every row the converter emits (canonical
 	// names, i.e. the OpenMRS 2.x ones). Columns missing from a format are projected out.
 	insert []string
@@ -124,9 +127,10 @@ var tables = [tableCount]tableDef{
 			{name: "hl7_abbreviation", sqlType: "varchar(3) DEFAULT NULL"},
 			{name: "description", sqlType: "varchar(255) DEFAULT NULL"},
 		}, retirable(), []columnDef{{name: "uuid", sqlType: uuidNN}}),
-		primary: "concept_datatype_id",
-		uniques: []uniqueKey{{name: "concept_datatype_uuid_index", column: "uuid"}},
-		indexes: []indexDef{{"concept_datatype_retired_status", "retired"}},
+		primary:     "concept_datatype_id",
+		keepDropped: "retired",
+		uniques:     []uniqueKey{{name: "concept_datatype_uuid_index", column: "uuid"}},
+		indexes:     []indexDef{{"concept_datatype_retired_status", "retired"}},
 		fks: []foreignKey{
 			{name: "concept_datatype_creator", column: "creator", refTable: "users", refColumn: "user_id"},
 			{name: "user_who_retired_concept_datatype", column: "retired_by", refTable: "users", refColumn: "user_id"},
@@ -144,9 +148,10 @@ var tables = [tableCount]tableDef{
 			{name: "changed_by", sqlType: intNull, formats: only2},
 			{name: "date_changed", sqlType: dateNull, formats: only2},
 		}),
-		primary: "concept_class_id",
-		uniques: []uniqueKey{{name: "concept_class_uuid_index", column: "uuid"}},
-		indexes: []indexDef{{"concept_class_retired_status", "retired"}},
+		primary:     "concept_class_id",
+		keepDropped: "retired",
+		uniques:     []uniqueKey{{name: "concept_class_uuid_index", column: "uuid"}},
+		indexes:     []indexDef{{"concept_class_retired_status", "retired"}},
 		fks: []foreignKey{
 			{name: "concept_class_creator", column: "creator", refTable: "users", refColumn: "user_id"},
 			{name: "user_who_retired_concept_class", column: "retired_by", refTable: "users", refColumn: "user_id"},
@@ -164,7 +169,8 @@ var tables = [tableCount]tableDef{
 			{name: "date_changed", sqlType: dateNull},
 			{name: "is_hidden", sqlType: boolNN},
 		}, retirable(), []columnDef{{name: "uuid", sqlType: uuidNN}}),
-		primary: "concept_map_type_id",
+		primary:     "concept_map_type_id",
+		keepDropped: "retired",
 		uniques: []uniqueKey{
 			{name: "name", column: "name"},
 			{name: "uuid", column: "uuid"},
@@ -189,7 +195,8 @@ var tables = [tableCount]tableDef{
 			{name: "changed_by", sqlType: intNull, formats: only2},
 			{name: "date_changed", sqlType: dateNull, formats: only2},
 		}),
-		primary: "concept_source_id",
+		primary:     "concept_source_id",
+		keepDropped: "retired",
 		uniques: []uniqueKey{
 			{name: "concept_reference_source_uuid_index", column: "uuid"},
 			{name: "concept_source_unique_hl7_codes", column: "hl7_code"},
@@ -214,9 +221,10 @@ var tables = [tableCount]tableDef{
 			{name: "changed_by", sqlType: intNull},
 			{name: "date_changed", sqlType: dateNull},
 		}, retirable(), []columnDef{{name: "uuid", sqlType: uuidNN}}),
-		primary: "concept_reference_term_id",
-		uniques: []uniqueKey{{name: "uuid", column: "uuid"}},
-		indexes: []indexDef{{"idx_code_concept_reference_term", "code"}},
+		primary:     "concept_reference_term_id",
+		keepDropped: "retired",
+		uniques:     []uniqueKey{{name: "uuid", column: "uuid"}},
+		indexes:     []indexDef{{"idx_code_concept_reference_term", "code"}},
 		fks: []foreignKey{
 			{name: "mapped_concept_source", column: "concept_source_id", refTable: "concept_reference_source", refColumn: "concept_source_id"},
 			{name: "mapped_user_creator", column: "creator", refTable: "users", refColumn: "user_id"},
@@ -246,8 +254,9 @@ var tables = [tableCount]tableDef{
 			{name: "retire_reason", sqlType: reasonNull},
 			{name: "uuid", sqlType: uuidNN},
 		},
-		primary: "concept_id",
-		uniques: []uniqueKey{{name: "concept_uuid_index", column: "uuid"}},
+		primary:     "concept_id",
+		keepDropped: "retired",
+		uniques:     []uniqueKey{{name: "concept_uuid_index", column: "uuid"}},
 		fks: []foreignKey{
 			{name: "concept_classes", column: "class_id", refTable: "concept_class", refColumn: "concept_class_id"},
 			{name: "concept_datatypes", column: "datatype_id", refTable: "concept_datatype", refColumn: "concept_datatype_id"},
@@ -276,9 +285,10 @@ var tables = [tableCount]tableDef{
 			{name: "date_changed", sqlType: dateNull, formats: only2},
 			{name: "changed_by", sqlType: intNull, formats: only2},
 		},
-		primary: "concept_name_id",
-		uniques: []uniqueKey{{name: "concept_name_uuid_index", column: "uuid"}},
-		indexes: []indexDef{{"name_of_concept", "name"}},
+		primary:     "concept_name_id",
+		keepDropped: "voided",
+		uniques:     []uniqueKey{{name: "concept_name_uuid_index", column: "uuid"}},
+		indexes:     []indexDef{{"name_of_concept", "name"}},
 		fks: []foreignKey{
 			{name: "name_for_concept", column: "concept_id", refTable: "concept", refColumn: "concept_id"},
 			{name: "user_who_created_name", column: "creator", refTable: "users", refColumn: "user_id"},

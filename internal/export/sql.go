@@ -435,8 +435,9 @@ func (o *output) footer(m meta) error {
 		// 1.11's old search index points at concept and concept_name; OpenMRS rebuilds it.
 		b.WriteString("DELETE FROM `concept_word`;\n")
 	}
+	kept := keptReason(m)
 	for t := tableCount - 1; t >= 0; t-- {
-		b.WriteString("DELETE FROM `" + tables[t].name + "`;\n")
+		b.WriteString(tables[t].clearLive(kept, m.created))
 	}
 	for t := range tables {
 		b.WriteString("INSERT INTO `" + tables[t].name + "` " + o.columns[t] + " SELECT " +
@@ -456,6 +457,32 @@ func (o *output) footer(m meta) error {
 		return err
 	}
 	return o.w.Flush()
+}
+
+// keptReason is the retire or void reason of a row the release no longer has but keeps,
+// because a site's own rows may point at it; keptPattern matches it in any release.
+func keptReason(m meta) string {
+	return "not in " + m.source + " " + m.version + "; kept for the rows that point at it"
+}
+
+const keptPattern = "not in % kept for the rows that point at it"
+
+// clearLive empties a live table before the side table's rows are copied in. Rows a site
+// points at by id (observations at names, drug mappings at terms, orders at classes…) are not
+// deleted when the release no longer has them: the release's own rows replace theirs, and
+// the others are kept, retired or voided, so no site row is left pointing at nothing. The
+// rest (descriptions, answers, set members, maps, numeric details) are replaced whole.
+func (t *tableDef) clearLive(reason string, when time.Time) string {
+	if t.keepDropped == "" {
+		return "DELETE FROM `" + t.name + "`;\n"
+	}
+	flag, by, date, why := "retired", "retired_by", "date_retired", "retire_reason"
+	if t.keepDropped == "voided" {
+		flag, by, date, why = "voided", "voided_by", "date_voided", "void_reason"
+	}
+	return "DELETE `live` FROM `" + t.name + "` `live` JOIN `" + t.stageName() + "` `s` ON `s`.`" + t.primary + "` = `live`.`" + t.primary + "`;\n" +
+		"UPDATE `" + t.name + "` SET `" + flag + "`=1, `" + by + "`=1, `" + date + "`=" + quote(when.UTC().Format("2006-01-02 15:04:05")) +
+		", `" + why + "`=" + quote(reason) + " WHERE `" + flag + "`=0;\n"
 }
 
 // commentSafe keeps header text on its line.
