@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/openmrslimits"
 )
 
 // The export is read twice. The first pass (collect) sees every row's key and validates
@@ -612,7 +613,7 @@ func (c *converter) numeric(concept *ocl.Concept, conceptID int32) error {
 	c.row.int(int64(conceptID))
 	for _, key := range []string{"hi_absolute", "hi_critical", "hi_normal", "low_absolute", "low_critical", "low_normal"} {
 		v, ok := e.Float(key)
-		if ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+		if ok && !openmrslimits.StorableNumber(v) {
 			return conceptError(concept, "extras.%s is %v, which a MySQL double cannot hold", key, v)
 		}
 		c.row.float(v, ok)
@@ -708,7 +709,7 @@ func mappingWhat(m *ocl.Mapping, uuid string) func() string {
 // mappingWeight is the mapping's sort weight, refused when a MySQL double cannot hold it.
 func mappingWeight(m *ocl.Mapping) (float64, bool, error) {
 	w, ok := m.Weight()
-	if ok && (math.IsNaN(w) || math.IsInf(w, 0)) {
+	if ok && !openmrslimits.StorableNumber(w) {
 		return 0, false, mappingError(m, "sort weight %v cannot be stored in a MySQL double", w)
 	}
 	return w, ok, nil

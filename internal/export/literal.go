@@ -1,14 +1,11 @@
 package export
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/shepherd-release/shepherd/internal/openmrslimits"
 )
 
 // row holds the SQL literals of one row back to back, so that building a row allocates
@@ -63,26 +60,8 @@ func (r *row) str(s string) {
 	r.end()
 }
 
-// maxTextBytes is what a MySQL TEXT column holds.
-const maxTextBytes = 65535
-
 // unstorableText says why an OpenMRS utf8 (utf8mb3) column cannot hold s, or "".
-func unstorableText(s string) string {
-	if len(s) > maxTextBytes {
-		return fmt.Sprintf("text of %d bytes is longer than a MySQL TEXT column's %d bytes (%.40q…)", len(s), maxTextBytes, s)
-	}
-	for i, r := range s {
-		if r == utf8.RuneError {
-			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
-				return fmt.Sprintf("%.40q is not valid UTF-8", s)
-			}
-		}
-		if r > 0xFFFF {
-			return fmt.Sprintf("%.40q holds %U, which OpenMRS's utf8 (utf8mb3) columns cannot store", s, r)
-		}
-	}
-	return ""
-}
+func unstorableText(s string) string { return openmrslimits.UnstorableText(s) }
 
 // strOrNull writes NULL for an empty string: OpenMRS treats missing values as NULL.
 func (r *row) strOrNull(s string) {
@@ -94,7 +73,7 @@ func (r *row) strOrNull(s string) {
 }
 
 func (r *row) float(v float64, ok bool) {
-	if ok && (math.IsNaN(v) || math.IsInf(v, 0)) && r.bad == "" {
+	if ok && !openmrslimits.StorableNumber(v) && r.bad == "" {
 		r.bad = fmt.Sprintf("%v cannot be stored in a MySQL double", v)
 	}
 	if !ok {
@@ -154,65 +133,14 @@ func dateLiteral(t time.Time) string {
 	return "'" + t.UTC().Format("2006-01-02 15:04:05") + "'"
 }
 
-// uuidNamespace seeds derived uuids so that they cannot collide with uuids made from
-// the same text by other tools.
-var uuidNamespace = []byte("shepherd-release/openmrs-export")
-
-// derivedUUID makes a stable, version-5-style uuid from parts. Rows whose export data
-// has no usable uuid get one this way, so that re-running gives the same value.
-func derivedUUID(parts ...string) string {
-	h := sha1.New()
-	h.Write(uuidNamespace)
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	sum := h.Sum(nil)[:16]
-	sum[6] = sum[6]&0x0f | 0x50
-	sum[8] = sum[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], sum[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], sum[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], sum[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], sum[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], sum[10:16])
-	return string(out[:])
-}
+// derivedUUID makes a stable uuid from parts (openmrslimits.DerivedUUID).
+func derivedUUID(parts ...string) string { return openmrslimits.DerivedUUID(parts...) }
 
 // looksLikeUUID accepts the 36-character hyphenated form.
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func looksLikeUUID(s string) bool { return openmrslimits.LooksLikeUUID(s) }
 
-// pickUUID returns the export's external id when it fits OpenMRS's char(38), else the
-// OCL uuid when it is a real uuid, else a uuid derived from seed.
+// pickUUID is the uuid a row gets (openmrslimits.RowUUID): QA predicts uuid collisions
+// with the same function.
 func pickUUID(externalID, oclUUID string, seed ...string) string {
-	externalID = strings.TrimSpace(externalID)
-	if externalID != "" && len(externalID) <= 38 {
-		return externalID
-	}
-	if looksLikeUUID(oclUUID) {
-		return oclUUID
-	}
-	return derivedUUID(seed...)
+	return openmrslimits.RowUUID(externalID, oclUUID, seed...)
 }

@@ -38,6 +38,7 @@ func (e *Engine) checkConcept(c *ocl.Concept, ci uint32) {
 	e.checkWrongTypes(c, ci)
 	e.checkSchema(c, ci)
 	e.checkExternalIDUnique(c, ci)
+	e.checkConceptStorage(c, ci)
 	if c.Retired {
 		return
 	}

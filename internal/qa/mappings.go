@@ -12,8 +12,9 @@ import (
 // 64-bit hashes and values small numbers: no strings, except the mapping ids of the
 // rare entries that may end up in a finding.
 type sourceIndex struct {
-	names       map[uint64]uint32 // FR-09/FR-10: (locale, name) → first concept
-	externalIDs map[uint64]uint32 // XR-04: external_id → first concept
+	names       map[uint64]uint32    // FR-09/FR-10: (locale, name) → first concept
+	externalIDs map[uint64]uint32    // XR-04: external_id → first concept
+	uuids       map[uint64]uuidOwner // XR-06: (table, uuid) → first owner
 
 	groups      map[uint64]mapTypeID // FR-12/FR-24: (concept, target) → first map type
 	multi       map[uint64]*mapGroup // groups with more than one mapping
@@ -30,6 +31,7 @@ func newSourceIndex() sourceIndex {
 	return sourceIndex{
 		names:       map[uint64]uint32{},
 		externalIDs: map[uint64]uint32{},
+		uuids:       map[uint64]uuidOwner{},
 		groups:      map[uint64]mapTypeID{},
 		multi:       map[uint64]*mapGroup{},
 		sameAsCount: map[uint64]uint8{},
@@ -115,6 +117,7 @@ func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
 		return
 	}
 	e.checkMappingSchema(m, ci)
+	e.checkMappingStorage(m, ci)
 	from := &e.concepts[ci]
 	if !from.active() {
 		return

@@ -49,11 +49,14 @@ const (
 	xr03
 	xr04
 	xr05
+	xr06
 	om01
 	om02
 	om03
 	om04
 	om05
+	om06
+	om07
 	js01
 	ex01
 	ex02
@@ -93,11 +96,14 @@ var catalogue = [numRules]RuleInfo{
 	xr03: {"XR-03", SeverityError, ScopeSource, "no concept is its own answer or its own set member"},
 	xr04: {"XR-04", SeverityError, ScopeSource, "no two concepts share an external_id"},
 	xr05: {"XR-05", SeverityWarning, ScopeSource, "no cycle in CONCEPT-SET membership"},
+	xr06: {"XR-06", SeverityError, ScopeSource, "no two names, descriptions or mappings of one OpenMRS table share a uuid"},
 	om01: {"OM-01", SeverityError, ScopeSchema, "datatype is a known OpenMRS datatype"},
 	om02: {"OM-02", SeverityError, ScopeSchema, "class is not empty"},
 	om03: {"OM-03", SeverityError, ScopeSchema, "external_id of a concept, name, description or mapping is at most 36 characters"},
 	om04: {"OM-04", SeverityError, ScopeSchema, "name text is not blank and at most 255 characters"},
 	om05: {"OM-05", SeverityError, ScopeSchema, "a reference source name is at most 50 characters"},
+	om06: {"OM-06", SeverityError, ScopeSchema, "a numeric range or sort weight is a number a MySQL DOUBLE can store (no NaN or Infinity)"},
+	om07: {"OM-07", SeverityError, ScopeSchema, "text fits OpenMRS's utf8 (utf8mb3) columns: no character outside the BMP, at most 65,535 bytes"},
 	js01: {"JS-01", SeverityError, ScopeSchema, "a field the rules read has the JSON type OCL writes"},
 	ex01: {"EX-01", SeverityError, ScopeExtras, "no reserved key (retired_reason, retire_reason) in extras"},
 	ex02: {"EX-02", SeverityError, ScopeExtras, "no extras key with leading or trailing white space"},

@@ -414,7 +414,7 @@ func runRuleCase(t *testing.T, tc ruleCase) *Report {
 }
 
 func TestRules(t *testing.T) {
-	groups := map[string][]ruleCase{"concept": conceptRuleCases, "source": sourceRuleCases, "schema": schemaRuleCases, "extras": extrasRuleCases}
+	groups := map[string][]ruleCase{"concept": conceptRuleCases, "source": sourceRuleCases, "schema": schemaRuleCases, "extras": extrasRuleCases, "storage": storageRuleCases}
 	for group, cases := range groups {
 		for _, tc := range cases {
 			t.Run(group+"/"+tc.name, func(t *testing.T) {
@@ -432,7 +432,7 @@ func TestRules(t *testing.T) {
 // Every rule of the catalogue has a case that makes it fire.
 func TestEveryRuleHasAFiringCase(t *testing.T) {
 	fired := map[string]bool{}
-	for _, cases := range [][]ruleCase{conceptRuleCases, sourceRuleCases, schemaRuleCases, extrasRuleCases} {
+	for _, cases := range [][]ruleCase{conceptRuleCases, sourceRuleCases, schemaRuleCases, extrasRuleCases, storageRuleCases} {
 		for _, tc := range cases {
 			for _, p := range tc.want {
 				fired[p.Rule] = true
@@ -462,7 +462,7 @@ func TestMessagesNameTheValueAtFault(t *testing.T) {
 
 func TestRulesCatalogue(t *testing.T) {
 	rules := Rules()
-	require.Len(t, rules, 40)
+	require.Len(t, rules, 43)
 	seen := map[string]bool{}
 	for _, r := range rules {
 		assert.False(t, seen[r.ID], "duplicate %s", r.ID)
@@ -481,6 +481,7 @@ func TestRulesCatalogue(t *testing.T) {
 		"XR-05": SeverityWarning, "OM-01": SeverityError, "OM-02": SeverityError, "OM-03": SeverityError,
 		"OM-04": SeverityError, "OM-05": SeverityError, "EX-01": SeverityError, "EX-02": SeverityError,
 		"EX-03": SeverityWarning, "EX-04": SeverityWarning, "EX-05": SeverityInfo, "JS-01": SeverityError,
+		"OM-06": SeverityError, "OM-07": SeverityError, "XR-06": SeverityError,
 	}
 	for _, r := range rules {
 		assert.Equal(t, want[r.ID], r.DefaultSeverity, r.ID)

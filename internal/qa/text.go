@@ -99,6 +99,7 @@ const (
 	nsClaim
 	nsClaimReported
 	nsConcept
+	nsUUID
 )
 
 // mix combines hashes into one key (splitmix64 finaliser over a running sum).
