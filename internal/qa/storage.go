@@ -2,6 +2,8 @@ package qa
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -44,10 +46,29 @@ func (t uuidTable) what() string {
 	return "mapping"
 }
 
-// uuidOwner is the first item that took a uuid: its concept and, for a mapping, its id.
-type uuidOwner struct {
-	concept   uint32
-	mappingID string
+// uuidOwner is the first item that took a uuid, packed in 8 bytes to keep the index small
+// at CIEL scale (one entry per name, description and mapping): its concept in the low 32
+// bits and, for a mapping whose id is a decimal number (as OCL's are), that number + 1 in
+// the high 32 bits, so that the message can name it.
+type uuidOwner uint64
+
+func newUUIDOwner(ci uint32, mappingID string) uuidOwner {
+	owner := uuidOwner(ci)
+	if n, err := strconv.ParseUint(mappingID, 10, 32); err == nil && n < math.MaxUint32 && strconv.FormatUint(n, 10) == mappingID {
+		owner |= uuidOwner(n+1) << 32
+	}
+	return owner
+}
+
+func (o uuidOwner) concept() uint32 { return uint32(o) }
+
+// mappingID is the owner's mapping id, or "" when it is not a mapping or its id is not a
+// number.
+func (o uuidOwner) mappingID() string {
+	if o>>32 == 0 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(o>>32)-1, 10)
 }
 
 // checkConceptStorage runs OM-06, OM-07 and XR-06 on a concept, retired or not: the writer
@@ -216,17 +237,17 @@ func (e *Engine) claimUUID(table uuidTable, uuid string, ci uint32, mappingID, f
 	key := mix(nsUUID, uint64(table), e.hash.exact(uuid))
 	first, taken := e.idx.uuids[key]
 	if !taken {
-		e.idx.uuids[key] = uuidOwner{concept: ci, mappingID: mappingID}
+		e.idx.uuids[key] = newUUIDOwner(ci, mappingID)
 		return
 	}
-	code := e.concepts[first.concept].code
+	code := e.concepts[first.concept()].code
 	var owner string
 	switch {
-	case first.mappingID != "":
-		owner = fmt.Sprintf("mapping %s (from concept %s)", first.mappingID, code)
+	case first.mappingID() != "":
+		owner = fmt.Sprintf("mapping %s (from concept %s)", first.mappingID(), code)
 	case table == uuidName || table == uuidDescription:
 		owner = fmt.Sprintf("a %s of concept %s", table.what(), code)
-	default: // a mapping without an id
+	default: // a mapping whose id is not a number
 		owner = "a mapping from concept " + code
 	}
 	e.emit(xr06, ci, Finding{MappingID: mappingID, Field: field, Locale: locale,

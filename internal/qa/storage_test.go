@@ -107,7 +107,10 @@ func TestStorageMessagesNameTheItemsAtFault(t *testing.T) {
 		concept("3", numeric(`{"units": "mg", "hi_normal": "NaN"}`))),
 		mappings: ms(
 			mappingExternalID(mapping("101", "1", "NARROWER-THAN", "SNOMED-CT", "9"), "map-uuid-1"),
-			mappingExternalID(mapping("102", "2", "BROADER-THAN", "SNOMED-CT", "8"), "map-uuid-1")),
+			mappingExternalID(mapping("102", "2", "BROADER-THAN", "SNOMED-CT", "8"), "map-uuid-1"),
+			// The index keeps a mapping's id only when it is a number, as OCL's are.
+			mappingExternalID(mapping("m-a", "1", "Q-AND-A", testSource, "2"), "map-uuid-2"),
+			mappingExternalID(mapping("m-b", "1", "Q-AND-A", testSource, "3"), "map-uuid-2")),
 	})
 	var got []string
 	for _, f := range rep.Findings {
@@ -118,6 +121,7 @@ func TestStorageMessagesNameTheItemsAtFault(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		`XR-06 2 : name uuid name-uuid-1 is already the uuid of a name of concept 1: each name needs its own uuid in OpenMRS`,
 		`XR-06 2 102: mapping uuid map-uuid-1 is already the uuid of mapping 101 (from concept 1): each mapping needs its own uuid in OpenMRS`,
+		`XR-06 1 m-b: Q-AND-A mapping uuid map-uuid-2 is already the uuid of a mapping from concept 1: each Q-AND-A mapping needs its own uuid in OpenMRS`,
 		`OM-07 1 : names: "Fever 🤒" holds U+1F912, which OpenMRS's utf8 (utf8mb3) columns cannot store`,
 		`OM-06 3 : extras.hi_normal is NaN, which OpenMRS's concept_numeric (a MySQL DOUBLE) cannot store`,
 	}, got)
