@@ -21,7 +21,9 @@ func (s *Server) registerAppRoutes() {
 }
 
 // createInstallationToken hands the App a token for its installation, as
-// ghinstallation asks for one.
+// ghinstallation asks for one. The answer's "permissions" are the token's own, which the
+// fake then enforces on every route (permissions.go).
+// https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app
 func (c *call) createInstallationToken() {
 	id, err := strconv.ParseInt(c.param("installation_id"), 10, 64)
 	if err != nil || id != c.s.installationID {
@@ -41,6 +43,7 @@ func (c *call) createInstallationToken() {
 
 // getRepoInstallation answers an "installation": Shepherd's App, installed on the
 // repository's owner with every repository.
+// https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app
 func (c *call) getRepoInstallation() {
 	account := c.s.userJSON(c.repo.owner)
 	c.json(http.StatusOK, object{
@@ -68,7 +71,10 @@ func (c *call) getRepoInstallation() {
 }
 
 // appSlug is the App a request acts for: Shepherd's App with an installation token,
-// GitHub Actions otherwise (a workflow's GITHUB_TOKEN).
+// GitHub Actions otherwise. Only GitHub Apps may write checks ("OAuth apps and
+// authenticated users are not able to create a check run"), so in this fake a plain
+// token that creates one stands for a workflow's GITHUB_TOKEN, which acts for the
+// github-actions App. https://docs.github.com/rest/checks/runs#create-a-check-run
 func (c *call) appSlug() string {
 	if c.installation {
 		return appSlug
@@ -81,9 +87,11 @@ const (
 	actionsAppSlug = "github-actions"
 )
 
-// appJSON is an "integration": the App a check run belongs to. GitHub Actions is the
-// github-actions App (id 15368 on github.com) that GITHUB_TOKEN acts for.
-// https://docs.github.com/rest/checks/runs#get-a-check-run
+// appJSON is an "integration": the App a check run belongs to (its "app" field,
+// https://docs.github.com/rest/checks/runs#get-a-check-run). GitHub Actions is the
+// github-actions App that GITHUB_TOKEN acts for; its id, name and owner are what the
+// public GET https://api.github.com/apps/github-actions answers
+// (https://docs.github.com/rest/apps/apps#get-an-app).
 func (s *Server) appJSON(slug string) object {
 	id, name, owner := int64(1), "Shepherd release", "openmrs"
 	if slug == actionsAppSlug {

@@ -74,14 +74,17 @@ func (s *Server) checkRunJSON(rp *repo, run *checkRun) object {
 		"started_at":    ts(run.started),
 		"completed_at":  nullTime(run.completed),
 		"output":        output,
-		"check_suite":   object{"id": checkSuiteID(run.headSHA)},
+		"check_suite":   object{"id": checkSuiteID(run.app, run.headSHA)},
 		"app":           s.appJSON(run.app),
 		"pull_requests": []any{},
 	}
 }
 
-// checkSuiteID gives every commit one suite per App, as GitHub makes them.
-func checkSuiteID(sha string) int64 { return userID("suite:" + sha) }
+// checkSuiteID gives every commit one suite per App: "a check suite is a collection of the
+// check runs created by a single GitHub App for a specific commit", made by GitHub when
+// the App's first run on the commit is created.
+// https://docs.github.com/rest/checks/suites
+func checkSuiteID(app, sha string) int64 { return userID("suite:" + app + ":" + sha) }
 
 // checkRunChange is what a create or an update may set.
 type checkRunChange struct {

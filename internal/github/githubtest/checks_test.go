@@ -114,3 +114,24 @@ func TestCheckRunErrors(t *testing.T) {
 	_, _, err := gh.Checks.UpdateCheckRun(ctx, owner, name, 999, github.UpdateCheckRunOptions{Name: "n"})
 	errorResponse(t, err, http.StatusNotFound)
 }
+
+// A commit has one check suite per App: runs of one App share it, another App's runs get
+// their own (https://docs.github.com/rest/checks/suites).
+func TestCheckSuitesArePerAppAndCommit(t *testing.T) {
+	s, gh := newFake(t)
+	sha := s.BranchSHA(owner, name, "main")
+	create := func(gh *github.Client, runName string) *github.CheckRun {
+		t.Helper()
+		run, _, err := gh.Checks.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{Name: runName, HeadSHA: sha})
+		require.NoError(t, err)
+		return run
+	}
+	first, second := create(gh, "a"), create(gh, "b")
+	assert.Equal(t, first.GetCheckSuite().GetID(), second.GetCheckSuite().GetID(), "one App, one commit: one suite")
+	assert.Equal(t, "github-actions", first.GetApp().GetSlug())
+
+	token := installationToken(t, s)
+	app := create(s.ClientWithToken(t, token.GetToken()), "c")
+	assert.Equal(t, "shepherd-release", app.GetApp().GetSlug())
+	assert.NotEqual(t, first.GetCheckSuite().GetID(), app.GetCheckSuite().GetID(), "another App's runs are in a suite of their own")
+}

@@ -68,16 +68,18 @@ func (s *Server) addComment(rp *repo, is *issue, login, body string, now time.Ti
 func (s *Server) commentJSON(rp *repo, cm *comment) object {
 	url := s.apiURL("/repos/%s/issues/comments/%d", rp.fullName(), cm.id)
 	return object{
-		"id":                       cm.id,
-		"node_id":                  nodeID("IC", cm.id),
-		"url":                      url,
-		"html_url":                 s.htmlURL("/%s/issues/%d#issuecomment-%d", rp.fullName(), cm.issue, cm.id),
-		"issue_url":                s.apiURL("/repos/%s/issues/%d", rp.fullName(), cm.issue),
-		"body":                     cm.body,
-		"user":                     s.userJSON(cm.user),
-		"author_association":       rp.association(cm.user),
-		"created_at":               ts(cm.created),
-		"updated_at":               ts(cm.updated),
+		"id":                 cm.id,
+		"node_id":            nodeID("IC", cm.id),
+		"url":                url,
+		"html_url":           s.htmlURL("/%s/issues/%d#issuecomment-%d", rp.fullName(), cm.issue, cm.id),
+		"issue_url":          s.apiURL("/repos/%s/issues/%d", rp.fullName(), cm.issue),
+		"body":               cm.body,
+		"user":               s.userJSON(cm.user),
+		"author_association": rp.association(cm.user),
+		"created_at":         ts(cm.created),
+		"updated_at":         ts(cm.updated),
+		// Not modelled: the fake does not record which App wrote a comment. Authorship is
+		// read from "user" (an App writes as <slug>[bot]), as Shepherd does.
 		"performed_via_github_app": nil,
 		"reactions":                reactions(url),
 	}
