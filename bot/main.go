@@ -73,6 +73,7 @@ func commands() []command {
 		{"janitor", "delete releases past retention and re-issue download links", runJanitor},
 		{"retry", "carry a failed or incomplete release on", runRetry},
 		{"status", "show a release's status", runStatus},
+		{"action", "run one of Shepherd's GitHub Actions (what each action.yml runs)", runAction},
 	}
 }
 

@@ -43,6 +43,10 @@ type Options struct {
 	Sleep   func(ctx context.Context, d time.Duration) error
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// WorkflowToken says that Auth.Token is the workflow's own GITHUB_TOKEN, which writes
+	// as ActionsLogin: the bot then knows who it is without asking GitHub (a read that
+	// answers 403 for that token anyway).
+	WorkflowToken bool
 }
 
 // Client is the bot's access to one repository.
@@ -76,6 +80,9 @@ func New(ctx context.Context, owner, repo string, opts Options) (*Client, error)
 		base = http.DefaultTransport
 	}
 	c := &Client{owner: owner, repo: repo, opts: opts, log: opts.Logger}
+	if opts.WorkflowToken && opts.Auth.AppID == 0 {
+		c.me.login = ActionsLogin
+	}
 	base = &etagTransport{next: base}
 	base = &rateLimitTransport{next: base, budget: opts.WaitBudget, attempts: opts.Retries, sleep: opts.Sleep, now: opts.Now,
 		onWait: func(d time.Duration, why string) {

@@ -29,6 +29,20 @@ type PollOutcome struct {
 // Releases are handled independently: one failing never blocks another. A tick that
 // finds nothing new posts no comment and makes one write per release (the poll count).
 func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
+	return e.poll(ctx, false)
+}
+
+// PollExports is the cheap half of the scheduled job, for a runner without the load-test
+// database: every release waiting for its export is polled once, and a release whose
+// export is ready moves to export-qa and stops there. Its outcome (To is past exporting)
+// tells the caller to run PollOne for it where the database is; so does a release that
+// a crash left past exporting.
+func (e *Env) PollExports(ctx context.Context) ([]PollOutcome, error) {
+	return e.poll(ctx, true)
+}
+
+// poll is Poll, or PollExports when exportsOnly.
+func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error) {
 	issues, err := e.GitHub.ListTracking(ctx)
 	if err != nil {
 		return nil, err
@@ -53,7 +67,7 @@ func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
 			continue
 		}
 		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, Record: rec}
-		o.Err = e.yielded(t, e.carryOn(ctx, t))
+		o.Err = e.yielded(t, e.carryOn(ctx, t, exportsOnly))
 		o.To = t.rec.Release.Phase
 		if o.Err != nil {
 			e.Log.Error("release step failed; the next run tries again", "release", o.Version, "phase", o.To, "error", o.Err.Error())
@@ -73,7 +87,7 @@ func (e *Env) PollOne(ctx context.Context, version string) (*Record, error) {
 		e.Log.Info("nothing to poll", "release", version, "phase", t.rec.Release.Phase)
 		return t.rec, nil
 	}
-	return t.rec, e.carryOn(ctx, t)
+	return t.rec, e.carryOn(ctx, t, false)
 }
 
 func pollable(p release.Phase) bool {
@@ -99,10 +113,14 @@ func (e *Env) find(ctx context.Context, version string) (*tracked, error) {
 	return &tracked{rec: rec, issue: issue}, nil
 }
 
-// carryOn runs steps from the current phase until the release waits, ends or fails.
-func (e *Env) carryOn(ctx context.Context, t *tracked) error {
+// carryOn runs steps from the current phase until the release waits, ends or fails;
+// with exportsOnly, no further than polling its export.
+func (e *Env) carryOn(ctx context.Context, t *tracked, exportsOnly bool) error {
 	for {
 		before := t.rec.Release.Phase
+		if exportsOnly && before != release.Exporting {
+			return nil
+		}
 		var err error
 		switch before {
 		case release.Exporting:

@@ -39,7 +39,7 @@ func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) 
 		e.Log.Info("nothing to retry", "release", m.Version, "phase", rec.Release.Phase)
 		return rec, nil
 	}
-	err = e.carryOn(ctx, t)
+	err = e.carryOn(ctx, t, false)
 	if errors.Is(err, github.ErrConflict) || rec.Lease == nil {
 		return rec, err
 	}

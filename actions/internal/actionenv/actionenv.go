@@ -10,11 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	githubactions "github.com/sethvargo/go-githubactions"
@@ -45,22 +43,21 @@ type Run struct {
 	tune        func(*steps.EnvOptions)
 }
 
-// Main runs an action's body with the process's environment and exits 1 when it fails,
-// after saying why as an error annotation.
-func Main(body func(context.Context, *Run) error) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// A cancelled run gets its first signal as a cancelled ctx; a second ends it at once.
-	context.AfterFunc(ctx, stop)
-	r, err := Start(Options{Getenv: os.Getenv, Stdout: os.Stdout})
+// Execute runs an action's body with the environment o gives and, when it fails, says
+// why as an error annotation. The caller turns a non-nil error into exit code 1.
+func Execute(ctx context.Context, o Options, body func(context.Context, *Run) error) error {
+	r, err := Start(o)
 	if err == nil {
 		err = body(ctx, r)
 	}
 	if err != nil {
-		githubactions.New(githubactions.WithWriter(os.Stdout)).Errorf("%s", err.Error())
-		stop()
-		os.Exit(1)
+		out := o.Stdout
+		if out == nil {
+			out = os.Stdout
+		}
+		githubactions.New(githubactions.WithWriter(out)).Errorf("%s", err.Error())
 	}
+	return err
 }
 
 // Start reads what every action needs: the repository, the configuration and the
@@ -116,7 +113,7 @@ func repository(s string) (owner, repo string, err error) {
 func secretVariables(cfg *manifest.Config) []string {
 	return []string{
 		cfg.OCL.TokenEnv, cfg.Storage.AccessKeyEnv, cfg.Storage.SecretKeyEnv,
-		cfg.GitHub.AppKeyEnv, "GITHUB_TOKEN", "SHEPHERD_LOAD_TEST_DSN",
+		cfg.GitHub.AppKeyEnv, "GITHUB_TOKEN", "SHEPHERD_WORKFLOW_TOKEN", "SHEPHERD_LOAD_TEST_DSN",
 	}
 }
 
@@ -209,6 +206,11 @@ func (r *Run) Env(ctx context.Context) (*steps.Env, error) {
 	}
 	if r.Config.GitHub.BaseURL == "" {
 		o.GitHubOptions.BaseURL = r.Getenv("GITHUB_API_URL")
+	}
+	// Each action.yml passes the workflow's own token beside the token input: when they
+	// are the same, Shepherd writes as github-actions[bot] and need not ask who it is.
+	if workflowToken := r.Getenv("SHEPHERD_WORKFLOW_TOKEN"); workflowToken != "" && workflowToken == r.Getenv("GITHUB_TOKEN") {
+		o.GitHubOptions.WorkflowToken = true
 	}
 	if tmp := r.Getenv("RUNNER_TEMP"); tmp != "" {
 		dir, err := os.MkdirTemp(tmp, "shepherd-")

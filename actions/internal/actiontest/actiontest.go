@@ -70,16 +70,18 @@ func NewWithSpec(t testing.TB, plan ocltest.ExportPlan, spec dataset.Spec) *Worl
 
 	tmp := t.TempDir()
 	w.Vars = map[string]string{
-		"GITHUB_ACTIONS":      "true",
-		"GITHUB_REPOSITORY":   Owner + "/" + Repo,
-		"GITHUB_API_URL":      w.GitHub.URL(),
-		"GITHUB_SERVER_URL":   "https://github.example.org",
-		"GITHUB_WORKSPACE":    w.Workspace,
-		"GITHUB_TOKEN":        Token,
-		"GITHUB_OUTPUT":       filepath.Join(tmp, "output"),
-		"GITHUB_STEP_SUMMARY": filepath.Join(tmp, "summary"),
-		"RUNNER_TEMP":         tmp,
-		"OCL_TOKEN":           OCLToken,
+		"GITHUB_ACTIONS":    "true",
+		"GITHUB_REPOSITORY": Owner + "/" + Repo,
+		"GITHUB_API_URL":    w.GitHub.URL(),
+		"GITHUB_SERVER_URL": "https://github.example.org",
+		"GITHUB_WORKSPACE":  w.Workspace,
+		"GITHUB_TOKEN":      Token,
+		// What every action.yml passes beside the token input (see actionenv.Run.Env).
+		"SHEPHERD_WORKFLOW_TOKEN": Token,
+		"GITHUB_OUTPUT":           filepath.Join(tmp, "output"),
+		"GITHUB_STEP_SUMMARY":     filepath.Join(tmp, "summary"),
+		"RUNNER_TEMP":             tmp,
+		"OCL_TOKEN":               OCLToken,
 	}
 	w.WriteFile(manifest.ConfigPath, fmt.Sprintf(`ocl:
   base_url: %s

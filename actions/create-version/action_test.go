@@ -1,4 +1,4 @@
-package main
+package createversion
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func TestCreateVersionOnMerge(t *testing.T) {
 
 	r, err := w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 
 	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
 	assert.True(t, created, "the version is created on OCL")
@@ -57,7 +57,7 @@ func TestCreateVersionOnMerge(t *testing.T) {
 	writes := w.GitHub.Writes()
 	r, err = w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 	assert.Len(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), 1, "no second tracking issue")
 	assert.Equal(t, writes, w.GitHub.Writes(), "a release past version creation is left to the poll: no write")
 }
@@ -69,7 +69,7 @@ func TestCreateVersionFailsWhenQAStopsTheRelease(t *testing.T) {
 
 	r, err := w.Start()
 	require.NoError(t, err)
-	err = run(context.Background(), r)
+	err = Run(context.Background(), r)
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "release "+version+" failed")
@@ -87,7 +87,7 @@ func TestCreateVersionDryRunChangesNothing(t *testing.T) {
 
 	r, err := w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 
 	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
 	assert.False(t, created)
@@ -102,7 +102,7 @@ func TestCreateVersionWithoutAddedManifest(t *testing.T) {
 
 	r, err := w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 
 	assert.Empty(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo))
 	assert.Contains(t, w.Summary(), "nothing to release")
@@ -115,7 +115,7 @@ func TestCreateVersionMissingManifest(t *testing.T) {
 
 	r, err := w.Start()
 	require.NoError(t, err)
-	err = run(context.Background(), r)
+	err = Run(context.Background(), r)
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "release "+version)
@@ -153,7 +153,7 @@ func TestCreateVersionRetryAfterTheFix(t *testing.T) {
 	w.Input("versions", version)
 	r, err := w.Start()
 	require.NoError(t, err)
-	require.Error(t, run(context.Background(), r), "QA on HEAD stops the release")
+	require.Error(t, Run(context.Background(), r), "QA on HEAD stops the release")
 
 	// The maintainers fix the dictionary on OCL, then retry from the release workflow.
 	clean, err := dataset.New(dataset.Tiny)
@@ -162,7 +162,7 @@ func TestCreateVersionRetryAfterTheFix(t *testing.T) {
 	w.Input("retry", "true")
 	r, err = w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 
 	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
 	assert.True(t, created)
@@ -182,7 +182,7 @@ func TestCreateVersionInTwoJobs(t *testing.T) {
 
 	r, err := w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 	assert.Equal(t, "deploy", w.Outputs()["phase"])
 	_, created := w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
 	assert.False(t, created, "QA job: nothing on OCL yet")
@@ -190,7 +190,7 @@ func TestCreateVersionInTwoJobs(t *testing.T) {
 	w.Input("stop_before_deploy", "false")
 	r, err = w.Start()
 	require.NoError(t, err)
-	require.NoError(t, run(context.Background(), r))
+	require.NoError(t, Run(context.Background(), r))
 	assert.Equal(t, "exporting", w.Outputs()["phase"])
 	_, created = w.OCL.Version(dataset.DefaultOrg, dataset.DefaultSource, version)
 	assert.True(t, created)

@@ -1,7 +1,8 @@
-// Command qa is the GitHub Action run on a release PR: it validates the manifests,
-// previews QA on the source's HEAD (not for a fork, which gets no secrets), comments on
-// the PR, sets the shepherd/qa status, and fails when the release could not go ahead.
-package main
+// Package preview is the qa action (`shepherd action qa`), run on a release PR: it
+// validates the manifests, previews QA on the source's HEAD (not for a fork, which gets no
+// secrets), comments on the PR, sets the shepherd/qa status, and fails when the release
+// could not go ahead.
+package preview
 
 import (
 	"context"
@@ -16,13 +17,11 @@ import (
 	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
-func main() { actionenv.Main(run) }
-
 // maxAnnotations bounds the findings shown as annotations: GitHub shows ten per step
 // and fifty per job, and the step summary holds the rest.
 const maxAnnotations = 50
 
-func run(ctx context.Context, r *actionenv.Run) error {
+func Run(ctx context.Context, r *actionenv.Run) error {
 	pr, fork, err := pullRequest(r)
 	if err != nil {
 		return err

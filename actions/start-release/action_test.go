@@ -1,4 +1,4 @@
-package main
+package startrelease
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func start(t *testing.T, w *actiontest.World) error {
 	t.Helper()
 	r, err := w.Start()
 	require.NoError(t, err)
-	return run(context.Background(), r)
+	return Run(context.Background(), r)
 }
 
 func TestStartRelease(t *testing.T) {

@@ -1,7 +1,7 @@
-// Command poll-export is the scheduled GitHub Action: it polls OCL once for every
-// release waiting for its export and carries a release whose export is ready through
-// export QA, the export scripts and publishing.
-package main
+// Package pollexport is the scheduled poll-export action (`shepherd action poll-export`):
+// it polls OCL once for every release waiting for its export and carries a release whose
+// export is ready through export QA, the export scripts and publishing.
+package pollexport
 
 import (
 	"context"
@@ -15,8 +15,6 @@ import (
 	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
-func main() { actionenv.Main(run) }
-
 // result is one release in the JSON summary output.
 type result struct {
 	Version string `json:"version"`
@@ -29,7 +27,7 @@ type result struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func run(ctx context.Context, r *actionenv.Run) error {
+func Run(ctx context.Context, r *actionenv.Run) error {
 	version := r.Input("version")
 	if version != "" {
 		versions, err := actionenv.Versions(version)
@@ -40,15 +38,25 @@ func run(ctx context.Context, r *actionenv.Run) error {
 			return fmt.Errorf("input version names %d versions; give one, or none to poll every release", len(versions))
 		}
 	}
+	exportsOnly, err := r.BoolInput("exports_only")
+	if err != nil {
+		return err
+	}
+	if exportsOnly && version != "" {
+		return errors.New("inputs exports-only and version do not go together: exports-only polls every waiting release")
+	}
 	env, err := r.Env(ctx)
 	if err != nil {
 		return err
 	}
 	var results []result
-	if version != "" {
+	switch {
+	case version != "":
 		results, err = pollOne(ctx, env, version)
-	} else {
-		results, err = pollAll(ctx, env)
+	case exportsOnly:
+		results, err = pollAll(ctx, env, env.PollExports)
+	default:
+		results, err = pollAll(ctx, env, env.Poll)
 	}
 	if err != nil {
 		return err
@@ -58,12 +66,32 @@ func run(ctx context.Context, r *actionenv.Run) error {
 		return jerr
 	}
 	r.SetOutput("summary", string(summary))
+	if exportsOnly {
+		ready, jerr := json.Marshal(readyVersions(results))
+		if jerr != nil {
+			return jerr
+		}
+		r.SetOutput("ready", string(ready))
+	}
 	r.Summary(markdown(results, r.DryRun))
 	return stepErrors(results)
 }
 
-func pollAll(ctx context.Context, env *steps.Env) ([]result, error) {
-	outcomes, err := env.Poll(ctx)
+// readyVersions are the releases past exporting: their export is ready (or a crash left
+// them half-way), and a run with the load-test database carries them on.
+func readyVersions(results []result) []string {
+	ready := []string{}
+	for _, res := range results {
+		switch release.Phase(res.To) {
+		case release.ExportQA, release.Scripts, release.Publishing:
+			ready = append(ready, res.Version)
+		}
+	}
+	return ready
+}
+
+func pollAll(ctx context.Context, env *steps.Env, poll func(context.Context) ([]steps.PollOutcome, error)) ([]result, error) {
+	outcomes, err := poll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list the releases to poll: %w", err)
 	}

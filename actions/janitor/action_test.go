@@ -1,4 +1,4 @@
-package main
+package janitor
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func runJanitor(t *testing.T, w *actiontest.World) ([]result, error) {
 	_ = os.Remove(w.Vars["GITHUB_OUTPUT"])
 	r, err := w.Start()
 	require.NoError(t, err)
-	err = run(context.Background(), r)
+	err = Run(context.Background(), r)
 	var results []result
 	require.NoError(t, json.Unmarshal([]byte(w.Outputs()["summary"]), &results))
 	return results, err

@@ -1,6 +1,7 @@
-// Command start-release is the GitHub Action that opens a release PR: a branch with the
-// default manifest of a version, and the pull request that merges it.
-package main
+// Package startrelease is the start-release action (`shepherd action start-release`) that
+// opens a release PR: a branch with the default manifest of a version, and the pull
+// request that merges it.
+package startrelease
 
 import (
 	"context"
@@ -12,9 +13,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/manifest"
 )
 
-func main() { actionenv.Main(run) }
-
-func run(ctx context.Context, r *actionenv.Run) error {
+func Run(ctx context.Context, r *actionenv.Run) error {
 	version := r.Input("version")
 	if version == "" {
 		version = manifest.VersionForDate(time.Now())

@@ -1,7 +1,8 @@
-// Command create-version is the GitHub Action run when a release PR merges: for each
-// release manifest the merge added, it opens the tracking issue, runs QA on HEAD and
-// creates the version on OCL (or, with retry, carries a failed or incomplete release on).
-package main
+// Package createversion is the create-version action (`shepherd action create-version`),
+// run when a release PR merges: for each release manifest the merge added, it opens the
+// tracking issue, runs QA on HEAD and creates the version on OCL (or, with retry, carries
+// a failed or incomplete release on).
+package createversion
 
 import (
 	"context"
@@ -17,8 +18,6 @@ import (
 	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
-func main() { actionenv.Main(run) }
-
 // outcome is what happened to one release in this run.
 type outcome struct {
 	version string
@@ -26,7 +25,7 @@ type outcome struct {
 	err     error
 }
 
-func run(ctx context.Context, r *actionenv.Run) error {
+func Run(ctx context.Context, r *actionenv.Run) error {
 	versions, err := versionsToRun(r)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package preview
 
 import (
 	"context"
@@ -83,7 +83,7 @@ func TestPreview(t *testing.T) {
 			r, err := w.Start()
 			require.NoError(t, err)
 
-			err = run(context.Background(), r)
+			err = Run(context.Background(), r)
 
 			if tt.wantErr == "" {
 				require.NoError(t, err)
@@ -122,7 +122,7 @@ func TestPreviewReadsThePullRequestEvent(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 
-	require.NoError(t, run(context.Background(), r), "a fork's PR is validated only, so HEAD's errors do not show")
+	require.NoError(t, Run(context.Background(), r), "a fork's PR is validated only, so HEAD's errors do not show")
 
 	comments := w.GitHub.Comments(actiontest.Owner, actiontest.Repo, pr)
 	require.Len(t, comments, 1)
@@ -134,7 +134,7 @@ func TestPreviewNeedsAPullRequest(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 
-	assert.ErrorContains(t, run(context.Background(), r), "no pull request")
+	assert.ErrorContains(t, Run(context.Background(), r), "no pull request")
 }
 
 func TestAnnotationsAreCapped(t *testing.T) {
@@ -148,7 +148,7 @@ func TestAnnotationsAreCapped(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 
-	require.Error(t, run(context.Background(), r))
+	require.Error(t, Run(context.Background(), r))
 
 	log := w.Log()
 	errorsShown := strings.Count(log, "::error title=QA ")
@@ -167,7 +167,7 @@ func TestPreviewNeedsNoBucketCredentials(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 
-	require.NoError(t, run(context.Background(), r), "a fork's PR has no S3 keys, and the preview needs none")
+	require.NoError(t, Run(context.Background(), r), "a fork's PR has no S3 keys, and the preview needs none")
 
 	assert.Equal(t, "true", w.Outputs()["valid"])
 }

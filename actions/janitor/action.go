@@ -1,6 +1,6 @@
-// Command janitor is the daily GitHub Action: it deletes published files past their
-// retention and re-issues download links before they expire.
-package main
+// Package janitor is the daily janitor action (`shepherd action janitor`): it deletes
+// published files past their retention and re-issues download links before they expire.
+package janitor
 
 import (
 	"context"
@@ -12,8 +12,6 @@ import (
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
 )
 
-func main() { actionenv.Main(run) }
-
 // result is one release in the JSON summary output (a steps.JanitorOutcome).
 type result struct {
 	Version  string `json:"version"`
@@ -22,7 +20,7 @@ type result struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func run(ctx context.Context, r *actionenv.Run) error {
+func Run(ctx context.Context, r *actionenv.Run) error {
 	env, err := r.Env(ctx)
 	if err != nil {
 		return err

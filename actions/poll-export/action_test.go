@@ -1,4 +1,4 @@
-package main
+package pollexport
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func tick(t *testing.T, w *actiontest.World) ([]result, error) {
 	require.NoError(t, os.Remove(w.Vars["GITHUB_OUTPUT"]))
 	r, err := w.Start()
 	require.NoError(t, err)
-	err = run(context.Background(), r)
+	err = Run(context.Background(), r)
 	var results []result
 	require.NoError(t, json.Unmarshal([]byte(w.Outputs()["summary"]), &results))
 	return results, err
@@ -111,7 +111,7 @@ func TestPollOneUnknownVersion(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 
-	err = run(context.Background(), r)
+	err = Run(context.Background(), r)
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no tracking issue")
@@ -123,5 +123,5 @@ func TestPollOneRefusesAList(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 
-	assert.ErrorContains(t, run(context.Background(), r), "give one")
+	assert.ErrorContains(t, Run(context.Background(), r), "give one")
 }
