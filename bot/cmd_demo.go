@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,9 +17,11 @@ import (
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/sandbox"
 	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // demoScenario is what the built-in fakes do differently, and the phase the release must
@@ -139,7 +142,7 @@ func demoRelease(ctx context.Context, sb *sandbox.Sandbox, tl *timelinePrinter, 
 		return nil, err
 	}
 	if preview.Report != nil {
-		tl.say("PR preview: QA on HEAD %d errors, %d warnings; status shepherd/qa set; one comment on the PR", preview.Report.Errors(), preview.Report.Warnings())
+		tl.say("PR preview: QA on HEAD found %s; status shepherd/qa set; one comment on the PR", render.Verdict(preview.Report.Errors(), preview.Report.Warnings(), 0))
 	}
 	sb.Clock.Advance(2 * time.Hour)
 	sha, err := e.GitHub.MergePullRequest(ctx, pr.Number, "Release "+version)
@@ -347,7 +350,8 @@ func (h *demoHandler) Handle(ctx context.Context, r slog.Record) error {
 			h.timeline.say("poll %s of %s: %s", a, attrs["max"], attrs["ocl"])
 		}
 	case "export downloaded":
-		h.timeline.say("export downloaded: %s bytes, sha256 %.16s…", attrs["bytes"], attrs["sha256"])
+		n, _ := strconv.Atoi(attrs["bytes"])
+		h.timeline.say("export downloaded: %s, sha256 %.16s…", words.Count(n, "byte", "bytes"), attrs["sha256"])
 	}
 	return h.json.Handle(ctx, r)
 }

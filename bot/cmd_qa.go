@@ -15,6 +15,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/qa"
 	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 func runQA(ctx context.Context, env *environment, args []string) error {
@@ -111,11 +112,11 @@ func runQA(ctx context.Context, env *environment, args []string) error {
 	if s.SourceFrom != "" {
 		how += ", source from " + s.SourceFrom
 	}
-	fmt.Fprintf(env.stderr, "QA of %s %s (%s): %d concepts, %d mappings: %d errors, %d warnings, %d info\n",
-		s.Source, shownVersion, how, s.ConceptsChecked, s.MappingsChecked,
-		report.Errors(), report.Warnings(), s.BySeverity[qa.SeverityInfo])
+	fmt.Fprintf(env.stderr, "QA of %s %s (%s): %s, %s: %s\n",
+		s.Source, shownVersion, how, words.Count(s.ConceptsChecked, "concept", "concepts"), words.Count(s.MappingsChecked, "mapping", "mappings"),
+		render.Verdict(report.Errors(), report.Warnings(), s.BySeverity[qa.SeverityInfo]))
 	if report.Errors() > 0 {
-		return findings("%d errors found: the release would stop", report.Errors())
+		return findings("%s found: the release would stop", words.Count(report.Errors(), "error", "errors"))
 	}
 	return nil
 }
@@ -160,6 +161,6 @@ func progressPrinter(w io.Writer) func(concepts, mappings int) {
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(w, "… %d concepts, %d mappings checked (%s)\n", concepts, mappings, time.Since(start).Round(time.Second))
+		fmt.Fprintf(w, "… %s, %s checked (%s)\n", words.Count(concepts, "concept", "concepts"), words.Count(mappings, "mapping", "mappings"), words.Duration(time.Since(start)))
 	}
 }

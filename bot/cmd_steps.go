@@ -11,6 +11,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // stepFlags are the flags every release step shares.
@@ -135,7 +136,7 @@ func runPoll(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintln(env.stdout, "no release is waiting for its export")
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d releases could not be polled; the next run tries again", failed)
+		return fmt.Errorf("%s could not be polled; the next run tries again", words.Count(failed, "release", "releases"))
 	}
 	return nil
 }
@@ -163,11 +164,11 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 		case o.Removed:
 			fmt.Fprintf(env.stdout, "release %s: files removed (retention over)\n", o.Version)
 		case o.Reissued > 0:
-			fmt.Fprintf(env.stdout, "release %s: %d download links re-issued\n", o.Version, o.Reissued)
+			fmt.Fprintf(env.stdout, "release %s: %s re-issued\n", o.Version, words.Count(o.Reissued, "download link", "download links"))
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d releases could not be tidied; the next run tries again", failed)
+		return fmt.Errorf("%s could not be tidied; the next run tries again", words.Count(failed, "release", "releases"))
 	}
 	return nil
 }

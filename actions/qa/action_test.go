@@ -48,7 +48,7 @@ func TestPreview(t *testing.T) {
 			name: "clean release", file: manifest.ManifestPath(version), content: defaultManifest, fork: "false",
 			wantOutputs: map[string]string{"errors": "0", "warnings": "0", "valid": "true"},
 			wantStatus:  github.StatusSuccess,
-			wantComment: []string{"Shepherd release preview", "Manifest(s) valid", "Merging starts the release"},
+			wantComment: []string{"Shepherd release preview", "QA on HEAD found no errors: merging starts the release", "is valid"},
 		},
 		{
 			name: "QA errors fail the job", inject: []dataset.Injection{{Rule: "FR-01", Index: -1}, {Rule: "FR-19", Index: -1}},

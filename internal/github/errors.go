@@ -10,6 +10,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v62/github"
+
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // Errors a caller can test with errors.Is. Every error of a call this package makes is an
@@ -141,14 +143,14 @@ func (c *Client) newAPIError(op string, resp *gh.Response, err error) *APIError 
 	switch {
 	case errors.As(err, &rl):
 		e.Status, e.Kind, e.RetryAt = rl.Response.StatusCode, ErrRateLimited, rl.Rate.Reset.Time
-		e.Message = fmt.Sprintf("GitHub's rate limit is used up until %s, longer than this run may wait; re-run later",
+		e.Message = fmt.Sprintf("GitHub's rate limit is used up until %s, longer than this run may wait; try again later",
 			e.RetryAt.UTC().Format(time.RFC3339))
 		return e
 	case errors.As(err, &abuse):
 		e.Status, e.Kind = abuse.Response.StatusCode, ErrRateLimited
 		wait := abuse.GetRetryAfter()
 		e.RetryAt = c.opts.Now().Add(wait)
-		e.Message = fmt.Sprintf("GitHub's secondary rate limit asks to wait %s, longer than this run may wait; re-run later", wait)
+		e.Message = fmt.Sprintf("GitHub's secondary rate limit asks to wait %s, longer than this run may wait; try again later", words.Duration(wait))
 		return e
 	}
 	if resp == nil || resp.Response == nil {
@@ -170,7 +172,7 @@ func (c *Client) newAPIError(op string, resp *gh.Response, err error) *APIError 
 		e.Kind = ErrRateLimited
 		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 		e.RetryAt = c.opts.Now().Add(max(time.Duration(wait)*time.Second, secondaryMinWait))
-		e.Message = fmt.Sprintf("GitHub's rate limit answered %d %q, longer than this run may wait; re-run after %s",
+		e.Message = fmt.Sprintf("GitHub's rate limit answered %d %q, longer than this run may wait; try again after %s",
 			e.Status, e.Message, e.RetryAt.UTC().Format(time.RFC3339))
 	case e.Status == http.StatusUnauthorized:
 		e.Kind, e.Hint = ErrUnauthorized, "check the token or the GitHub App's key"

@@ -146,7 +146,7 @@ func TestRepeatedSecondaryLimitsBackOffWithinTheBudget(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.WithinDuration(t, start.Add(3*time.Minute+4*time.Minute), ae.RetryAt, 2*time.Second)
 	assert.True(t, ae.RetryAt.Before(reset.Add(-30*time.Minute)), "retry after %s, not at the primary reset %s", ae.RetryAt, reset)
-	assert.Contains(t, err.Error(), "secondary rate limit asks to wait 4m0s")
+	assert.Contains(t, err.Error(), "secondary rate limit asks to wait 4 min,")
 	assert.Empty(t, f.srv.Issues(owner, repo))
 }
 

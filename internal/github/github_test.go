@@ -457,8 +457,8 @@ func TestLongRateLimitsFailClearly(t *testing.T) {
 		f.srv.FailNext(githubtest.Match{Method: "GET"}, 1, githubtest.SecondaryRateLimit)
 		_, err := f.c.FindIssue(context.Background(), "v1")
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "secondary rate limit asks to wait 1h0m0s")
-		assert.Contains(t, err.Error(), "re-run later")
+		assert.Contains(t, err.Error(), "secondary rate limit asks to wait 1 h,")
+		assert.Contains(t, err.Error(), "try again later")
 		assert.Empty(t, f.sleeps)
 	})
 	t.Run("primary", func(t *testing.T) {
@@ -467,7 +467,7 @@ func TestLongRateLimitsFailClearly(t *testing.T) {
 		_, err := f.c.FindIssue(context.Background(), "v1")
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "rate limit is used up until")
-		assert.Contains(t, err.Error(), "re-run later")
+		assert.Contains(t, err.Error(), "try again later")
 		assert.Empty(t, f.sleeps)
 	})
 }

@@ -271,7 +271,7 @@ func TestPrimaryRateLimitFailsTheRunAndTheNextRunConverges(t *testing.T) {
 	err := driveToTheEnd(ctx, sb, m, sha)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rate limit is used up until")
-	assert.Contains(t, err.Error(), "re-run later")
+	assert.Contains(t, err.Error(), "try again later")
 
 	sb.Clock.Advance(time.Hour)
 	require.NoError(t, sb.Restart(ctx))

@@ -11,6 +11,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/store"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // MaxTransientAttempts is how many runs in a row a transient error (an outage, a rate
@@ -109,8 +110,8 @@ func (e *Env) settle(ctx context.Context, t *tracked, err error) error {
 	e.Log.Warn("release step failed; the next run tries again", "release", rec.Release.Version, "phase", rec.Release.Phase,
 		"trouble", what, "attempt", tr.Attempts, "max", MaxTransientAttempts, "error", err.Error())
 	if tr.Attempts >= MaxTransientAttempts {
-		reason := fmt.Sprintf("%s: gave up after %d attempts over %s; the last error: %v",
-			what, tr.Attempts, now.Sub(tr.Since).Round(time.Minute), err)
+		reason := fmt.Sprintf("%s: gave up after %s over %s; the last error: %v",
+			what, words.Count(tr.Attempts, "attempt", "attempts"), words.Duration(now.Sub(tr.Since)), err)
 		if ferr := e.fail(ctx, t, MilestoneFailed, reason, ""); ferr != nil {
 			return errors.Join(err, ferr)
 		}
@@ -142,7 +143,9 @@ func TroubleLine(rec *Record) string {
 	next := "the next scheduled run tries again"
 	switch rec.Release.Phase {
 	case release.Configuration, release.QA, release.Deploy:
-		next = "re-run the release workflow to try again" // nothing scheduled runs these phases
+		// Nothing scheduled runs these phases; the release workflow takes them up again
+		// without the retry box, as the release has not failed.
+		next = "run the release workflow by hand with this version to try again (Actions → release → Run workflow)"
 	}
 	return fmt.Sprintf("| Trouble | %s: attempt %d of %d since %s; %s. Last error: %s |\n",
 		tr.What, tr.Attempts, MaxTransientAttempts, tr.Since.UTC().Format(timeLayout), next, escapeCell(oneLine(tr.Error)))

@@ -252,7 +252,7 @@ func TestStorageOutageIsBoundedThenFailsLoudly(t *testing.T) {
 	assert.Equal(t, release.Failed, out[0].To)
 	rec, err := sb.Env.Status(ctx, version)
 	require.NoError(t, err)
-	assert.Contains(t, rec.Release.Last().Reason, "storage unreachable: gave up after 10 attempts over 1h30m")
+	assert.Contains(t, rec.Release.Last().Reason, "storage unreachable: gave up after 10 attempts over 1 h 30 min")
 	issue, _, body := onlyIssue(t, sb)
 	assert.NotContains(t, body, "| Trouble |")
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
@@ -433,7 +433,7 @@ func TestOCLDownAtTheMergeIsCountedAndARerunCarriesOn(t *testing.T) {
 	assert.Equal(t, release.QA, rec.Release.Phase)
 	_, _, body := onlyIssue(t, sb)
 	assert.Contains(t, body, "OCL unavailable: attempt 1 of 10")
-	assert.Contains(t, body, "re-run the release workflow to try again")
+	assert.Contains(t, body, "run the release workflow by hand with this version to try again")
 
 	require.NoError(t, sb.Restart(ctx))
 	rec, err = sb.Env.Merged(ctx, m, sha)

@@ -8,7 +8,9 @@ import (
 	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // Merged runs what follows the merge of a release PR: the tracking issue, QA on HEAD,
@@ -118,10 +120,10 @@ func (e *Env) headQA(ctx context.Context, t *tracked, eff manifest.Effective) er
 	t.rec.HeadQA = res
 	if report.Errors() > 0 {
 		return e.failWithReport(ctx, t, MilestoneQAFailed,
-			fmt.Sprintf("QA on HEAD found %d errors and %d warnings; nothing was created on OCL", report.Errors(), report.Warnings()), report, res.ReportURL)
+			fmt.Sprintf("QA on HEAD found %s; nothing was created on OCL", render.Verdict(report.Errors(), report.Warnings(), 0)), report, res.ReportURL)
 	}
 	if report.Warnings() > 0 {
-		body, err := reportComment(fmt.Sprintf("### ⚠️ QA on HEAD passed with %d warnings: release %s goes on", report.Warnings(), v), report, res.ReportURL)
+		body, err := reportComment(fmt.Sprintf("### ⚠️ QA on HEAD passed with %s: release %s goes on", words.Count(report.Warnings(), "warning", "warnings"), v), report, res.ReportURL)
 		if err != nil {
 			return err
 		}
@@ -129,7 +131,7 @@ func (e *Env) headQA(ctx context.Context, t *tracked, eff manifest.Effective) er
 			return err
 		}
 	}
-	return e.move(ctx, t, release.QAPassed, fmt.Sprintf("QA on HEAD: no errors, %d warnings, over %d concepts", report.Warnings(), report.Summary.ConceptsChecked))
+	return e.move(ctx, t, release.QAPassed, fmt.Sprintf("QA on HEAD: %s, over %s", render.Verdict(0, report.Warnings(), 0), words.Count(report.Summary.ConceptsChecked, "concept", "concepts")))
 }
 
 func (e *Env) createVersion(ctx context.Context, t *tracked) error {

@@ -285,7 +285,7 @@ func TestHeadListingThatMovesGivesOneFindingSet(t *testing.T) {
 	rec, err = sb.Env.Merged(ctx, m, sha)
 	require.NoError(t, err)
 	assert.Equal(t, release.Failed, rec.Release.Phase)
-	assert.True(t, strings.HasPrefix(rec.Release.Last().Reason, "QA on HEAD found 1 errors"), rec.Release.Last().Reason)
+	assert.True(t, strings.HasPrefix(rec.Release.Last().Reason, "QA on HEAD found 1 error,"), rec.Release.Last().Reason)
 }
 
 // Someone asked OCL for the export by hand already: OCL answers 409 (already queued), and

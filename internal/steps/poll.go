@@ -10,7 +10,9 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // PollOutcome says what one scheduled run did to one release.
@@ -158,7 +160,7 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 	}
 	if poll.Ready {
 		rec.Export = &ExportFile{Status: poll.Status}
-		return e.move(ctx, t, release.ExportReady, fmt.Sprintf("export ready after %d polls: %s", rec.Release.Attempts+1, poll.Status))
+		return e.move(ctx, t, release.ExportReady, fmt.Sprintf("export ready after %s: %s", words.Count(rec.Release.Attempts+1, "poll", "polls"), poll.Status))
 	}
 	attempt := rec.Release.Attempts + 1
 	now := e.Now()
@@ -167,8 +169,8 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 			return err
 		}
 	}
-	reason := fmt.Sprintf("no export after %d attempts over %s (OCL's last answer: %s)",
-		attempt, now.Sub(pollStart(rec, now)).Round(time.Minute), poll.Status)
+	reason := fmt.Sprintf("no export after %s over %s (OCL's last answer: %s)",
+		words.Count(attempt, "poll", "polls"), words.Duration(now.Sub(pollStart(rec, now))), poll.Status)
 	if err := rec.Release.Apply(release.ExportNotReady, now, reason, e.Config.Poll.MaxAttempts); err != nil {
 		return err
 	}
@@ -188,12 +190,12 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 func incompleteComment(rec *Record, baseURL, lastAnswer string) string {
 	v := rec.Release.Version
 	var b strings.Builder
-	fmt.Fprintf(&b, "### ⚠️ Release %s is incomplete\n\nOCL had not built the export after %d polls over %s (its last answer: %s).",
-		v, rec.Release.Attempts, rec.Release.Waited().Round(time.Minute), lastAnswer)
+	fmt.Fprintf(&b, "### ⚠️ Release %s is incomplete\n\nOCL had not built the export after %s over %s (its last answer: %s).",
+		v, words.Count(rec.Release.Attempts, "poll", "polls"), words.Duration(rec.Release.Waited()), lastAnswer)
 	if rec.OCL != nil && len(rec.OCL.ExportRequests) > 0 {
 		last := rec.OCL.ExportRequests[len(rec.OCL.ExportRequests)-1]
-		fmt.Fprintf(&b, " Shepherd asked OCL to build it again %d times; the last time, %s, OCL answered %s.",
-			len(rec.OCL.ExportRequests), last.At.UTC().Format(timeLayout), oneLine(last.Answer))
+		fmt.Fprintf(&b, " Shepherd asked OCL to build it again %s; the last time, %s, OCL answered %s.",
+			words.Count(len(rec.OCL.ExportRequests), "time", "times"), last.At.UTC().Format(timeLayout), oneLine(last.Answer))
 	}
 	exportURL := strings.TrimRight(baseURL, "/") + fmt.Sprintf("/orgs/%s/sources/%s/%s/export/", rec.Org, rec.Source, v)
 	fmt.Fprintf(&b, "\n\nWhat helps:\n\n"+
@@ -201,9 +203,8 @@ func incompleteComment(rec *Record, baseURL, lastAnswer string) string {
 		"An answer of 202 means queued, 409 already queued, 208 being built, 303 already there.\n"+
 		"2. If it keeps answering 204 (no export) or 208 (being built) for hours, OCL's export task is failing or stuck: "+
 		"ask OCL's administrators to look at their task queue for the export task of this version and its error.\n"+
-		"3. Once `GET %s` answers with the file (200, 302 or 303), retry: Actions → release → Run workflow, with version `%s` "+
-		"(or `shepherd retry --version %s`). The polls start again from 0.",
-		exportURL, exportURL, v, v)
+		"3. Once `GET %s` answers with the file (200, 302 or 303), retry: %s. The polls start again from 0.",
+		exportURL, exportURL, RetryHow(v))
 	return b.String()
 }
 
@@ -270,7 +271,7 @@ func (e *Env) exportQA(ctx context.Context, t *tracked) error {
 	rec.ExportQA = res
 	if report.Errors() > 0 {
 		return e.failWithReport(ctx, t, MilestoneExportQAFailed,
-			fmt.Sprintf("QA of the export found %d errors; the export scripts did not run", report.Errors()), report, res.ReportURL)
+			fmt.Sprintf("QA of the export found %s; the export scripts did not run", render.Verdict(report.Errors(), report.Warnings(), 0)), report, res.ReportURL)
 	}
-	return e.move(ctx, t, release.ExportQAPassed, fmt.Sprintf("QA of the export: no errors, %d warnings", report.Warnings()))
+	return e.move(ctx, t, release.ExportQAPassed, "QA of the export: "+render.Verdict(0, report.Warnings(), 0))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/qa"
 	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // PreviewResult is what the PR preview found.
@@ -76,11 +77,11 @@ func (e *Env) Preview(ctx context.Context, pr int, fromFork bool) (*PreviewResul
 	state, desc := github.StatusSuccess, "release manifest valid"
 	switch {
 	case len(res.Problems) > 0:
-		state, desc = github.StatusFailure, fmt.Sprintf("%d problem(s) with the release manifest", len(res.Problems))
+		state, desc = github.StatusFailure, words.Count(len(res.Problems), "problem", "problems")+" with the release manifest"
 	case res.Report != nil && res.Report.Errors() > 0:
-		state, desc = github.StatusFailure, fmt.Sprintf("QA: %d errors, %d warnings", res.Report.Errors(), res.Report.Warnings())
+		state, desc = github.StatusFailure, "QA on HEAD: "+render.Verdict(res.Report.Errors(), res.Report.Warnings(), 0)
 	case res.Report != nil:
-		desc = fmt.Sprintf("QA: no errors, %d warnings", res.Report.Warnings())
+		desc = "QA on HEAD: " + render.Verdict(0, res.Report.Warnings(), 0)
 	case fromFork:
 		desc = "manifest valid; QA runs after merge (fork: no secrets)"
 	}
@@ -137,32 +138,58 @@ func (e *Env) checkManifest(ctx context.Context, file, sha string) (*manifest.Ma
 	return m, ""
 }
 
+// previewComment is the PR comment. Its headline is the worst of what the preview found,
+// so nobody reads "merging starts the release" above errors that would stop it: problems
+// with the manifests first, then QA errors, then warnings, and only then the all-clear.
 func previewComment(res *PreviewResult, fromFork bool) (string, error) {
 	var b strings.Builder
 	b.WriteString("## Shepherd release preview\n\n")
-	if len(res.Problems) > 0 {
+	valid := manifestsValid(res.Manifests)
+	switch {
+	case len(res.Problems) > 0:
 		b.WriteString("❌ **This release cannot go ahead as it is:**\n\n")
 		for _, p := range res.Problems {
 			for _, line := range strings.Split(p, "\n") {
 				fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(line, "`", "'"))
 			}
 		}
-		b.WriteString("\n")
-	} else {
-		fmt.Fprintf(&b, "✅ Manifest(s) valid: %s\n\n", strings.Join(res.Manifests, ", "))
-	}
-	if fromFork {
-		b.WriteString("This pull request comes from a fork, which gets no secrets: only the manifest was checked. QA on HEAD runs when it is merged, and stops the release if it finds errors.\n")
+		b.WriteString("\nFix the manifest and push: the preview runs again on each push.\n")
 		return b.String(), nil
-	}
-	if res.Report == nil {
+	case fromFork:
+		fmt.Fprintf(&b, "✅ **%s.** This pull request comes from a fork, which gets no secrets: only the manifest was checked. "+
+			"QA on HEAD runs when it is merged, and stops the release if it finds errors.\n", valid)
 		return b.String(), nil
+	case res.Report == nil:
+		fmt.Fprintf(&b, "✅ **%s.**\n", valid)
+		return b.String(), nil
+	case res.Report.Errors() > 0:
+		fmt.Fprintf(&b, "❌ **QA on HEAD found %s: merging now would stop the release before anything is created on OCL.** "+
+			"Fix them on OCL, then push to this branch or use **Re-run jobs** on this check to preview again. %s.\n\n",
+			render.Verdict(res.Report.Errors(), res.Report.Warnings(), 0), valid)
+	case res.Report.Warnings() > 0:
+		fmt.Fprintf(&b, "⚠️ **QA on HEAD found %s and no errors: merging starts the release**, and the warnings are posted on its tracking issue. "+
+			"%s. QA runs again on HEAD after the merge, then the version is created on OCL.\n\n",
+			words.Count(res.Report.Warnings(), "warning", "warnings"), valid)
+	default:
+		fmt.Fprintf(&b, "✅ **QA on HEAD found no errors: merging starts the release.** %s. "+
+			"QA runs again on HEAD after the merge, then the version is created on OCL.\n\n", valid)
 	}
-	b.WriteString("Merging starts the release: QA runs again on HEAD, then the version is created on OCL.\n\n")
 	var md strings.Builder
 	if err := render.Markdown(&md, res.Report, render.MarkdownOptions{MaxChars: commentRoom - b.Len()}); err != nil {
 		return "", err
 	}
 	b.WriteString(md.String())
 	return b.String(), nil
+}
+
+// manifestsValid says which manifests passed: "Manifest `releases/v2026-11-22.yaml` is valid".
+func manifestsValid(files []string) string {
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = "`" + strings.ReplaceAll(f, "`", "'") + "`"
+	}
+	if len(files) == 1 {
+		return "Manifest " + quoted[0] + " is valid"
+	}
+	return "Manifests " + strings.Join(quoted, ", ") + " are valid"
 }

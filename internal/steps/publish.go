@@ -12,8 +12,10 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/store"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 func (e *Env) artifactsDir(version string) string {
@@ -249,7 +251,7 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	if err := e.milestone(ctx, t, MilestoneExportReady, exportReadyComment(rec)); err != nil {
 		return err
 	}
-	return e.move(ctx, t, release.Published, fmt.Sprintf("%d files published, downloadable until %s", len(downloads), rec.UploadedAt.Add(e.Config.Retention).UTC().Format(timeLayout)))
+	return e.move(ctx, t, release.Published, fmt.Sprintf("%s published, downloadable until %s", words.Count(len(downloads), "file", "files"), rec.UploadedAt.Add(e.Config.Retention).UTC().Format(timeLayout)))
 }
 
 // ensureLifecycleRule asks the bucket to expire the release files a day after the
@@ -348,8 +350,9 @@ func releaseNotes(rec *Record, notes string) string {
 		fmt.Fprintf(&b, "%s\n\n", notes)
 	}
 	if rec.ExportQA != nil {
-		fmt.Fprintf(&b, "**QA of the export:** %d errors, %d warnings, %d info over %d concepts and %d mappings.\n\n",
-			rec.ExportQA.Errors, rec.ExportQA.Warnings, rec.ExportQA.Infos, rec.ExportQA.Concepts, rec.ExportQA.Mappings)
+		q := rec.ExportQA
+		fmt.Fprintf(&b, "**QA of the export:** %s over %s and %s.\n\n", render.Verdict(q.Errors, q.Warnings, q.Infos),
+			words.Count(q.Concepts, "concept", "concepts"), words.Count(q.Mappings, "mapping", "mappings"))
 	}
 	b.WriteString("**Downloads** (links are renewed on the tracking issue")
 	if rec.Issue > 0 {

@@ -25,7 +25,7 @@ func (e *Env) StartRelease(ctx context.Context, version string) (*github.PullReq
 	}
 	path := manifest.ManifestPath(version)
 	if _, err := e.GitHub.FileAt(ctx, path, base); err == nil {
-		return nil, false, fmt.Errorf("%s is already on %s: release %s was merged before (re-run it from the release workflow instead)", path, base, version)
+		return nil, false, fmt.Errorf("%s is already on %s: release %s was merged before: its tracking issue follows it, and a failed or incomplete one goes on with a retry (%s)", path, base, version, RetryHow(version))
 	}
 	branch := "release/" + version
 	title := "Release " + version

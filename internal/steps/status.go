@@ -7,7 +7,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // phaseNotes say in a few words what a phase means for the people watching.
@@ -20,8 +22,15 @@ var phaseNotes = map[release.Phase]string{
 	release.Scripts:       "the export passed QA; the OpenMRS files are being built",
 	release.Publishing:    "the files are being uploaded",
 	release.Done:          "the release is published: the downloads are below",
-	release.Failed:        "the release stopped: fix the cause below, then re-run it (Actions → release → Run workflow, with this version)",
-	release.Incomplete:    "OCL did not produce the export in time: re-run it once OCL has built it (Actions → release → Run workflow, with this version)",
+	release.Failed:        "the release stopped: fix the cause below, then retry it",
+	release.Incomplete:    "OCL did not produce the export in time: retry once OCL has built it",
+}
+
+// RetryHow is the one way to carry a failed or incomplete release on, as every status,
+// comment and doc tells it: running the release workflow without the retry box ticked
+// leaves such a release as it is.
+func RetryHow(version string) string {
+	return fmt.Sprintf("Actions → release → Run workflow, with version `%s` and **retry** ticked (or `shepherd retry --version %s`)", version, version)
 }
 
 var phaseIcons = map[release.Phase]string{
@@ -53,9 +62,11 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	if st.Phase == release.Deploy && cfg.GitHub.Environment != "" {
 		note = fmt.Sprintf("QA passed; version creation waits for a reviewer of the %q environment to approve the release workflow", cfg.GitHub.Environment)
 	}
-	fmt.Fprintf(&b, "%s.\n\n", capitalise(note))
 	if st.Phase == release.Failed || st.Phase == release.Incomplete {
+		fmt.Fprintf(&b, "%s: %s.\n\n", capitalise(note), RetryHow(st.Version))
 		fmt.Fprintf(&b, "> **Why:** %s\n\n", oneLine(st.Last().Reason))
+	} else {
+		fmt.Fprintf(&b, "%s.\n\n", capitalise(note))
 	}
 	if compact {
 		// The tables would not fit beside what people wrote: the phase, and where the rest is.
@@ -88,14 +99,14 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 			fmt.Fprintf(&b, "| Load test %s | skipped: %s |\n", escapeCell(l.File), escapeCell(l.Skipped))
 			continue
 		}
-		fmt.Fprintf(&b, "| Load test %s | ✅ %d rows loaded, foreign keys and counts checked in %.1fs |\n", escapeCell(l.File), l.Rows, l.Seconds)
+		fmt.Fprintf(&b, "| Load test %s | ✅ %s loaded, foreign keys and counts checked in %s |\n", escapeCell(l.File), words.Count(int(l.Rows), "row", "rows"), words.Seconds(l.Seconds))
 	}
 	for _, s := range rec.Scripts {
 		log := ""
 		if s.LogURL != "" {
 			log = fmt.Sprintf(" · [log](%s)", s.LogURL)
 		}
-		fmt.Fprintf(&b, "| Script %s | exit %d in %.0fs%s |\n", escapeCell(s.Name), s.ExitCode, s.Seconds, log)
+		fmt.Fprintf(&b, "| Script %s | exit %d in %s%s |\n", escapeCell(s.Name), s.ExitCode, words.Seconds(s.Seconds), log)
 	}
 	if rec.ReleaseURL != "" {
 		fmt.Fprintf(&b, "| GitHub Release | [%s](%s) |\n", rec.Tag, rec.ReleaseURL)
@@ -149,7 +160,8 @@ func qaCell(q *QAResult) string {
 	if q.Errors > 0 {
 		icon = "❌"
 	}
-	s := fmt.Sprintf("%s %d errors, %d warnings, %d info · %d concepts, %d mappings", icon, q.Errors, q.Warnings, q.Infos, q.Concepts, q.Mappings)
+	s := fmt.Sprintf("%s %s · %s, %s", icon, render.Verdict(q.Errors, q.Warnings, q.Infos),
+		words.Count(q.Concepts, "concept", "concepts"), words.Count(q.Mappings, "mapping", "mappings"))
 	if q.ReportURL != "" {
 		s += fmt.Sprintf(" · [full report](%s)", q.ReportURL)
 	}
@@ -159,7 +171,7 @@ func qaCell(q *QAResult) string {
 func pollCell(st *release.State, cfg *manifest.Config, now time.Time) string {
 	s := fmt.Sprintf("%d of %d", st.Attempts, cfg.Poll.MaxAttempts)
 	if !st.FirstPoll.IsZero() {
-		s += fmt.Sprintf(" over %s (first %s, last %s)", st.Waited().Round(time.Minute), st.FirstPoll.UTC().Format(timeLayout), st.LastPoll.UTC().Format(timeLayout))
+		s += fmt.Sprintf(" over %s (first %s, last %s)", words.Duration(st.Waited()), st.FirstPoll.UTC().Format(timeLayout), st.LastPoll.UTC().Format(timeLayout))
 	}
 	if st.Phase == release.Exporting {
 		next := now.Add(cfg.Poll.Interval)

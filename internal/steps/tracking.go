@@ -144,7 +144,7 @@ func failureComment(rec *Record, reason, details string) string {
 	if details != "" {
 		body += "\n" + details + "\n"
 	}
-	return body + "\nFix the cause, then re-run the release: Actions → release → Run workflow, with version `" + v + "`."
+	return body + "\nFix the cause, then retry: " + RetryHow(v) + ". The release goes on from the phase it failed in."
 }
 
 // milestone posts a milestone comment at most once per release and key.

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // HTMLOptions configure HTML.
@@ -22,7 +23,7 @@ type HTMLOptions struct {
 var htmlTemplateText string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"num":      formatCount,
+	"num":      words.Number,
 	"rank":     func(s qa.Severity) int { return s.Rank() },
 	"sevClass": severityClass,
 	"override": overrideText,
@@ -63,7 +64,7 @@ func HTML(w io.Writer, report *qa.Report, opts HTMLOptions) error {
 		Result:     resultText(report), // the colour tells pass or fail; emoji fonts are not everywhere
 		Failed:     report.Errors() > 0,
 		Summary:    report.Summary,
-		Duration:   formatDuration(report.Summary.DurationSeconds),
+		Duration:   words.Seconds(report.Summary.DurationSeconds),
 		Started:    formatTime(report.Summary.StartedAt),
 		Rules:      ruleRows(report, opts.RuleTitle),
 		Findings:   report.Findings,

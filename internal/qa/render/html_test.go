@@ -27,7 +27,7 @@ func TestHTMLShowsTheSummary(t *testing.T) {
 		"<title>QA report: CIEL/CIEL v2026-11-22</title>",
 		`<span class="result fail">2 errors, 1 warning, 1 info</span>`,
 		"Source <b>CIEL/CIEL</b>, version <b>v2026-11-22</b> (export)",
-		"<b>55,123</b> concepts and <b>301,456</b> mappings checked in <b>1m12s</b>",
+		"<b>55,123</b> concepts and <b>301,456</b> mappings checked in <b>1 min 12 s</b>",
 		"started 2026-11-22 09:30:00 UTC",
 		`<div class="card error"><span class="n">2</span>error</div>`,
 		`<td class="code">FR-01</td><td><span class="sev error">error</span></td><td class="num">2</td><td>at most one preferred name per locale</td>`,

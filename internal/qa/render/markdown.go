@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // DefaultMaxChars is GitHub's limit on the body of a comment or issue.
@@ -131,10 +132,10 @@ func (d *markdownDoc) writeSummary(b *strings.Builder) {
 		}
 		facts = append(facts, fact)
 	}
-	facts = append(facts, fmt.Sprintf("%s concepts and %s mappings checked in %s",
-		formatCount(s.ConceptsChecked), formatCount(s.MappingsChecked), formatDuration(s.DurationSeconds)))
+	facts = append(facts, fmt.Sprintf("%s and %s checked in %s",
+		words.Count(s.ConceptsChecked, "concept", "concepts"), words.Count(s.MappingsChecked, "mapping", "mappings"), words.Seconds(s.DurationSeconds)))
 	if len(s.RulesRun) > 0 {
-		facts = append(facts, plural(len(s.RulesRun), "rule", "rules")+" run")
+		facts = append(facts, words.Count(len(s.RulesRun), "rule", "rules")+" run")
 	}
 	if t := formatTime(s.StartedAt); t != "" {
 		facts = append(facts, "started "+t)
@@ -143,20 +144,20 @@ func (d *markdownDoc) writeSummary(b *strings.Builder) {
 
 	b.WriteString("| Severity | Findings |\n| --- | ---: |\n")
 	for _, sev := range severities {
-		fmt.Fprintf(b, "| %s %s | %s |\n", severityIcon(sev), sev, formatCount(s.BySeverity[sev]))
+		fmt.Fprintf(b, "| %s %s | %s |\n", severityIcon(sev), sev, words.Number(s.BySeverity[sev]))
 	}
 	b.WriteString("\n")
 
 	if len(d.rules) > 0 {
 		b.WriteString("| Rule | Severity | Findings | Check |\n| --- | --- | ---: | --- |\n")
 		for _, row := range d.rules {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdText(row.ID), mdText(string(row.Severity)), formatCount(row.Count), mdText(row.Title))
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdText(row.ID), mdText(string(row.Severity)), words.Number(row.Count), mdText(row.Title))
 		}
 		b.WriteString("\n")
 	}
 	if s.FindingsOmitted > 0 {
 		fmt.Fprintf(b, "%s beyond the engine's cap are counted above but not recorded in the report.\n\n",
-			plural(s.FindingsOmitted, "finding", "findings"))
+			words.Count(s.FindingsOmitted, "finding", "findings"))
 	}
 	for _, note := range s.Notes {
 		fmt.Fprintf(b, "Note: %s.\n\n", mdText(note))
@@ -183,7 +184,7 @@ func (d *markdownDoc) writeComparison(b *strings.Builder, perRule int) {
 		since = mdStrong(c.PreviousVersion)
 	}
 	fmt.Fprintf(b, "### Changes since %s\n\n**%s new**, %s fixed, %s unchanged.\n\n",
-		since, formatCount(len(c.New)), formatCount(len(c.Fixed)), formatCount(c.UnchangedCount))
+		since, words.Number(len(c.New)), words.Number(len(c.Fixed)), words.Number(c.UnchangedCount))
 	shown := min(perRule, len(c.New))
 	if shown == 0 {
 		return
@@ -194,7 +195,7 @@ func (d *markdownDoc) writeComparison(b *strings.Builder, perRule int) {
 			mdText(f.ConceptID), mdText(f.MappingID), mdText(f.Locale), mdText(messageWithField(f)))
 	}
 	if shown < len(c.New) {
-		fmt.Fprintf(b, "\nThe first %s of %s new findings.\n", formatCount(shown), formatCount(len(c.New)))
+		fmt.Fprintf(b, "\nThe first %s of %s new findings.\n", words.Number(shown), words.Number(len(c.New)))
 	}
 	b.WriteString("\n")
 }
@@ -210,7 +211,7 @@ func (d *markdownDoc) writeFindings(b *strings.Builder, perRule int) (listed int
 		first := d.firstOf[row.ID]
 		shown := min(perRule, len(first))
 		summary := fmt.Sprintf("<b>%s</b> · %s · %s", html.EscapeString(row.ID),
-			html.EscapeString(string(row.Severity)), plural(row.Count, "finding", "findings"))
+			html.EscapeString(string(row.Severity)), words.Count(row.Count, "finding", "findings"))
 		if row.Title != "" {
 			summary += " · " + html.EscapeString(oneLine(row.Title, maxCellRunes))
 		}
@@ -223,7 +224,7 @@ func (d *markdownDoc) writeFindings(b *strings.Builder, perRule int) (listed int
 			b.WriteString("\n")
 		}
 		if shown < row.Count {
-			fmt.Fprintf(b, "The first %s of %s.\n\n", formatCount(shown), formatCount(row.Count))
+			fmt.Fprintf(b, "The first %s of %s.\n\n", words.Number(shown), words.Number(row.Count))
 		}
 		b.WriteString("</details>\n\n")
 		listed += shown
@@ -242,7 +243,7 @@ func (d *markdownDoc) leftOutLine(listed int) string {
 	if d.opts.FullReportURL != "" {
 		where = "in the [full report](" + mdURL(d.opts.FullReportURL) + ")"
 	}
-	return fmt.Sprintf("---\n%s not listed here; all of them are %s.\n", plural(left, "finding is", "findings are"), where)
+	return fmt.Sprintf("---\n%s not listed here; all of them are %s.\n", words.Count(left, "finding is", "findings are"), where)
 }
 
 // cutToLimit keeps whole lines of out, then the note after a blank line, within limit bytes:

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 func markdown(t *testing.T, report *qa.Report, opts MarkdownOptions) string {
@@ -25,7 +26,7 @@ func TestMarkdownSummary(t *testing.T) {
 		"## QA report: CIEL/CIEL v2026-11-22\n",
 		"**❌ 2 errors, 1 warning, 1 info**",
 		"Source **CIEL/CIEL**, version **v2026-11-22** (export)",
-		"55,123 concepts and 301,456 mappings checked in 1m12s",
+		"55,123 concepts and 301,456 mappings checked in 1 min 12 s",
 		"3 rules run",
 		"started 2026-11-22 09:30:00 UTC",
 		"| ❌ error | 2 |",
@@ -130,13 +131,13 @@ func TestMarkdownFitsTheLimit(t *testing.T) {
 	report.Comparison = &qa.Comparison{PreviousVersion: "v2026-10-01", New: report.Findings[:30_000], UnchangedCount: 70_000}
 
 	for _, limit := range []int{DefaultMaxChars, 60_000, 20_000, 5_000} {
-		t.Run(formatCount(limit), func(t *testing.T) {
+		t.Run(words.Number(limit), func(t *testing.T) {
 			out := markdown(t, report, MarkdownOptions{MaxChars: limit, RuleTitle: ruleTitles, FullReportURL: "https://example.org/r.html"})
 
 			assert.LessOrEqual(t, len(out), limit)
 			assert.Contains(t, out, "**❌ 50,000 errors, 37,500 warnings, 12,500 info**")
 			for id, n := range report.Summary.ByRule {
-				assert.Regexp(t, `\| `+strings.ReplaceAll(id, "-", `-`)+` \| \w+ \| `+formatCount(n)+` \|`, out, "rule %s keeps its count", id)
+				assert.Regexp(t, `\| `+strings.ReplaceAll(id, "-", `-`)+` \| \w+ \| `+words.Number(n)+` \|`, out, "rule %s keeps its count", id)
 			}
 			assert.Contains(t, out, "**30,000 new**, 0 fixed, 70,000 unchanged.")
 			assert.Regexp(t, `---\n[\d,]+ findings are not listed here; all of them are in the \[full report\]\(https://example.org/r.html\)\.\n$`, out)

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/qa"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // Renderer writes one report in one format.
@@ -108,15 +108,21 @@ func resultLine(r *qa.Report) string {
 
 // resultText is the verdict without its icon: "12 errors, 3 warnings" or "no errors".
 func resultText(r *qa.Report) string {
+	return Verdict(r.Errors(), r.Warnings(), r.Summary.BySeverity[qa.SeverityInfo])
+}
+
+// Verdict says what QA found in the words every report, status and comment uses:
+// "no errors", "no errors, 1 warning", "12 errors, 3 warnings, 1 info".
+func Verdict(errors, warnings, infos int) string {
 	parts := []string{"no errors"}
-	if n := r.Errors(); n > 0 {
-		parts[0] = plural(n, "error", "errors")
+	if errors > 0 {
+		parts[0] = words.Count(errors, "error", "errors")
 	}
-	if n := r.Warnings(); n > 0 {
-		parts = append(parts, plural(n, "warning", "warnings"))
+	if warnings > 0 {
+		parts = append(parts, words.Count(warnings, "warning", "warnings"))
 	}
-	if n := r.Summary.BySeverity[qa.SeverityInfo]; n > 0 {
-		parts = append(parts, plural(n, "info", "info"))
+	if infos > 0 {
+		parts = append(parts, words.Count(infos, "info", "info"))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -131,44 +137,6 @@ func overrideText(o qa.Override) string {
 		return "disabled (default " + string(o.Default) + ")"
 	}
 	return string(o.Default) + " → " + string(cmp.Or(o.Severity, o.Default))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return formatCount(n) + " " + many
-}
-
-// formatCount writes an integer with thousands separators: 100000 → "100,000".
-func formatCount(n int) string {
-	s := strconv.Itoa(n)
-	sign := ""
-	if n < 0 {
-		sign, s = "-", s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String()
-}
-
-// formatDuration rounds a run's duration to what a person wants to read.
-func formatDuration(seconds float64) string {
-	d := time.Duration(seconds * float64(time.Second))
-	switch {
-	case d <= 0:
-		return "0s"
-	case d < time.Second:
-		return d.Round(time.Millisecond).String()
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
 }
 
 func formatTime(t time.Time) string {

@@ -160,12 +160,6 @@ func TestRuleTitlesDefaultToTheCatalogue(t *testing.T) {
 	assert.Equal(t, "custom FR-01", custom[0].Title)
 }
 
-func TestFormatCount(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 65536: "65,536", 1234567: "1,234,567", -4500: "-4,500"} {
-		assert.Equal(t, want, formatCount(n), "%d", n)
-	}
-}
-
 // bigReport has n findings spread over several rules of every severity, each message about
 // msgLen bytes long.
 func bigReport(n, msgLen int) *qa.Report {
