@@ -1,0 +1,310 @@
+// Package changelog describes what changed in a dictionary between two releases: a
+// compact index of each release's concepts, kept after the release's files expire, and
+// the comparison of two indexes rendered as Markdown, HTML and JSON.
+package changelog
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
+	"github.com/shepherd-release/shepherd/internal/qa"
+)
+
+// Index is what a changelog needs of one release: every concept's code, state, datatype,
+// class, names, answers, set members and other mappings. Descriptions, extras, uuids and
+// dates are left out: they are not what a site's forms and reports depend on.
+type Index struct {
+	Org     string `json:"org"`
+	Source  string `json:"source"`
+	Version string `json:"version"`
+	// Home is the source most concepts belong to: the source itself, or for a collection
+	// the source of its concepts. Concepts of other sources carry theirs.
+	Home string `json:"home"`
+	// Locale is the source's default locale: the names a changelog shows are in it.
+	Locale string `json:"locale"`
+	// Concepts are sorted by Key (compareKeys).
+	Concepts []Concept `json:"-"`
+}
+
+// Concept is one concept of an index. Slices are sorted, so that two releases compare
+// element by element; answers and set members are compared as sets (their order is a
+// sort weight a site rarely depends on).
+type Concept struct {
+	// Source is the concept's own source when it is not the index's Home (a collection
+	// may hold concepts of several sources); "" otherwise.
+	Source   string    `json:"s,omitempty"`
+	Code     string    `json:"id"`
+	Retired  bool      `json:"r,omitempty"`
+	Datatype string    `json:"dt"`
+	Class    string    `json:"cl"`
+	Names    []Name    `json:"n,omitempty"`
+	Answers  []string  `json:"a,omitempty"`
+	Members  []string  `json:"sm,omitempty"`
+	Mappings []Mapping `json:"m,omitempty"`
+}
+
+// Name is one name of a concept. It is written as a JSON array
+// [locale, type, preferred, retired, text] to keep the index small.
+type Name struct {
+	Locale    string
+	Type      string // after ocl.NormalizeNameType: "" is a synonym
+	Preferred bool
+	Retired   bool
+	Text      string
+}
+
+// Mapping is one active mapping other than an answer or a set member, written as a JSON
+// array [map type, target source, target code].
+type Mapping struct {
+	MapType string // after ocl.NormalizeMapType
+	Source  string
+	Code    string
+}
+
+// Key names the concept inside its index: the code, prefixed by its source when that is
+// not the index's Home.
+func (c *Concept) Key() string {
+	if c.Source != "" {
+		return c.Source + "/" + c.Code
+	}
+	return c.Code
+}
+
+// DisplayName is the name a changelog shows for the concept: the preferred fully
+// specified name in locale, else any active name in locale, else the first active name.
+func (c *Concept) DisplayName(locale string) string {
+	best, rank := "", 0
+	for _, n := range c.Names {
+		if n.Retired {
+			continue
+		}
+		r := 1
+		if n.Locale == locale {
+			r = 2
+			if n.Type == ocl.NameTypeFullySpecified {
+				r = 3
+				if n.Preferred {
+					r = 4
+				}
+			}
+		}
+		if r > rank {
+			best, rank = n.Text, r
+		}
+	}
+	return best
+}
+
+// compareCodes orders codes as numbers when both are (CIEL's codes are), else as text;
+// numbers come first.
+func compareCodes(a, b string) int {
+	na, aerr := strconv.ParseUint(a, 10, 64)
+	nb, berr := strconv.ParseUint(b, 10, 64)
+	switch {
+	case aerr == nil && berr == nil:
+		if c := cmp.Compare(na, nb); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b) // "07" and "7"
+	case aerr == nil:
+		return -1
+	case berr == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// compareConcepts orders the concepts of the index's own source first, then by source,
+// then by code.
+func compareConcepts(a, b *Concept) int {
+	if c := strings.Compare(strings.ToLower(a.Source), strings.ToLower(b.Source)); c != 0 {
+		return c
+	}
+	return compareCodes(a.Code, b.Code)
+}
+
+func compareNames(a, b Name) int {
+	return cmp.Or(strings.Compare(a.Locale, b.Locale), strings.Compare(a.Type, b.Type),
+		boolCompare(a.Preferred, b.Preferred), boolCompare(a.Retired, b.Retired), strings.Compare(a.Text, b.Text))
+}
+
+func compareMappings(a, b Mapping) int {
+	return cmp.Or(strings.Compare(a.MapType, b.MapType), strings.Compare(a.Source, b.Source), compareCodes(a.Code, b.Code))
+}
+
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// interner keeps one copy of the strings that repeat across concepts (locales, name
+// types, datatypes, classes, map types, sources), so that a CIEL-size index holds them
+// once.
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+// Build reads an export (a zip from OCL or export.json) and indexes it. The organisation,
+// source and version are the export's own (qa.Identify); an export that names no version
+// (OCL's 2015 exports of a whole source) gets its file's name. Concepts are held
+// compactly while the export streams; mappings are attached to the concept they start
+// from.
+func Build(ctx context.Context, exportPath string, lim exportfile.Limits) (*Index, error) {
+	src, err := exportfile.Open(exportPath, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	ix := &Index{}
+	b := builder{ix: ix, in: interner{}, byKey: map[ocl.ConceptKey]int32{}}
+	_, err = src.Decode(ctx, exportfile.Handler{
+		Version: func(v *ocl.SourceVersion) error {
+			id := qa.Identify(v)
+			ix.Org, ix.Source, ix.Version, ix.Locale = id.Org, id.Source, id.Version, v.DefaultLocale
+			if ix.Version == "" {
+				ix.Version = strings.TrimSuffix(filepath.Base(exportPath), filepath.Ext(exportPath))
+			}
+			if ix.Locale == "" {
+				ix.Locale = "en"
+			}
+			return nil
+		},
+		Concept: b.concept,
+		Mapping: b.mapping,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.finish()
+}
+
+type builder struct {
+	ix    *Index
+	in    interner
+	byKey map[ocl.ConceptKey]int32
+}
+
+func (b *builder) concept(c *ocl.Concept) error {
+	k := ocl.KeyOf(c, b.ix.Source)
+	ck := k.Canonical()
+	if _, dup := b.byKey[ck]; dup {
+		return fmt.Errorf("concept %s/%s appears twice in the export", k.Source, k.Code)
+	}
+	b.byKey[ck] = int32(len(b.ix.Concepts))
+	out := Concept{Code: k.Code, Retired: c.Retired,
+		Datatype: b.in.get(strings.TrimSpace(c.Datatype)), Class: b.in.get(strings.TrimSpace(c.ConceptClass))}
+	if !strings.EqualFold(k.Source, b.ix.Source) {
+		out.Source = b.in.get(k.Source)
+	}
+	if len(c.Names) > 0 {
+		out.Names = make([]Name, 0, len(c.Names))
+		for _, n := range c.Names {
+			out.Names = append(out.Names, Name{Locale: b.in.get(n.Locale), Type: b.in.get(ocl.NormalizeNameType(n.NameType)),
+				Preferred: n.LocalePreferred, Retired: n.Retired, Text: n.Name})
+		}
+		slices.SortFunc(out.Names, compareNames)
+	}
+	b.ix.Concepts = append(b.ix.Concepts, out)
+	return nil
+}
+
+func (b *builder) mapping(m *ocl.Mapping) error {
+	if m.Retired {
+		return nil // a retired mapping is history: it answers nothing and maps nothing
+	}
+	fromSource, fromCode := m.From()
+	if fromSource == "" {
+		fromSource = b.ix.Source
+	}
+	i, ok := b.byKey[ocl.ConceptKey{Source: fromSource, Code: fromCode}.Canonical()]
+	if !ok {
+		return nil // from a concept outside the export: nothing of the release changes with it
+	}
+	c := &b.ix.Concepts[i]
+	toSource, toCode := m.Target()
+	if toSource == "" {
+		toSource = b.ix.Source
+	}
+	switch mt := ocl.NormalizeMapType(m.MapType); mt {
+	case ocl.MapTypeQAndA, ocl.MapTypeConceptSet:
+		target := toCode
+		if !strings.EqualFold(toSource, cmp.Or(c.Source, b.ix.Source)) {
+			target = toSource + "/" + toCode
+		}
+		if mt == ocl.MapTypeQAndA {
+			c.Answers = append(c.Answers, target)
+		} else {
+			c.Members = append(c.Members, target)
+		}
+	default:
+		c.Mappings = append(c.Mappings, Mapping{MapType: b.in.get(mt), Source: b.in.get(toSource), Code: toCode})
+	}
+	return nil
+}
+
+func (b *builder) finish() (*Index, error) {
+	b.byKey = nil
+	ix := b.ix
+	bySource := map[string]int{}
+	for i := range ix.Concepts {
+		bySource[cmp.Or(ix.Concepts[i].Source, ix.Source)]++
+	}
+	ix.Home = ix.Source
+	for s, n := range bySource {
+		if n > bySource[ix.Home] || n == bySource[ix.Home] && s < ix.Home {
+			ix.Home = s
+		}
+	}
+	for i := range ix.Concepts {
+		c := &ix.Concepts[i]
+		if own := cmp.Or(c.Source, ix.Source); strings.EqualFold(own, ix.Home) {
+			c.Source = ""
+		} else {
+			c.Source = own
+		}
+		slices.SortFunc(c.Answers, compareCodes)
+		slices.SortFunc(c.Members, compareCodes)
+		slices.SortFunc(c.Mappings, compareMappings)
+		c.Answers, c.Members, c.Mappings = slices.Clip(c.Answers), slices.Clip(c.Members), slices.Clip(c.Mappings)
+	}
+	slices.SortFunc(b.ix.Concepts, func(a, c Concept) int { return compareConcepts(&a, &c) })
+	return b.ix, nil
+}
+
+// Vocabularies counts the active mappings of active concepts by target source: the
+// external vocabularies (ICD-10-WHO, SNOMED-CT, LOINC, …) the release maps to. Answers,
+// set members and mappings inside the concept's own source are not counted.
+func (ix *Index) Vocabularies() map[string]int {
+	out := map[string]int{}
+	for i := range ix.Concepts {
+		c := &ix.Concepts[i]
+		if c.Retired {
+			continue
+		}
+		own := cmp.Or(c.Source, ix.Home)
+		for _, m := range c.Mappings {
+			if !strings.EqualFold(m.Source, own) {
+				out[m.Source]++
+			}
+		}
+	}
+	return out
+}
