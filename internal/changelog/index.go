@@ -308,3 +308,13 @@ func (ix *Index) Vocabularies() map[string]int {
 	}
 	return out
 }
+
+// Counts are the concepts of the index and their active mappings of every kind (answers
+// and set members included).
+func (ix *Index) Counts() (concepts, mappings int) {
+	for i := range ix.Concepts {
+		c := &ix.Concepts[i]
+		mappings += len(c.Answers) + len(c.Members) + len(c.Mappings)
+	}
+	return len(ix.Concepts), mappings
+}

@@ -146,8 +146,10 @@ func (n Name) String() string {
 // String shows a mapping as `SAME-AS SNOMED-CT:271737000`.
 func (m Mapping) String() string { return m.MapType + " " + m.Source + ":" + m.Code }
 
-// md escapes text from the dictionary for Markdown, inside and outside tables: nothing
-// in a concept's name can open a link, a tag or a new cell.
+// MarkdownText escapes text from the dictionary for Markdown, inside and outside tables:
+// nothing in a concept's name can open a link, a tag or a new cell, or end the line.
+func MarkdownText(s string) string { return md(s) }
+
 func md(s string) string {
 	return mdEscaper.Replace(strings.Join(strings.Fields(s), " "))
 }

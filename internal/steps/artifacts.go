@@ -25,6 +25,16 @@ func idMapKey(org, source, version string) string {
 	return idMapFolder + "/" + org + "/" + source + "/" + version + ".idmap.gz"
 }
 
+// keptOutsideReleases refuses a storage prefix that overlaps folder, where what must
+// outlive the releases' retention is kept.
+func (e *Env) keptOutsideReleases(folder, what string) error {
+	prefix := strings.TrimSuffix(e.Config.Storage.Prefix, "/")
+	if prefix == folder || strings.HasPrefix(prefix+"/", folder+"/") || strings.HasPrefix(folder+"/", prefix+"/") {
+		return &stepError{reason: fmt.Sprintf("storage.prefix %q overlaps %q, where %s are kept outside the expiring releases", e.Config.Storage.Prefix, folder, what)}
+	}
+	return nil
+}
+
 // buildSQL converts a QA'd export into the zipped SQL artifacts of the given formats, on
 // the id map of the latest earlier release, and keeps this release's id map in the bucket.
 // A failed build is a *stepError; a storage error is returned as it is (the next run
@@ -34,9 +44,8 @@ func (e *Env) buildSQL(ctx context.Context, rec *Record, exportPath, outDir stri
 		return nil, nil
 	}
 	v := rec.Release.Version
-	prefix := strings.TrimSuffix(e.Config.Storage.Prefix, "/")
-	if prefix == idMapFolder || strings.HasPrefix(prefix+"/", idMapFolder+"/") || strings.HasPrefix(idMapFolder+"/", prefix+"/") {
-		return nil, &stepError{reason: fmt.Sprintf("storage.prefix %q overlaps %q, where the id maps that keep row ids stable are kept outside the expiring releases", e.Config.Storage.Prefix, idMapFolder)}
+	if err := e.keptOutsideReleases(idMapFolder, "the id maps that keep row ids stable"); err != nil {
+		return nil, err
 	}
 	previous, err := e.previousIDMap(ctx, rec)
 	if err != nil {
@@ -70,42 +79,54 @@ func (e *Env) keepIDMap(ctx context.Context, rec *Record) error {
 }
 
 // previousIDMap downloads the id map of the latest release before this one ("" when there
-// is none: the first release). Versions are compared as text, which orders vYYYY-MM-DD.
+// is none: the first release).
 func (e *Env) previousIDMap(ctx context.Context, rec *Record) (string, error) {
+	local, previous, err := e.previousKept(ctx, rec, idMapFolder, ".idmap.gz")
+	if previous != "" {
+		e.Log.Info("building on the id map of the previous release", "release", rec.Release.Version, "previous", previous)
+	}
+	return local, err
+}
+
+// previousKept downloads the file kept under folder/<org>/<source>/ (outside the
+// expiring releases) by the latest release before this one, named <version><suffix>,
+// into the release's scratch folder as previous<suffix>. It returns the local path and
+// that release's version, both "" when no earlier release kept one (the first release).
+// Versions are compared as text, which orders vYYYY-MM-DD.
+func (e *Env) previousKept(ctx context.Context, rec *Record, folder, suffix string) (local, version string, err error) {
 	v := rec.Release.Version
-	folder := idMapFolder + "/" + rec.Org + "/" + rec.Source
-	objects, err := e.Store.List(ctx, folder)
+	dir := folder + "/" + rec.Org + "/" + rec.Source
+	objects, err := e.Store.List(ctx, dir)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	best := ""
 	for _, o := range objects {
-		name, ok := strings.CutSuffix(path.Base(o.Key), ".idmap.gz")
+		name, ok := strings.CutSuffix(path.Base(o.Key), suffix)
 		if ok && name < v && name > best {
 			best = name
 		}
 	}
 	if best == "" {
-		return "", nil
+		return "", "", nil
 	}
-	r, err := e.Store.Get(ctx, idMapKey(rec.Org, rec.Source, best))
+	r, err := e.Store.Get(ctx, dir+"/"+best+suffix)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer r.Close()
-	local := filepath.Join(e.exportDir(v), "previous.idmap.gz")
+	local = filepath.Join(e.exportDir(v), "previous"+suffix)
 	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	err = atomicfile.Write(local, 0o644, func(w io.Writer) error {
 		_, err := io.Copy(w, r)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("downloading the id map of %s: %w", best, err)
+		return "", "", fmt.Errorf("downloading %s/%s%s: %w", dir, best, suffix, err)
 	}
-	e.Log.Info("building on the id map of the previous release", "release", v, "previous", best)
-	return local, nil
+	return local, best, nil
 }
 
 // WriteIndex writes SHA256SUMS and manifest.json for every file of the release. created

@@ -68,6 +68,9 @@ func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := e.describeChanges(ctx, rec, exportPath, formats); err != nil {
+		return nil, err
+	}
 	rec.LoadTests = nil
 	for _, s := range specs {
 		if !s.LoadTest {
@@ -225,6 +228,9 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	if err := e.keepIDMap(ctx, rec); err != nil {
 		return err
 	}
+	if err := e.keepIndex(ctx, rec); err != nil {
+		return err
+	}
 	downloads, err := Publish(ctx, e.Store, e.Config.Storage.Prefix, v, outDir, arts, rec.UploadedAt, e.Now(), e.Config.Retention)
 	if err != nil {
 		return err // storage outage: the next tick converges, uploads already done are skipped
@@ -353,6 +359,9 @@ func releaseNotes(rec *Record, notes string) string {
 		q := rec.ExportQA
 		fmt.Fprintf(&b, "**QA of the export:** %s over %s and %s.\n\n", render.Verdict(q.Errors, q.Warnings, q.Infos),
 			words.Count(q.Concepts, "concept", "concepts"), words.Count(q.Mappings, "mapping", "mappings"))
+	}
+	if rec.Changes != nil {
+		fmt.Fprintf(&b, "%s\n", rec.Changes.Markdown())
 	}
 	b.WriteString("**Downloads** (links are renewed on the tracking issue")
 	if rec.Issue > 0 {

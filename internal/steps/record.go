@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/changelog"
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/store"
@@ -35,10 +36,12 @@ type Record struct {
 	OCL       *OCLState     `json:"ocl,omitempty"` // the version's marker, release flag and export requests
 	Artifacts []ArtifactRef `json:"artifacts,omitempty"`
 	// Counts is what the SQL holds, for manifest.json.
-	Counts    *export.Counts `json:"counts,omitempty"`
-	Scripts   []ScriptRun    `json:"scripts,omitempty"`
-	LoadTests []LoadTestRun  `json:"load_tests,omitempty"`
-	Downloads []Download     `json:"downloads,omitempty"`
+	Counts *export.Counts `json:"counts,omitempty"`
+	// Changes is the summary of the changelog against the previous release.
+	Changes   *changelog.Summary `json:"changes,omitempty"`
+	Scripts   []ScriptRun        `json:"scripts,omitempty"`
+	LoadTests []LoadTestRun      `json:"load_tests,omitempty"`
+	Downloads []Download         `json:"downloads,omitempty"`
 	// UploadedAt starts the retention period.
 	UploadedAt time.Time `json:"uploaded_at,omitzero"`
 	RemovedAt  time.Time `json:"removed_at,omitzero"`
@@ -156,6 +159,11 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 	}
 	for _, s := range r.Scripts {
 		if err := checkLink(s.LogURL); err != nil {
+			return err
+		}
+	}
+	if r.Changes != nil {
+		if err := r.Changes.Validate(); err != nil {
 			return err
 		}
 	}

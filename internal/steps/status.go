@@ -94,6 +94,9 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	if rec.ExportQA != nil {
 		fmt.Fprintf(&b, "| QA of the export | %s |\n", qaCell(rec.ExportQA))
 	}
+	if rec.Changes != nil {
+		fmt.Fprintf(&b, "| Changes | %s |\n", changesCell(rec.Changes))
+	}
 	for _, l := range rec.LoadTests {
 		if l.Skipped != "" {
 			fmt.Fprintf(&b, "| Load test %s | skipped: %s |\n", escapeCell(l.File), escapeCell(l.Skipped))

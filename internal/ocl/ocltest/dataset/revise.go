@@ -66,7 +66,9 @@ func Revise(d *Dataset, e Edits) (*Revision, error) {
 		{EditDatatype, e.Datatype, func(c *ocltest.ConceptRow, _ []ocltest.MappingRow) bool {
 			return !c.Retired && c.Datatype == "N/A"
 		}},
-		{EditClass, e.Class, func(c *ocltest.ConceptRow, _ []ocltest.MappingRow) bool { return !c.Retired && c.ConceptClass != "Finding" }},
+		{EditClass, e.Class, func(c *ocltest.ConceptRow, _ []ocltest.MappingRow) bool {
+			return !c.Retired && c.ConceptClass != "Finding"
+		}},
 		{EditRemoveAnswer, e.RemoveAnswer, func(c *ocltest.ConceptRow, maps []ocltest.MappingRow) bool {
 			return !c.Retired && count(maps, ocl.MapTypeQAndA) >= 2
 		}},
