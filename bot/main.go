@@ -65,6 +65,7 @@ func commands() []command {
 		{"new", "write a release manifest with defaults (releases/vYYYY-MM-DD.yaml)", runNew},
 		{"qa", "run QA bulk validation on an export file or a source's HEAD", runQA},
 		{"export", "convert an export file into OpenMRS SQL (outside any release)", runExport},
+		{"changelog", "list what changed between two releases (exports or kept indexes)", runChangelog},
 		{"demo", "run a release end to end on built-in fakes and write what it did", runDemo},
 		{"start-release", "open the release pull request for a version", runStartRelease},
 		{"preview", "check a release pull request: manifests, QA, PR comment and status", runPreview},
