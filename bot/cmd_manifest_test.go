@@ -23,7 +23,7 @@ func TestValidateReportsEachProblemWithItsPosition(t *testing.T) {
 	}{
 		{
 			name: "valid", file: "releases/v2026-11-22.yaml", content: "version: v2026-11-22\nnotes: |\n  First release.\n",
-			wantCode: exitOK, want: ": valid (version v2026-11-22)",
+			wantCode: exitOK, want: ": valid (release manifest, version v2026-11-22)",
 		},
 		{
 			name: "malformed YAML", file: "releases/v2026-11-22.yaml", content: "version: v2026-11-22\nexports: [openmrs-2\n",
@@ -66,7 +66,7 @@ func TestValidateReportsEachProblemWithItsPosition(t *testing.T) {
 		{
 			name: "file in releases/ not named like a version", file: "releases/next.yaml", content: "version: v2026-11-22\n",
 			wantCode: exitCannot,
-			want:     `:1:10: version: the file name "next.yaml" does not follow vYYYY-MM-DD.yaml (expected "v2026-11-22.yaml" for version v2026-11-22)`,
+			want:     `:1:10: version: the file name "next.yaml" does not follow vYYYY-MM-DD.yaml, the only name the workflows pick up (expected "v2026-11-22.yaml" for version v2026-11-22)`,
 		},
 		{
 			name: "empty file", file: "releases/v2026-11-22.yaml", content: "",
@@ -81,12 +81,13 @@ func TestValidateReportsEachProblemWithItsPosition(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
+			t.Chdir(dir) // no .github/shepherd.yaml: the defaults apply
 			path := writeFile(t, dir, tt.file, []byte(tt.content))
-			r := shepherd(t, nil, "validate", "--config", filepath.Join(dir, "no-config.yaml"), path)
+			r := shepherd(t, nil, "validate", path)
 			assert.Equal(t, tt.wantCode, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
-			assert.Equal(t, path+tt.want+"\n", r.stdout)
+			assert.Equal(t, ".github/shepherd.yaml: not present, the defaults apply (docs/configuration.md)\n"+path+tt.want+"\n", r.stdout)
 			if tt.wantCode != exitOK {
-				assert.Equal(t, "shepherd validate: 1 of 1 manifests are invalid\n", r.stderr)
+				assert.Equal(t, "shepherd validate: 1 of 1 file is invalid\n", r.stderr)
 			}
 		})
 	}
@@ -97,13 +98,16 @@ func TestValidateReportsEveryFileAndEveryProblem(t *testing.T) {
 	good := writeFile(t, dir, "releases/v2026-11-22.yaml", []byte("version: v2026-11-22\n"))
 	bad := writeFile(t, dir, "releases/v2026-12-01.yaml", []byte("version: v2026-12-01\nreleased: maybe\nissue: -3\n"))
 
-	r := shepherd(t, nil, "validate", "--config", filepath.Join(dir, "none.yaml"), good, bad)
+	config := writeFile(t, dir, "config.yaml", []byte("ocl:\n  org: CIEL\n"))
+
+	r := shepherd(t, nil, "validate", "--config", config, good, bad)
 
 	assert.Equal(t, exitCannot, r.code)
-	assert.Equal(t, good+": valid (version v2026-11-22)\n"+
+	assert.Equal(t, config+": valid (configuration)\n"+
+		good+": valid (release manifest, version v2026-11-22)\n"+
 		bad+`:2:11: released: expected true or false, got the text "maybe"`+"\n"+
 		bad+":3:8: issue: -3 is not an issue number (expected a whole number from 1)\n", r.stdout)
-	assert.Equal(t, "shepherd validate: 1 of 2 manifests are invalid\n", r.stderr)
+	assert.Equal(t, "shepherd validate: 1 of 3 files is invalid\n", r.stderr)
 }
 
 func TestValidateWithoutArgumentsChecksTheReleasesFolder(t *testing.T) {
@@ -116,7 +120,65 @@ func TestValidateWithoutArgumentsChecksTheReleasesFolder(t *testing.T) {
 	r := shepherd(t, nil, "validate")
 
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, "releases/v2026-11-22.yaml: valid (version v2026-11-22)\nreleases/v2026-12-01.yaml: valid (version v2026-12-01)\n", r.stdout)
+	assert.Equal(t, ".github/shepherd.yaml: not present, the defaults apply (docs/configuration.md)\n"+
+		"releases/v2026-11-22.yaml: valid (release manifest, version v2026-11-22)\n"+
+		"releases/v2026-12-01.yaml: valid (release manifest, version v2026-12-01)\n", r.stdout)
+}
+
+func TestValidateWithoutArgumentsRefusesManifestsTheWorkflowsIgnore(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".github/shepherd.yaml", []byte("ocl:\n  org: CIEL\n"))
+	writeFile(t, dir, "releases/v2026-11-22.yml", []byte("version: v2026-11-22\n"))
+	t.Chdir(dir)
+
+	r := shepherd(t, nil, "validate")
+
+	assert.Equal(t, exitCannot, r.code)
+	assert.Equal(t, ".github/shepherd.yaml: valid (configuration)\n"+
+		`releases/v2026-11-22.yml:1:10: version: the file name "v2026-11-22.yml" does not follow vYYYY-MM-DD.yaml, the only name the workflows pick up (expected "v2026-11-22.yaml" for version v2026-11-22)`+"\n", r.stdout)
+	assert.Equal(t, "shepherd validate: 1 of 2 files is invalid\n", r.stderr)
+}
+
+func TestValidateTellsTheConfigurationFromManifests(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// The example of docs/setup.md, by its path and, copied elsewhere, by its fields.
+	config := []byte("ocl:\n  org: CIEL\n  source: CIEL\nstorage:\n  endpoint: https://rustfs.example.org:9000\n  bucket: ciel-releases\n" +
+		"exports:\n  - format: openmrs-1.11\n    load_test: true\n  - format: openmrs-2\n    load_test: true\n")
+	writeFile(t, dir, ".github/shepherd.yaml", config)
+	writeFile(t, dir, "elsewhere/shepherd.yaml", config)
+	writeFile(t, dir, "releases/v2026-11-22.yaml", []byte("version: v2026-11-22\nexports: [openmrs-2]\n"))
+
+	r := shepherd(t, nil, "validate", ".github/shepherd.yaml")
+	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Equal(t, ".github/shepherd.yaml: valid (configuration)\n", r.stdout)
+
+	r = shepherd(t, nil, "validate", "elsewhere/shepherd.yaml", "releases/v2026-11-22.yaml")
+	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Equal(t, "elsewhere/shepherd.yaml: valid (configuration)\nreleases/v2026-11-22.yaml: valid (release manifest, version v2026-11-22)\n", r.stdout)
+
+	writeFile(t, dir, "odd.yaml", []byte("name: x\n"))
+	r = shepherd(t, nil, "validate", "odd.yaml")
+	assert.Equal(t, exitCannot, r.code)
+	assert.Equal(t, "odd.yaml:1:1: cannot tell a release manifest (version: …, in releases/) from a configuration (ocl:, storage:, … in .github/shepherd.yaml) by its fields\n", r.stdout)
+}
+
+func TestValidateRefusesWhatWouldOtherwisePassUnnoticed(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, dir, ".github/shepherd.yaml", []byte("qa:\n  disabled: [FR-99]\n"))
+	writeFile(t, dir, "drafts/v2026-11-22.yaml", []byte("version: v2026-11-22\nqa:\n  severity:\n    EX-06: error\n"))
+
+	r := shepherd(t, nil, "validate", "--config", "missing.yaml", "drafts/v2026-11-22.yaml")
+	assert.Equal(t, exitCannot, r.code)
+	assert.Equal(t, "missing.yaml: cannot be read: no such file or directory\n"+
+		`drafts/v2026-11-22.yaml:4:5: qa.severity.EX-06: "EX-06" is not a QA rule, did you mean EX-05? (the rules are listed in docs/qa-rules.md)`+"\n"+
+		"drafts/v2026-11-22.yaml:1:10: version: the workflows pick up only releases/vYYYY-MM-DD.yaml: move the file to releases/v2026-11-22.yaml\n", r.stdout)
+	assert.Equal(t, "shepherd validate: 2 of 2 files are invalid\n", r.stderr)
+
+	r = shepherd(t, nil, "validate", ".github/shepherd.yaml")
+	assert.Equal(t, exitCannot, r.code)
+	assert.Equal(t, `.github/shepherd.yaml:2:14: qa.disabled[0]: "FR-99" is not a QA rule, did you mean FR-19? (the rules are listed in docs/qa-rules.md)`+"\n", r.stdout)
 }
 
 func TestValidateRefusesABadConfiguration(t *testing.T) {
@@ -128,7 +190,8 @@ func TestValidateRefusesABadConfiguration(t *testing.T) {
 
 	assert.Equal(t, exitCannot, r.code)
 	assert.Contains(t, r.stdout, config+`:3:3: ocl: unknown field "sorce", did you mean "source"?`)
-	assert.Equal(t, "shepherd validate: the configuration "+config+" is invalid\n", r.stderr)
+	assert.Contains(t, r.stdout, manifestPath+": valid (release manifest, version v2026-11-22)", "manifests are still checked, without the configuration")
+	assert.Equal(t, "shepherd validate: 1 of 2 files is invalid\n", r.stderr)
 }
 
 func TestNewWritesTodaysManifestByDefault(t *testing.T) {

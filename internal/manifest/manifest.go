@@ -245,7 +245,7 @@ func (m *Manifest) checkFileName(r *reporter) {
 				quote(m.Version), quote(base), strings.TrimSuffix(base, ".yaml"), expected)
 		}
 	case path.Base(path.Dir(name)) == ReleasesDir:
-		r.atValue("version", "the file name %s does not follow vYYYY-MM-DD.yaml (expected %s for version %s)",
+		r.atValue("version", "the file name %s does not follow vYYYY-MM-DD.yaml, the only name the workflows pick up (expected %s for version %s)",
 			quote(base), quote(expected), m.Version)
 	}
 }

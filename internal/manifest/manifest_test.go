@@ -166,14 +166,14 @@ func TestParseManifestErrors(t *testing.T) {
 			name:  "file in releases not named after a version",
 			file:  "releases/november.yaml",
 			input: "version: v2026-11-22\n",
-			want: []string{`releases/november.yaml:1:10: version: the file name "november.yaml" does not follow vYYYY-MM-DD.yaml ` +
+			want: []string{`releases/november.yaml:1:10: version: the file name "november.yaml" does not follow vYYYY-MM-DD.yaml, the only name the workflows pick up ` +
 				`(expected "v2026-11-22.yaml" for version v2026-11-22)`},
 		},
 		{
 			name:  "yml extension in releases",
 			file:  "releases/v2026-11-22.yml",
 			input: "version: v2026-11-22\n",
-			want: []string{`releases/v2026-11-22.yml:1:10: version: the file name "v2026-11-22.yml" does not follow vYYYY-MM-DD.yaml ` +
+			want: []string{`releases/v2026-11-22.yml:1:10: version: the file name "v2026-11-22.yml" does not follow vYYYY-MM-DD.yaml, the only name the workflows pick up ` +
 				`(expected "v2026-11-22.yaml" for version v2026-11-22)`},
 		},
 		{

@@ -128,4 +128,13 @@ func Rules() []RuleInfo {
 	return out
 }
 
+// RuleIDs lists the id of every rule of the catalogue, the ids overrides may name.
+func RuleIDs() []string {
+	ids := make([]string, numRules)
+	for r := rule(0); r < numRules; r++ {
+		ids[r] = catalogue[r].ID
+	}
+	return ids
+}
+
 func (r rule) id() string { return catalogue[r].ID }

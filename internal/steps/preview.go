@@ -108,7 +108,7 @@ func (e *Env) checkManifest(ctx context.Context, file, sha string) (*manifest.Ma
 	}
 	m, err := manifest.ParseManifest(file, []byte(content))
 	if err == nil {
-		err = m.Validate(e.Config)
+		err = errors.Join(m.Validate(e.Config), m.CheckRuleIDs(qa.RuleIDs()))
 	}
 	if err != nil {
 		return nil, err.Error()
