@@ -204,7 +204,8 @@ func (d *driver) want(status int, resp *github.Response, err error) {
 	case errors.As(err, &rle):
 		got = rle.Response.StatusCode
 	case err != nil:
-		if errors.Is(err, github.ErrBranchNotProtected) || resp == nil {
+		// go-github turns the 404 "Branch not protected" into ErrBranchNotProtected.
+		if resp == nil {
 			d.t.Fatalf("want %d, got %v", status, err)
 		}
 		got = resp.StatusCode
@@ -243,6 +244,7 @@ func (d *driver) run() {
 	d.pulls()
 	d.releases()
 	d.apps()
+	d.settings()
 	d.identity()
 	d.permissionsAndGone()
 }
@@ -513,6 +515,34 @@ func (d *driver) apps() {
 	d.want(201, resp, err)
 	_, resp, err = jwtClient.Apps.CreateInstallationToken(bg, 999, nil)
 	d.want(404, resp, err)
+}
+
+func (d *driver) settings() {
+	gh := d.gh
+	_, resp, err := gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)
+	d.want(200, resp, err)
+	d.s.SetActionsEnabled(dOwner, dRepo, false)
+	_, resp, err = gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)
+	d.want(200, resp, err)
+	d.s.SetActionsEnabled(dOwner, dRepo, true)
+	d.s.AddWorkflow(dOwner, dRepo, ".github/workflows/export-poll.yml", "export-poll", WorkflowDisabledInactivity)
+	_, resp, err = gh.Actions.ListWorkflows(bg, dOwner, dRepo, nil)
+	d.want(200, resp, err)
+	_, resp, err = gh.Repositories.GetBranchProtection(bg, dOwner, dRepo, "main")
+	d.want(404, resp, err)
+	d.s.SetBranchProtection(dOwner, dRepo, "main", &BranchRules{Contexts: []string{"shepherd/qa"}, Approvals: 1})
+	_, resp, err = gh.Repositories.GetBranchProtection(bg, dOwner, dRepo, "main")
+	d.want(200, resp, err)
+	d.s.SetBranchProtection(dOwner, dRepo, "main", &BranchRules{})
+	_, resp, err = gh.Repositories.GetBranchProtection(bg, dOwner, dRepo, "main")
+	d.want(200, resp, err)
+	_, resp, err = d.readOnly.Repositories.GetBranchProtection(bg, dOwner, dRepo, "main")
+	d.want(403, resp, err)
+	_, resp, err = gh.Repositories.GetRulesForBranch(bg, dOwner, dRepo, "main")
+	d.want(200, resp, err)
+	d.s.AddRuleset(dOwner, dRepo, "main", BranchRules{Contexts: []string{"shepherd/qa"}, Approvals: 1})
+	_, resp, err = gh.Repositories.GetRulesForBranch(bg, dOwner, dRepo, "main")
+	d.want(200, resp, err)
 }
 
 func (d *driver) permissionsAndGone() {

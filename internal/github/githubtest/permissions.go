@@ -22,9 +22,15 @@ const (
 	permStatuses     = "statuses"
 	permChecks       = "checks"
 	permMetadata     = "metadata"
+	// Administration covers repository settings, branch protection among them; a workflow's
+	// GITHUB_TOKEN can never hold it
+	// (https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token).
+	permAdministration = "administration"
+	permActions        = "actions"
 )
 
-var knownPermissions = []string{permContents, permIssues, permPullRequests, permStatuses, permChecks, permMetadata}
+var knownPermissions = []string{permContents, permIssues, permPullRequests, permStatuses, permChecks, permMetadata,
+	permAdministration, permActions}
 
 // DefaultInstallationPermissions are what the App's installation tokens carry unless
 // WithInstallationPermissions says otherwise: what Shepherd's App asks for.
@@ -102,6 +108,11 @@ var endpoints = map[string]endpoint{
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission": {"collaborators/collaborators#get-repository-permissions-for-a-user", read(permMetadata), false},
 	"GET /repos/{owner}/{repo}/collaborators/{username}":            {"collaborators/collaborators#check-if-a-user-is-a-repository-collaborator", read(permMetadata), false},
 	"GET /repos/{owner}/{repo}/tags":                                {"repos/repos#list-repository-tags", read(permMetadata), false},
+
+	"GET /repos/{owner}/{repo}/actions/permissions":          {"actions/permissions#get-github-actions-permissions-for-a-repository", read(permAdministration), false},
+	"GET /repos/{owner}/{repo}/actions/workflows":            {"actions/workflows#list-repository-workflows", read(permActions), false},
+	"GET /repos/{owner}/{repo}/branches/{branch}/protection": {"branches/branch-protection#get-branch-protection", read(permAdministration), false},
+	"GET /repos/{owner}/{repo}/rules/branches/{branch...}":   {"repos/rules#get-rules-for-a-branch", read(permMetadata), false},
 
 	"GET /repos/{owner}/{repo}/git/ref/{ref...}":           {"git/refs#get-a-reference", read(permContents), false},
 	"GET /repos/{owner}/{repo}/git/matching-refs/{ref...}": {"git/refs#list-matching-references", read(permContents), false},

@@ -31,6 +31,12 @@ type repo struct {
 	checkRuns     []*checkRun
 	releases      []*release
 	collaborators map[string]string // lower-case login -> role
+
+	// Settings (settings.go).
+	actionsDisabled bool
+	workflows       []*workflow
+	protection      map[string]*BranchRules // branch -> its classic protection rule
+	rulesets        []ruleset
 }
 
 func repoKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }
@@ -128,7 +134,8 @@ func (s *Server) registerRepoRoutes() {
 
 func (c *call) getRepo() { c.json(http.StatusOK, c.s.repoJSON(c.repo, true)) }
 
-// getBranch answers a "branch-with-protection"; branches are never protected here.
+// getBranch answers a "branch-with-protection"; "protected" says whether a classic
+// protection rule covers it (settings.go), whose details only the protection route gives.
 func (c *call) getBranch() {
 	branch := c.param("branch")
 	head := c.repo.commits[c.repo.refs[branchRef(branch)]]
@@ -141,7 +148,7 @@ func (c *call) getBranch() {
 		"name":      branch,
 		"commit":    c.commitJSON(head),
 		"_links":    object{"self": self, "html": c.s.htmlURL("/%s/tree/%s", c.repo.fullName(), branch)},
-		"protected": false,
+		"protected": c.repo.protection[branch] != nil,
 		"protection": object{
 			"enabled":                false,
 			"required_status_checks": object{"enforcement_level": "off", "contexts": []string{}, "checks": []any{}},

@@ -1,7 +1,8 @@
 // Package githubtest is a stateful fake of GitHub's REST API for tests and the demo.
 //
 // It serves the routes the bot uses (issues, comments, labels, statuses, check runs,
-// pulls, contents, git refs, releases, collaborators and the App token flow) under the
+// pulls, contents, git refs, releases, collaborators, the App token flow, and the settings
+// `shepherd doctor` reads: Actions, workflows, branch protection and rulesets) under the
 // path prefix GitHub Enterprise uses, /api/v3/, so that a client that ignores its
 // configured base URL fails. Responses carry GitHub's shapes, errors, rate-limit headers
 // and ETags, and faults can be injected. Tokens can be limited to permissions (403
@@ -144,6 +145,7 @@ func (s *Server) anyToken() string {
 }
 
 func (s *Server) registerRoutes() {
+	s.registerSettingsRoutes() // before repos: /branches/{branch}/protection is not a branch name
 	s.registerRepoRoutes()
 	s.registerGitRoutes()
 	s.registerContentRoutes()

@@ -1,0 +1,218 @@
+package githubtest
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Repository settings `shepherd doctor` reads: whether Actions run, the workflows and their
+// states, branch protection and rulesets.
+
+// workflow is one workflow file the repository's Actions know.
+type workflow struct {
+	id    int64
+	name  string
+	path  string // ".github/workflows/release.yml"
+	state string
+	added time.Time
+}
+
+// BranchRules is what a branch protection rule or a ruleset demands of merges into a branch:
+// the status check contexts that must pass, and how many approving reviews a PR needs.
+type BranchRules struct {
+	Contexts  []string
+	Approvals int
+}
+
+// Workflow states as GitHub reports them
+// (https://docs.github.com/rest/actions/workflows#list-repository-workflows, "state").
+const (
+	WorkflowActive             = "active"
+	WorkflowDisabledInactivity = "disabled_inactivity"
+	WorkflowDisabledManually   = "disabled_manually"
+	WorkflowDisabledFork       = "disabled_fork"
+)
+
+// AddWorkflow registers a workflow file with its state.
+func (s *Server) AddWorkflow(owner, repo, path, name, state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch state {
+	case WorkflowActive, WorkflowDisabledInactivity, WorkflowDisabledManually, WorkflowDisabledFork:
+	default:
+		panic("githubtest: unknown workflow state " + state)
+	}
+	rp := s.mustRepo(owner, repo)
+	rp.workflows = append(rp.workflows, &workflow{id: s.newID(), name: name, path: path, state: state, added: s.clock()})
+}
+
+// SetActionsEnabled turns GitHub Actions on or off for the repository (Settings → Actions →
+// General → Actions permissions).
+func (s *Server) SetActionsEnabled(owner, repo string, enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo(owner, repo).actionsDisabled = !enabled
+}
+
+// SetPushed sets when a commit was last pushed (the repository's pushed_at).
+func (s *Server) SetPushed(owner, repo string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo(owner, repo).pushed = at.UTC().Truncate(time.Second)
+}
+
+// SetBranchProtection protects branch with a classic branch protection rule; nil removes it.
+func (s *Server) SetBranchProtection(owner, repo, branch string, rules *BranchRules) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if rp.protection == nil {
+		rp.protection = map[string]*BranchRules{}
+	}
+	if rules == nil {
+		delete(rp.protection, branch)
+		return
+	}
+	rp.protection[branch] = rules
+}
+
+// AddRuleset adds a repository ruleset that targets branch.
+func (s *Server) AddRuleset(owner, repo, branch string, rules BranchRules) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	rp.rulesets = append(rp.rulesets, ruleset{id: s.newID(), branch: branch, rules: rules})
+}
+
+// ruleset is a repository ruleset on one branch.
+type ruleset struct {
+	id     int64
+	branch string
+	rules  BranchRules
+}
+
+func (s *Server) registerSettingsRoutes() {
+	s.handle("GET", "/repos/{owner}/{repo}/actions/permissions", (*call).getActionsPermissions)
+	s.handle("GET", "/repos/{owner}/{repo}/actions/workflows", (*call).listWorkflows)
+	s.handle("GET", "/repos/{owner}/{repo}/branches/{branch}/protection", (*call).getBranchProtection)
+	s.handle("GET", "/repos/{owner}/{repo}/rules/branches/{branch...}", (*call).getBranchRules)
+}
+
+// getActionsPermissions answers whether Actions run in the repository; allowed_actions and
+// selected_actions_url only describe a repository where they do, so GitHub leaves them out
+// otherwise ("actions-repository-permissions" requires only "enabled").
+// https://docs.github.com/rest/actions/permissions#get-github-actions-permissions-for-a-repository
+func (c *call) getActionsPermissions() {
+	out := object{"enabled": !c.repo.actionsDisabled}
+	if !c.repo.actionsDisabled {
+		out["allowed_actions"] = "all"
+	}
+	c.json(http.StatusOK, out)
+}
+
+// listWorkflows answers every workflow with its state. Scheduled workflows of a public
+// repository without activity for 60 days show as disabled_inactivity
+// (https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-workflow-runs/disabling-and-enabling-a-workflow).
+// https://docs.github.com/rest/actions/workflows#list-repository-workflows
+func (c *call) listWorkflows() {
+	items := []object{}
+	for _, wf := range c.repo.workflows {
+		file := wf.path[strings.LastIndex(wf.path, "/")+1:]
+		items = append(items, object{
+			"id":         wf.id,
+			"node_id":    nodeID("W", wf.id),
+			"name":       wf.name,
+			"path":       wf.path,
+			"state":      wf.state,
+			"created_at": ts(wf.added),
+			"updated_at": ts(wf.added),
+			"url":        c.s.apiURL("/repos/%s/actions/workflows/%d", c.repo.fullName(), wf.id),
+			"html_url":   c.s.htmlURL("/%s/blob/%s/%s", c.repo.fullName(), c.repo.defaultBranch, wf.path),
+			"badge_url":  c.s.htmlURL("/%s/workflows/%s/badge.svg", c.repo.fullName(), strings.TrimSuffix(file, ".yml")),
+		})
+	}
+	c.json(http.StatusOK, object{"total_count": len(items), "workflows": items})
+}
+
+// getBranchProtection answers a branch's classic protection rule, or 404 "Branch not
+// protected" when it has none.
+// https://docs.github.com/rest/branches/branch-protection#get-branch-protection
+func (c *call) getBranchProtection() {
+	branch := c.param("branch")
+	rules := c.repo.protection[branch]
+	if rules == nil || c.repo.refs[branchRef(branch)] == "" {
+		c.fail(http.StatusNotFound, "Branch not protected")
+		return
+	}
+	base := c.s.apiURL("/repos/%s/branches/%s/protection", c.repo.fullName(), branch)
+	checks := []object{}
+	for _, ctx := range rules.Contexts {
+		checks = append(checks, object{"context": ctx, "app_id": nil})
+	}
+	out := object{
+		"url": base,
+		"required_status_checks": object{
+			"url": base + "/required_status_checks", "strict": false, "enforcement_level": "non_admins",
+			"contexts": append([]string{}, rules.Contexts...), "checks": checks,
+			"contexts_url": base + "/required_status_checks/contexts",
+		},
+		"enforce_admins":                   object{"url": base + "/enforce_admins", "enabled": false},
+		"required_linear_history":          object{"enabled": false},
+		"allow_force_pushes":               object{"enabled": false},
+		"allow_deletions":                  object{"enabled": false},
+		"block_creations":                  object{"enabled": false},
+		"required_conversation_resolution": object{"enabled": false},
+		"lock_branch":                      object{"enabled": false},
+		"allow_fork_syncing":               object{"enabled": false},
+		"required_signatures":              object{"url": base + "/required_signatures", "enabled": false},
+	}
+	// A rule that does not require PRs has no required_pull_request_reviews at all.
+	if rules.Approvals > 0 {
+		out["required_pull_request_reviews"] = object{
+			"url":                             base + "/required_pull_request_reviews",
+			"dismiss_stale_reviews":           false,
+			"require_code_owner_reviews":      false,
+			"required_approving_review_count": rules.Approvals,
+			"require_last_push_approval":      false,
+		}
+	}
+	c.json(http.StatusOK, out)
+}
+
+// getBranchRules answers the rules that rulesets apply to a branch, each with the ruleset it
+// comes from; a branch no ruleset targets answers an empty list, never 404. Classic branch
+// protection does not show here.
+// https://docs.github.com/rest/repos/rules#get-rules-for-a-branch
+func (c *call) getBranchRules() {
+	branch := c.param("branch")
+	rules := []object{}
+	for _, rs := range c.repo.rulesets {
+		if rs.branch != branch {
+			continue
+		}
+		info := func(rule object) object {
+			rule["ruleset_source_type"] = "Repository"
+			rule["ruleset_source"] = c.repo.fullName()
+			rule["ruleset_id"] = rs.id
+			return rule
+		}
+		if len(rs.rules.Contexts) > 0 {
+			checks := []object{}
+			for _, ctx := range rs.rules.Contexts {
+				checks = append(checks, object{"context": ctx})
+			}
+			rules = append(rules, info(object{"type": "required_status_checks", "parameters": object{
+				"required_status_checks": checks, "strict_required_status_checks_policy": false,
+			}}))
+		}
+		rules = append(rules, info(object{"type": "pull_request", "parameters": object{
+			"dismiss_stale_reviews_on_push":     false,
+			"require_code_owner_review":         false,
+			"require_last_push_approval":        false,
+			"required_approving_review_count":   rs.rules.Approvals,
+			"required_review_thread_resolution": false,
+		}}))
+	}
+	c.json(http.StatusOK, rules)
+}
