@@ -75,6 +75,7 @@ func commands() []command {
 		{"retry", "carry a failed or incomplete release on", runRetry},
 		{"status", "show a release's status", runStatus},
 		{"action", "run one of Shepherd's GitHub Actions (what each action.yml runs)", runAction},
+		{"doctor", "check the repository's set-up: secrets, permissions, settings, OCL, bucket, database", runDoctor},
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bradleyfalzon/ghinstallation/v2"
 	gh "github.com/google/go-github/v62/github"
 )
 
@@ -79,18 +78,7 @@ func (c *Client) userLogin(ctx context.Context) (string, error) {
 }
 
 func (c *Client) appLogin(ctx context.Context) (string, error) {
-	base := c.opts.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	apps, err := ghinstallation.NewAppsTransport(base, c.opts.Auth.AppID, c.opts.Auth.AppPrivateKey)
-	if err != nil {
-		return "", fmt.Errorf("GitHub App private key: %w", err)
-	}
-	if c.opts.BaseURL != "" {
-		apps.BaseURL = strings.TrimSuffix(c.opts.BaseURL, "/")
-	}
-	appGH, err := withBase(gh.NewClient(&http.Client{Transport: apps}), c.opts.BaseURL)
+	appGH, err := c.appJWTClient()
 	if err != nil {
 		return "", err
 	}

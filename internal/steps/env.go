@@ -93,7 +93,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		ghOpts.Logger = o.Logger
 	}
 	if ghOpts.Auth.Token == "" && ghOpts.Auth.AppID == 0 {
-		if ghOpts.Auth, err = githubAuth(cfg, o.Getenv); err != nil {
+		if ghOpts.Auth, err = GitHubAuth(cfg, o.Getenv); err != nil {
 			return nil, err
 		}
 	}
@@ -101,19 +101,23 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		return nil, err
 	}
 
-	sc := cfg.Storage
-	storeCfg := store.Config{
-		Endpoint: sc.Endpoint, Region: sc.Region, Bucket: sc.Bucket, Prefix: sc.Prefix, PathStyle: sc.PathStyle,
-		DisableTLS: sc.Insecure, AccessKeyEnv: sc.AccessKeyEnv, SecretKeyEnv: sc.SecretKeyEnv, PartSize: sc.PartSize,
-		Public: sc.LinkMode == manifest.LinkPublic, PublicBaseURL: sc.PublicBaseURL, Dir: sc.LocalDir,
-	}
 	storeOpts := append([]store.Option{store.WithGetenv(o.Getenv), store.WithClock(o.Now)}, o.StoreOptions...)
-	if e.Store, err = store.New(storeCfg, storeOpts...); err != nil {
+	if e.Store, err = store.New(StoreConfig(cfg), storeOpts...); err != nil {
 		// Steps that store nothing (a fork's PR preview, which gets no secrets) must still
 		// run: the error waits for the first use of the store.
 		e.Store = unavailableStore{err: &storageSetupError{fmt.Errorf("storage: %w", err)}}
 	}
 	return e, nil
+}
+
+// StoreConfig is the store the configuration describes.
+func StoreConfig(cfg *manifest.Config) store.Config {
+	sc := cfg.Storage
+	return store.Config{
+		Endpoint: sc.Endpoint, Region: sc.Region, Bucket: sc.Bucket, Prefix: sc.Prefix, PathStyle: sc.PathStyle,
+		DisableTLS: sc.Insecure, AccessKeyEnv: sc.AccessKeyEnv, SecretKeyEnv: sc.SecretKeyEnv, PartSize: sc.PartSize,
+		Public: sc.LinkMode == manifest.LinkPublic, PublicBaseURL: sc.PublicBaseURL, Dir: sc.LocalDir,
+	}
 }
 
 // unavailableStore stands in for a store that could not be set up.
@@ -141,9 +145,10 @@ func (u unavailableStore) EnsureRetention(context.Context, string, int) (store.R
 }
 func (u unavailableStore) EnsurePublicRead(context.Context, string) error { return u.err }
 
-// githubAuth prefers a GitHub App (its pushes and PRs trigger workflows) and falls back
-// to the workflow's token.
-func githubAuth(cfg *manifest.Config, getenv func(string) string) (github.Auth, error) {
+// GitHubAuth reads the GitHub credentials from the environment variables the configuration
+// names. It prefers a GitHub App (its pushes and PRs trigger workflows) and falls back to
+// the workflow's token.
+func GitHubAuth(cfg *manifest.Config, getenv func(string) string) (github.Auth, error) {
 	if idText := strings.TrimSpace(getenv(cfg.GitHub.AppIDEnv)); idText != "" {
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if err != nil {

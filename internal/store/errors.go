@@ -97,6 +97,7 @@ var permissionFor = map[string]string{
 	"read lifecycle configuration":        "s3:GetLifecycleConfiguration",
 	"read bucket policy":                  "s3:GetBucketPolicy", "set bucket policy": "s3:PutBucketPolicy",
 	"check bucket": "s3:ListBucket", "create bucket": "s3:CreateBucket",
+	"read bucket versioning": "s3:GetBucketVersioning",
 }
 
 // deniedHint names the likely causes of a 403. A HEAD (stat) answer has no body, and
