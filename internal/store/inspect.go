@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/lifecycle"
 )
 
 // Read-only looks at a bucket's set-up, for `shepherd doctor`. None of them writes.
@@ -26,9 +27,10 @@ func (s *S3) CheckBucket(ctx context.Context) error {
 	return nil
 }
 
-// RetentionRule reads back the lifecycle rule EnsureRetention keeps for prefix: found is
-// false when the bucket has none (or no lifecycle configuration at all). A rule that is
-// there but disabled, or on another prefix, comes back as it is, for the caller to judge.
+// RetentionRule reads back the lifecycle rule that expires prefix: the one EnsureRetention
+// keeps (by its id), else any expiry rule on exactly that prefix, as a person may add by hand,
+// an enabled one first. found is false when there is none (or no lifecycle configuration at
+// all). A disabled rule comes back as it is, for the caller to judge.
 func (s *S3) RetentionRule(ctx context.Context, prefix string) (rule Rule, enabled, found bool, err error) {
 	folder, err := validatePrefix(prefix, false)
 	if err != nil {
@@ -38,18 +40,36 @@ func (s *S3) RetentionRule(ctx context.Context, prefix string) (rule Rule, enabl
 	if err != nil {
 		return Rule{}, false, false, err
 	}
-	id := ruleID(folder)
-	for _, lr := range cfg.Rules {
-		if lr.ID != id {
-			continue
-		}
+	best := -1
+	rank := func(lr lifecycle.Rule) int {
 		p := lr.RuleFilter.Prefix
 		if p == "" {
-			p = lr.Prefix
+			p = lr.Prefix // the older, filter-less form
 		}
-		return Rule{ID: lr.ID, Prefix: p, Days: int(lr.Expiration.Days)}, lr.Status == minio.Enabled, true, nil
+		switch {
+		case lr.ID == ruleID(folder):
+			return 3
+		case p != folderOf(folder) || lr.Expiration.Days == 0:
+			return -1
+		case lr.Status == minio.Enabled:
+			return 2
+		}
+		return 1
 	}
-	return Rule{}, false, false, nil
+	for i, lr := range cfg.Rules {
+		if r := rank(lr); r >= 0 && (best < 0 || r > rank(cfg.Rules[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Rule{}, false, false, nil
+	}
+	lr := cfg.Rules[best]
+	p := lr.RuleFilter.Prefix
+	if p == "" {
+		p = lr.Prefix
+	}
+	return Rule{ID: lr.ID, Prefix: p, Days: int(lr.Expiration.Days)}, lr.Status == minio.Enabled, true, nil
 }
 
 // Versioning is the bucket's versioning state: "" (never turned on), "Enabled" or
