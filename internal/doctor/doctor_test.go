@@ -360,3 +360,15 @@ func TestJSONReport(t *testing.T) {
 	assert.Equal(t, "issues", got.Checks[2].ID)
 	assert.Equal(t, doctor.Fail, got.Checks[2].Status)
 }
+
+// A rule someone added by hand (another id) on the release prefix does the job too.
+func TestLifecycleRuleAddedByHandCounts(t *testing.T) {
+	s := newSetup(t)
+	cfg := lifecycle.NewConfiguration()
+	cfg.Rules = []lifecycle.Rule{{ID: "by-hand", Status: minio.Enabled,
+		RuleFilter: lifecycle.Filter{Prefix: "releases/"}, Expiration: lifecycle.Expiration{Days: 22}}}
+	require.NoError(t, s.minio().SetBucketLifecycle(context.Background(), s.cfg.Storage.Bucket, cfg))
+	c := byID(t, s.run(), "bucket-lifecycle")
+	assert.Equal(t, doctor.OK, c.Status, c.Found)
+	assert.Contains(t, c.Found, "lifecycle rule by-hand expires releases/ after 22 days")
+}
