@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/lifecycle"
@@ -20,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/internal/doctor"
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb/openmrsdbtest"
 	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
@@ -35,26 +33,9 @@ const (
 	repoName  = "ciel-releases"
 	ghToken   = "ghp_doctor"
 	oclToken  = "ocl-doctor-token"
-	mariaDSN  = "root@tcp(127.0.0.1:3306)/"
+	mariaDSN  = openmrsdbtest.ServerDSN
 	retention = 21 * 24 * time.Hour
 )
-
-// needMariaDB skips without a server, except under CI=true, where it fails.
-func needMariaDB(t *testing.T) {
-	t.Helper()
-	db, err := sql.Open("mysql", mariaDSN)
-	require.NoError(t, err)
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		msg := "MariaDB is not reachable at 127.0.0.1:3306 as root without a password: " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
 
 // setup is a release repository set up as docs/setup.md says, on a fake GitHub, a fake OCL,
 // a real MinIO bucket and the real MariaDB. Tests break one thing each.
@@ -71,7 +52,7 @@ type setup struct {
 
 func newSetup(t *testing.T, ghOpts ...githubtest.Option) *setup {
 	t.Helper()
-	needMariaDB(t)
+	openmrsdbtest.NeedServer(t)
 	now := time.Now().UTC()
 	s := &setup{t: t, now: now}
 
@@ -160,6 +141,7 @@ func TestHealthySetupPassesEveryCheck(t *testing.T) {
 	s := newSetup(t)
 	r := s.run()
 	out := text(r)
+	t.Log("\n" + out)
 	assert.Equal(t, 0, r.ExitCode(), out)
 	for _, c := range r.Checks {
 		switch c.ID {
@@ -235,6 +217,7 @@ func TestEachBrokenThingFailsItsCheck(t *testing.T) {
 			s := newSetup(t)
 			tt.breakIt(s)
 			r := s.run()
+			t.Log("\n" + text(r))
 			c := byID(t, r, tt.check)
 			assert.Equal(t, doctor.Fail, c.Status, "%s: %s", c.ID, c.Found)
 			assert.Contains(t, c.Found, tt.found)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -292,8 +293,9 @@ func (d *run) checkSchedule(context.Context) Result {
 	return ok("last push %s: scheduled workflows stay on until at least %s without activity (in %s)", last, deadline.UTC().Format(dateLayout), days(left))
 }
 
+// days counts whole days, a part of a day as one: "in 10 days" until a deadline 9.9 days off.
 func days(d time.Duration) string {
-	n := int(d.Hours() / 24)
+	n := int(math.Ceil(d.Hours() / 24))
 	if n == 1 {
 		return "1 day"
 	}

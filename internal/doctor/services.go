@@ -128,12 +128,12 @@ func (d *run) checkBucket(ctx context.Context) Result {
 		return failed("set storage.endpoint and the key secrets (see credentials)", "cannot set up the store: %s", oneLine(err))
 	}
 	if err := s.CheckBucket(ctx); err != nil {
-		fix := "check storage.endpoint, the key pair and its policy (docs/storage.md)"
+		fix := "check storage.endpoint, the key pair and its policy: see docs/storage.md"
 		switch {
 		case errors.Is(err, store.ErrNoSuchBucket):
 			fix = "create the bucket, or fix storage.bucket"
 		case errors.Is(err, store.ErrDenied):
-			fix = "check the secret key and the key's policy (s3:ListBucket on the bucket); behind a proxy, keep the Host header (docs/rustfs.md)"
+			fix = "check the secret key and the key's policy (s3:ListBucket on the bucket); behind a proxy, keep the Host header: see docs/rustfs.md"
 		case errors.Is(err, store.ErrUnreachable):
 			fix = "check storage.endpoint (scheme, host, port) and that the runner can reach it"
 		}
@@ -150,7 +150,7 @@ func (d *run) checkLifecycle(ctx context.Context) Result {
 	}
 	prefix := d.cfg.Storage.Prefix
 	want := int(d.cfg.Retention/(24*time.Hour)) + 1
-	fix := fmt.Sprintf("Shepherd writes the rule when it publishes a release; to have it now, add an enabled rule expiring %s/ after %d days (docs/doctor.md#bucket-lifecycle)", prefix, want)
+	fix := fmt.Sprintf("Shepherd writes the rule when it publishes a release; to have it now, add an enabled rule expiring %s/ after %d days", prefix, want)
 	rule, enabled, found, err := s.RetentionRule(ctx, prefix)
 	switch {
 	case errors.Is(err, store.ErrRetentionUnsupported):
@@ -184,7 +184,7 @@ func (d *run) checkVersioning(ctx context.Context) Result {
 	case err != nil:
 		return failed("re-run when the server answers", "%s", oneLine(err))
 	}
-	fix := "use a bucket without versioning: deleted releases stay behind as old versions, and RustFS refuses plain GETs on versioned buckets without s3:GetObjectVersion (docs/rustfs.md)"
+	fix := "use a bucket without versioning: deleted releases stay behind as old versions, and RustFS refuses plain GETs on versioned buckets without s3:GetObjectVersion: see docs/rustfs.md"
 	switch status {
 	case "Enabled":
 		return failed(fix, "versioning is on")

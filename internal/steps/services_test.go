@@ -3,18 +3,16 @@ package steps_test
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"io"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/export/openmrsdb/openmrsdbtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
@@ -26,29 +24,12 @@ import (
 
 func TestMain(m *testing.M) { miniotest.Main(m) }
 
-const loadTestDSN = "root@tcp(127.0.0.1:3306)/"
-
-// needMariaDB skips without a server, except under CI=true, where it fails.
-func needMariaDB(t *testing.T) {
-	t.Helper()
-	db, err := sql.Open("mysql", loadTestDSN)
-	require.NoError(t, err)
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		msg := "MariaDB is not reachable at 127.0.0.1:3306 as root without a password: " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
+const loadTestDSN = openmrsdbtest.ServerDSN
 
 // The whole release with the real services a repository has: a MinIO bucket for the
 // files (presigned links), a MariaDB for the load test of both SQL files.
 func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
-	needMariaDB(t)
+	openmrsdbtest.NeedServer(t)
 	s3 := miniotest.Shared(t)
 	cfg := manifest.DefaultConfig()
 	cfg.Storage.Type = manifest.StorageS3
