@@ -199,3 +199,22 @@ func TestCreateVersionInTwoJobs(t *testing.T) {
 
 // mergeSHA is the commit a push merged, as GitHub names it: 40 hex digits.
 const mergeSHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+// On Actions, a repository with no bucket would publish links into a runner that is gone
+// when the job ends: the merge refuses before the tracking issue, and nothing reaches OCL.
+func TestCreateVersionRefusesALocalStoreOnActions(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.WriteFile(".github/shepherd.yaml", "ocl:\n  base_url: "+w.OCL.URL()+"\nexports:\n  - format: openmrs-2\n")
+	w.WriteManifest("v2026-11-22")
+	w.Input("versions", "v2026-11-22")
+	r, err := w.Start()
+	require.NoError(t, err)
+
+	err = Run(context.Background(), r)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no storage bucket is configured")
+	assert.Contains(t, err.Error(), "docs/storage.md")
+	assert.Empty(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), "no tracking issue")
+	assert.Zero(t, w.OCL.Count("POST", ocltest.RouteVersions), "no version on OCL")
+}

@@ -62,7 +62,7 @@ func TestPollCarriesAReleaseToDone(t *testing.T) {
 
 func TestPollIncompleteIsNotAStepError(t *testing.T) {
 	w := actiontest.New(t, ocltest.ExportPlan{NonePolls: 1 << 30})
-	w.WriteFile(".github/shepherd.yaml", "ocl:\n  base_url: "+w.OCL.URL()+"\npoll:\n  max_attempts: 2\nexports: []\n")
+	w.WriteFile(".github/shepherd.yaml", "ocl:\n  base_url: "+w.OCL.URL()+"\nstorage:\n  type: local\npoll:\n  max_attempts: 2\nexports: []\n")
 	require.NoError(t, os.WriteFile(w.Vars["GITHUB_OUTPUT"], nil, 0o644))
 	w.Merge(version)
 

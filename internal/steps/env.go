@@ -36,6 +36,9 @@ type Env struct {
 	// LoadTestLiquibase, when set, is the Liquibase launcher the load tests apply the SQL
 	// through (SHEPHERD_LIQUIBASE); otherwise it runs over the database driver.
 	LoadTestLiquibase string
+	// OnActions is true on a GitHub Actions runner (GITHUB_ACTIONS=true), whose disk is
+	// gone when the job ends.
+	OnActions bool
 }
 
 // EnvOptions say where to find the configuration and the credentials.
@@ -77,7 +80,8 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		o.WorkDir = dir
 	}
 	e := &Env{Config: cfg, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
-		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE")}
+		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE"),
+		OnActions: o.Getenv("GITHUB_ACTIONS") == "true"}
 
 	oclOpts := append(append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now)}, OCLOptions(cfg)...), o.OCLOptions...)
 	var err error

@@ -25,6 +25,9 @@ func (e *Env) Merged(ctx context.Context, m *manifest.Manifest, mergeSHA string)
 // guarding version creation, the workflow runs QA in one job (stop = deploy) and, after
 // the environment's reviewers approve, the rest in a second job.
 func (e *Env) MergedUntil(ctx context.Context, m *manifest.Manifest, mergeSHA string, stop release.Phase) (*Record, error) {
+	if err := e.storageOutlivesTheRun(); err != nil {
+		return nil, err
+	}
 	eff, err := m.Effective(e.Config)
 	if err != nil {
 		return nil, err
@@ -171,4 +174,22 @@ func (e *Env) createVersion(ctx context.Context, t *tracked) error {
 		return e.move(ctx, t, release.VersionCreated, fmt.Sprintf("version %s created on OCL, %s", v, how))
 	}
 	return e.move(ctx, t, release.VersionExisted, fmt.Sprintf("version %s was already on OCL with this release's marker (an earlier run created it)", v))
+}
+
+// storageOutlivesTheRun refuses a release on GitHub Actions with no bucket configured:
+// the local folder store would keep the files on a runner that is thrown away when the
+// job ends, and publish links to nothing. It runs before the tracking issue and long
+// before anything is created on OCL. Outside Actions (the demo, a run by hand) the local
+// folder is fine, and a repository that writes storage.type: local has chosen it (a
+// self-hosted runner with a lasting disk).
+func (e *Env) storageOutlivesTheRun() error {
+	s := e.Config.Storage
+	if !e.OnActions || s.Type != manifest.StorageLocal || e.Config.Sets("storage.type") {
+		return nil
+	}
+	return fmt.Errorf("no storage bucket is configured, and on GitHub Actions the local folder store (%s) "+
+		"vanishes with the runner when the job ends, so the release's download links would lead nowhere: "+
+		"set storage.bucket, storage.endpoint and the key secrets in %s (docs/storage.md), "+
+		"or write storage.type: local if this runner keeps its disk on purpose; nothing was created",
+		s.LocalDir, manifest.ConfigPath)
 }

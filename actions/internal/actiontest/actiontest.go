@@ -86,6 +86,7 @@ func NewWithSpec(t testing.TB, plan ocltest.ExportPlan, spec dataset.Spec) *Worl
 	w.WriteFile(manifest.ConfigPath, fmt.Sprintf(`ocl:
   base_url: %s
 storage:
+  type: local # a test's runner keeps its folder; a real runner's vanishes (see steps.Env.Merged)
   local_dir: published
 exports:
   - format: openmrs-2
