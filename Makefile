@@ -2,10 +2,15 @@
 # Pinned test tools (actionlint, the MinIO server, Liquibase) live outside the module.
 export SHEPHERD_TOOLS ?= $(HOME)/.cache/shepherd/tools
 
-.PHONY: test tools vet lint bench demo build fuzz
+.PHONY: test tools vet lint bench demo build dist fuzz
 
 build:
 	go build -o bin/shepherd ./bot
+
+# The release binaries and SHA256SUMS in dist/, as the dist workflow builds them on a tag.
+VERSION ?= $(shell git describe --tags --always --dirty)
+dist:
+	scripts/dist.sh $(VERSION) dist
 
 tools:
 	scripts/tools.sh

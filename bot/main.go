@@ -63,6 +63,7 @@ func commands() []command {
 	return []command{
 		{"validate", "check release manifests and the repository configuration", runValidate},
 		{"new", "write a release manifest with defaults (releases/vYYYY-MM-DD.yaml)", runNew},
+		{"init", "write a new release repository: configuration, workflows, releases/README.md", runInit},
 		{"qa", "run QA bulk validation on an export file or a source's HEAD", runQA},
 		{"export", "convert an export file into OpenMRS SQL (outside any release)", runExport},
 		{"changelog", "list what changed between two releases (exports or kept indexes)", runChangelog},
