@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/actions/internal/actiontest"
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
@@ -119,4 +120,24 @@ func TestExportsOnlyRefusesAVersion(t *testing.T) {
 	r, err := w.Start()
 	require.NoError(t, err)
 	assert.ErrorContains(t, Run(context.Background(), r), "do not go together")
+}
+
+// With a GitHub App, a run first finds the App's installation on the repository, learns
+// who it is (GET /app, with the App's JWT) and gets an installation token (a POST that
+// changes nothing): three requests more than with the workflow's token, then the same two
+// reads.
+func TestIdleTickWithAnApp(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	// ghinstallation keeps a token until its expiry by the real clock, so the fake's clock
+	// must be the real one too.
+	w.Now = time.Now().UTC()
+	w.Vars["SHEPHERD_APP_ID"] = "7"
+	w.Vars["SHEPHERD_APP_PRIVATE_KEY"] = string(githubtest.AppKey(t))
+
+	c := cheapTick(t, w)
+
+	assert.Equal(t, []string{"GET /repos/{owner}/{repo}/installation", "GET /app",
+		"POST /app/installations/{installation_id}/access_tokens", listIssues, listIssues}, c.reads)
+	assert.Empty(t, c.writes)
+	assert.Zero(t, c.ocl)
 }
