@@ -219,15 +219,20 @@ func hostilePair() (*changelog.Index, *changelog.Index) {
 	name := func(text string) []changelog.Name {
 		return []changelog.Name{{Locale: "en", Type: "FULLY_SPECIFIED", Preferred: true, Text: text}}
 	}
+	hostile := "<script>alert(1)</script> | [x](javascript:y)"
+	concept := func(code, datatype, class string, retired bool, text string, answers ...string) changelog.Concept {
+		return changelog.NewConcept(changelog.Concept{Code: code, Datatype: datatype, Class: class, Retired: retired},
+			name(text), answers, nil, nil)
+	}
 	old := &changelog.Index{Org: "O", Source: "S", Version: "v1", Home: "S", Locale: "en", Concepts: []changelog.Concept{
-		{Code: "1", Datatype: "Coded", Class: "Question", Names: name("Q"), Answers: []string{"2", "3"}},
-		{Code: "2", Datatype: "N/A", Class: "Misc", Names: name("<script>alert(1)</script> | [x](javascript:y)")},
-		{Code: "3", Datatype: "N/A", Class: "Misc", Names: name("three")},
+		concept("1", "Coded", "Question", false, "Q", "2", "3"),
+		concept("2", "N/A", "Misc", false, hostile),
+		concept("3", "N/A", "Misc", false, "three"),
 	}}
 	new := &changelog.Index{Org: "O", Source: "S", Version: "v2", Home: "S", Locale: "en", Concepts: []changelog.Concept{
-		{Code: "1", Datatype: "Coded", Class: "Question", Names: name("Q"), Answers: []string{"3"}},
-		{Code: "2", Retired: true, Datatype: "N/A", Class: "Misc", Names: name("<script>alert(1)</script> | [x](javascript:y)")},
-		{Code: "3", Datatype: "N/A", Class: "Misc", Names: name("three")},
+		concept("1", "Coded", "Question", false, "Q", "3"),
+		concept("2", "N/A", "Misc", true, hostile),
+		concept("3", "N/A", "Misc", false, "three"),
 	}}
 	return old, new
 }

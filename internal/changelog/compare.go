@@ -178,25 +178,33 @@ func (cl *Changelog) compareConcept(o, n *Concept, locale string) {
 		cl.Breaking = append(cl.Breaking, BreakingItem{ConceptRef: ref, Kind: BreakClass,
 			Detail: fmt.Sprintf("class %s → %s", o.Class, n.Class)})
 	}
-	if d := diffSorted(o.Names, n.Names, compareNames); d != nil {
-		ch.Fields = append(ch.Fields, FieldNames)
-		ch.Names = d
-	}
-	if d := diffSorted(o.Answers, n.Answers, compareCodes); d != nil {
-		ch.Fields = append(ch.Fields, FieldAnswers)
-		ch.Answers = d
-		if len(d.Removed) > 0 {
-			cl.Breaking = append(cl.Breaking, BreakingItem{ConceptRef: ref, Kind: BreakAnswerRemoved,
-				Detail: "answers removed: " + strings.Join(d.Removed, ", ")})
+	if o.names != n.names {
+		if d := diffSorted(o.Names(), n.Names(), compareNames); d != nil {
+			ch.Fields = append(ch.Fields, FieldNames)
+			ch.Names = d
 		}
 	}
-	if d := diffSorted(o.Members, n.Members, compareCodes); d != nil {
-		ch.Fields = append(ch.Fields, FieldMembers)
-		ch.Members = d
+	if o.answers != n.answers {
+		if d := diffSorted(o.Answers(), n.Answers(), compareCodes); d != nil {
+			ch.Fields = append(ch.Fields, FieldAnswers)
+			ch.Answers = d
+			if len(d.Removed) > 0 {
+				cl.Breaking = append(cl.Breaking, BreakingItem{ConceptRef: ref, Kind: BreakAnswerRemoved,
+					Detail: "answers removed: " + strings.Join(d.Removed, ", ")})
+			}
+		}
 	}
-	if d := diffSorted(o.Mappings, n.Mappings, compareMappings); d != nil {
-		ch.Fields = append(ch.Fields, FieldMappings)
-		ch.Mappings = d
+	if o.members != n.members {
+		if d := diffSorted(o.Members(), n.Members(), compareCodes); d != nil {
+			ch.Fields = append(ch.Fields, FieldMembers)
+			ch.Members = d
+		}
+	}
+	if o.mappings != n.mappings {
+		if d := diffSorted(o.Mappings(), n.Mappings(), compareMappings); d != nil {
+			ch.Fields = append(ch.Fields, FieldMappings)
+			ch.Mappings = d
+		}
 	}
 	if len(ch.Fields) > 0 {
 		slices.SortFunc(ch.Fields, func(a, b string) int { return cmp.Compare(fieldOrder(a), fieldOrder(b)) })

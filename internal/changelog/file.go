@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shepherd-release/shepherd/internal/atomicfile"
 )
@@ -49,17 +51,21 @@ func (n Name) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads [locale, type, preferred, retired, text].
 func (n *Name) UnmarshalJSON(b []byte) error {
-	var a []json.RawMessage
+	var a []any
 	if err := json.Unmarshal(b, &a); err != nil {
 		return err
 	}
 	if len(a) != 5 {
 		return fmt.Errorf("a name is [locale, type, preferred, retired, text], not %d values", len(a))
 	}
-	for i, dst := range []any{&n.Locale, &n.Type, &n.Preferred, &n.Retired, &n.Text} {
-		if err := json.Unmarshal(a[i], dst); err != nil {
-			return fmt.Errorf("name value %d: %w", i+1, err)
-		}
+	var ok [5]bool
+	n.Locale, ok[0] = a[0].(string)
+	n.Type, ok[1] = a[1].(string)
+	n.Preferred, ok[2] = a[2].(bool)
+	n.Retired, ok[3] = a[3].(bool)
+	n.Text, ok[4] = a[4].(string)
+	if ok != [5]bool{true, true, true, true, true} {
+		return errors.New("a name is [locale, type, preferred, retired, text]: strings and booleans")
 	}
 	return nil
 }
@@ -83,21 +89,27 @@ func (m *Mapping) UnmarshalJSON(b []byte) error {
 }
 
 // Write writes the index to w, gzip-compressed. The same index gives the same bytes.
+// Lines are written by hand: encoding/json's reflection over half a million names took
+// most of the time at CIEL's size.
 func (ix *Index) Write(w io.Writer) error {
-	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(zw, 1<<16)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
 	h := indexHeader{Format: IndexFormat, Index: IndexVersion, Org: ix.Org, Source: ix.Source, Version: ix.Version,
 		Home: ix.Home, Locale: ix.Locale, Concepts: len(ix.Concepts)}
-	if err := enc.Encode(h); err != nil {
+	head, err := json.Marshal(h)
+	if err != nil {
 		return err
 	}
+	if _, err := bw.Write(append(head, '\n')); err != nil {
+		return err
+	}
+	var line []byte
 	for i := range ix.Concepts {
-		if err := enc.Encode(&ix.Concepts[i]); err != nil {
+		line = ix.Concepts[i].appendLine(line[:0])
+		if _, err := bw.Write(line); err != nil {
 			return err
 		}
 	}
@@ -106,6 +118,130 @@ func (ix *Index) Write(w io.Writer) error {
 	}
 	return zw.Close()
 }
+
+// appendLine appends the concept's line of the index file (docs/changelog.md).
+func (c *Concept) appendLine(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, c.Code)
+	if c.Source != "" {
+		b = append(b, `,"s":`...)
+		b = appendJSONString(b, c.Source)
+	}
+	if c.Retired {
+		b = append(b, `,"r":true`...)
+	}
+	b = append(b, `,"dt":`...)
+	b = appendJSONString(b, c.Datatype)
+	b = append(b, `,"cl":`...)
+	b = appendJSONString(b, c.Class)
+	if c.names != "" {
+		b = append(b, `,"n":[`...)
+		for k, n := range c.Names() {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = appendJSONString(b, n.Locale)
+			b = append(b, ',')
+			b = appendJSONString(b, n.Type)
+			b = append(b, ',')
+			b = strconv.AppendBool(b, n.Preferred)
+			b = append(b, ',')
+			b = strconv.AppendBool(b, n.Retired)
+			b = append(b, ',')
+			b = appendJSONString(b, n.Text)
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	for _, l := range []struct {
+		key    string
+		packed string
+	}{{"a", c.answers}, {"sm", c.members}} {
+		if l.packed == "" {
+			continue
+		}
+		b = append(b, `,"`+l.key+`":[`...)
+		for k, code := range unpackCodes(l.packed) {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, code)
+		}
+		b = append(b, ']')
+	}
+	if c.mappings != "" {
+		b = append(b, `,"m":[`...)
+		for k, m := range c.Mappings() {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = appendJSONString(b, m.MapType)
+			b = append(b, ',')
+			b = appendJSONString(b, m.Source)
+			b = append(b, ',')
+			b = appendJSONString(b, m.Code)
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string as encoding/json writes it without HTML
+// escaping: quotes, backslashes and control characters escaped, invalid UTF-8 as U+FFFD,
+// U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, `\u00`...)
+				b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			switch r {
+			case utf8.RuneError:
+				b = append(b, `\ufffd`...)
+			case '\u2028':
+				b = append(b, `\u2028`...)
+			default:
+				b = append(b, `\u2029`...)
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
 
 // WriteFile writes the index to path whole or not at all.
 func (ix *Index) WriteFile(path string) error {
@@ -130,6 +266,7 @@ func ReadIndexFile(path string) (*Index, error) {
 // its line: a wrong header, concepts out of order or repeated, a count that does not
 // match, a truncated file.
 func ReadIndex(r io.Reader) (*Index, error) {
+	defer softMemoryLimit()()
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("not a gzip file: %w", err)
@@ -159,18 +296,18 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	line := 1
 	for sc.Scan() {
 		line++
-		var c Concept
-		if err := strictUnmarshal(sc.Bytes(), &c); err != nil {
+		var l conceptLine
+		if err := strictUnmarshal(sc.Bytes(), &l); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		if err := c.check(); err != nil {
+		c := Concept{Source: in.get(l.Source), Code: l.Code, Retired: l.Retired, Datatype: in.get(l.Datatype), Class: in.get(l.Class)}
+		if err := l.check(); err != nil {
 			return nil, fmt.Errorf("line %d: concept %q: %w", line, c.Key(), err)
 		}
 		if n := len(ix.Concepts); n > 0 && compareConcepts(&ix.Concepts[n-1], &c) >= 0 {
 			return nil, fmt.Errorf("line %d: concept %q comes after %q: concepts must be sorted and unique", line, c.Key(), ix.Concepts[n-1].Key())
 		}
-		c.intern(in)
-		ix.Concepts = append(ix.Concepts, c)
+		ix.Concepts = append(ix.Concepts, NewConcept(c, l.Names, l.Answers, l.Members, l.Mappings))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("after line %d: %w", line, err)
@@ -193,8 +330,21 @@ func strictUnmarshal(b []byte, v any) error {
 	return nil
 }
 
+// conceptLine is one concept line of the file as JSON.
+type conceptLine struct {
+	Code     string    `json:"id"`
+	Source   string    `json:"s"`
+	Retired  bool      `json:"r"`
+	Datatype string    `json:"dt"`
+	Class    string    `json:"cl"`
+	Names    []Name    `json:"n"`
+	Answers  []string  `json:"a"`
+	Members  []string  `json:"sm"`
+	Mappings []Mapping `json:"m"`
+}
+
 // check refuses what Build never writes.
-func (c *Concept) check() error {
+func (c *conceptLine) check() error {
 	if strings.TrimSpace(c.Code) == "" {
 		return errors.New("no code")
 	}
@@ -216,14 +366,4 @@ func (c *Concept) check() error {
 		}
 	}
 	return nil
-}
-
-func (c *Concept) intern(in interner) {
-	c.Source, c.Datatype, c.Class = in.get(c.Source), in.get(c.Datatype), in.get(c.Class)
-	for i := range c.Names {
-		c.Names[i].Locale, c.Names[i].Type = in.get(c.Names[i].Locale), in.get(c.Names[i].Type)
-	}
-	for i := range c.Mappings {
-		c.Mappings[i].MapType, c.Mappings[i].Source = in.get(c.Mappings[i].MapType), in.get(c.Mappings[i].Source)
-	}
 }

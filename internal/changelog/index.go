@@ -7,7 +7,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,22 +35,41 @@ type Index struct {
 	Concepts []Concept `json:"-"`
 }
 
-// Concept is one concept of an index. Slices are sorted, so that two releases compare
-// element by element; answers and set members are compared as sets (their order is a
-// sort weight a site rarely depends on).
+// Concept is one concept of an index. Its lists are held packed (pack.go) and sorted,
+// so that two releases compare list by list; answers and set members are compared as
+// sets (their order is a sort weight a site rarely depends on). Make one with
+// NewConcept.
 type Concept struct {
 	// Source is the concept's own source when it is not the index's Home (a collection
 	// may hold concepts of several sources); "" otherwise.
-	Source   string    `json:"s,omitempty"`
-	Code     string    `json:"id"`
-	Retired  bool      `json:"r,omitempty"`
-	Datatype string    `json:"dt"`
-	Class    string    `json:"cl"`
-	Names    []Name    `json:"n,omitempty"`
-	Answers  []string  `json:"a,omitempty"`
-	Members  []string  `json:"sm,omitempty"`
-	Mappings []Mapping `json:"m,omitempty"`
+	Source   string
+	Code     string
+	Retired  bool
+	Datatype string
+	Class    string
+	names    string
+	answers  string
+	members  string
+	mappings string
 }
+
+// NewConcept returns c with its lists set (the slices are sorted in place).
+func NewConcept(c Concept, names []Name, answers, members []string, mappings []Mapping) Concept {
+	c.names, c.answers, c.members, c.mappings = packNames(names), packCodes(answers), packCodes(members), packMappings(mappings)
+	return c
+}
+
+// Names are the concept's names, sorted.
+func (c *Concept) Names() []Name { return unpackNames(c.names) }
+
+// Answers are the codes its active Q-AND-A mappings point to, sorted.
+func (c *Concept) Answers() []string { return unpackCodes(c.answers) }
+
+// Members are the codes its active CONCEPT-SET mappings point to, sorted.
+func (c *Concept) Members() []string { return unpackCodes(c.members) }
+
+// Mappings are its other active mappings, sorted.
+func (c *Concept) Mappings() []Mapping { return unpackMappings(c.mappings) }
 
 // Name is one name of a concept. It is written as a JSON array
 // [locale, type, preferred, retired, text] to keep the index small.
@@ -81,7 +102,7 @@ func (c *Concept) Key() string {
 // specified name in locale, else any active name in locale, else the first active name.
 func (c *Concept) DisplayName(locale string) string {
 	best, rank := "", 0
-	for _, n := range c.Names {
+	for _, n := range c.Names() {
 		if n.Retired {
 			continue
 		}
@@ -168,6 +189,7 @@ func (in interner) get(s string) string {
 // compactly while the export streams; mappings are attached to the concept they start
 // from.
 func Build(ctx context.Context, exportPath string, lim exportfile.Limits) (*Index, error) {
+	defer softMemoryLimit()()
 	src, err := exportfile.Open(exportPath, lim)
 	if err != nil {
 		return nil, err
@@ -196,10 +218,29 @@ func Build(ctx context.Context, exportPath string, lim exportfile.Limits) (*Inde
 	return b.finish()
 }
 
+// memoryLimit is the soft memory limit while an index is built or read
+// (runtime/debug.SetMemoryLimit). A CIEL-size index holds about 25 MB; decoding the export
+// adds batches of concepts in flight. With the runtime's default headroom the heap would
+// grow to twice the live size before a collection.
+const memoryLimit = 80 << 20
+
+// softMemoryLimit sets memoryLimit unless the process has a limit already (GOMEMLIMIT)
+// and returns what restores the previous one.
+func softMemoryLimit() func() {
+	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
+		debug.SetMemoryLimit(memoryLimit)
+		return func() { debug.SetMemoryLimit(old) }
+	}
+	return func() {}
+}
+
 type builder struct {
 	ix    *Index
 	in    interner
 	byKey map[ocl.ConceptKey]int32
+	// lists holds each concept's mappings as they stream, packed with their kind.
+	lists [][]byte
+	names []Name // reused for every concept
 }
 
 func (b *builder) concept(c *ocl.Concept) error {
@@ -214,17 +255,25 @@ func (b *builder) concept(c *ocl.Concept) error {
 	if !strings.EqualFold(k.Source, b.ix.Source) {
 		out.Source = b.in.get(k.Source)
 	}
-	if len(c.Names) > 0 {
-		out.Names = make([]Name, 0, len(c.Names))
-		for _, n := range c.Names {
-			out.Names = append(out.Names, Name{Locale: b.in.get(n.Locale), Type: b.in.get(ocl.NormalizeNameType(n.NameType)),
-				Preferred: n.LocalePreferred, Retired: n.Retired, Text: n.Name})
-		}
-		slices.SortFunc(out.Names, compareNames)
+	names := b.names[:0]
+	for _, n := range c.Names {
+		names = append(names, Name{Locale: n.Locale, Type: ocl.NormalizeNameType(n.NameType),
+			Preferred: n.LocalePreferred, Retired: n.Retired, Text: n.Name})
 	}
+	b.names = names
+	out.names = packNames(names)
 	b.ix.Concepts = append(b.ix.Concepts, out)
+	b.lists = append(b.lists, nil)
 	return nil
 }
+
+// List kinds of a mapping while the export streams: the packed record is prefixed with
+// its kind, and finish sorts each concept's records into its three lists.
+const (
+	listAnswer byte = iota
+	listMember
+	listMapping
+)
 
 func (b *builder) mapping(m *ocl.Mapping) error {
 	if m.Retired {
@@ -243,20 +292,26 @@ func (b *builder) mapping(m *ocl.Mapping) error {
 	if toSource == "" {
 		toSource = b.ix.Source
 	}
+	p := packer(b.lists[i])
 	switch mt := ocl.NormalizeMapType(m.MapType); mt {
 	case ocl.MapTypeQAndA, ocl.MapTypeConceptSet:
 		target := toCode
 		if !strings.EqualFold(toSource, cmp.Or(c.Source, b.ix.Source)) {
 			target = toSource + "/" + toCode
 		}
-		if mt == ocl.MapTypeQAndA {
-			c.Answers = append(c.Answers, target)
-		} else {
-			c.Members = append(c.Members, target)
+		kind := listAnswer
+		if mt == ocl.MapTypeConceptSet {
+			kind = listMember
 		}
+		p = append(p, kind)
+		p.str(target)
 	default:
-		c.Mappings = append(c.Mappings, Mapping{MapType: b.in.get(mt), Source: b.in.get(toSource), Code: toCode})
+		p = append(p, listMapping)
+		p.str(mt)
+		p.str(toSource)
+		p.str(toCode)
 	}
+	b.lists[i] = p
 	return nil
 }
 
@@ -273,6 +328,8 @@ func (b *builder) finish() (*Index, error) {
 			ix.Home = s
 		}
 	}
+	var answers, members []string
+	var maps []Mapping
 	for i := range ix.Concepts {
 		c := &ix.Concepts[i]
 		if own := cmp.Or(c.Source, ix.Source); strings.EqualFold(own, ix.Home) {
@@ -280,13 +337,25 @@ func (b *builder) finish() (*Index, error) {
 		} else {
 			c.Source = own
 		}
-		slices.SortFunc(c.Answers, compareCodes)
-		slices.SortFunc(c.Members, compareCodes)
-		slices.SortFunc(c.Mappings, compareMappings)
-		c.Answers, c.Members, c.Mappings = slices.Clip(c.Answers), slices.Clip(c.Members), slices.Clip(c.Mappings)
+		answers, members, maps = answers[:0], members[:0], maps[:0]
+		for u := (unpacker{string(b.lists[i])}); u.more(); {
+			kind := u.s[0]
+			u.s = u.s[1:]
+			switch kind {
+			case listAnswer:
+				answers = append(answers, u.str())
+			case listMember:
+				members = append(members, u.str())
+			default:
+				maps = append(maps, Mapping{MapType: u.str(), Source: u.str(), Code: u.str()})
+			}
+		}
+		b.lists[i] = nil
+		c.answers, c.members, c.mappings = packCodes(answers), packCodes(members), packMappings(maps)
 	}
-	slices.SortFunc(b.ix.Concepts, func(a, c Concept) int { return compareConcepts(&a, &c) })
-	return b.ix, nil
+	b.lists = nil
+	slices.SortFunc(ix.Concepts, func(a, c Concept) int { return compareConcepts(&a, &c) })
+	return ix, nil
 }
 
 // Vocabularies counts the active mappings of active concepts by target source: the
@@ -300,7 +369,7 @@ func (ix *Index) Vocabularies() map[string]int {
 			continue
 		}
 		own := cmp.Or(c.Source, ix.Home)
-		for _, m := range c.Mappings {
+		for _, m := range c.Mappings() {
 			if !strings.EqualFold(m.Source, own) {
 				out[m.Source]++
 			}
@@ -314,7 +383,7 @@ func (ix *Index) Vocabularies() map[string]int {
 func (ix *Index) Counts() (concepts, mappings int) {
 	for i := range ix.Concepts {
 		c := &ix.Concepts[i]
-		mappings += len(c.Answers) + len(c.Members) + len(c.Mappings)
+		mappings += countPacked(c.answers, 1) + countPacked(c.members, 1) + countPacked(c.mappings, 3)
 	}
 	return len(ix.Concepts), mappings
 }
