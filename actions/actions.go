@@ -15,6 +15,7 @@ import (
 	pollexport "github.com/shepherd-release/shepherd/actions/poll-export"
 	preview "github.com/shepherd-release/shepherd/actions/qa"
 	startrelease "github.com/shepherd-release/shepherd/actions/start-release"
+	"github.com/shepherd-release/shepherd/internal/buildinfo"
 )
 
 // bodies are the actions by the name of their folder under actions/.
@@ -46,5 +47,7 @@ func Run(ctx context.Context, name string, stdout io.Writer, getenv func(string)
 	if !ok {
 		return fmt.Errorf("no action %q (the actions are %v)", name, Names())
 	}
+	// Which binary ran is the first line of every action's log.
+	fmt.Fprintf(stdout, "shepherd %s, action %s\n", buildinfo.String(), name)
 	return actionenv.Execute(ctx, actionenv.Options{Getenv: getenv, Stdout: stdout}, body)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/actions/internal/actiontest"
+	"github.com/shepherd-release/shepherd/internal/buildinfo"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 )
 
@@ -32,6 +34,7 @@ func TestRunGoesThroughTheRunnersEnvironment(t *testing.T) {
 
 	assert.Equal(t, "v2026-12-01", w.Outputs()["version"])
 	assert.Len(t, w.GitHub.PullRequests(actiontest.Owner, actiontest.Repo), 1)
+	assert.True(t, strings.HasPrefix(w.Log(), "shepherd "+buildinfo.String()+", action start-release\n"), w.Log())
 }
 
 // A failing action says why as an error annotation, which the runner shows on the run.
