@@ -176,8 +176,8 @@ func TestEachBrokenThingFailsItsCheck(t *testing.T) {
 		{"Actions off", "actions", func(s *setup) { s.gh.SetActionsEnabled(owner, repoName, false) },
 			"turned off", "allow actions"},
 		{"a workflow disabled for inactivity", "workflows", func(s *setup) {
-			s.gh.AddWorkflow(owner, repoName, ".github/workflows/export-poll.yml", "export-poll", githubtest.WorkflowDisabledInactivity)
-		}, "export-poll.yml disabled_inactivity", "Enable workflow"},
+			s.gh.AddWorkflow(owner, repoName, ".github/workflows/shepherd-export-poll.yml", "export-poll", githubtest.WorkflowDisabledInactivity)
+		}, "shepherd-export-poll.yml disabled_inactivity", "Enable workflow"},
 		{"no branch protection", "branch-protection", func(s *setup) { s.gh.SetBranchProtection(owner, repoName, "main", nil) },
 			"main is not protected", "shepherd/qa"},
 		{"protection without shepherd/qa", "branch-protection", func(s *setup) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/github"
+	"github.com/shepherd-release/shepherd/internal/scaffold"
 	"github.com/shepherd-release/shepherd/internal/steps"
 	"github.com/shepherd-release/shepherd/internal/store"
 )
@@ -19,8 +20,9 @@ import (
 // require.
 const RequiredStatus = "shepherd/qa"
 
-// ShepherdWorkflows are the workflow files a release repository runs (docs/setup.md).
-var ShepherdWorkflows = []string{"release-pr.yml", "release.yml", "start-release.yml", "export-poll.yml", "janitor.yml"}
+// ShepherdWorkflows are the workflow files a release repository runs: the callers
+// `shepherd init` writes (docs/setup.md).
+var ShepherdWorkflows = scaffold.Workflows
 
 // AppPermissions are what Shepherd's calls need of a GitHub App installation: tags,
 // releases and the release branch (contents), tracking issues, labels and comments
@@ -261,7 +263,7 @@ func (d *run) checkWorkflows(ctx context.Context) Result {
 		if len(missing) > 0 {
 			found = append(found, "missing: "+strings.Join(missing, ", "))
 		}
-		return failed("enable each under Actions → the workflow → Enable workflow (gh workflow enable NAME); add missing files from Shepherd's .github/workflows",
+		return failed("enable each under Actions → the workflow → Enable workflow (gh workflow enable NAME); write missing files with shepherd init (it names the ones in the way; --force overwrites)",
 			"%s", strings.Join(found, "; "))
 	}
 	return ok("active: %s", strings.Join(on, ", "))

@@ -36,6 +36,11 @@ const DevRef = "main"
 // https://api.openconceptlab.org.
 const OCLStaging = "https://api.staging.openconceptlab.org"
 
+// Workflows are the caller workflows a release repository runs, as init writes them into
+// .github/workflows/.
+var Workflows = []string{"shepherd-release-pr.yml", "shepherd-release.yml", "shepherd-start-release.yml",
+	"shepherd-export-poll.yml", "shepherd-janitor.yml"}
+
 // Options say what to write.
 type Options struct {
 	// Org and Source are the OCL org and source the repository releases.

@@ -39,6 +39,9 @@ func TestFiles(t *testing.T) {
 		".github/workflows/shepherd-release-pr.yml", ".github/workflows/shepherd-release.yml",
 		".github/workflows/shepherd-start-release.yml",
 	}, paths)
+	for _, wf := range Workflows {
+		assert.Contains(t, files, ".github/workflows/"+wf, "Workflows names what init writes")
+	}
 	for p, data := range files {
 		assert.NotContains(t, data, "[[", p)
 		assert.NotContains(t, data, "<no value>", p)
