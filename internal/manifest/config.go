@@ -31,6 +31,8 @@ type Config struct {
 	ExportLimits ExportLimits
 	Labels       Labels
 	GitHub       GitHubConfig
+	// Freeze is the code freeze after a major release.
+	Freeze FreezeConfig
 
 	pos positions
 }
@@ -163,6 +165,32 @@ type Labels struct {
 	Incomplete string
 }
 
+// FreezeConfig is the code freeze after a major release: for Days after the release is
+// published, a pull request to the default branch may merge only with one of
+// AllowedLabels (the shepherd/freeze commit status says so).
+type FreezeConfig struct {
+	Days          int // 0 turns the freeze off
+	AllowedLabels []string
+}
+
+// Until is when a freeze that began at start ends.
+func (f FreezeConfig) Until(start time.Time) time.Time {
+	return start.Add(time.Duration(f.Days) * day)
+}
+
+// Allows reports whether a pull request with labels may merge during a freeze. GitHub
+// compares label names without case.
+func (f FreezeConfig) Allows(labels []string) (string, bool) {
+	for _, l := range labels {
+		for _, allowed := range f.AllowedLabels {
+			if strings.EqualFold(l, allowed) {
+				return l, true
+			}
+		}
+	}
+	return "", false
+}
+
 // GitHubConfig holds GitHub settings beyond the workflow's own token.
 type GitHubConfig struct {
 	Environment string // a GitHub environment whose reviewers guard version creation
@@ -222,6 +250,7 @@ func DefaultConfig() *Config {
 			AppIDEnv:  "SHEPHERD_APP_ID",
 			AppKeyEnv: "SHEPHERD_APP_PRIVATE_KEY",
 		},
+		Freeze: FreezeConfig{Days: 7, AllowedLabels: []string{"bug", "docs", "hotfix", "security"}},
 	}
 }
 
@@ -301,6 +330,10 @@ func (c *Config) fields(d *decoder) []field {
 			{"app_id_env", d.setEnvName(&c.GitHub.AppIDEnv)},
 			{"app_key_env", d.setEnvName(&c.GitHub.AppKeyEnv)},
 			{"base_url", setText(d, &c.GitHub.BaseURL)},
+		})},
+		{"freeze", d.nested([]field{
+			{"days", d.setCount(&c.Freeze.Days, "a number of days")},
+			{"allowed_labels", d.setTextList(&c.Freeze.AllowedLabels)},
 		})},
 	}
 }
@@ -463,6 +496,32 @@ func (c *Config) check(r *reporter) {
 	}
 	c.Labels.check(r)
 	c.GitHub.check(r)
+	c.Freeze.check(r)
+}
+
+// maxFreezeDays bounds the freeze: a longer one is a typo, or a branch protection rule.
+const maxFreezeDays = 90
+
+func (f FreezeConfig) check(r *reporter) {
+	if f.Days > maxFreezeDays {
+		r.atValue("freeze.days", "%d is more than %d days (0 turns the freeze off)", f.Days, maxFreezeDays)
+	}
+	first := map[string]int{}
+	for i, name := range f.AllowedLabels {
+		p := indexPath("freeze.allowed_labels", i)
+		key := strings.ToLower(name)
+		j, repeated := first[key]
+		switch {
+		case strings.TrimSpace(name) == "":
+			r.atValue(p, "is empty (expected a label name, like bug)")
+		case utf8.RuneCountInString(name) > maxLabel:
+			r.atValue(p, "%s is longer than %d characters (GitHub's limit)", quote(name), maxLabel)
+		case repeated:
+			r.atValue(p, "%s is already freeze.allowed_labels[%d] (GitHub compares label names without case)", quote(name), j)
+		default:
+			first[key] = i
+		}
+	}
 }
 
 func checkEnvName(r *reporter, path, name string) {

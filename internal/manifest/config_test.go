@@ -141,6 +141,9 @@ github:
   app_id_env: BOT_APP_ID
   app_key_env: BOT_APP_KEY
   base_url: https://ghe.example.org/api/v3
+freeze:
+  days: 14
+  allowed_labels: [bug, documentation]
 `
 	cfg, err := ParseConfig(ConfigPath, []byte(input))
 	require.NoError(t, err)
@@ -168,6 +171,7 @@ github:
 			Publishing: "publishing", Done: "done", Failed: "failed", Incomplete: "incomplete"},
 		GitHub: GitHubConfig{Environment: "release-approval", AppIDEnv: "BOT_APP_ID", AppKeyEnv: "BOT_APP_KEY",
 			BaseURL: "https://ghe.example.org/api/v3"},
+		Freeze: FreezeConfig{Days: 14, AllowedLabels: []string{"bug", "documentation"}},
 	}, plainConfig(cfg))
 
 	csv, ok := cfg.Export("csv")
@@ -227,7 +231,7 @@ func TestParseConfigErrors(t *testing.T) {
 			name:  "unknown fields",
 			input: "pol:\n  interval: 10m\nstorage:\n  bukket: x\n",
 			want: []string{
-				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github)`,
+				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze)`,
 				`.github/shepherd.yaml:4:3: storage: unknown field "bukket", did you mean "bucket"? (known fields: type, endpoint, region, bucket, prefix, ` +
 					`path_style, insecure, access_key_env, secret_key_env, link_mode, public_base_url, local_dir, part_size)`,
 			},
@@ -392,6 +396,21 @@ func TestParseConfigErrors(t *testing.T) {
 				`.github/shepherd.yaml:2:7: poll: expected fields (key: value), got a list`,
 				`.github/shepherd.yaml:4:15: storage.path_style: expected true or false, got the text "yes"`,
 			},
+		},
+		{
+			name:  "freeze",
+			input: "freeze:\n  days: 120\n  allowed_labels: [bug, \"\", Bug, \"" + strings.Repeat("x", 51) + "\"]\n",
+			want: []string{
+				`.github/shepherd.yaml:2:9: freeze.days: 120 is more than 90 days (0 turns the freeze off)`,
+				`.github/shepherd.yaml:3:25: freeze.allowed_labels[1]: is empty (expected a label name, like bug)`,
+				`.github/shepherd.yaml:3:29: freeze.allowed_labels[2]: "Bug" is already freeze.allowed_labels[0] (GitHub compares label names without case)`,
+				`.github/shepherd.yaml:3:34: freeze.allowed_labels[3]: "` + strings.Repeat("x", 51) + `" is longer than 50 characters (GitHub's limit)`,
+			},
+		},
+		{
+			name:  "freeze days negative",
+			input: "freeze:\n  days: -1\n",
+			want:  []string{`.github/shepherd.yaml:2:9: freeze.days: -1 is not a number of days (expected a whole number from 0)`},
 		},
 		{
 			name:  "empty file",

@@ -36,6 +36,8 @@ type Manifest struct {
 	Description string
 	// Released marks the OCL version as released (default true).
 	Released bool
+	// Major marks a major release: its publication starts a code freeze (Config.Freeze).
+	Major bool
 	// Source names another OCL org and source than the configuration's; nil for those.
 	Source *SourceRef
 	// Exports lists the exports to produce by name; nil means all configured ones,
@@ -168,6 +170,7 @@ func (m *Manifest) fields(d *decoder) []field {
 		{"version", setText(d, &m.Version)},
 		{"description", setText(d, &m.Description)},
 		{"released", d.setBool(&m.Released)},
+		{"major", d.setBool(&m.Major)},
 		{"source", func(n ast.Node, path string) {
 			m.Source = &SourceRef{}
 			d.object(n, path, m.Source.fields(d))
@@ -284,6 +287,7 @@ type Effective struct {
 	Version     string
 	Description string
 	Released    bool
+	Major       bool
 	Org         string
 	Source      string
 	// Exports are the configured exports the release produces, in manifest order
@@ -308,6 +312,7 @@ func (m *Manifest) Effective(cfg *Config) (Effective, error) {
 		Version:     m.Version,
 		Description: m.Description,
 		Released:    m.Released,
+		Major:       m.Major,
 		Org:         cfg.OCL.Org,
 		Source:      cfg.OCL.Source,
 		Notes:       m.Notes,

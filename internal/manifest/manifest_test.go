@@ -70,6 +70,7 @@ func TestParseManifestEveryField(t *testing.T) {
 	input := `version: v2026-11-22
 description: CIEL November release
 released: false
+major: true
 source:
   org: CIEL-TEST
   source: CIEL
@@ -93,6 +94,7 @@ issue: 42
 		Version:     "v2026-11-22",
 		Description: "CIEL November release",
 		Released:    false,
+		Major:       true,
 		Source:      &SourceRef{Org: "CIEL-TEST", Source: "CIEL"},
 		Exports:     []string{"openmrs-2"},
 		QA: QAOverrides{
@@ -107,6 +109,7 @@ issue: 42
 	require.NoError(t, err)
 	assert.Equal(t, "CIEL November release", e.Description)
 	assert.Equal(t, "CIEL-TEST", e.Org)
+	assert.True(t, e.Major)
 	require.Len(t, e.Exports, 1)
 	assert.Equal(t, FormatOpenMRS2, e.Exports[0].Format)
 }
@@ -122,7 +125,7 @@ func TestParseManifestErrors(t *testing.T) {
 			name:  "unknown field",
 			input: "version: v2026-11-22\n\nrelased: true\n",
 			want: []string{`releases/v2026-11-22.yaml:3:1: unknown field "relased", did you mean "released"? ` +
-				`(known fields: version, description, released, source, exports, qa, notes, issue)`},
+				`(known fields: version, description, released, major, source, exports, qa, notes, issue)`},
 		},
 		{
 			name:  "unknown nested field",
@@ -186,6 +189,11 @@ func TestParseManifestErrors(t *testing.T) {
 				`releases/v2026-11-22.yaml:5:10: exports: expected a list, got the text "openmrs-2"`,
 				`releases/v2026-11-22.yaml:6:8: notes: expected text, got a list`,
 			},
+		},
+		{
+			name:  "major not a boolean",
+			input: "version: v2026-11-22\nmajor: \"yes\"\n",
+			want:  []string{`releases/v2026-11-22.yaml:2:8: major: expected true or false, got the text "yes"`},
 		},
 		{
 			name:  "issue not positive",

@@ -32,6 +32,14 @@ func Marshal(m *Manifest) ([]byte, error) {
 	w.comment("Whether the OCL version is marked released.")
 	w.line("released: " + strconv.FormatBool(m.Released))
 	w.blank()
+	w.comment("A major release: for freeze.days after it is published, only pull requests with an",
+		"allowed label (bug, docs, hotfix, security by default) may merge.")
+	if m.Major {
+		w.line("major: true")
+	} else {
+		w.line("# major: true")
+	}
+	w.blank()
 	w.writeSource(m.Source)
 	w.writeExports(m.Exports)
 	w.writeQA(m.QA)
