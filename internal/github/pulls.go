@@ -12,9 +12,18 @@ import (
 type PullRequest struct {
 	Number  int
 	URL     string
+	Title   string
 	HeadSHA string
 	Head    string
-	Merged  bool
+	// Base is the branch the PR merges into.
+	Base   string
+	Open   bool
+	Draft  bool
+	Merged bool
+	// MergeCommitSHA is the commit the merge made on Base (merge, squash or the last
+	// rebased commit), once Merged.
+	MergeCommitSHA string
+	Labels         []string
 }
 
 // DefaultBranch names the repository's default branch and its head commit.
@@ -93,6 +102,11 @@ func (c *Client) EnsureFile(ctx context.Context, branch, path, content, message 
 
 // EnsurePullRequest opens a PR from head to base unless an open one exists for head.
 func (c *Client) EnsurePullRequest(ctx context.Context, head, base, title, body string) (*PullRequest, bool, error) {
+	return c.ensurePull(ctx, NewPull{Head: head, Base: base, Title: title, Body: body})
+}
+
+func (c *Client) ensurePull(ctx context.Context, p NewPull) (*PullRequest, bool, error) {
+	head, base, title, body := p.Head, p.Base, p.Title, p.Body
 	var open []*gh.PullRequest
 	err := c.call(ctx, "list pull requests", func() (*gh.Response, error) {
 		var resp *gh.Response
@@ -115,7 +129,7 @@ func (c *Client) EnsurePullRequest(ctx context.Context, head, base, title, body 
 		var resp *gh.Response
 		var err error
 		pr, resp, err = c.gh.PullRequests.Create(ctx, c.owner, c.repo, &gh.NewPullRequest{
-			Title: gh.String(title), Head: gh.String(head), Base: gh.String(base), Body: gh.String(body),
+			Title: gh.String(title), Head: gh.String(head), Base: gh.String(base), Body: gh.String(body), Draft: gh.Bool(p.Draft),
 		})
 		return resp, err
 	})
@@ -198,6 +212,48 @@ func (c *Client) MergePullRequest(ctx context.Context, number int, message strin
 }
 
 func fromPR(pr *gh.PullRequest) *PullRequest {
-	return &PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), HeadSHA: pr.GetHead().GetSHA(),
-		Head: strings.TrimPrefix(pr.GetHead().GetRef(), "refs/heads/"), Merged: pr.GetMerged()}
+	out := &PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), HeadSHA: pr.GetHead().GetSHA(),
+		Head: strings.TrimPrefix(pr.GetHead().GetRef(), "refs/heads/"), Base: pr.GetBase().GetRef(),
+		Open: pr.GetState() == "open", Draft: pr.GetDraft(), Merged: pr.GetMerged(), MergeCommitSHA: pr.GetMergeCommitSHA()}
+	for _, l := range pr.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	return out
+}
+
+// OpenPullRequests lists the open PRs into base, oldest first.
+func (c *Client) OpenPullRequests(ctx context.Context, base string) ([]*PullRequest, error) {
+	opts := &gh.PullRequestListOptions{State: "open", Base: base, Sort: "created", Direction: "asc", ListOptions: gh.ListOptions{PerPage: 100}}
+	var out []*PullRequest
+	for {
+		var page []*gh.PullRequest
+		var resp *gh.Response
+		err := c.call(ctx, "list open pull requests into "+base, func() (*gh.Response, error) {
+			var err error
+			page, resp, err = c.gh.PullRequests.List(ctx, c.owner, c.repo, opts)
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, pr := range page {
+			out = append(out, fromPR(pr))
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// NewPull is a pull request to open.
+type NewPull struct {
+	Head, Base, Title, Body string
+	// Draft opens it as a draft: it cannot be merged until someone marks it ready.
+	Draft bool
+}
+
+// EnsurePull opens the PR unless an open one exists for its head; created says which.
+func (c *Client) EnsurePull(ctx context.Context, p NewPull) (pr *PullRequest, created bool, err error) {
+	return c.ensurePull(ctx, p)
 }

@@ -18,6 +18,9 @@ const (
 // QAContext is the commit status branch protection can require.
 const QAContext = "shepherd/qa"
 
+// FreezeContext is the commit status of the code freeze after a major release.
+const FreezeContext = "shepherd/freeze"
+
 // SetStatus sets a commit status on sha, unless the same state and description are
 // already there (GitHub keeps every status posted: repeats are clutter).
 func (c *Client) SetStatus(ctx context.Context, sha, context_, state, description, targetURL string) (bool, error) {

@@ -80,7 +80,7 @@ func (e *Env) open(ctx context.Context, eff manifest.Effective, mergeSHA string)
 	}
 	if !ok {
 		rec = &Record{Release: *release.New(eff.Version, e.Now()), Org: eff.Org, Source: eff.Source,
-			Description: eff.Description, Released: eff.Released, Exports: []string{}}
+			Description: eff.Description, Released: eff.Released, Major: eff.Major, Exports: []string{}}
 		for _, x := range eff.Exports {
 			rec.Exports = append(rec.Exports, x.Name)
 		}

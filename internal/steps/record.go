@@ -24,7 +24,9 @@ type Record struct {
 	Source      string        `json:"source"`
 	Description string        `json:"description"`
 	Released    bool          `json:"released"`
-	Issue       int           `json:"issue"`
+	// Major is the manifest's major: true; its publication starts a code freeze (freeze.go).
+	Major bool `json:"major,omitempty"`
+	Issue int  `json:"issue"`
 	// Exports names the configured exports this release produces.
 	Exports []string `json:"exports"`
 	// MergeSHA is the commit the release PR merged as: the tag points there.

@@ -17,6 +17,7 @@ type comment struct {
 	body             string
 	user             string
 	created, updated time.Time
+	reactions        []*reaction
 }
 
 // Comment routes by id come first: they would otherwise be read as issue numbers.
@@ -24,6 +25,7 @@ func (s *Server) registerCommentRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}", (*call).getComment)
 	s.handle("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", (*call).editComment)
 	s.handle("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}", (*call).deleteComment)
+	s.registerReactionRoutes()
 	s.handle("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (*call).listComments)
 	s.handle("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (*call).createComment)
 }
@@ -81,14 +83,20 @@ func (s *Server) commentJSON(rp *repo, cm *comment) object {
 		// Not modelled: the fake does not record which App wrote a comment. Authorship is
 		// read from "user" (an App writes as <slug>[bot]), as Shepherd does.
 		"performed_via_github_app": nil,
-		"reactions":                reactions(url),
+		"reactions":                reactionRollup(url, cm.reactions),
 	}
 }
 
-// reactions is an empty "reaction-rollup".
-func reactions(url string) object {
-	return object{"url": url + "/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
-		"confused": 0, "heart": 0, "hooray": 0, "eyes": 0, "rocket": 0}
+// reactionRollup is a "reaction-rollup": the count of each kind of reaction.
+func reactionRollup(url string, given []*reaction) object {
+	out := object{"url": url + "/reactions", "total_count": len(given)}
+	for _, content := range reactionContents {
+		out[content] = 0
+	}
+	for _, r := range given {
+		out[r.content] = out[r.content].(int) + 1
+	}
+	return out
 }
 
 // association is GitHub's author_association of login with the repository.

@@ -119,7 +119,7 @@ func (s *Server) issueJSON(rp *repo, is *issue) object {
 		"updated_at":               ts(is.updated),
 		"author_association":       rp.association(is.user),
 		"performed_via_github_app": nil,
-		"reactions":                reactions(url),
+		"reactions":                reactionRollup(url, nil),
 	}
 	if is.pull != nil {
 		out["draft"] = is.pull.draft

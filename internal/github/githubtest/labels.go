@@ -3,6 +3,7 @@ package githubtest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -57,6 +58,23 @@ func (s *Server) IssueLabels(owner, repo string, number int) []string {
 		names = append(names, l.name)
 	}
 	return names
+}
+
+// LabelIssue adds labels to an issue or pull request, as a person does on its page; a
+// name the repository lacks is created, as GitHub does.
+func (s *Server) LabelIssue(owner, repo string, number int, names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if number < 1 || number > len(rp.issues) {
+		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
+	}
+	is := rp.issues[number-1]
+	for _, l := range s.labelsByName(rp, names) {
+		if !slices.Contains(is.labels, l) {
+			is.labels = append(is.labels, l)
+		}
+	}
 }
 
 // labelJSON is a "label"; its URL carries the name escaped, and a label without a
