@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	createversion "github.com/shepherd-release/shepherd/actions/create-version"
+	"github.com/shepherd-release/shepherd/actions/freeze"
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
 	"github.com/shepherd-release/shepherd/actions/janitor"
 	pollexport "github.com/shepherd-release/shepherd/actions/poll-export"
@@ -21,6 +22,7 @@ import (
 // bodies are the actions by the name of their folder under actions/.
 var bodies = map[string]func(context.Context, *actionenv.Run) error{
 	"create-version": createversion.Run,
+	"freeze":         freeze.Run,
 	"janitor":        janitor.Run,
 	"poll-export":    pollexport.Run,
 	"qa":             preview.Run,
