@@ -40,7 +40,7 @@ func TestValidateReportsEachProblemWithItsPosition(t *testing.T) {
 		{
 			name: "unknown field", file: "releases/v2026-11-22.yaml", content: "version: v2026-11-22\nrelased: false\n",
 			wantCode: exitCannot,
-			want:     `:2:1: unknown field "relased", did you mean "released"? (known fields: version, description, released, source, exports, qa, notes, issue)`,
+			want:     `:2:1: unknown field "relased", did you mean "released"? (known fields: version, description, released, major, source, exports, qa, notes, issue)`,
 		},
 		{
 			name: "unknown nested field", file: "releases/v2026-11-22.yaml", content: "version: v2026-11-22\nsource:\n  org: CIEL\n  source: CIEL\n  sorce: CIEL\n",
