@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +355,39 @@ func TestLifecycleRuleAddedByHandCounts(t *testing.T) {
 	c := byID(t, s.run(), "bucket-lifecycle")
 	assert.Equal(t, doctor.OK, c.Status, c.Found)
 	assert.Contains(t, c.Found, "lifecycle rule by-hand expires releases/ after 22 days")
+}
+
+// A classic personal access token says its scopes (X-OAuth-Scopes): repo is enough, and
+// public_repo is enough only on a public repository.
+func TestClassicTokenScopes(t *testing.T) {
+	tests := []struct {
+		scopes  string
+		private bool
+		want    doctor.Status
+	}{
+		{"repo, workflow", false, doctor.OK},
+		{"public_repo", false, doctor.OK},
+		{"public_repo", true, doctor.Fail},
+		{"gist, read:org", false, doctor.Fail},
+		{"", false, doctor.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scopes+" private="+strconv.FormatBool(tt.private), func(t *testing.T) {
+			s := newSetup(t, githubtest.WithTokenScopes("ghp_classic", "maintainer", tt.scopes))
+			s.gh.SetPrivate(owner, repoName, tt.private)
+			s.env["GITHUB_TOKEN"] = "ghp_classic"
+			r := s.run()
+			c := byID(t, r, "github-permissions")
+			assert.Equal(t, tt.want, c.Status, c.Found)
+			assert.Contains(t, c.Found, "classic personal access token with scopes")
+			if tt.want == doctor.Fail {
+				assert.Contains(t, c.Fix, "repo scope")
+			}
+			if tt.private {
+				sched := byID(t, r, "schedule-60-days")
+				assert.Equal(t, doctor.Skipped, sched.Status)
+				assert.Contains(t, sched.Found, "private repository")
+			}
+		})
+	}
 }

@@ -30,6 +30,9 @@ func (s *Server) authenticate(c *call, rt *route) bool {
 		return true
 	}
 	if login, ok := s.tokens[credential]; ok {
+		if scopes, classic := s.tokenScopes[credential]; classic {
+			c.w.Header().Set("X-OAuth-Scopes", scopes)
+		}
 		c.login = login
 		c.permissions = s.tokenPermissions[credential]
 		return true

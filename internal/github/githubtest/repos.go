@@ -15,7 +15,9 @@ type repo struct {
 	defaultBranch string
 	// issuesDisabled is the repository's Issues feature turned off.
 	issuesDisabled bool
-	created        time.Time
+	// private repositories are seen only by those with access; public is the default.
+	private bool
+	created time.Time
 	// parent is the repository this one is a fork of.
 	parent *repo
 	// pushed is when a commit was last made.

@@ -40,7 +40,10 @@ type Server struct {
 	tokens             map[string]string    // configured token -> login
 	installationTokens map[string]time.Time // App installation token -> expiry
 	// tokenPermissions limits the tokens given with WithTokenPermissions.
-	tokenPermissions        map[string]Permissions
+	tokenPermissions map[string]Permissions
+	// tokenScopes are the scopes of the classic personal access tokens given with
+	// WithTokenScopes.
+	tokenScopes             map[string]string
 	installationPermissions Permissions
 	rate                    rateLimit
 	faults                  []*fault
@@ -62,6 +65,17 @@ func WithClock(now func() time.Time) Option {
 // every request must carry a known one ("token X" or "Bearer X"), or gets a 401.
 func WithToken(token, login string) Option {
 	return func(s *Server) { s.tokens[token] = login }
+}
+
+// WithTokenScopes accepts token as a classic personal access token of login with the given
+// OAuth scopes ("repo, workflow"). Like GitHub, every answer to it carries the scopes in
+// X-OAuth-Scopes (https://docs.github.com/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps);
+// the fake reports them but does not limit the token by them.
+func WithTokenScopes(token, login, scopes string) Option {
+	return func(s *Server) {
+		s.tokens[token] = login
+		s.tokenScopes[token] = scopes
+	}
 }
 
 // WithRateLimit sets the primary rate limit per hour (5000 by default, as for a token).
@@ -90,6 +104,7 @@ func NewServer(opts ...Option) *Server {
 		tokens:                  map[string]string{},
 		installationTokens:      map[string]time.Time{},
 		tokenPermissions:        map[string]Permissions{},
+		tokenScopes:             map[string]string{},
 		installationPermissions: checkPermissions(DefaultInstallationPermissions),
 		rate:                    rateLimit{limit: 5000},
 		installationID:          1,

@@ -55,6 +55,14 @@ func (s *Server) SetActionsEnabled(owner, repo string, enabled bool) {
 	s.mustRepo(owner, repo).actionsDisabled = !enabled
 }
 
+// SetPrivate makes the repository private (or public again). The fake does not hide a
+// private repository from anyone: tests give every caller access.
+func (s *Server) SetPrivate(owner, repo string, private bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo(owner, repo).private = private
+}
+
 // SetPushed sets when a commit was last pushed (the repository's pushed_at).
 func (s *Server) SetPushed(owner, repo string, at time.Time) {
 	s.mu.Lock()
