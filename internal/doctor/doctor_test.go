@@ -391,3 +391,12 @@ func TestClassicTokenScopes(t *testing.T) {
 		})
 	}
 }
+
+// In a workflow the runner's GITHUB_API_URL names GitHub, as for the actions.
+func TestGitHubFromTheRunnersAPIURL(t *testing.T) {
+	s := newSetup(t)
+	s.ghOpt.BaseURL = ""
+	s.env["GITHUB_API_URL"] = s.gh.URL()
+	c := byID(t, s.run(), "issues")
+	assert.Equal(t, doctor.OK, c.Status, c.Found)
+}

@@ -112,6 +112,10 @@ func (d *run) connectGitHub(ctx context.Context) error {
 	if opts.BaseURL == "" {
 		opts.BaseURL = d.cfg.GitHub.BaseURL
 	}
+	// As the actions do: a runner names its GitHub's API (Enterprise Server included).
+	if opts.BaseURL == "" {
+		opts.BaseURL = d.getenv("GITHUB_API_URL")
+	}
 	gh, err := github.New(ctx, d.o.Owner, d.o.Repo, opts)
 	if err != nil {
 		return err
