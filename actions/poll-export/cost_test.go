@@ -122,9 +122,9 @@ func TestExportsOnlyRefusesAVersion(t *testing.T) {
 	assert.ErrorContains(t, Run(context.Background(), r), "do not go together")
 }
 
-// With a GitHub App, a run first finds the App's installation on the repository, learns
-// who it is (GET /app, with the App's JWT) and gets an installation token (a POST that
-// changes nothing): three requests more than with the workflow's token, then the same two
+// With a GitHub App, a run first finds the App's installation on the repository (which
+// also says who Shepherd is: the App's slug) and gets an installation token (a POST that
+// changes nothing): two requests more than with the workflow's token, then the same two
 // reads.
 func TestIdleTickWithAnApp(t *testing.T) {
 	w := actiontest.New(t, ocltest.DefaultExportPlan)
@@ -136,7 +136,7 @@ func TestIdleTickWithAnApp(t *testing.T) {
 
 	c := cheapTick(t, w)
 
-	assert.Equal(t, []string{"GET /repos/{owner}/{repo}/installation", "GET /app",
+	assert.Equal(t, []string{"GET /repos/{owner}/{repo}/installation",
 		"POST /app/installations/{installation_id}/access_tokens", listIssues, listIssues}, c.reads)
 	assert.Empty(t, c.writes)
 	assert.Zero(t, c.ocl)

@@ -28,6 +28,23 @@ func TestAppAuthenticationFindsTheInstallation(t *testing.T) {
 		assert.Equal(t, got[0].GetNumber(), i.Number)
 	}
 	assert.Equal(t, 1, srv.CountBy("GET", "/repos/{owner}/{repo}/installation"), "looked up only when not given")
+	// The installation looked up names its App; only the installation given by id leaves
+	// the bot to ask GET /app who it is.
+	assert.Equal(t, 1, srv.CountBy("GET", "/app"))
+}
+
+func TestAppLoginComesWithTheInstallation(t *testing.T) {
+	srv := githubtest.NewServer(githubtest.WithInstallation(4242))
+	t.Cleanup(srv.Close)
+	srv.AddRepo(owner, repo, "main")
+	c, err := New(context.Background(), owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{AppID: 7, AppPrivateKey: githubtest.AppKey(t)}})
+	require.NoError(t, err)
+
+	login, err := c.Login(context.Background())
+
+	require.NoError(t, err)
+	assert.Equal(t, githubtest.AppLogin, login)
+	assert.Zero(t, srv.CountBy("GET", "/app"))
 }
 
 func TestAppAuthenticationErrors(t *testing.T) {

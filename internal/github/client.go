@@ -91,7 +91,12 @@ func New(ctx context.Context, owner, repo string, opts Options) (*Client, error)
 	var err error
 	switch {
 	case opts.Auth.AppID != 0:
-		c.gh, err = appClient(ctx, base, owner, repo, opts)
+		var slug string
+		c.gh, slug, err = appClient(ctx, base, owner, repo, opts)
+		if slug != "" {
+			// The installation names its App: no GET /app needed to know who writes.
+			c.me.login = slug + "[bot]"
+		}
 	case opts.Auth.Token != "":
 		tokens := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: opts.Auth.Token, TokenType: "Bearer"})
 		c.gh, err = withBase(gh.NewClient(&http.Client{Transport: &oauth2.Transport{Source: tokens, Base: base}}), opts.BaseURL)
@@ -120,34 +125,39 @@ func withBase(c *gh.Client, baseURL string) (*gh.Client, error) {
 	return c, nil
 }
 
-func appClient(ctx context.Context, base http.RoundTripper, owner, repo string, opts Options) (*gh.Client, error) {
+// appClient connects as the App's installation on owner/repo. When it had to look the
+// installation up, it also returns the App's slug, which the installation names
+// (https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app).
+func appClient(ctx context.Context, base http.RoundTripper, owner, repo string, opts Options) (*gh.Client, string, error) {
 	if len(opts.Auth.AppPrivateKey) == 0 {
-		return nil, errors.New("GitHub App id is set but its private key is empty")
+		return nil, "", errors.New("GitHub App id is set but its private key is empty")
 	}
 	apps, err := ghinstallation.NewAppsTransport(base, opts.Auth.AppID, opts.Auth.AppPrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("GitHub App private key: %w", err)
+		return nil, "", fmt.Errorf("GitHub App private key: %w", err)
 	}
 	if opts.BaseURL != "" {
 		apps.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	}
 	id := opts.Auth.InstallationID
+	var slug string
 	if id == 0 {
 		appGH, err := withBase(gh.NewClient(&http.Client{Transport: apps}), opts.BaseURL)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		inst, _, err := appGH.Apps.FindRepositoryInstallation(ctx, owner, repo)
 		if err != nil {
-			return nil, fmt.Errorf("find the GitHub App's installation on %s/%s (is the App installed there?): %w", owner, repo, err)
+			return nil, "", fmt.Errorf("find the GitHub App's installation on %s/%s (is the App installed there?): %w", owner, repo, err)
 		}
-		id = inst.GetID()
+		id, slug = inst.GetID(), inst.GetAppSlug()
 	}
 	itr := ghinstallation.NewFromAppsTransport(apps, id)
 	if opts.BaseURL != "" {
 		itr.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	}
-	return withBase(gh.NewClient(&http.Client{Transport: itr}), opts.BaseURL)
+	client, err := withBase(gh.NewClient(&http.Client{Transport: itr}), opts.BaseURL)
+	return client, slug, err
 }
 
 // GitHub gives access to the underlying client for calls this package does not wrap.

@@ -27,8 +27,9 @@ type identity struct {
 // unless this login wrote it, because hidden markers prove nothing (anyone can comment
 // on a public repository).
 //
-//   - A GitHub App writes as "<app-slug>[bot]"; the slug comes from GET /app, asked with
-//     the App's JWT (https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app).
+//   - A GitHub App writes as "<app-slug>[bot]"; the slug comes with the repository's
+//     installation when the client looked it up (client.go), else from GET /app, asked
+//     with the App's JWT (https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app).
 //   - A token of a user (a personal access token) writes as that user: GET /user.
 //   - An installation token answers GET /user with 403 "Resource not accessible by
 //     integration" (https://docs.github.com/en/rest/users/users#get-the-authenticated-user
