@@ -32,8 +32,9 @@ func (d *run) oclClient() (*ocl.Client, error) {
 }
 
 // checkOCLSource reads the source's HEAD with the token. OCL checks a token it is given even
-// on public sources: a wrong one answers 401 "Invalid token." (Django REST framework's
-// TokenAuthentication, which OpenConceptLab/oclapi2 uses), so a 200 means the token is good.
+// on public sources: a wrong one answers 401 "Invalid token." (OpenConceptLab/oclapi2
+// core/common/authentication.py: OCLAuthentication hands a token it does not know to Django
+// REST framework's TokenAuthentication, which refuses it), so a 200 means the token is good.
 func (d *run) checkOCLSource(ctx context.Context) Result {
 	org, source := d.cfg.OCL.Org, d.cfg.OCL.Source
 	client, err := d.oclClient()
