@@ -400,3 +400,25 @@ func TestGitHubFromTheRunnersAPIURL(t *testing.T) {
 	c := byID(t, s.run(), "issues")
 	assert.Equal(t, doctor.OK, c.Status, c.Found)
 }
+
+// Without a bucket a release refuses to start on GitHub Actions, unless the configuration
+// chooses the local folder on purpose.
+func TestNoBucket(t *testing.T) {
+	s := newSetup(t)
+	s.cfg.Storage.Bucket = ""
+	s.cfg.Storage.Type = manifest.StorageLocal
+	r := s.run()
+	c := byID(t, r, "bucket")
+	assert.Equal(t, doctor.Fail, c.Status, c.Found)
+	assert.Contains(t, c.Fix, "storage.type: local")
+	assert.Equal(t, doctor.Skipped, byID(t, r, "bucket-lifecycle").Status)
+
+	chosen, err := manifest.ParseConfig("shepherd.yaml", []byte("storage:\n  type: local\n"))
+	require.NoError(t, err)
+	chosen.OCL = s.cfg.OCL
+	s.cfg = chosen
+	r = s.run()
+	c = byID(t, r, "bucket")
+	assert.Equal(t, doctor.Skipped, c.Status, c.Found)
+	assert.Contains(t, c.Found, "storage.type: local")
+}

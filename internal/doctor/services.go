@@ -123,8 +123,13 @@ func (d *run) needBucket(ctx context.Context) (*store.S3, Result, bool) {
 func (d *run) checkBucket(ctx context.Context) Result {
 	s, err := d.s3(ctx)
 	switch {
+	case errors.Is(err, errNoBucket) && d.cfg.Sets("storage.type"):
+		return skipped("storage.type: local: releases go to %s on the runner, which must keep its disk", d.cfg.Storage.LocalDir)
 	case errors.Is(err, errNoBucket):
-		return skipped("%v; set storage.bucket to publish releases people can download", err)
+		// As the release steps do (steps.Env.storageOutlivesTheRun): on a runner the folder
+		// vanishes with the job, and the links with it.
+		return failed("set storage.bucket, storage.endpoint and the key secrets (docs/storage.md), or write storage.type: local if the runner keeps its disk",
+			"no bucket configured: on GitHub Actions a release refuses to start, since the local folder vanishes with the runner")
 	case err != nil:
 		return failed("set storage.endpoint and the key secrets (see credentials)", "cannot set up the store: %s", oneLine(err))
 	}
