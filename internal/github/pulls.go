@@ -257,3 +257,15 @@ type NewPull struct {
 func (c *Client) EnsurePull(ctx context.Context, p NewPull) (pr *PullRequest, created bool, err error) {
 	return c.ensurePull(ctx, p)
 }
+
+// BranchExists reports whether the repository has the branch.
+func (c *Client) BranchExists(ctx context.Context, branch string) (bool, error) {
+	err := c.call(ctx, "read branch "+branch, func() (*gh.Response, error) {
+		_, resp, err := c.gh.Git.GetRef(ctx, c.owner, c.repo, "heads/"+branch)
+		return resp, err
+	})
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}

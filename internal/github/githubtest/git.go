@@ -353,3 +353,21 @@ func (c *call) listTags() {
 	}
 	c.json(http.StatusOK, page(c, tags))
 }
+
+// PushCommit stands for a push made with git: one commit holding files (none for an
+// empty commit) on branch, which is created at from's head when it does not exist. It
+// returns the new commit's sha.
+func (s *Server) PushCommit(owner, repo, branch, from, message string, files map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if _, ok := rp.refs[branchRef(branch)]; !ok {
+		start, ok := rp.refs[branchRef(from)]
+		if !ok {
+			panic(fmt.Sprintf("githubtest: no branch %s in %s", from, rp.fullName()))
+		}
+		rp.refs[branchRef(branch)] = start
+	}
+	c := rp.commitOnBranch(branch, message, func(tree map[string]string) { maps.Copy(tree, files) }, s.clock())
+	return c.sha
+}

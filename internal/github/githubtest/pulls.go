@@ -51,6 +51,23 @@ func (s *Server) AddPullRequest(owner, repo, login, head, base, title, body stri
 	return is.number
 }
 
+// MarkMerged closes an open pull request as merged by login into mergeCommitSHA, a commit
+// of a git repository the test keeps beside the fake (the fake's own commits are trees,
+// not git objects; see the backport tests).
+func (s *Server) MarkMerged(owner, repo string, number int, login, mergeCommitSHA string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if number < 1 || number > len(rp.issues) || rp.issues[number-1].pull == nil || rp.issues[number-1].state != "open" {
+		panic(fmt.Sprintf("githubtest: no open pull request #%d in %s", number, rp.fullName()))
+	}
+	is := rp.issues[number-1]
+	now := s.clock()
+	p := is.pull
+	p.merged, p.mergedAt, p.mergedBy, p.mergeCommitSHA, p.closedHeadSHA = true, now, login, mergeCommitSHA, rp.headSHA(is)
+	is.state, is.closed, is.updated = "closed", now, now
+}
+
 // PullRequests returns the repository's pull requests, by number.
 func (s *Server) PullRequests(owner, repo string) []*github.PullRequest {
 	s.mu.Lock()
