@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/shepherd-release/shepherd/actions/backport"
 	createversion "github.com/shepherd-release/shepherd/actions/create-version"
 	"github.com/shepherd-release/shepherd/actions/freeze"
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
@@ -21,6 +22,7 @@ import (
 
 // bodies are the actions by the name of their folder under actions/.
 var bodies = map[string]func(context.Context, *actionenv.Run) error{
+	"backport":       backport.Run,
 	"create-version": createversion.Run,
 	"freeze":         freeze.Run,
 	"janitor":        janitor.Run,
