@@ -35,7 +35,7 @@ func TestFiles(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{
 		".github/CODEOWNERS.suggested", ".github/shepherd.yaml", "releases/README.md",
-		".github/workflows/shepherd-export-poll.yml", ".github/workflows/shepherd-freeze.yml", ".github/workflows/shepherd-janitor.yml",
+		".github/workflows/shepherd-backport.yml", ".github/workflows/shepherd-export-poll.yml", ".github/workflows/shepherd-freeze.yml", ".github/workflows/shepherd-janitor.yml",
 		".github/workflows/shepherd-release-pr.yml", ".github/workflows/shepherd-release.yml",
 		".github/workflows/shepherd-start-release.yml",
 	}, paths)
@@ -167,7 +167,7 @@ func TestForkCallersMatchTheReusableWorkflows(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, ".github", "workflows", filepath.Base(p)), data, 0o644))
 		lint = append(lint, ".github/workflows/"+filepath.Base(p))
 	}
-	require.Len(t, lint, 6, "release-pr, release, export-poll, janitor, start-release, freeze")
+	require.Len(t, lint, 7, "release-pr, release, export-poll, janitor, start-release, freeze, backport")
 	for _, f := range files {
 		if strings.HasPrefix(f.Path, ".github/workflows/") {
 			assert.Contains(t, string(f.Data), "uses: ./.github/workflows/", f.Path)
