@@ -22,13 +22,7 @@ const (
 func history(t *testing.T, method string, releaseChange map[string]string) (*backporttest.TestRemote, backport.Pick) {
 	t.Helper()
 	r := backporttest.NewTestRemote(t, map[string]string{"a.txt": lines, "b.txt": "b\n"})
-	r.Git("branch", "release-1")
-	if releaseChange != nil {
-		r.Git("checkout", "--quiet", "release-1")
-		r.Commit("on the release branch", releaseChange)
-		r.Git("checkout", "--quiet", "main")
-	}
-	r.Git("push", "--quiet", "origin", "release-1")
+	r.Branch("release-1", releaseChange)
 	r.Commit("not the PR's change", map[string]string{"c.txt": "c\n"})
 	r.Git("checkout", "--quiet", "-b", "feature")
 	r.Commit("change a", map[string]string{"a.txt": changed})

@@ -512,10 +512,7 @@ func (f FreezeConfig) check(r *reporter) {
 		key := strings.ToLower(name)
 		j, repeated := first[key]
 		switch {
-		case strings.TrimSpace(name) == "":
-			r.atValue(p, "is empty (expected a label name, like bug)")
-		case utf8.RuneCountInString(name) > maxLabel:
-			r.atValue(p, "%s is longer than %d characters (GitHub's limit)", quote(name), maxLabel)
+		case !checkLabelName(r, p, name):
 		case repeated:
 			r.atValue(p, "%s is already freeze.allowed_labels[%d] (GitHub compares label names without case)", quote(name), j)
 		default:
@@ -729,6 +726,19 @@ func (e ExportSpec) checkScript(r *reporter, p string) {
 
 const maxLabel = 50 // GitHub's limit on label names
 
+// checkLabelName reports a label name GitHub would refuse; ok is false when it did.
+func checkLabelName(r *reporter, p, name string) (ok bool) {
+	switch {
+	case strings.TrimSpace(name) == "":
+		r.atValue(p, "must not be empty")
+	case utf8.RuneCountInString(name) > maxLabel:
+		r.atValue(p, "%s is longer than %d characters (GitHub's limit)", quote(name), maxLabel)
+	default:
+		return true
+	}
+	return false
+}
+
 func (l Labels) check(r *reporter) {
 	firstPath := map[string]string{}
 	for _, k := range l.labelKeys() {
@@ -736,10 +746,7 @@ func (l Labels) check(r *reporter) {
 		name := *k.name
 		first, repeated := firstPath[name]
 		switch {
-		case strings.TrimSpace(name) == "":
-			r.atValue(p, "must not be empty")
-		case utf8.RuneCountInString(name) > maxLabel:
-			r.atValue(p, "%s is longer than %d characters (GitHub's limit)", quote(name), maxLabel)
+		case !checkLabelName(r, p, name):
 		case repeated && !r.pos.present(p) && r.pos.present(first):
 			// Blame the label the file wrote, not the default it collides with.
 			r.atValue(first, "%s is also the label of %s (labels must differ)", quote(name), p)

@@ -402,7 +402,7 @@ func TestParseConfigErrors(t *testing.T) {
 			input: "freeze:\n  days: 120\n  allowed_labels: [bug, \"\", Bug, \"" + strings.Repeat("x", 51) + "\"]\n",
 			want: []string{
 				`.github/shepherd.yaml:2:9: freeze.days: 120 is more than 90 days (0 turns the freeze off)`,
-				`.github/shepherd.yaml:3:25: freeze.allowed_labels[1]: is empty (expected a label name, like bug)`,
+				`.github/shepherd.yaml:3:25: freeze.allowed_labels[1]: must not be empty`,
 				`.github/shepherd.yaml:3:29: freeze.allowed_labels[2]: "Bug" is already freeze.allowed_labels[0] (GitHub compares label names without case)`,
 				`.github/shepherd.yaml:3:34: freeze.allowed_labels[3]: "` + strings.Repeat("x", 51) + `" is longer than 50 characters (GitHub's limit)`,
 			},

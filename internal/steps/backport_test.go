@@ -71,13 +71,7 @@ func newBackportWorld(t *testing.T, releaseChange map[string]string) *backportWo
 	pr := sb.GitHub.AddPullRequest(sandbox.Owner, sandbox.Repo, "contributor", "feature", "main", "Fix two", "")
 
 	r := backporttest.NewTestRemote(t, map[string]string{"a.txt": "one\ntwo\nthree\n"})
-	r.Git("branch", "release-1")
-	if releaseChange != nil {
-		r.Git("checkout", "--quiet", "release-1")
-		r.Commit("on the release branch", releaseChange)
-		r.Git("checkout", "--quiet", "main")
-	}
-	r.Git("push", "--quiet", "origin", "release-1")
+	r.Branch("release-1", releaseChange)
 	r.Git("checkout", "--quiet", "-b", "feature")
 	r.Commit("Fix two", map[string]string{"a.txt": "one\nTWO\nthree\n", "d.txt": "d\n"})
 	r.Git("push", "--quiet", "origin", "feature:refs/pull/"+itoa(pr)+"/head")

@@ -84,25 +84,27 @@ func (e *Env) CheckFreeze(ctx context.Context, number int) (*FreezeCheck, error)
 	if err != nil {
 		return nil, err
 	}
-	base, _, err := e.GitHub.DefaultBranch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w, err := e.ActiveFreeze(ctx)
+	base, w, err := e.freezeNow(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return e.checkFreeze(ctx, pr, base, w)
 }
 
+// freezeNow is the default branch and the freeze in force (nil for none).
+func (e *Env) freezeNow(ctx context.Context) (string, *FreezeWindow, error) {
+	base, _, err := e.GitHub.DefaultBranch(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	w, err := e.ActiveFreeze(ctx)
+	return base, w, err
+}
+
 // RecheckFreeze sets the status of every open PR into the default branch: the scheduled
 // run that turns them red when a freeze begins and green when it ends by itself.
 func (e *Env) RecheckFreeze(ctx context.Context) ([]*FreezeCheck, error) {
-	base, _, err := e.GitHub.DefaultBranch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w, err := e.ActiveFreeze(ctx)
+	base, w, err := e.freezeNow(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -101,3 +101,17 @@ func (r *TestRemote) File(ref, path string) (string, bool) {
 	out, err := cmd.Output()
 	return string(out), err == nil
 }
+
+// Branch makes branch at the current commit, commits change on it when there is one,
+// pushes it, and goes back to where the clone was.
+func (r *TestRemote) Branch(name string, change map[string]string) {
+	r.t.Helper()
+	back := r.Git("rev-parse", "--abbrev-ref", "HEAD")
+	r.Git("branch", name)
+	if change != nil {
+		r.Git("checkout", "--quiet", name)
+		r.Commit("on "+name, change)
+		r.Git("checkout", "--quiet", back)
+	}
+	r.Git("push", "--quiet", "origin", name)
+}
