@@ -8,7 +8,7 @@
 #       component schema they reach.
 #   internal/github/githubtest/testdata/webhooks.json  from @octokit/openapi-webhooks
 #       (generated/api.github.com.json): the payload schemas of the events Shepherd's
-#       workflows run on (push; pull_request opened, synchronize, reopened).
+#       workflows run on (push; pull_request opened, synchronize, reopened, labeled, unlabeled).
 #
 # The operations are the "METHOD /path" keys of the fake's endpoint table
 # (internal/github/githubtest/permissions.go). Annotations (descriptions, examples,
@@ -113,7 +113,8 @@ const hooks = read(`${tmp}/webhooks/package/generated/api.github.com.json`);
 const events = {};
 const hookSchemas = {};
 const hookRefs = [];
-for (const name of ["push", "pull-request-opened", "pull-request-synchronize", "pull-request-reopened"]) {
+for (const name of ["push", "pull-request-opened", "pull-request-synchronize", "pull-request-reopened",
+  "pull-request-labeled", "pull-request-unlabeled"]) {
   const post = hooks.webhooks[name].post;
   events[name] = { docs: post.externalDocs.url, schema: strip(post.requestBody.content["application/json"].schema, hookRefs) };
 }

@@ -55,7 +55,8 @@ func TestFreezeActionOnAnEventAndOnTheSchedule(t *testing.T) {
 
 	w.GitHub.SetFile(actiontest.Owner, actiontest.Repo, "feature", "docs/x.md", "x\n")
 	pr := w.GitHub.AddPullRequest(actiontest.Owner, actiontest.Repo, "contributor", "feature", "main", "Add x", "")
-	w.Event("pull_request", map[string]any{"action": "labeled", "pull_request": map[string]any{"number": pr}})
+	w.GitHub.LabelIssue(actiontest.Owner, actiontest.Repo, pr, "enhancement")
+	w.Event("pull_request_target", w.GitHub.PullRequestLabelEvent(actiontest.Owner, actiontest.Repo, pr, "labeled", "enhancement", "contributor"))
 	results := run(t, w)
 	require.Len(t, results, 1)
 	assert.Equal(t, pr, results[0].PR)

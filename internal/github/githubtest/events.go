@@ -142,6 +142,20 @@ func (s *Server) pushCommitJSON(rp *repo, cm *commit) object {
 // on pull request number, sent by sender. As in GitHub's payloads, mergeability is not
 // computed yet.
 func (s *Server) PullRequestEvent(owner, repo string, number int, action, before, sender string) map[string]any {
+	return s.pullRequestEvent(owner, repo, number, action, before, "", sender)
+}
+
+// PullRequestLabelEvent is the payload of a pull_request "labeled" or "unlabeled" event:
+// sender added or removed label (which LabelIssue or a person's edit made so already).
+// https://docs.github.com/webhooks/webhook-events-and-payloads#pull_request
+func (s *Server) PullRequestLabelEvent(owner, repo string, number int, action, label, sender string) map[string]any {
+	if action != "labeled" && action != "unlabeled" {
+		panic(fmt.Sprintf("githubtest: %q is not a label action", action))
+	}
+	return s.pullRequestEvent(owner, repo, number, action, "", label, sender)
+}
+
+func (s *Server) pullRequestEvent(owner, repo string, number int, action, before, label, sender string) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
@@ -170,6 +184,12 @@ func (s *Server) PullRequestEvent(owner, repo string, number int, action, before
 	case "opened", "reopened":
 	case "synchronize":
 		out["before"], out["after"] = before, rp.headSHA(is)
+	case "labeled", "unlabeled":
+		l := rp.findLabel(label)
+		if l == nil {
+			panic(fmt.Sprintf("githubtest: no label %q in %s", label, rp.fullName()))
+		}
+		out["label"] = s.labelJSON(rp, l)
 	default:
 		panic(fmt.Sprintf("githubtest: pull_request action %q is not built", action))
 	}

@@ -85,6 +85,17 @@ func TestEventPayloadsMatchGitHubsWebhookSchemas(t *testing.T) {
 		assert.Equal(t, oldHead, got["before"])
 		assert.Equal(t, newHead, got["after"])
 	})
+	t.Run("pull_request labeled and unlabeled", func(t *testing.T) {
+		s.SetFile("openmrs", "ciel-releases", "fix", "docs/fix.md", "fix\n")
+		n := s.AddPullRequest("openmrs", "ciel-releases", "alice", "fix", "main", "Fix", "")
+		s.LabelIssue("openmrs", "ciel-releases", n, "bug")
+		got := requireValidEvent(t, &ref, "pull-request-labeled", s.PullRequestLabelEvent("openmrs", "ciel-releases", n, "labeled", "bug", "alice"))
+		assert.Equal(t, "bug", got["label"].(map[string]any)["name"])
+		labels := got["pull_request"].(map[string]any)["labels"].([]any)
+		require.Len(t, labels, 1)
+		assert.Equal(t, "bug", labels[0].(map[string]any)["name"])
+		requireValidEvent(t, &ref, "pull-request-unlabeled", s.PullRequestLabelEvent("openmrs", "ciel-releases", n, "unlabeled", "bug", "alice"))
+	})
 	t.Run("pull_request from a fork", func(t *testing.T) {
 		s.AddFork("openmrs", "ciel-releases", "mallory")
 		s.SetFile("mallory", "ciel-releases", "evil", "releases/v9.yaml", "x\n")
