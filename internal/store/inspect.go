@@ -42,14 +42,10 @@ func (s *S3) RetentionRule(ctx context.Context, prefix string) (rule Rule, enabl
 	}
 	best := -1
 	rank := func(lr lifecycle.Rule) int {
-		p := lr.RuleFilter.Prefix
-		if p == "" {
-			p = lr.Prefix // the older, filter-less form
-		}
 		switch {
 		case lr.ID == ruleID(folder):
 			return 3
-		case p != folderOf(folder) || lr.Expiration.Days == 0:
+		case rulePrefix(lr) != folderOf(folder) || lr.Expiration.Days == 0:
 			return -1
 		case lr.Status == minio.Enabled:
 			return 2
@@ -65,11 +61,7 @@ func (s *S3) RetentionRule(ctx context.Context, prefix string) (rule Rule, enabl
 		return Rule{}, false, false, nil
 	}
 	lr := cfg.Rules[best]
-	p := lr.RuleFilter.Prefix
-	if p == "" {
-		p = lr.Prefix
-	}
-	return Rule{ID: lr.ID, Prefix: p, Days: int(lr.Expiration.Days)}, lr.Status == minio.Enabled, true, nil
+	return Rule{ID: lr.ID, Prefix: rulePrefix(lr), Days: int(lr.Expiration.Days)}, lr.Status == minio.Enabled, true, nil
 }
 
 // Versioning is the bucket's versioning state: "" (never turned on), "Enabled" or

@@ -56,11 +56,16 @@ func (s *S3) EnsureRetention(ctx context.Context, prefix string, days int) (Rule
 
 // matches reports whether an S3 lifecycle rule is this rule, enabled.
 func (r Rule) matches(lr lifecycle.Rule) bool {
-	prefix := lr.RuleFilter.Prefix
-	if prefix == "" {
-		prefix = lr.Prefix // the older, filter-less form
+	return lr.ID == r.ID && lr.Status == minio.Enabled && rulePrefix(lr) == r.Prefix && int(lr.Expiration.Days) == r.Days
+}
+
+// rulePrefix is the prefix a lifecycle rule applies to, in its filter or in the older,
+// filter-less form.
+func rulePrefix(lr lifecycle.Rule) string {
+	if lr.RuleFilter.Prefix != "" {
+		return lr.RuleFilter.Prefix
 	}
-	return lr.ID == r.ID && lr.Status == minio.Enabled && prefix == r.Prefix && int(lr.Expiration.Days) == r.Days
+	return lr.Prefix
 }
 
 // lifecycle reads the bucket's lifecycle configuration; none yet is an empty one.
