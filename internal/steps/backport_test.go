@@ -11,6 +11,7 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/backport"
 	"github.com/shepherd-release/shepherd/internal/backport/backporttest"
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/sandbox"
@@ -218,4 +219,25 @@ func TestParseBackport(t *testing.T) {
 		assert.Equal(t, want.target, target, body)
 		assert.Equal(t, want.ok, ok, body)
 	}
+}
+
+// A run that stops after opening the pull request but before replying (GitHub failing the
+// reply) leaves no answer; the event run again finds the branch holding its commit and the
+// open pull request, and replies: one pull request, one reply.
+func TestBackportRunAgainAfterAFailedReplyOpensNoSecondPullRequest(t *testing.T) {
+	w := newBackportWorld(t, nil)
+	body := "/shepherd backport release-1"
+	id := w.sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, w.pr, "maintainer", body)
+	req := steps.BackportRequest{Number: w.pr, IsPull: true, CommentID: id, Author: "maintainer", Body: body}
+	w.sb.GitHub.FailNext(githubtest.Match{Method: "POST", Route: "/repos/{owner}/{repo}/issues/{issue_number}/comments"}, 4, githubtest.ServerError)
+	_, err := w.sb.Env.Backport(context.Background(), req, w.git)
+	require.Error(t, err)
+	assert.Equal(t, 1, w.backportPRs(), "the pull request was opened")
+	assert.Empty(t, w.replies(id))
+
+	res, err := w.sb.Env.Backport(context.Background(), req, w.git)
+	require.NoError(t, err)
+	assert.Equal(t, steps.BackportOpened, res.Outcome)
+	assert.Equal(t, 1, w.backportPRs())
+	assert.Len(t, w.replies(id), 1)
 }
