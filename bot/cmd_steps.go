@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -121,6 +122,10 @@ func runPoll(ctx context.Context, env *environment, args []string) error {
 		return reportRecord(env, rec)
 	}
 	out, err := e.Poll(ctx)
+	if paused, ok := errors.AsType[*steps.PausedError](err); ok {
+		fmt.Fprintln(env.stdout, paused.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,10 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	out, err := e.Janitor(ctx)
+	if paused, ok := errors.AsType[*steps.PausedError](err); ok {
+		fmt.Fprintln(env.stdout, paused.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}

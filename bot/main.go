@@ -75,6 +75,7 @@ func commands() []command {
 		{"janitor", "delete releases past retention and re-issue download links", runJanitor},
 		{"retry", "carry a failed or incomplete release on", runRetry},
 		{"status", "show a release's status", runStatus},
+		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
 		{"action", "run one of Shepherd's GitHub Actions (what each action.yml runs)", runAction},
 		{"doctor", "check the repository's set-up: secrets, permissions, settings, OCL, bucket, database", runDoctor},
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
+	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
 // result is one release in the JSON summary output (a steps.JanitorOutcome).
@@ -26,6 +27,9 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 		return err
 	}
 	outcomes, runErr := env.Janitor(ctx)
+	if paused, ok := errors.AsType[*steps.PausedError](runErr); ok {
+		return actionenv.Paused(r, paused)
+	}
 	results := make([]result, 0, len(outcomes))
 	var errs []error
 	for _, o := range outcomes {

@@ -58,6 +58,9 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 	default:
 		results, err = pollAll(ctx, env, env.Poll)
 	}
+	if paused, ok := errors.AsType[*steps.PausedError](err); ok {
+		return actionenv.Paused(r, paused, "ready")
+	}
 	if err != nil {
 		return err
 	}

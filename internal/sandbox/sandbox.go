@@ -144,7 +144,7 @@ func (s *Sandbox) connect(ctx context.Context) error {
 		transport = s.opts.WrapGitHub(transport)
 	}
 	env, err := steps.NewEnv(ctx, steps.EnvOptions{
-		Config: s.Config, Owner: Owner, Repo: Repo, WorkDir: filepath.Join(s.Dir, "work"), DryRun: s.opts.DryRun,
+		Config: s.Config, Owner: Owner, Repo: Repo, WorkDir: filepath.Join(s.Dir, "work"), RepoDir: filepath.Join(s.Dir, "repo"), DryRun: s.opts.DryRun,
 		Logger: s.opts.Logger, Now: s.Clock.Now,
 		Getenv: func(k string) string {
 			if v, ok := s.opts.Env[k]; ok {

@@ -39,6 +39,8 @@ type Env struct {
 	// OnActions is true on a GitHub Actions runner (GITHUB_ACTIONS=true), whose disk is
 	// gone when the job ends.
 	OnActions bool
+	// RepoDir is the checked-out release repository, where the maintenance switch is read.
+	RepoDir string
 }
 
 // EnvOptions say where to find the configuration and the credentials.
@@ -47,7 +49,10 @@ type EnvOptions struct {
 	Owner, Repo string
 	Getenv      func(string) string
 	WorkDir     string
-	DryRun      bool
+	// RepoDir is the checked-out release repository (default: GITHUB_WORKSPACE, else the
+	// current folder).
+	RepoDir string
+	DryRun  bool
 	Logger      *slog.Logger
 	Now         func() time.Time
 	// HTTP settings for tests and the demo.
@@ -79,7 +84,13 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		}
 		o.WorkDir = dir
 	}
-	e := &Env{Config: cfg, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
+	if o.RepoDir == "" {
+		o.RepoDir = o.Getenv("GITHUB_WORKSPACE")
+	}
+	if o.RepoDir == "" {
+		o.RepoDir = "."
+	}
+	e := &Env{Config: cfg, RepoDir: o.RepoDir, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
 		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE"),
 		OnActions: o.Getenv("GITHUB_ACTIONS") == "true"}
 

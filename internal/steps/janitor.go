@@ -22,6 +22,9 @@ type JanitorOutcome struct {
 // links that would expire before the next run, so a download works for the whole
 // retention period and never after.
 func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
+	if err := e.pausedForMaintenance(ctx); err != nil {
+		return nil, err
+	}
 	issues, err := e.GitHub.ListTracking(ctx)
 	if err != nil {
 		return nil, err

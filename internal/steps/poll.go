@@ -45,6 +45,9 @@ func (e *Env) PollExports(ctx context.Context) ([]PollOutcome, error) {
 
 // poll is Poll, or PollExports when exportsOnly.
 func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error) {
+	if err := e.pausedForMaintenance(ctx); err != nil {
+		return nil, err
+	}
 	issues, err := e.GitHub.ListTracking(ctx)
 	if err != nil {
 		return nil, err
@@ -60,6 +63,10 @@ func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error)
 			continue
 		}
 		t := &tracked{rec: rec, issue: issue}
+		if err := e.yielded(t, e.resumeAfterMaintenance(ctx, t)); err != nil {
+			out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
+			continue
+		}
 		if !pollable(rec.Release.Phase) || e.heldByRetry(t) {
 			// Labels follow the record on every run, so a run that died between the status
 			// and the labels leaves nothing stuck. Matching labels cost no request.

@@ -55,6 +55,8 @@ type Record struct {
 	Trouble *Trouble `json:"trouble,omitempty"`
 	// Lease is set while a person's retry carries the release on.
 	Lease *Lease `json:"lease,omitempty"`
+	// Paused is the maintenance switch the last scheduled run found on (maintenance.go).
+	Paused *Maintenance `json:"paused,omitempty"`
 }
 
 // QAResult is what the status shows of a QA run; the full report is stored and linked.
@@ -173,6 +175,9 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 		return err
 	}
 	if err := r.validateTrouble(); err != nil {
+		return err
+	}
+	if err := r.Paused.validate(now); err != nil {
 		return err
 	}
 	return r.Lease.validate()

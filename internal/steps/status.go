@@ -68,6 +68,7 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	} else {
 		fmt.Fprintf(&b, "%s.\n\n", capitalise(note))
 	}
+	b.WriteString(noticeLines(rec, now))
 	if compact {
 		// The tables would not fit beside what people wrote: the phase, and where the rest is.
 		fmt.Fprintf(&b, "Phase **%s** since %s. The full status does not fit beside the text of this issue: "+
@@ -130,6 +131,16 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	}
 	renderTimeline(&b, st, false)
 	b.WriteString(statusFooter)
+	return b.String()
+}
+
+// noticeLines are the warnings above the status tables: the maintenance switch.
+func noticeLines(rec *Record, now time.Time) string {
+	var b strings.Builder
+	if rec.Paused != nil {
+		fmt.Fprintf(&b, "> ⏸️ **%s.** Scheduled runs resume on their first tick after `%s` is deleted.\n\n",
+			capitalise(escapeCell(rec.Paused.Line(now))), MaintenanceFile)
+	}
 	return b.String()
 }
 

@@ -283,3 +283,26 @@ func Cell(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
+
+// Paused ends a scheduled action that found the maintenance switch on: its log and
+// summary say why, since when and by whom, each named output is an empty JSON list (so
+// the workflow's later jobs start nothing), and the run stays green: stopping is what
+// maintenance asks for.
+func Paused(r *Run, p *steps.PausedError, emptyOutputs ...string) error {
+	line := p.Maintenance.Line(time.Now())
+	r.Action.Warningf("Shepherd is %s. This scheduled run stops here; delete %s to resume.", line, steps.MaintenanceFile)
+	r.SetOutput("summary", "[]")
+	for _, name := range emptyOutputs {
+		r.SetOutput(name, "[]")
+	}
+	r.Summary(fmt.Sprintf("### Shepherd: paused for maintenance\n\n%s.\n\nNothing was polled or changed except each open release's status notice. Delete `%s` and the next scheduled run resumes the waiting work.\n",
+		Cell(capitalise(line)), steps.MaintenanceFile))
+	return nil
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
