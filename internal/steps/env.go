@@ -53,8 +53,8 @@ type EnvOptions struct {
 	// current folder).
 	RepoDir string
 	DryRun  bool
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// HTTP settings for tests and the demo.
 	GitHubOptions github.Options
 	OCLOptions    []ocl.Option
