@@ -280,3 +280,46 @@ func runPreview(ctx context.Context, env *environment, args []string) error {
 	}
 	return nil
 }
+
+func runFreeze(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "freeze", "freeze [--pr N] [--dry-run]")
+	f := addStepFlags(fs, env)
+	pr := fs.Int("pr", 0, "set the status of this pull request only (default: every open one into the default branch)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	w, err := e.ActiveFreeze(ctx)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		fmt.Fprintln(env.stdout, "no code freeze in force")
+	} else {
+		fmt.Fprintf(env.stdout, "code freeze after %s (issue #%d) until %s\n", w.Version, w.Issue.Number, w.Until.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	var checks []*steps.FreezeCheck
+	if *pr > 0 {
+		c, err := e.CheckFreeze(ctx, *pr)
+		if err != nil {
+			return err
+		}
+		checks = append(checks, c)
+	} else if checks, err = e.RecheckFreeze(ctx); err != nil {
+		return err
+	}
+	if len(checks) == 0 {
+		fmt.Fprintln(env.stdout, "no open pull request into the default branch")
+	}
+	for _, c := range checks {
+		if c.State == "" {
+			fmt.Fprintf(env.stdout, "#%d: no status (closed, or not into the default branch)\n", c.PR)
+			continue
+		}
+		fmt.Fprintf(env.stdout, "#%d: %s: %s\n", c.PR, c.State, c.Description)
+	}
+	return nil
+}

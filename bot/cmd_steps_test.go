@@ -88,6 +88,14 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 	assert.Contains(t, out, "done")
 	code, _, errs = step("janitor")
 	require.Equal(t, exitOK, code, errs)
+
+	// The release was not major: no freeze, and the merged release PR gets no status.
+	code, out, errs = step("freeze")
+	require.Equal(t, exitOK, code, errs)
+	assert.Equal(t, "no code freeze in force\nno open pull request into the default branch\n", out)
+	code, out, errs = step("freeze", "--pr", "1")
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "#1: no status (closed, or not into the default branch)")
 }
 
 func TestStepCommandsNeedARepositoryAndCredentials(t *testing.T) {

@@ -73,6 +73,7 @@ func commands() []command {
 		{"merge", "run what follows a merge: tracking issue, QA on HEAD, version on OCL", runMerge},
 		{"poll", "the scheduled job: poll exports and finish releases whose export is ready", runPoll},
 		{"janitor", "delete releases past retention and re-issue download links", runJanitor},
+		{"freeze", "set the shepherd/freeze status of open pull requests (the code freeze after a major release)", runFreeze},
 		{"retry", "carry a failed or incomplete release on", runRetry},
 		{"status", "show a release's status", runStatus},
 		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
