@@ -101,6 +101,33 @@ func (e *Env) Backport(ctx context.Context, req BackportRequest, git Picker) (*B
 		res.Outcome = BackportRefused
 		return res, e.replyBackport(ctx, req, res, refusal)
 	}
+	res, err = e.pickAndOpen(ctx, req, pr, target, git)
+	if err != nil {
+		e.tellFailure(ctx, req, target, err)
+		return nil, err
+	}
+	return res, nil
+}
+
+// tellFailure says on the pull request that the backport could not be made, once per
+// comment. Its marker is not the answer's: running the workflow again tries the
+// backport again, and its answer still comes once.
+func (e *Env) tellFailure(ctx context.Context, req BackportRequest, target string, cause error) {
+	text := fmt.Sprintf("❌ The backport to `%s` could not be made: %s\n\nNothing was left half-done. Re-run the workflow once the cause is fixed, or ask again.",
+		strings.ReplaceAll(target, "`", "'"), capText(cause.Error(), 2000))
+	err := e.act(fmt.Sprintf("say on #%d that the backport failed", req.Number), func() error {
+		_, _, err := e.GitHub.PostMarked(ctx, req.Number, "backport-failed", strconv.FormatInt(req.CommentID, 10), text)
+		return err
+	})
+	if err != nil {
+		e.Log.Error("backport: could not say that it failed", "pr", req.Number, "error", err.Error())
+	}
+}
+
+// pickAndOpen cherry-picks the merged change, pushes it and opens the pull request, then
+// answers the comment.
+func (e *Env) pickAndOpen(ctx context.Context, req BackportRequest, pr *github.PullRequest, target string, git Picker) (*BackportResult, error) {
+	res := &BackportResult{Target: target}
 	picked, err := git.CherryPick(ctx, backport.Pick{PR: pr.Number, Title: pr.Title, HeadRef: fmt.Sprintf("refs/pull/%d/head", pr.Number),
 		BaseBranch: pr.Base, MergeSHA: pr.MergeCommitSHA, Target: target})
 	if err != nil {

@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,5 +240,38 @@ func TestBackportRunAgainAfterAFailedReplyOpensNoSecondPullRequest(t *testing.T)
 	require.NoError(t, err)
 	assert.Equal(t, steps.BackportOpened, res.Outcome)
 	assert.Equal(t, 1, w.backportPRs())
+	assert.Len(t, w.replies(id), 1)
+}
+
+type failingPicker struct{ steps.Picker }
+
+func (failingPicker) CherryPick(context.Context, backport.Pick) (*backport.Result, error) {
+	return nil, errors.New("git fetch: could not read from remote repository")
+}
+
+// A backport that fails says so on the pull request, and is tried again when the
+// workflow runs again: the failure is not taken for an answer.
+func TestBackportThatFailsSaysSoAndCanBeRunAgain(t *testing.T) {
+	w := newBackportWorld(t, nil)
+	body := "/shepherd backport release-1"
+	id := w.sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, w.pr, "maintainer", body)
+	req := steps.BackportRequest{Number: w.pr, IsPull: true, CommentID: id, Author: "maintainer", Body: body}
+	for range 2 {
+		_, err := w.sb.Env.Backport(context.Background(), req, failingPicker{w.git})
+		require.ErrorContains(t, err, "could not read from remote repository")
+	}
+	var failures []string
+	for _, c := range w.sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, w.pr) {
+		if strings.Contains(c.GetBody(), "<!-- shepherd:backport-failed "+strconvItoa(id)+" -->") {
+			failures = append(failures, c.GetBody())
+		}
+	}
+	require.Len(t, failures, 1, "said once")
+	assert.Contains(t, failures[0], "❌ The backport to `release-1` could not be made: cherry-pick of #"+itoa(w.pr)+" onto release-1: git fetch: could not read from remote repository")
+	assert.Zero(t, w.backportPRs())
+
+	res, err := w.sb.Env.Backport(context.Background(), req, w.git)
+	require.NoError(t, err)
+	assert.Equal(t, steps.BackportOpened, res.Outcome)
 	assert.Len(t, w.replies(id), 1)
 }
