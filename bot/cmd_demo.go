@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,11 +51,12 @@ func scenarioNames() []string {
 }
 
 func runDemo(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "demo", "demo [--scenario happy] [--scale small|tiny|ciel] [--seed N] [--out DIR]")
+	fs := newFlags(env, "demo", "demo [--scenario happy] [--scale small|tiny|ciel] [--seed N] [--out DIR] [--force]")
 	scenario := fs.String("scenario", "happy", "what happens: "+strings.Join(scenarioNames(), ", "))
 	scale := fs.String("scale", "small", "size of the generated dictionary: tiny (50 concepts), small (2,000) or ciel (55,000)")
 	seed := fs.Int64("seed", 1, "seed of the generated dictionary")
-	out := fs.String("out", "shepherd-demo", "output folder (replaced)")
+	out := fs.String("out", "shepherd-demo", "output folder: created, or replaced when an earlier demo wrote it (it holds "+demoMarker+")")
+	force := fs.Bool("force", false, "replace --out even when no demo wrote it (everything in it is deleted)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,13 +68,45 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	spec := map[string]dataset.Spec{"tiny": dataset.Tiny, "small": dataset.Small, "ciel": dataset.CIEL}[*scale]
 	spec.Seed = *seed
-	if err := os.RemoveAll(*out); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := prepareDemoFolder(*out, *force); err != nil {
 		return err
 	}
 	return runDemoScenario(ctx, env, *scenario, spec, *out)
+}
+
+// demoMarker is the file a demo leaves in its output folder: a later demo replaces only a
+// folder that holds it (or an empty one), never one it did not write.
+const demoMarker = ".shepherd-demo"
+
+// prepareDemoFolder makes out an empty folder holding the marker. An existing folder is
+// cleared only when it is empty, holds the marker, or force is set.
+func prepareDemoFolder(out string, force bool) error {
+	info, err := os.Stat(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return usageError("--out %s is a file, not a folder: choose another --out", out)
+	default:
+		entries, err := os.ReadDir(out)
+		if err != nil {
+			return err
+		}
+		_, markErr := os.Stat(filepath.Join(out, demoMarker))
+		if len(entries) > 0 && markErr != nil && !force {
+			return usageError("--out %s already exists and no demo wrote it (it has no %s file): choose another --out, or pass --force to delete everything in it",
+				out, demoMarker)
+		}
+		if err := os.RemoveAll(out); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, demoMarker),
+		[]byte("Written by `shepherd demo`: the next demo with this --out replaces this folder.\n"), 0o644)
 }
 
 // demoPlan is OCL's export: not there for two polls, being built for three, then ready.

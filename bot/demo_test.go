@@ -69,3 +69,36 @@ func TestDemoRefusesUnknownScenario(t *testing.T) {
 	assert.Equal(t, exitCannot, code)
 	assert.Contains(t, stderr.String(), `--scenario "sunny": expected one of`)
 }
+
+// The demo replaces only a folder it wrote; anything else needs --force.
+func TestDemoNeverDeletesAFolderItDidNotWrite(t *testing.T) {
+	demo := func(args ...string) result {
+		return shepherd(t, nil, append([]string{"demo", "--scale", "tiny"}, args...)...)
+	}
+	mine := filepath.Join(t.TempDir(), "mine")
+	keep := writeFile(t, mine, "thesis.tex", []byte("years of work"))
+	r := demo("--out", mine)
+	assert.Equal(t, exitCannot, r.code)
+	assert.Contains(t, r.stderr, "--out "+mine+" already exists and no demo wrote it (it has no .shepherd-demo file)")
+	data, err := os.ReadFile(keep)
+	require.NoError(t, err, "the folder is left alone")
+	assert.Equal(t, "years of work", string(data))
+
+	file := writeFile(t, t.TempDir(), "a-file", nil)
+	assert.Equal(t, exitCannot, demo("--out", file).code)
+
+	// An empty folder, and then the demo's own folder, are (re)used.
+	empty := t.TempDir()
+	require.Equal(t, exitOK, demo("--out", empty).code)
+	stale := writeFile(t, empty, "comments/99-stale.md", nil)
+	require.Equal(t, exitOK, demo("--out", empty).code)
+	_, err = os.Stat(stale)
+	assert.True(t, os.IsNotExist(err), "a second demo replaces what the first wrote")
+	_, err = os.Stat(filepath.Join(empty, demoMarker))
+	assert.NoError(t, err)
+
+	// --force replaces a folder the demo did not write.
+	require.Equal(t, exitOK, demo("--out", mine, "--force").code)
+	_, err = os.Stat(keep)
+	assert.True(t, os.IsNotExist(err))
+}

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,10 +12,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shepherd-release/shepherd/internal/buildinfo"
 )
 
 // timeNow is the clock for defaults such as today's version.
@@ -79,6 +83,7 @@ func commands() []command {
 		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
 		{"action", "run one of Shepherd's GitHub Actions (what each action.yml runs)", runAction},
 		{"doctor", "check the repository's set-up: secrets, permissions, settings, OCL, bucket, database", runDoctor},
+		{"version", "print Shepherd's version and the commit it was built from", runVersion},
 	}
 }
 
@@ -94,12 +99,22 @@ func main() {
 
 func run(ctx context.Context, env *environment, args []string) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		// Not a request for help: the usage goes where errors go.
 		usage(env.stderr, cmds)
-		if len(args) == 0 {
-			return exitCannot
-		}
+		return exitCannot
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
+		usage(env.stdout, cmds)
 		return exitOK
+	case args[0] == "help" && len(args) == 1:
+		usage(env.stdout, cmds)
+		return exitOK
+	case args[0] == "help":
+		// "shepherd help qa" is "shepherd qa -h".
+		args = []string{args[1], "-h"}
+	case args[0] == "--version" || args[0] == "-version":
+		args = []string{"version"}
 	}
 	for _, c := range cmds {
 		if c.name != args[0] {
@@ -134,23 +149,63 @@ func usage(w io.Writer, cmds []command) {
 	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'shepherd <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'shepherd <command> -h' for a command's flags, 'shepherd --version' for the version.\n"+
+		"Exit codes: 0 success, 1 the check ran and found problems, 2 it could not run (bad input, bad flags, network).")
+}
+
+func runVersion(_ context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "version", "version")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected arguments %q", fs.Args())
+	}
+	fmt.Fprintf(env.stdout, "shepherd %s (commit %s, %s)\n", buildinfo.Version(), buildinfo.Commit(), runtime.Version())
+	return nil
 }
 
 // newFlags makes a flag set that reports errors instead of exiting.
 func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(&flagOutput{stdout: env.stdout, stderr: env.stderr})
 	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: shepherd %s\n\nflags:\n", synopsis)
+		fmt.Fprintf(fs.Output(), "usage: shepherd %s\n\nflags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
+// flagOutput holds what the flag package prints while it parses, until parseFlags knows
+// where it belongs: asked-for help on standard output, a usage error on standard error.
+// After parsing it writes to standard error directly.
+type flagOutput struct {
+	stdout, stderr io.Writer
+	held           bytes.Buffer
+	parsed         bool
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) {
+	if o.parsed {
+		return o.stderr.Write(p)
+	}
+	return o.held.Write(p)
+}
+
 // parseFlags parses and turns flag errors into exit code 2.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if o, ok := fs.Output().(*flagOutput); ok {
+		o.parsed = true
+		to := o.stderr
+		if errors.Is(err, flag.ErrHelp) {
+			to = o.stdout
+		}
+		if _, werr := o.held.WriteTo(to); werr != nil && err == nil {
+			return werr
+		}
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

@@ -3,14 +3,18 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/buildinfo"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 )
 
@@ -103,23 +107,47 @@ func TestRunWithoutCommandPrintsUsage(t *testing.T) {
 	}
 }
 
+// Help people asked for goes to standard output with exit 0; a usage error goes to
+// standard error with exit 2.
 func TestRunHelpAndUnknownCommand(t *testing.T) {
 	tests := []struct {
-		args     []string
-		wantCode int
-		wantErr  string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
 	}{
-		{[]string{"help"}, exitOK, "usage: shepherd <command> [flags]"},
-		{[]string{"--help"}, exitOK, "usage: shepherd <command> [flags]"},
-		{[]string{"qa", "-h"}, exitOK, "usage: shepherd qa (--export FILE | --version HEAD"},
-		{[]string{"release"}, exitCannot, `shepherd: unknown command "release"`},
-		{[]string{"qa", "--no-such-flag"}, exitCannot, "flag provided but not defined: -no-such-flag"},
+		{[]string{"help"}, exitOK, "usage: shepherd <command> [flags]", ""},
+		{[]string{"--help"}, exitOK, "usage: shepherd <command> [flags]", ""},
+		{[]string{"-h"}, exitOK, "usage: shepherd <command> [flags]", ""},
+		{[]string{"qa", "-h"}, exitOK, "usage: shepherd qa (--export FILE | --version HEAD", ""},
+		{[]string{"validate", "--help"}, exitOK, "usage: shepherd validate [--config FILE] [FILE ...]", ""},
+		{[]string{"help", "demo"}, exitOK, "usage: shepherd demo", ""},
+		{[]string{"release"}, exitCannot, "", `shepherd: unknown command "release"`},
+		{[]string{"qa", "--no-such-flag"}, exitCannot, "", "flag provided but not defined: -no-such-flag"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.args[len(tt.args)-1], func(t *testing.T) {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := shepherd(t, nil, tt.args...)
 			assert.Equal(t, tt.wantCode, r.code)
-			assert.Contains(t, r.stderr, tt.wantErr)
+			if tt.wantCode == exitOK {
+				assert.Contains(t, r.stdout, tt.wantStdout)
+				assert.Empty(t, r.stderr)
+			} else {
+				assert.Contains(t, r.stderr, tt.wantStderr)
+				assert.Contains(t, r.stderr, "usage: shepherd", "a usage error shows the usage")
+				assert.Empty(t, r.stdout)
+			}
 		})
 	}
+}
+
+func TestVersionNamesTheVersionAndTheCommit(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		r := shepherd(t, nil, args...)
+		assert.Equal(t, exitOK, r.code)
+		assert.Equal(t, fmt.Sprintf("shepherd %s (commit %s, %s)\n", buildinfo.Version(), buildinfo.Commit(), runtime.Version()), r.stdout)
+		assert.Empty(t, r.stderr)
+	}
+	r := shepherd(t, nil, "version", "extra")
+	assert.Equal(t, exitCannot, r.code)
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // ScriptSpec is an extra script a repository configures to run on the export.
@@ -50,14 +52,20 @@ type ScriptError struct {
 	LogTail  string // the last lines of the log
 }
 
+// Error says what happened and the log's last line; the log's path is the runner's, of
+// no use to people reading a status, so the whole tail is in LogTail for those who show it.
 func (e *ScriptError) Error() string {
 	var what string
 	if e.TimedOut {
-		what = fmt.Sprintf("was stopped after its time limit of %s", e.Timeout)
+		what = fmt.Sprintf("was stopped after its time limit of %s", words.Duration(e.Timeout))
 	} else {
 		what = fmt.Sprintf("exited with status %d", e.ExitCode)
 	}
-	return fmt.Sprintf("script %s %s; last lines of %s:\n%s", e.Name, what, e.LogPath, e.LogTail)
+	tail := strings.TrimSpace(e.LogTail)
+	if tail == "" {
+		return fmt.Sprintf("script %s %s; its log is empty", e.Name, what)
+	}
+	return fmt.Sprintf("script %s %s; its log ends: %s", e.Name, what, tail[strings.LastIndexByte(tail, '\n')+1:])
 }
 
 const (

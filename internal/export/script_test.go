@@ -84,7 +84,7 @@ func TestRunScriptTimeoutStopsTheProcessGroup(t *testing.T) {
 	require.True(t, errors.As(err, &scriptErr), "%v", err)
 	assert.True(t, scriptErr.TimedOut)
 	assert.Equal(t, "started", scriptErr.LogTail)
-	assert.Contains(t, err.Error(), "time limit of 500ms")
+	assert.Contains(t, err.Error(), "time limit of 500 ms; its log ends: started")
 
 	data, err := os.ReadFile(pidFile)
 	require.NoError(t, err)

@@ -2,8 +2,10 @@ package steps_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -318,6 +320,23 @@ func TestScriptTimeoutFailsTheRelease(t *testing.T) {
 	assert.ElementsMatch(t, []string{"release:failed", "shepherd"}, labels)
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
 	comments := sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, issue)
-	assert.Contains(t, comments[len(comments)-1].GetBody(), "starting the slow check")
+	failure := comments[len(comments)-1].GetBody()
+	assert.Contains(t, failure, "starting the slow check")
 	assert.Empty(t, sb.GitHub.Tags(sandbox.Owner, sandbox.Repo), "nothing published")
+
+	// The whole log is stored with the release's files and linked from the status and the
+	// comment.
+	require.Len(t, rec.Scripts, 1)
+	logURL := rec.Scripts[0].LogURL
+	require.NotEmpty(t, logURL, "the failed script's log is linked")
+	u, err := url.Parse(logURL)
+	require.NoError(t, err)
+	require.Equal(t, "file", u.Scheme, "the sandbox's local store links files")
+	assert.Equal(t, "slow-check.log", filepath.Base(u.Path))
+	log, err := os.ReadFile(u.Path)
+	require.NoError(t, err)
+	assert.Equal(t, "starting the slow check\n", string(log))
+	assert.Regexp(t, `\| Script slow-check \| exit -1 in [0-9.]+ s · \[log\]\(`+regexp.QuoteMeta(logURL)+`\) \|`, steps.RenderStatus(rec, sb.Config, sb.Clock.Now()))
+	assert.Contains(t, failure, "The end of its log ([the whole log]("+logURL+")):")
+	assert.NotContains(t, failure, sb.Env.WorkDir, "no path of the runner's scratch folder")
 }

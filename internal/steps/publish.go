@@ -86,11 +86,14 @@ func (e *Env) build(ctx context.Context, t *tracked) ([]export.Artifact, error) 
 			continue
 		}
 		res, err := export.RunScript(ctx, export.ScriptSpec{Name: s.Name, Command: s.Command, Timeout: s.Timeout, Env: s.Env}, exportPath, outDir, v)
-		rec.Scripts = append(rec.Scripts, ScriptRun{Name: s.Name, ExitCode: res.ExitCode, Seconds: res.Duration.Seconds()})
+		run := ScriptRun{Name: s.Name, ExitCode: res.ExitCode, Seconds: res.Duration.Seconds()}
 		var se *export.ScriptError
 		if errors.As(err, &se) {
-			return nil, &stepError{reason: se.Error(), details: "The end of its log:\n\n```\n" + strings.TrimSpace(se.LogTail) + "\n```"}
+			run.LogURL = e.storeScriptLog(ctx, v, s.Name, se.LogPath)
+			rec.Scripts = append(rec.Scripts, run)
+			return nil, &stepError{reason: se.Error(), details: scriptLogDetails(se, run.LogURL)}
 		}
+		rec.Scripts = append(rec.Scripts, run)
 		if err != nil {
 			return nil, err
 		}
