@@ -178,33 +178,21 @@ func (cl *Changelog) compareConcept(o, n *Concept, locale string) {
 		cl.Breaking = append(cl.Breaking, BreakingItem{ConceptRef: ref, Kind: BreakClass,
 			Detail: fmt.Sprintf("class %s → %s", o.Class, n.Class)})
 	}
-	if o.names != n.names {
-		if d := diffSorted(o.Names(), n.Names(), compareNames); d != nil {
-			ch.Fields = append(ch.Fields, FieldNames)
-			ch.Names = d
+	if ch.Names = diffPacked(o.names, n.names, unpackNames, compareNames); ch.Names != nil {
+		ch.Fields = append(ch.Fields, FieldNames)
+	}
+	if ch.Answers = diffPacked(o.answers, n.answers, unpackCodes, compareCodes); ch.Answers != nil {
+		ch.Fields = append(ch.Fields, FieldAnswers)
+		if len(ch.Answers.Removed) > 0 {
+			cl.Breaking = append(cl.Breaking, BreakingItem{ConceptRef: ref, Kind: BreakAnswerRemoved,
+				Detail: "answers removed: " + strings.Join(ch.Answers.Removed, ", ")})
 		}
 	}
-	if o.answers != n.answers {
-		if d := diffSorted(o.Answers(), n.Answers(), compareCodes); d != nil {
-			ch.Fields = append(ch.Fields, FieldAnswers)
-			ch.Answers = d
-			if len(d.Removed) > 0 {
-				cl.Breaking = append(cl.Breaking, BreakingItem{ConceptRef: ref, Kind: BreakAnswerRemoved,
-					Detail: "answers removed: " + strings.Join(d.Removed, ", ")})
-			}
-		}
+	if ch.Members = diffPacked(o.members, n.members, unpackCodes, compareCodes); ch.Members != nil {
+		ch.Fields = append(ch.Fields, FieldMembers)
 	}
-	if o.members != n.members {
-		if d := diffSorted(o.Members(), n.Members(), compareCodes); d != nil {
-			ch.Fields = append(ch.Fields, FieldMembers)
-			ch.Members = d
-		}
-	}
-	if o.mappings != n.mappings {
-		if d := diffSorted(o.Mappings(), n.Mappings(), compareMappings); d != nil {
-			ch.Fields = append(ch.Fields, FieldMappings)
-			ch.Mappings = d
-		}
+	if ch.Mappings = diffPacked(o.mappings, n.mappings, unpackMappings, compareMappings); ch.Mappings != nil {
+		ch.Fields = append(ch.Fields, FieldMappings)
 	}
 	if len(ch.Fields) > 0 {
 		slices.SortFunc(ch.Fields, func(a, b string) int { return cmp.Compare(fieldOrder(a), fieldOrder(b)) })
@@ -214,6 +202,15 @@ func (cl *Changelog) compareConcept(o, n *Concept, locale string) {
 
 func fieldOrder(f string) int {
 	return slices.Index([]string{FieldNames, FieldDatatype, FieldClass, FieldAnswers, FieldMembers, FieldMappings}, f)
+}
+
+// diffPacked compares two packed lists, unpacking them only when they differ; nil when
+// they are equal (packing is canonical).
+func diffPacked[T any](a, b string, unpack func(string) []T, compare func(T, T) int) *ListChange[T] {
+	if a == b {
+		return nil
+	}
+	return diffSorted(unpack(a), unpack(b), compare)
 }
 
 // diffSorted compares two sorted lists as multisets; nil when they are equal.

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shepherd-release/shepherd/internal/atomicfile"
 )
@@ -89,8 +88,8 @@ func (m *Mapping) UnmarshalJSON(b []byte) error {
 }
 
 // Write writes the index to w, gzip-compressed. The same index gives the same bytes.
-// Lines are written by hand: encoding/json's reflection over half a million names took
-// most of the time at CIEL's size.
+// Lines are put together by hand (strings alone go through encoding/json): encoding a
+// value per name by reflection took most of the time at CIEL's size.
 func (ix *Index) Write(w io.Writer) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	if err != nil {
@@ -134,114 +133,56 @@ func (c *Concept) appendLine(b []byte) []byte {
 	b = appendJSONString(b, c.Datatype)
 	b = append(b, `,"cl":`...)
 	b = appendJSONString(b, c.Class)
-	if c.names != "" {
-		b = append(b, `,"n":[`...)
-		for k, n := range c.Names() {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			b = appendJSONString(b, n.Locale)
-			b = append(b, ',')
-			b = appendJSONString(b, n.Type)
-			b = append(b, ',')
-			b = strconv.AppendBool(b, n.Preferred)
-			b = append(b, ',')
-			b = strconv.AppendBool(b, n.Retired)
-			b = append(b, ',')
-			b = appendJSONString(b, n.Text)
-			b = append(b, ']')
-		}
-		b = append(b, ']')
-	}
-	for _, l := range []struct {
-		key    string
-		packed string
-	}{{"a", c.answers}, {"sm", c.members}} {
-		if l.packed == "" {
-			continue
-		}
-		b = append(b, `,"`+l.key+`":[`...)
-		for k, code := range unpackCodes(l.packed) {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, code)
-		}
-		b = append(b, ']')
-	}
-	if c.mappings != "" {
-		b = append(b, `,"m":[`...)
-		for k, m := range c.Mappings() {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			b = appendJSONString(b, m.MapType)
-			b = append(b, ',')
-			b = appendJSONString(b, m.Source)
-			b = append(b, ',')
-			b = appendJSONString(b, m.Code)
-			b = append(b, ']')
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, "n", c.Names(), func(b []byte, n Name) []byte {
+		b = append(b, '[')
+		b = appendJSONString(b, n.Locale)
+		b = append(b, ',')
+		b = appendJSONString(b, n.Type)
+		b = append(b, ',')
+		b = strconv.AppendBool(b, n.Preferred)
+		b = append(b, ',')
+		b = strconv.AppendBool(b, n.Retired)
+		b = append(b, ',')
+		b = appendJSONString(b, n.Text)
+		return append(b, ']')
+	})
+	b = appendList(b, "a", c.Answers(), appendJSONString)
+	b = appendList(b, "sm", c.Members(), appendJSONString)
+	b = appendList(b, "m", c.Mappings(), func(b []byte, m Mapping) []byte {
+		b = append(b, '[')
+		b = appendJSONString(b, m.MapType)
+		b = append(b, ',')
+		b = appendJSONString(b, m.Source)
+		b = append(b, ',')
+		b = appendJSONString(b, m.Code)
+		return append(b, ']')
+	})
 	return append(b, "}\n"...)
 }
 
-// appendJSONString appends s as a JSON string as encoding/json writes it without HTML
-// escaping: quotes, backslashes and control characters escaped, invalid UTF-8 as U+FFFD,
-// U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, `\u00`...)
-				b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			switch r {
-			case utf8.RuneError:
-				b = append(b, `\ufffd`...)
-			case '\u2028':
-				b = append(b, `\u2028`...)
-			default:
-				b = append(b, `\u2029`...)
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
+// appendList appends `,"key":[item,…]`, or nothing for an empty list.
+func appendList[T any](b []byte, key string, items []T, appendItem func([]byte, T) []byte) []byte {
+	if len(items) == 0 {
+		return b
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	b = append(b, `,"`...)
+	b = append(b, key...)
+	b = append(b, `":[`...)
+	for k, it := range items {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, it)
+	}
+	return append(b, ']')
 }
 
-const hexDigits = "0123456789abcdef"
+// appendJSONString appends s as encoding/json writes a string (a string never fails to
+// encode: invalid UTF-8 becomes U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
 
 // WriteFile writes the index to path whole or not at all.
 func (ix *Index) WriteFile(path string) error {
