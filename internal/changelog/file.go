@@ -232,7 +232,7 @@ func ReadIndex(r io.Reader) (*Index, error) {
 		return nil, fmt.Errorf("line 1: %d concepts", h.Concepts)
 	}
 	ix := &Index{Org: h.Org, Source: h.Source, Version: h.Version, Home: h.Home, Locale: h.Locale,
-		Concepts: make([]Concept, 0, min(h.Concepts, 1<<20))}
+		Concepts: make([]Concept, 0, min(h.Concepts, 1<<16))} // a damaged header allocates little
 	in := interner{}
 	line := 1
 	for sc.Scan() {
