@@ -14,6 +14,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/shepherd-release/shepherd/internal/export"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 func runExport(ctx context.Context, env *environment, args []string) error {
@@ -79,7 +80,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return findings("load test of %s failed: %v", a.Name, err)
 		}
-		fmt.Fprintf(env.stdout, "  load test: loaded and checked in %s\n", res.Duration.Round(1e6))
+		fmt.Fprintf(env.stdout, "  load test: loaded and checked in %s\n", words.Duration(res.Duration))
 	}
 	fmt.Fprintf(env.stdout, "checksums in %s/SHA256SUMS (check with: cd %s && sha256sum -c SHA256SUMS)\n", *out, *out)
 	return nil

@@ -26,6 +26,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // Repo is a clone of the repository with a remote to fetch from and push to.
@@ -253,7 +255,7 @@ func (r *Repo) git(ctx context.Context, env []string, args ...string) (string, e
 	start := time.Now()
 	err := cmd.Run()
 	if err != nil {
-		return stdout.String(), fmt.Errorf("git %s (after %s): %w: %s", args[0], time.Since(start).Round(time.Millisecond), err, strings.TrimSpace(stderr.String()))
+		return stdout.String(), fmt.Errorf("git %s (after %s): %w: %s", args[0], words.Duration(time.Since(start)), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
 }

@@ -167,9 +167,13 @@ func previewComment(res *PreviewResult, fromFork bool) (string, error) {
 			"Fix them on OCL, then push to this branch or use **Re-run jobs** on this check to preview again. %s.\n\n",
 			render.Verdict(res.Report.Errors(), res.Report.Warnings(), 0), valid)
 	case res.Report.Warnings() > 0:
-		fmt.Fprintf(&b, "⚠️ **QA on HEAD found %s and no errors: merging starts the release**, and the warnings are posted on its tracking issue. "+
+		posted := "the warnings are"
+		if res.Report.Warnings() == 1 {
+			posted = "the warning is"
+		}
+		fmt.Fprintf(&b, "⚠️ **QA on HEAD found %s and no errors: merging starts the release**, and %s posted on its tracking issue. "+
 			"%s. QA runs again on HEAD after the merge, then the version is created on OCL.\n\n",
-			words.Count(res.Report.Warnings(), "warning", "warnings"), valid)
+			words.Count(res.Report.Warnings(), "warning", "warnings"), posted, valid)
 	default:
 		fmt.Fprintf(&b, "✅ **QA on HEAD found no errors: merging starts the release.** %s. "+
 			"QA runs again on HEAD after the merge, then the version is created on OCL.\n\n", valid)
