@@ -21,6 +21,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/sandbox"
+	"github.com/shepherd-release/shepherd/internal/site"
 	"github.com/shepherd-release/shepherd/internal/steps"
 	"github.com/shepherd-release/shepherd/internal/words"
 )
@@ -153,10 +154,13 @@ func runDemoScenario(ctx context.Context, env *environment, scenario string, spe
 	if err := writeDemoOutputs(ctx, sb, version, out); err != nil && runErr == nil {
 		runErr = err
 	}
+	if runErr == nil {
+		runErr = writeDemoSite(ctx, sb, timeline, filepath.Join(out, "site"))
+	}
 	if runErr != nil {
 		return runErr
 	}
-	fmt.Fprintf(env.stdout, "\nFinal phase: %s. Read the release in %s/: status.md, comments/, reports/, artifacts/, requests.log (and shepherd.log, every decision as JSON).\n", rec.Release.Phase, out)
+	fmt.Fprintf(env.stdout, "\nFinal phase: %s. Read the release in %s/: site/index.html, status.md, comments/, reports/, artifacts/, requests.log (and shepherd.log, every decision as JSON).\n", rec.Release.Phase, out)
 	if rec.Release.Phase != sc.end {
 		return findings("scenario %s should end in phase %s, not %s: %s", scenario, sc.end, rec.Release.Phase, rec.Release.Last().Reason)
 	}
@@ -226,6 +230,21 @@ func demoRelease(ctx context.Context, sb *sandbox.Sandbox, tl *timelinePrinter, 
 		}
 	}
 	return rec, nil
+}
+
+// writeDemoSite builds the release site as the site workflow would after the release.
+func writeDemoSite(ctx context.Context, sb *sandbox.Sandbox, tl *timelinePrinter, dir string) error {
+	start := time.Now()
+	model, err := sb.Env.SiteModel(ctx)
+	if err != nil {
+		return err
+	}
+	if err := site.Build(model, dir); err != nil {
+		return err
+	}
+	tl.say("the site workflow rebuilds the release site (%s): %s in %s",
+		filepath.Join(filepath.Base(filepath.Dir(dir)), "site", "index.html"), words.Count(len(model.Releases), "release", "releases"), time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // writeDemoOutputs copies what the release left on the fakes into plain files.

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/site"
 	"github.com/shepherd-release/shepherd/internal/steps"
 	"github.com/shepherd-release/shepherd/internal/words"
 )
@@ -205,19 +208,23 @@ func runRetry(ctx context.Context, env *environment, args []string) error {
 }
 
 func runStatus(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "status", "status --version vYYYY-MM-DD [--json]")
+	fs := newFlags(env, "status", "status --version vYYYY-MM-DD | --all [--json]")
 	f := addStepFlags(fs, env)
 	version := fs.String("version", "", "the release to show")
-	asJSON := fs.Bool("json", false, "print the whole record as JSON")
+	all := fs.Bool("all", false, "every release the bot knows: phase, channel, and which one is deployable")
+	asJSON := fs.Bool("json", false, "print the whole record (with --all: every release) as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *version == "" {
-		return usageError("--version is required")
+	if (*version == "") == !*all {
+		return usageError("give either --version or --all")
 	}
 	e, err := f.connect(ctx, env)
 	if err != nil {
 		return err
+	}
+	if *all {
+		return statusAll(ctx, env, e, *asJSON)
 	}
 	rec, err := e.Status(ctx, *version)
 	if err != nil {
@@ -229,6 +236,106 @@ func runStatus(ctx context.Context, env *environment, args []string) error {
 		return enc.Encode(rec)
 	}
 	fmt.Fprintln(env.stdout, steps.RenderStatus(rec, e.Config, e.Now()))
+	return nil
+}
+
+// statusAll prints every release the bot knows as a table or as JSON; a record that
+// cannot be read is listed and makes the command exit 1.
+func statusAll(ctx context.Context, env *environment, e *steps.Env, asJSON bool) error {
+	known, err := e.Releases(ctx)
+	if err != nil {
+		return err
+	}
+	releases, problems := steps.SiteReleases(known, e.Now())
+	if asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if releases == nil {
+			releases = []site.Release{}
+		}
+		if err := enc.Encode(struct {
+			Releases []site.Release `json:"releases"`
+			Problems []string       `json:"problems,omitempty"`
+		}{releases, problems}); err != nil {
+			return err
+		}
+	} else {
+		writeStatusTable(env.stdout, releases, problems)
+	}
+	if len(problems) > 0 {
+		return findings("%s could not be read", words.Count(len(problems), "release record", "release records"))
+	}
+	return nil
+}
+
+func writeStatusTable(w io.Writer, releases []site.Release, problems []string) {
+	if len(releases) == 0 && len(problems) == 0 {
+		fmt.Fprintln(w, "Shepherd knows no release yet.")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tPHASE\tCHANNEL\tDEPLOYABLE\tLAST CHANGE\tISSUE")
+	for _, r := range releases {
+		channel := r.Channel
+		if channel == "" {
+			channel = "-"
+		}
+		deployable := "yes"
+		switch {
+		case r.Latest:
+			deployable = "yes, the latest"
+		case r.Withdrawn:
+			deployable = "no: withdrawn"
+		case !r.Deployable:
+			deployable = "no: " + r.Blockers[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t#%d\n", r.Version, r.Phase, channel, deployable, r.Updated.UTC().Format("2006-01-02 15:04"), r.Issue)
+	}
+	tw.Flush()
+	latest := "none"
+	for _, r := range releases {
+		if r.Latest {
+			latest = r.Version
+		}
+	}
+	fmt.Fprintf(w, "\nLatest deployable release: %s\n", latest)
+	for _, p := range problems {
+		fmt.Fprintln(w, p)
+	}
+}
+
+// runSite writes the release site.
+func runSite(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "site", "site --out DIR")
+	f := addStepFlags(fs, env)
+	out := fs.String("out", "", "folder to write the site into (replaced)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError("--out is required")
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	return writeSite(ctx, env, e, *out)
+}
+
+// writeSite builds the site from what e knows and says what it wrote.
+func writeSite(ctx context.Context, env *environment, e *steps.Env, out string) error {
+	model, err := e.SiteModel(ctx)
+	if err != nil {
+		return err
+	}
+	if err := site.Build(model, out); err != nil {
+		return err
+	}
+	latest := "no release is deployable"
+	if l := model.LatestDeployable(); l != nil {
+		latest = "the latest deployable release is " + l.Version
+	}
+	fmt.Fprintf(env.stdout, "site written to %s: %s, %s\n", out, words.Count(len(model.Releases), "release", "releases"), latest)
 	return nil
 }
 

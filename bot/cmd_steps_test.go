@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,6 +83,41 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 	code, out, errs = step("status", "--version", version)
 	require.Equal(t, exitOK, code, errs)
 	assert.Contains(t, out, "Release "+version+": done")
+
+	code, out, errs = step("status", "--all")
+	require.Equal(t, exitOK, code, errs)
+	assert.Regexp(t, `(?m)^VERSION\s+PHASE\s+CHANNEL\s+DEPLOYABLE`, out)
+	assert.Regexp(t, `(?m)^`+version+`\s+done\s+-\s+yes, the latest`, out)
+	assert.Contains(t, out, "Latest deployable release: "+version)
+	code, out, errs = step("status", "--all", "--json")
+	require.Equal(t, exitOK, code, errs)
+	var all struct {
+		Releases []struct {
+			Version    string `json:"version"`
+			Phase      string `json:"phase"`
+			Deployable bool   `json:"deployable"`
+			Latest     bool   `json:"latest_deployable"`
+		} `json:"releases"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &all), out)
+	require.Len(t, all.Releases, 1)
+	assert.Equal(t, version, all.Releases[0].Version)
+	assert.True(t, all.Releases[0].Deployable && all.Releases[0].Latest)
+	code, _, errs = step("status")
+	assert.Equal(t, exitCannot, code, "neither --version nor --all")
+	assert.Contains(t, errs, "give either --version or --all")
+
+	siteDir := filepath.Join(work, "site")
+	code, out, errs = step("site", "--out", siteDir)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "the latest deployable release is "+version)
+	index, err := os.ReadFile(filepath.Join(siteDir, "index.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(index), `id="latest-deployable" data-version="`+version+`"`)
+	head, err := os.ReadFile(filepath.Join(siteDir, "qa", "bulk-validation", "index.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(head), "QA Bulk Validation", "the stored HEAD report, under the site's navigation")
+	assert.NotContains(t, string(head), "no-head-report")
 
 	code, out, errs = step("retry", "--version", version)
 	require.Equal(t, exitOK, code, errs)
