@@ -35,6 +35,14 @@ func TestDemoScenarios(t *testing.T) {
 			assert.Contains(t, string(log), "github POST")
 			_, err = os.Stat(filepath.Join(out, "reports", "qa-head.html"))
 			assert.NoError(t, err)
+			index, err := os.ReadFile(filepath.Join(out, "site", "index.html"))
+			require.NoError(t, err, "the demo leaves the release site")
+			if demoScenarios[name].end == "done" {
+				assert.Contains(t, string(index), `id="latest-deployable" data-version="v`)
+				assert.NotContains(t, string(index), "ZgotmplZ", "the local store's file links are kept")
+			} else {
+				assert.Contains(t, string(index), "No release is deployable now")
+			}
 			_, err = os.Stat(filepath.Join(out, "artifacts", "SHA256SUMS"))
 			if demoScenarios[name].end == "done" {
 				assert.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html/template"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +57,15 @@ var pages = template.Must(template.New("site").Funcs(template.FuncMap{
 	},
 	"downloadable": func(r *Release, d Download) bool { return unavailable(r, d) == "" },
 	"unavailable":  unavailable,
+	"link": link,
+	"hasPage": func(s *Site, version string) bool {
+		for _, r := range s.Releases {
+			if r.Version == version {
+				return true
+			}
+		}
+		return false
+	},
 	"reportLive": func(s *Site, q QASummary) bool {
 		return q.ReportURL != "" && (q.ReportUntil.IsZero() || q.ReportUntil.After(s.Built))
 	},
@@ -80,6 +90,8 @@ type downloadsView struct {
 // unavailable says why a file cannot be downloaded from the site, or "" when it can.
 func unavailable(r *Release, d Download) string {
 	switch {
+	case r.Withdrawn:
+		return "withdrawn"
 	case !r.FilesRemoved.IsZero():
 		return "deleted"
 	case d.URL == "":
@@ -203,6 +215,17 @@ func withNav(h *HeadReport) ([]byte, error) {
 	out = append(out, h.HTML[:cut]...)
 	out = append(out, nav.Bytes()...)
 	return append(out, h.HTML[cut:]...), nil
+}
+
+// link passes the download and report links of a record through html/template, which
+// would otherwise blank file: links (the local store's). They are checked here again:
+// web and file addresses only.
+func link(s string) template.URL {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") {
+		return ""
+	}
+	return template.URL(u.String())
 }
 
 func sizeText(n int64) string {

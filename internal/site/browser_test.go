@@ -1,0 +1,325 @@
+package site_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/site"
+)
+
+// chromium finds Debian's chromium; under CI=true a missing one fails the test, since CI
+// must never pass having skipped the browser checks.
+func chromium(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed: scripts/tools.sh installs it (apt-get install -y chromium)")
+		}
+		t.Skip("chromium is not installed (apt-get install -y chromium); the site's browser checks are skipped")
+	}
+	return bin
+}
+
+// runChromium runs headless Chromium with a profile of its own. --no-sandbox: CI runs the
+// tests as root, where Chromium's sandbox refuses to start.
+func runChromium(t *testing.T, bin string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+		"--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "chromium %s: %s", strings.Join(args, " "), stderr.String())
+	return out
+}
+
+// browserPage is one page of the site as Chromium built it, laid out 390 px wide (a phone).
+type browserPage struct {
+	doc                      *html.Node
+	scrollWidth, clientWidth int
+}
+
+// loadPages opens every page of the site in Chromium in one run: a harness page frames
+// each at a phone's width and copies out its DOM and its width once it has loaded.
+func loadPages(t *testing.T, bin, dir string, pages []string) map[string]browserPage {
+	t.Helper()
+	var frames strings.Builder
+	for _, p := range pages {
+		src := (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(dir, p))}).String()
+		fmt.Fprintf(&frames, "<iframe data-page=%q data-src=%q style=\"width:390px;height:844px;border:0\"></iframe>\n", p, src)
+	}
+	harness := filepath.Join(t.TempDir(), "harness.html")
+	require.NoError(t, os.WriteFile(harness, []byte(`<!DOCTYPE html><html><body>`+frames.String()+`<script>
+for (const f of document.querySelectorAll("iframe")) {
+  f.addEventListener("load", () => {
+    const d = f.contentDocument.documentElement;
+    const out = document.createElement("textarea");
+    out.dataset.page = f.dataset.page;
+    out.dataset.scrollWidth = d.scrollWidth;
+    out.dataset.clientWidth = d.clientWidth;
+    out.textContent = d.outerHTML;
+    document.body.appendChild(out);
+  });
+  f.src = f.dataset.src;
+}
+</script></body></html>`), 0o644))
+	dom := runChromium(t, bin, "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom", "file://"+filepath.ToSlash(harness))
+	root, err := html.Parse(strings.NewReader(string(dom)))
+	require.NoError(t, err)
+	got := map[string]browserPage{}
+	for n := range root.Descendants() {
+		if n.Type != html.ElementNode || n.Data != "textarea" {
+			continue
+		}
+		doc, err := html.Parse(strings.NewReader(text(n)))
+		require.NoError(t, err)
+		sw, _ := strconv.Atoi(attr(n, "data-scroll-width"))
+		cw, _ := strconv.Atoi(attr(n, "data-client-width"))
+		got[attr(n, "data-page")] = browserPage{doc: doc, scrollWidth: sw, clientWidth: cw}
+	}
+	for _, p := range pages {
+		require.Contains(t, got, p, "Chromium did not load %s", p)
+	}
+	return got
+}
+
+// The site as a browser shows it: the latest deployable release first, every phase and
+// channel in its own words, withdrawn and deleted releases never offered, the banners,
+// every link inside the site resolving to a file of it, no asset from outside, and every
+// page readable on a phone without scrolling sideways. It leaves a phone-sized screenshot.
+func TestSiteInChromium(t *testing.T) {
+	bin := chromium(t)
+	s := fixtureSite(t)
+	dir := filepath.Join(t.TempDir(), "site")
+	require.NoError(t, site.Build(s, dir))
+
+	var pages []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".html") {
+			rel, _ := filepath.Rel(dir, p)
+			pages = append(pages, filepath.ToSlash(rel))
+		}
+		return err
+	}))
+	require.Len(t, pages, 3+len(s.Releases), "index, exports, QA and one page per release")
+	loaded := loadPages(t, bin, dir, pages)
+
+	t.Run("the latest deployable release comes first", func(t *testing.T) {
+		index := loaded["index.html"].doc
+		first := find(index, func(n *html.Node) bool { return attr(n, "data-version") != "" })
+		require.NotNil(t, first)
+		assert.Equal(t, "latest-deployable", attr(first, "id"))
+		assert.Equal(t, latest, attr(first, "data-version"))
+		hero := text(first)
+		assert.Contains(t, hero, "Latest deployable release: "+latest)
+		assert.Contains(t, hero, "production")
+		assert.Contains(t, hero, "2026-12-01 12:00 UTC", "its publication date")
+		assert.Contains(t, hero, "openmrs_concepts_2.sql.zip")
+		assert.Contains(t, hero, "2026-12-12 12:00 UTC", "when its download link stops working")
+	})
+
+	t.Run("every release in the table with its phase, channel and state", func(t *testing.T) {
+		index := loaded["index.html"].doc
+		rows := findAll(index, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-version") != "" })
+		require.Len(t, rows, len(s.Releases))
+		phases := map[string]bool{}
+		for i, r := range s.Releases {
+			row := rows[i]
+			assert.Equal(t, r.Version, attr(row, "data-version"), "newest first, as the model lists them")
+			phase := find(row, func(n *html.Node) bool { return attr(n, "data-phase") != "" })
+			require.NotNil(t, phase)
+			assert.Equal(t, r.Phase, text(phase))
+			phases[r.Phase] = true
+			if r.Channel != "" {
+				channel := find(row, func(n *html.Node) bool { return attr(n, "data-channel") != "" })
+				require.NotNil(t, channel, r.Version)
+				assert.Equal(t, r.Channel, text(channel))
+			} else {
+				assert.Contains(t, text(row), "none")
+			}
+			state := find(row, func(n *html.Node) bool { return attr(n, "data-state") != "" })
+			require.NotNil(t, state)
+			switch {
+			case r.Withdrawn:
+				assert.Equal(t, "withdrawn", attr(state, "data-state"), r.Version)
+			case r.Deployable:
+				assert.Equal(t, "deployable", attr(state, "data-state"), r.Version)
+			default:
+				assert.Equal(t, "not-deployable", attr(state, "data-state"), r.Version)
+				assert.Contains(t, text(row), r.Blockers[0], "the first reason it is not deployable")
+			}
+		}
+		for _, p := range release.Phases {
+			assert.True(t, phases[string(p)], "phase %s is shown", p)
+		}
+	})
+
+	t.Run("each release page tells its phase, channel, blockers and timeline", func(t *testing.T) {
+		for _, r := range s.Releases {
+			doc := loaded["releases/"+r.Version+"/index.html"].doc
+			body := text(doc)
+			assert.Contains(t, body, "Release "+r.Version)
+			phase := find(doc, func(n *html.Node) bool { return attr(n, "data-phase") != "" })
+			require.NotNil(t, phase, r.Version)
+			assert.Equal(t, r.Phase, text(phase))
+			if r.Channel != "" {
+				assert.Contains(t, body, "Channel "+r.Channel, r.Version)
+			}
+			for _, b := range r.Blockers {
+				assert.Contains(t, body, b, r.Version)
+			}
+			timeline := find(doc, func(n *html.Node) bool { return attr(n, "id") == "timeline" })
+			require.NotNil(t, timeline, r.Version)
+			assert.Len(t, findAll(timeline, func(n *html.Node) bool { return n.Data == "tr" }), 1+len(r.Timeline))
+			assert.Equal(t, r.Latest, find(doc, func(n *html.Node) bool { return attr(n, "id") == "is-latest" }) != nil, r.Version)
+			downloads := findAll(doc, func(n *html.Node) bool { return n.Data == "a" && hasAttr(n, "data-download") })
+			if !r.Deployable {
+				assert.Empty(t, downloads, "%s offers no download: withdrawn, expired or deleted files are listed without links", r.Version)
+			}
+		}
+		latestPage := text(loaded["releases/"+latest+"/index.html"].doc)
+		assert.Contains(t, latestPage, "Since v2026-11-01: 12 added, 3 retired")
+		assert.Contains(t, latestPage, "1234 Fever: answer removed")
+		assert.Contains(t, latestPage, "verified")
+		assert.Contains(t, text(loaded["releases/v2026-11-01/index.html"].doc), "The files were deleted on 2026-11-18")
+	})
+
+	t.Run("the HEAD report and the exports", func(t *testing.T) {
+		head := loaded["qa/bulk-validation/index.html"].doc
+		assert.Contains(t, text(head), "QA report: CIEL/CIEL HEAD")
+		assert.Contains(t, text(head), "Latest report of HEAD, from 2026-12-07 11:00 UTC")
+		exports := loaded["exports/index.html"].doc
+		sections := findAll(exports, func(n *html.Node) bool { return n.Data == "section" && hasAttr(n, "data-version") })
+		withFiles := 0
+		for _, r := range s.Releases {
+			if len(r.Downloads) > 0 {
+				withFiles++
+			}
+		}
+		assert.Len(t, sections, withFiles, "one section per version with files")
+		assert.Contains(t, text(exports), "link expired")
+		assert.Contains(t, text(exports), "deleted")
+	})
+
+	t.Run("banners on every page", func(t *testing.T) {
+		for name, p := range loaded {
+			if name == "qa/bulk-validation/index.html" {
+				continue // the report's own page, under the site's navigation only
+			}
+			assert.Contains(t, text(p.doc), "Shepherd is switched off for maintenance by octocat", name)
+			assert.NotNil(t, find(p.doc, func(n *html.Node) bool { return attr(n, "data-stale-lease") == "v2026-11-14" }), name)
+		}
+	})
+
+	t.Run("links resolve inside the site; no outside assets", func(t *testing.T) {
+		for name, p := range loaded {
+			for n := range p.doc.Descendants() {
+				for _, key := range []string{"href", "src"} {
+					ref, ok := attrOK(n, key)
+					if !ok {
+						continue
+					}
+					u, err := url.Parse(ref)
+					require.NoError(t, err, "%s: <%s %s=%q>", name, n.Data, key, ref)
+					if u.Scheme != "" || u.Host != "" {
+						assert.True(t, n.Data == "a" && key == "href" && u.Scheme == "https",
+							"%s: <%s %s=%q> loads something from outside the site", name, n.Data, key, ref)
+						continue
+					}
+					target := path.Join(path.Dir(name), u.Path)
+					_, err = os.Stat(filepath.Join(dir, filepath.FromSlash(target)))
+					assert.NoError(t, err, "%s: <%s %s=%q> leads nowhere", name, n.Data, key, ref)
+				}
+			}
+		}
+	})
+
+	t.Run("readable on a phone", func(t *testing.T) {
+		for name, p := range loaded {
+			require.Positive(t, p.clientWidth, name)
+			assert.LessOrEqual(t, p.scrollWidth, p.clientWidth, "%s scrolls sideways on a 390 px wide screen", name)
+			viewport := find(p.doc, func(n *html.Node) bool { return n.Data == "meta" && attr(n, "name") == "viewport" })
+			assert.NotNil(t, viewport, name)
+		}
+		shot := filepath.Join(t.ArtifactDir(), "site-phone.png")
+		runChromium(t, bin, "--screenshot="+shot, "--window-size=390,844", "file://"+filepath.ToSlash(filepath.Join(dir, "index.html")))
+		info, err := os.Stat(shot)
+		require.NoError(t, err)
+		assert.Greater(t, info.Size(), int64(5000), "a screenshot with something on it")
+		t.Logf("phone screenshot of the site: %s", shot)
+	})
+
+	t.Run("the DOM tells what status --all tells", func(t *testing.T) {
+		// The JSON of `shepherd status --all` is the same model: the site and the command
+		// cannot disagree on which release is deployable.
+		data, err := json.Marshal(s.Releases)
+		require.NoError(t, err)
+		assert.Contains(t, string(data), `"version":"`+latest+`","phase":"done","channel":"production","outcome":"published","verified":true,"deployable":true`)
+	})
+}
+
+func attrOK(n *html.Node, key string) (string, bool) {
+	if n.Type != html.ElementNode {
+		return "", false
+	}
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func attr(n *html.Node, key string) string { v, _ := attrOK(n, key); return v }
+
+func hasAttr(n *html.Node, key string) bool { _, ok := attrOK(n, key); return ok }
+
+func find(root *html.Node, match func(*html.Node) bool) *html.Node {
+	for n := range root.Descendants() {
+		if n.Type == html.ElementNode && match(n) {
+			return n
+		}
+	}
+	return nil
+}
+
+func findAll(root *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	for n := range root.Descendants() {
+		if n.Type == html.ElementNode && match(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// text is the node's text with white space runs shortened to one space.
+func text(root *html.Node) string {
+	var b strings.Builder
+	for n := range root.Descendants() {
+		if n.Type == html.TextNode && (n.Parent == nil || (n.Parent.Data != "style" && n.Parent.Data != "script")) {
+			b.WriteString(n.Data)
+			b.WriteByte(' ')
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}

@@ -1,0 +1,82 @@
+package steps
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/release"
+)
+
+// recordIn is a record of version carried to phase through the real state machine.
+func recordIn(t *testing.T, version string, phase release.Phase, at time.Time) *Record {
+	t.Helper()
+	st := release.New(version, at)
+	path := []release.Event{release.ManifestValid, release.QAPassed, release.VersionCreated, release.ExportReady,
+		release.ExportQAPassed, release.ScriptsFinished, release.Published}
+	for _, ev := range path {
+		if st.Phase == phase {
+			break
+		}
+		at = at.Add(time.Minute)
+		require.NoError(t, st.Apply(ev, at, "ok", 72))
+	}
+	rec := &Record{Release: *st, Org: "CIEL", Source: "CIEL"}
+	if phase == release.Done {
+		rec.UploadedAt = at
+		rec.HeadQA, rec.ExportQA = &QAResult{At: at}, &QAResult{At: at}
+		rec.Downloads = []Download{{File: "openmrs_concepts_2.sql.zip", Key: "releases/" + version + "/a.zip", URL: "https://bucket.example.org/a",
+			ValidUntil: at.Add(7 * 24 * time.Hour), DeleteAt: at.Add(21 * 24 * time.Hour)}}
+	}
+	return rec
+}
+
+// Deployable means published with files that can still be downloaded; each other state
+// gives one plain sentence, and verified (QA passed) stays a separate fact.
+func TestBlockers(t *testing.T) {
+	start := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	soon := start.Add(24 * time.Hour)
+	for _, p := range []release.Phase{release.Configuration, release.QA, release.Deploy, release.Exporting, release.ExportQA, release.Scripts, release.Publishing} {
+		rec := recordIn(t, "v2026-11-01", p, start)
+		require.Equal(t, p, rec.Release.Phase)
+		assert.Equal(t, []string{"It is still in phase " + string(p) + ": " + phaseNotes[p] + "."}, Blockers(rec, soon), p)
+	}
+
+	done := recordIn(t, "v2026-11-01", release.Done, start)
+	assert.Empty(t, Blockers(done, soon))
+	assert.True(t, Verified(done))
+
+	expired := recordIn(t, "v2026-11-01", release.Done, start)
+	assert.Equal(t, []string{"The download link of openmrs_concepts_2.sql.zip expired on 2026-11-08 08:07 UTC; the janitor renews links daily."},
+		Blockers(expired, start.Add(8*24*time.Hour)))
+	assert.Equal(t, []string{"Its files are past their retention since 2026-11-22."}, Blockers(expired, start.Add(22*24*time.Hour)))
+
+	removed := recordIn(t, "v2026-11-01", release.Done, start)
+	removed.RemovedAt = start.Add(22 * 24 * time.Hour)
+	assert.Equal(t, []string{"Its files were deleted on 2026-11-23, at the end of the retention period."}, Blockers(removed, start.Add(23*24*time.Hour)))
+
+	failed := recordIn(t, "v2026-11-01", release.ExportQA, start)
+	require.NoError(t, failed.Release.Apply(release.StepFailed, start.Add(time.Hour), "QA of the export found 3 errors", 0))
+	assert.Equal(t, []string{"It failed in export-qa: QA of the export found 3 errors."}, Blockers(failed, soon))
+	failed.ExportQA = &QAResult{Errors: 3}
+	failed.HeadQA = &QAResult{}
+	assert.False(t, Verified(failed))
+
+	known := []KnownRelease{
+		{Version: "v2026-11-20", Issue: 3, Record: failed},
+		{Version: "v2026-11-10", Issue: 2, Record: done},
+		{Version: "v2026-11-05", Issue: 4, Err: errors.New("it names issue #9 as its tracking issue")},
+		{Version: "v2026-11-01", Issue: 1, Record: recordIn(t, "v2026-11-01", release.Done, start)},
+	}
+	releases, problems := SiteReleases(known, soon)
+	require.Len(t, releases, 3)
+	assert.False(t, releases[0].Latest)
+	assert.True(t, releases[1].Latest, "the newest deployable release")
+	assert.True(t, releases[2].Deployable)
+	assert.False(t, releases[2].Latest, "only one is the latest")
+	assert.Equal(t, "failed in export-qa", releases[0].Outcome)
+	assert.Equal(t, []string{"The record of release v2026-11-05 on issue #4 cannot be read, so it is left out: it names issue #9 as its tracking issue"}, problems)
+}
