@@ -57,7 +57,7 @@ var pages = template.Must(template.New("site").Funcs(template.FuncMap{
 	},
 	"downloadable": func(r *Release, d Download) bool { return unavailable(r, d) == "" },
 	"unavailable":  unavailable,
-	"link": link,
+	"link":         link,
 	"hasPage": func(s *Site, version string) bool {
 		for _, r := range s.Releases {
 			if r.Version == version {
