@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the pinned tools the tests use into a cache folder (not into go.mod):
 # actionlint for the workflows, the MinIO server for the S3 tests and Liquibase (with its
-# MariaDB driver; it runs on Java 17) for the SQL load tests against real OpenMRS schemas.
+# MariaDB driver; it runs on Java 17) for the SQL load tests against real OpenMRS schemas;
+# Debian's chromium for the release site's browser tests (a system package: installed
+# with apt-get when this runs as root or with password-less sudo, as on CI).
 # Idempotent: a tool already installed at the pinned version is kept.
 #
-# Usage: scripts/tools.sh [TOOL...]   (default: all of actionlint minio liquibase)
+# Usage: scripts/tools.sh [TOOL...]   (default: all of actionlint minio liquibase chromium)
 # Prints the folder the tools are in.
 set -euo pipefail
 
@@ -45,14 +47,32 @@ install_liquibase() {
   echo "$LIQUIBASE_VERSION" >"$tools/liquibase.version"
 }
 
+install_chromium() {
+  command -v chromium >/dev/null && return
+  local sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    if sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      echo "chromium is not installed and this is not root: run 'apt-get install -y chromium' as root." >&2
+      echo "The release site's browser tests skip without it, and fail under CI=true." >&2
+      return
+    fi
+  fi
+  echo "installing chromium (Debian package) with apt-get" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium >/dev/null
+}
+
 wanted=("$@")
-[[ ${#wanted[@]} -gt 0 ]] || wanted=(actionlint minio liquibase)
+[[ ${#wanted[@]} -gt 0 ]] || wanted=(actionlint minio liquibase chromium)
 for tool in "${wanted[@]}"; do
   case "$tool" in
   actionlint) install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
   minio) install minio github.com/minio/minio "$MINIO_VERSION" ;;
   liquibase) install_liquibase ;;
-  *) echo "scripts/tools.sh: unknown tool $tool (known: actionlint minio liquibase)" >&2; exit 2 ;;
+  chromium) install_chromium ;;
+  *) echo "scripts/tools.sh: unknown tool $tool (known: actionlint minio liquibase chromium)" >&2; exit 2 ;;
   esac
 done
 echo "$tools"
