@@ -16,6 +16,7 @@ import (
 	"github.com/shepherd-release/shepherd/actions/janitor"
 	pollexport "github.com/shepherd-release/shepherd/actions/poll-export"
 	preview "github.com/shepherd-release/shepherd/actions/qa"
+	"github.com/shepherd-release/shepherd/actions/site"
 	startrelease "github.com/shepherd-release/shepherd/actions/start-release"
 	"github.com/shepherd-release/shepherd/internal/buildinfo"
 )
@@ -28,6 +29,7 @@ var bodies = map[string]func(context.Context, *actionenv.Run) error{
 	"janitor":        janitor.Run,
 	"poll-export":    pollexport.Run,
 	"qa":             preview.Run,
+	"site":           site.Run,
 	"start-release":  startrelease.Run,
 }
 

@@ -2,7 +2,9 @@ package site
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"html/template"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -58,6 +61,12 @@ var pages = template.Must(template.New("site").Funcs(template.FuncMap{
 	"downloadable": func(r *Release, d Download) bool { return unavailable(r, d) == "" },
 	"unavailable":  unavailable,
 	"link":         link,
+	"built": func(s *Site) string {
+		if s.unstamped {
+			return ""
+		}
+		return s.Built.UTC().Format(timeLayout)
+	},
 	"hasPage": func(s *Site, version string) bool {
 		for _, r := range s.Releases {
 			if r.Version == version {
@@ -114,6 +123,11 @@ func Build(s *Site, dir string) error {
 	if err != nil {
 		return err
 	}
+	return Write(files, dir)
+}
+
+// Write writes rendered files into dir as Build does.
+func Write(files map[string][]byte, dir string) error {
 	parent := filepath.Dir(filepath.Clean(dir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
@@ -139,6 +153,28 @@ func Build(s *Site, dir string) error {
 		return fmt.Errorf("replace the site in %s: %w", dir, err)
 	}
 	return os.Rename(tmp, dir)
+}
+
+// Digest identifies what the site says, leaving out when it was built: two builds with
+// the same digest differ only in their "built on" lines.
+func Digest(s *Site) (string, error) {
+	unstamped := *s
+	unstamped.unstamped = true
+	files, err := Render(&unstamped)
+	if err != nil {
+		return "", err
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Render is the site as files: their paths (slash-separated, relative to the site's top
@@ -292,7 +328,11 @@ func atomFeed(s *Site) ([]byte, error) {
 		feedID = s.RepositoryURL + "/releases"
 		entryID = func(version string) string { return feedID + "/tag/" + version }
 	}
-	f := atomFeedXML{Title: "Releases of " + s.Title, ID: feedID, Updated: s.Built.UTC().Format(time.RFC3339),
+	updated := s.Built.UTC().Format(time.RFC3339)
+	if s.unstamped {
+		updated = ""
+	}
+	f := atomFeedXML{Title: "Releases of " + s.Title, ID: feedID, Updated: updated,
 		Author: atomPerson{Name: "Shepherd"}, Links: []atomLink{{Rel: "self", Href: "feed.xml"}, {Href: "index.html"}}}
 	for _, r := range s.Releases {
 		summary := fmt.Sprintf("%s is in phase %s", r.Version, r.Phase)

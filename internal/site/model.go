@@ -28,6 +28,9 @@ type Site struct {
 	StaleLeases []LeaseNotice `json:"stale_leases,omitempty"`
 	// Problems are tracking issues whose record could not be read, one sentence each.
 	Problems []string `json:"problems,omitempty"`
+
+	// unstamped leaves the build time out of the pages, for Digest.
+	unstamped bool
 }
 
 // MaintenanceNotice says that someone switched the bot to maintenance.
