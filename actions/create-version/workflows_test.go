@@ -152,6 +152,6 @@ func TestReusableWorkflowsPinOneRefAndPassDeclaredInputs(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 11, uses)
+	assert.Equal(t, 12, uses)
 	assert.Len(t, refs, 1, "one ref for every action: %v", refs)
 }
