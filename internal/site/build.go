@@ -46,7 +46,7 @@ var pages = template.Must(template.New("site").Funcs(template.FuncMap{
 		return t.UTC().Format(timeLayout)
 	},
 	"age":   func(d time.Duration) string { return words.Duration(d) },
-	"size":  sizeText,
+	"size":  words.Size,
 	"short": func(s string) string { return s[:min(len(s), 12)] },
 	"count": words.Count,
 	"sub":   func(a, b int) int { return a - b },
@@ -262,16 +262,6 @@ func link(s string) template.URL {
 		return ""
 	}
 	return template.URL(u.String())
-}
-
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 func changesText(c *changelog.Summary) string {

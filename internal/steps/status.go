@@ -204,15 +204,7 @@ func when(t time.Time) string {
 	return t.UTC().Format(timeLayout)
 }
 
-func size(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func size(n int64) string { return words.Size(n) }
 
 func short(sha string) string {
 	if len(sha) > 12 {

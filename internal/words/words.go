@@ -4,6 +4,7 @@
 package words
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -93,4 +94,15 @@ func pair(d, big time.Duration, bigName string, small time.Duration, smallName s
 		out += " " + strconv.FormatInt(int64(rest), 10) + " " + smallName
 	}
 	return out
+}
+
+// Size writes a file size in binary units: "213 B", "37.8 KiB", "38.0 MiB".
+func Size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
