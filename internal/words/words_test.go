@@ -54,6 +54,8 @@ func TestDuration(t *testing.T) {
 
 func TestSize(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 213: "213 B", 1024: "1.0 KiB", 38707: "37.8 KiB", 38 << 20: "38.0 MiB"} {
-		assert.Equal(t, want, Size(n), n)
+		if got := Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
