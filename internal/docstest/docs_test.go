@@ -31,6 +31,7 @@ const (
 	credentials = "sets credentials (secrets) for the commands that talk to GitHub, OCL and the bucket"
 	loadTest    = "needs MariaDB and Liquibase; internal/export's load tests run it"
 	releasing   = "a maintainer's release of Shepherd itself: rewrites the workflows, commits, tags or pushes"
+	inTheModule = "a test of Shepherd's own packages, run in its checkout; make test runs it"
 )
 
 // scratch is what a runnable command needs in its scratch folder before it runs.
@@ -87,15 +88,20 @@ var commands = map[string]verdict{
 	"shepherd maintenance on|off|status [--reason TEXT]":                         as(`shepherd maintenance on --reason "OCL upgrade" && shepherd maintenance status && shepherd maintenance off`, repo),
 
 	// docs/*.md
-	"shepherd qa --export": cannot(mention),
-	"shepherd doctor":      cannot(mention),
-	"shepherd export":      cannot(mention),
-	"shepherd poll":        cannot(mention),
-	"shepherd new":         cannot(mention),
-	"shepherd status":      cannot(mention),
-	"shepherd validate":    asWritten(repo),
-	"go run ./bot":         cannot(mention),
-	"go run ./bot …":       cannot(mention),
+	"shepherd qa --export":           cannot(mention),
+	"shepherd doctor":                cannot(mention),
+	"shepherd export":                cannot(mention),
+	"shepherd poll":                  cannot(mention),
+	"shepherd new":                   cannot(mention),
+	"shepherd status":                cannot(mention),
+	"shepherd status --all":          cannot(needsGitHub),
+	"shepherd status --all [--json]": cannot(needsGitHub),
+	"shepherd site --out DIR":        cannot(needsGitHub),
+	"shepherd site --out site":       cannot(needsGitHub),
+	"mkdir -p /tmp/site-test && go test -count=1 -artifacts -outputdir /tmp/site-test -run TestSiteInChromium -v ./internal/site/": cannot(inTheModule),
+	"shepherd validate": asWritten(repo),
+	"go run ./bot":      cannot(mention),
+	"go run ./bot …":    cannot(mention),
 	"go run ./bot doctor --repo openmrs/ciel-releases":                                cannot(needsGitHub),
 	"go run ./bot doctor --repo openmrs/ciel-releases --format json":                  cannot(needsGitHub),
 	"shepherd export --load-test DSN --liquibase PATH":                                cannot(loadTest),
