@@ -210,6 +210,7 @@ func extract(t *testing.T, file string) (cmds []docCommand, yamlBlocks []docComm
 	var info, marker string
 	var block []string
 	blockStart := 0
+	pending, pendingAt := "", 0 // a shell command continued on the next line
 	for i, line := range lines {
 		if m := fence.FindStringSubmatch(line); m != nil && (marker == "" || strings.HasPrefix(m[1], marker)) {
 			if marker == "" {
@@ -224,11 +225,23 @@ func extract(t *testing.T, file string) (cmds []docCommand, yamlBlocks []docComm
 			continue
 		}
 		if marker != "" {
+			prose.WriteString("\n")
 			block = append(block, line)
 			if shellInfo[info] {
-				cmds = append(cmds, shellCommand(info, line, placeOf(rel, i+1))...)
+				// A line ending in a backslash goes on on the next one.
+				if cont, ok := strings.CutSuffix(strings.TrimRight(line, " \t"), "\\"); ok {
+					if pending == "" {
+						pendingAt = i + 1
+					}
+					pending += cont + " "
+					continue
+				}
+				at := i + 1
+				if pending != "" {
+					line, at, pending = pending+strings.TrimSpace(line), pendingAt, ""
+				}
+				cmds = append(cmds, shellCommand(info, line, placeOf(rel, at))...)
 			}
-			prose.WriteString("\n")
 			continue
 		}
 		prose.WriteString(line + "\n")
@@ -260,6 +273,33 @@ func shellCommand(info, line, place string) []docCommand {
 }
 
 func placeOf(file string, line int) string { return file + ":" + strconv.Itoa(line) }
+
+// The extraction reads commands as a reader of the rendered page would.
+func TestExtractReadsShellBlocksAndInlineCommands(t *testing.T) {
+	doc := "# Title\n\n" +
+		"```sh\n# a comment\nshepherd demo --scale tiny   # a remark\nshepherd qa \\\n  --export x.zip\n```\n" +
+		"```console\n$ shepherd --version\nshepherd dev (commit unknown)\n```\n" +
+		"```yaml\nversion: v2026-11-22\n```\n" +
+		"| `shepherd changelog OLD NEW [--format md\\|json]` | a row |\n" +
+		"Run `shepherd retry --version\nvYYYY-MM-DD` or `make`; the `shepherd` label is no command.\n"
+	file := filepath.Join(t.TempDir(), "doc.md")
+	require.NoError(t, os.WriteFile(file, []byte(doc), 0o644))
+	cmds, blocks := extract(t, file)
+	var got []string
+	for _, c := range cmds {
+		got = append(got, c.text+" @"+c.place[strings.LastIndex(c.place, ":")+1:])
+	}
+	assert.Equal(t, []string{
+		"shepherd demo --scale tiny @5",
+		"shepherd qa --export x.zip @6",
+		"shepherd --version @10",
+		"shepherd changelog OLD NEW [--format md|json] @16",
+		"shepherd retry --version vYYYY-MM-DD @17",
+		"make @18",
+	}, got)
+	require.Len(t, blocks, 1)
+	assert.Equal(t, "version: v2026-11-22\n", blocks[0].text)
+}
 
 // allCommands is every command of every document, by its text, with every place it is shown.
 func allCommands(t *testing.T) (map[string][]string, []docCommand) {
