@@ -101,3 +101,38 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// runUnlock removes a release's lease and says whose it was.
+func runUnlock(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "unlock", "unlock --version vYYYY-MM-DD [--force] [--dry-run]")
+	f := addStepFlags(fs, env)
+	version := fs.String("version", "", "the release whose lease to remove")
+	force := fs.Bool("force", false, "remove a lease that is still live and fresh (its run may still be working)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *version == "" {
+		return usageError("--version is required")
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	lease, err := e.Unlock(ctx, *version, *force)
+	if err != nil {
+		return err
+	}
+	if lease == nil {
+		fmt.Fprintf(env.stdout, "release %s holds no lease: nothing to remove\n", *version)
+		return nil
+	}
+	what := "removed"
+	if e.DryRun {
+		what = "would remove"
+	}
+	fmt.Fprintf(env.stdout, "release %s: %s the lease %s\n", *version, what, lease.Describe())
+	if lease.Problem != "" {
+		fmt.Fprintf(env.stdout, "  (it was not trusted: %s)\n", lease.Problem)
+	}
+	return nil
+}

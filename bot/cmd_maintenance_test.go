@@ -48,3 +48,9 @@ func TestMaintenanceWithoutReasonStillHolds(t *testing.T) {
 	assert.Equal(t, exitCannot, shepherd(t, nil, "maintenance", "sideways").code)
 	assert.Equal(t, exitCannot, shepherd(t, nil, "maintenance").code)
 }
+
+func TestUnlockNeedsAVersion(t *testing.T) {
+	r := shepherd(t, nil, "unlock")
+	assert.Equal(t, exitCannot, r.code)
+	assert.Contains(t, r.stderr, "--version is required")
+}

@@ -81,6 +81,7 @@ func commands() []command {
 		{"retry", "carry a failed or incomplete release on", runRetry},
 		{"status", "show a release's status, or every release's with --all", runStatus},
 		{"site", "write the release site: deployable release, every release, HEAD QA report, exports, Atom feed", runSite},
+		{"unlock", "remove a release's lease (a retry's hold on it), saying whose it was", runUnlock},
 		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
 		{"action", "run one of Shepherd's GitHub Actions (what each action.yml runs)", runAction},
 		{"doctor", "check the repository's set-up: secrets, permissions, settings, OCL, bucket, database", runDoctor},

@@ -33,6 +33,8 @@ type Config struct {
 	GitHub       GitHubConfig
 	// Freeze is the code freeze after a major release.
 	Freeze FreezeConfig
+	// Lease says when a run's hold on a release is reported as stale.
+	Lease LeaseConfig
 
 	pos positions
 }
@@ -165,6 +167,13 @@ type Labels struct {
 	Incomplete string
 }
 
+// LeaseConfig bounds a run's hold on a release (its lease): one whose last sign of life
+// is older than StaleAfter is reported loudly on the status and in the logs, because the
+// run that took it has most likely died.
+type LeaseConfig struct {
+	StaleAfter time.Duration
+}
+
 // FreezeConfig is the code freeze after a major release: for Days after the release is
 // published, a pull request to the default branch may merge only with one of
 // AllowedLabels (the shepherd/freeze commit status says so).
@@ -251,6 +260,7 @@ func DefaultConfig() *Config {
 			AppKeyEnv: "SHEPHERD_APP_PRIVATE_KEY",
 		},
 		Freeze: FreezeConfig{Days: 7, AllowedLabels: []string{"bug", "docs", "hotfix", "security"}},
+		Lease:  LeaseConfig{StaleAfter: 45 * time.Minute},
 	}
 }
 
@@ -334,6 +344,9 @@ func (c *Config) fields(d *decoder) []field {
 		{"freeze", d.nested([]field{
 			{"days", d.setCount(&c.Freeze.Days, "a number of days")},
 			{"allowed_labels", d.setTextList(&c.Freeze.AllowedLabels)},
+		})},
+		{"lease", d.nested([]field{
+			{"stale_after", d.setDuration(&c.Lease.StaleAfter)},
 		})},
 	}
 }
@@ -497,6 +510,9 @@ func (c *Config) check(r *reporter) {
 	c.Labels.check(r)
 	c.GitHub.check(r)
 	c.Freeze.check(r)
+	if c.Lease.StaleAfter < 10*time.Minute || c.Lease.StaleAfter > 7*day {
+		r.atValue("lease.stale_after", "%s is not between 10m and 7d", FormatDuration(c.Lease.StaleAfter))
+	}
 }
 
 // maxFreezeDays bounds the freeze: a longer one is a typo, or a branch protection rule.

@@ -144,6 +144,8 @@ github:
 freeze:
   days: 14
   allowed_labels: [bug, documentation]
+lease:
+  stale_after: 90m
 `
 	cfg, err := ParseConfig(ConfigPath, []byte(input))
 	require.NoError(t, err)
@@ -172,6 +174,7 @@ freeze:
 		GitHub: GitHubConfig{Environment: "release-approval", AppIDEnv: "BOT_APP_ID", AppKeyEnv: "BOT_APP_KEY",
 			BaseURL: "https://ghe.example.org/api/v3"},
 		Freeze: FreezeConfig{Days: 14, AllowedLabels: []string{"bug", "documentation"}},
+		Lease:  LeaseConfig{StaleAfter: 90 * time.Minute},
 	}, plainConfig(cfg))
 
 	csv, ok := cfg.Export("csv")
@@ -231,7 +234,7 @@ func TestParseConfigErrors(t *testing.T) {
 			name:  "unknown fields",
 			input: "pol:\n  interval: 10m\nstorage:\n  bukket: x\n",
 			want: []string{
-				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze)`,
+				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze, lease)`,
 				`.github/shepherd.yaml:4:3: storage: unknown field "bukket", did you mean "bucket"? (known fields: type, endpoint, region, bucket, prefix, ` +
 					`path_style, insecure, access_key_env, secret_key_env, link_mode, public_base_url, local_dir, part_size)`,
 			},
@@ -396,6 +399,11 @@ func TestParseConfigErrors(t *testing.T) {
 				`.github/shepherd.yaml:2:7: poll: expected fields (key: value), got a list`,
 				`.github/shepherd.yaml:4:15: storage.path_style: expected true or false, got the text "yes"`,
 			},
+		},
+		{
+			name:  "lease",
+			input: "lease:\n  stale_after: 5m\n",
+			want:  []string{`.github/shepherd.yaml:2:16: lease.stale_after: 5m is not between 10m and 7d`},
 		},
 		{
 			name:  "freeze",

@@ -41,6 +41,8 @@ type Env struct {
 	OnActions bool
 	// RepoDir is the checked-out release repository, where the maintenance switch is read.
 	RepoDir string
+	// RunURL is the workflow run this process is (empty outside Actions): a lease names it.
+	RunURL string
 }
 
 // EnvOptions say where to find the configuration and the credentials.
@@ -90,7 +92,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	if o.RepoDir == "" {
 		o.RepoDir = "."
 	}
-	e := &Env{Config: cfg, RepoDir: o.RepoDir, Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
+	e := &Env{Config: cfg, RepoDir: o.RepoDir, RunURL: RunURL(o.Getenv), Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
 		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE"),
 		OnActions: o.Getenv("GITHUB_ACTIONS") == "true"}
 
@@ -123,6 +125,17 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		e.Store = unavailableStore{err: &storageSetupError{fmt.Errorf("storage: %w", err)}}
 	}
 	return e, nil
+}
+
+// RunURL is the web page of the workflow run the environment describes ("" outside
+// Actions): GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID, as GitHub
+// documents its default variables.
+func RunURL(getenv func(string) string) string {
+	server, repo, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")
+	if server == "" || repo == "" || id == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
 }
 
 // StoreConfig is the store the configuration describes.

@@ -67,7 +67,12 @@ func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error)
 			out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
 			continue
 		}
-		if !pollable(rec.Release.Phase) || e.heldByRetry(t) {
+		held, err := e.heldByRetry(ctx, t)
+		if err = e.yielded(t, err); err != nil {
+			out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
+			continue
+		}
+		if !pollable(rec.Release.Phase) || held {
 			// Labels follow the record on every run, so a run that died between the status
 			// and the labels leaves nothing stuck. Matching labels cost no request.
 			if err := e.reconcileLabels(ctx, t); err != nil {

@@ -177,10 +177,12 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 	if err := r.validateTrouble(); err != nil {
 		return err
 	}
-	if err := r.Paused.validate(now); err != nil {
-		return err
+	if r.Lease != nil {
+		// A bad lease is reported, not trusted: it holds nothing, and the rest of the
+		// record is still good.
+		r.Lease.Problem = r.Lease.check()
 	}
-	return r.Lease.validate()
+	return r.Paused.validate(now)
 }
 
 // validateTrouble checks the count of failed runs: a count at the limit fails the release

@@ -81,10 +81,21 @@ func TestRecordValidateRefusesWhatTheBotNeverWrites(t *testing.T) {
 		"no upload time":                func(r *Record) { r.UploadedAt = time.Time{} },
 		"removed before":                func(r *Record) { r.RemovedAt = at },
 		"trouble count":                 func(r *Record) { r.Trouble = &Trouble{Phase: release.Done, Attempts: 1000, Since: now} },
-		"lease holder":                  func(r *Record) { r.Lease = &Lease{Holder: "poll", Since: now, Until: now.Add(time.Hour)} },
-		"lease's times":                 func(r *Record) { r.Lease = &Lease{Holder: LeaseRetry, Since: now, Until: now.Add(90 * 24 * time.Hour)} },
 		"milestone":                     func(r *Record) { r.Milestones = map[string]int64{"failed": -1} },
 		"the timeline is empty":         func(r *Record) { r.Release.Transitions = nil },
+	}
+	// A bad lease is reported, not trusted: the record stands, the lease holds nothing.
+	for want, lease := range map[string]*Lease{
+		"lease holder":  {Holder: "poll", Since: now, Until: now.Add(time.Hour)},
+		"lease's times": {Holder: LeaseRetry, Since: now, Until: now.Add(90 * 24 * time.Hour)},
+		"lease's run":   {Holder: LeaseRetry, Run: "javascript:alert(1)", Since: now, Until: now.Add(time.Hour)},
+	} {
+		r := done()
+		r.Lease = lease
+		require.NoError(t, r.validate("v2026-11-22", 7, "releases", now))
+		assert.Contains(t, r.Lease.Problem, want)
+		assert.False(t, r.Lease.live(now), want)
+		assert.Contains(t, LeaseNotice(r, now, time.Hour), "not trusted")
 	}
 	for want, damage := range cases {
 		r := done()

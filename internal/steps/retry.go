@@ -88,7 +88,8 @@ func (e *Env) startRetry(ctx context.Context, t *tracked) error {
 	rec.Lease = nil // one a crashed retry left: this run is the retry now
 	if pollable(resumes) {
 		now := e.Now()
-		rec.Lease = &Lease{Holder: LeaseRetry, Since: now, Until: now.Add(leaseFor)}
+		rec.Lease = &Lease{Holder: LeaseRetry, Run: e.RunURL, Since: now, Until: now.Add(leaseFor)}
+		t.holding = true
 	}
 	if from == release.Failed || from == release.Incomplete {
 		return e.move(ctx, t, release.Retried, fmt.Sprintf("retried by hand from %s", from))

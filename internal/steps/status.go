@@ -68,7 +68,7 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	} else {
 		fmt.Fprintf(&b, "%s.\n\n", capitalise(note))
 	}
-	b.WriteString(noticeLines(rec, now))
+	b.WriteString(noticeLines(rec, cfg, now))
 	if compact {
 		// The tables would not fit beside what people wrote: the phase, and where the rest is.
 		fmt.Fprintf(&b, "Phase **%s** since %s. The full status does not fit beside the text of this issue: "+
@@ -134,9 +134,13 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	return b.String()
 }
 
-// noticeLines are the warnings above the status tables: the maintenance switch.
-func noticeLines(rec *Record, now time.Time) string {
+// noticeLines are the warnings above the status tables: the maintenance switch, a lease
+// gone stale or not trusted.
+func noticeLines(rec *Record, cfg *manifest.Config, now time.Time) string {
 	var b strings.Builder
+	if notice := LeaseNotice(rec, now, cfg.Lease.StaleAfter); notice != "" {
+		fmt.Fprintf(&b, "> [!WARNING]\n> **%s**\n\n", escapeCell(capitalise(notice)))
+	}
 	if rec.Paused != nil {
 		fmt.Fprintf(&b, "> ⏸️ **%s.** Scheduled runs resume on their first tick after `%s` is deleted.\n\n",
 			capitalise(escapeCell(rec.Paused.Line(now))), MaintenanceFile)

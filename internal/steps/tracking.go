@@ -18,6 +18,8 @@ import (
 type tracked struct {
 	rec   *Record
 	issue *github.Issue
+	// holding is true when this run took the record's lease: each save is its heartbeat.
+	holding bool
 }
 
 // readRecord decodes and checks the record of the release tracked on i (i.Version); ok
@@ -47,6 +49,12 @@ func (e *Env) readRecord(i *github.Issue) (*Record, bool, error) {
 // reconciles the labels. Nothing is sent when both already match. A person's edits of
 // the issue since it was read are kept (the text is read again just before writing).
 func (e *Env) save(ctx context.Context, t *tracked) error {
+	if l := t.rec.Lease; t.holding && l != nil {
+		l.Heartbeat = e.Now()
+		if l.Heartbeat.After(l.Until) {
+			l.Heartbeat = l.Until
+		}
+	}
 	section, err := github.RenderSection(RenderStatus(t.rec, e.Config, e.Now()), t.rec)
 	if err != nil {
 		return err
