@@ -1,6 +1,7 @@
 package janitor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -66,4 +67,28 @@ func TestJanitorWithNothingPublished(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, results)
 	assert.Contains(t, w.Summary(), "nothing expired")
+}
+
+// With the maintenance switch on, the janitor stops at its start and stays green; its
+// log, summary and decision log (the JSON lines the workflow keeps as an artifact) say why.
+func TestJanitorPausedForMaintenance(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	w.WriteFile(".github/shepherd/MAINTENANCE", "by: alice\nreason: moving the bucket\n")
+
+	results, err := runJanitor(t, w)
+
+	require.NoError(t, err)
+	assert.Empty(t, results)
+	assert.Contains(t, w.Summary(), "paused for maintenance")
+	assert.Contains(t, w.Log(), "::warning::Shepherd is paused for maintenance by alice: moving the bucket")
+	logs, err := filepath.Glob(filepath.Join(w.Vars["RUNNER_TEMP"], "shepherd-log", "decisions-*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, logs, 1)
+	data, err := os.ReadFile(logs[0])
+	require.NoError(t, err)
+	var line struct{ Msg, Level, Reason string }
+	require.NoError(t, json.Unmarshal(data[:bytes.IndexByte(data, '\n')], &line))
+	assert.Equal(t, "WARN", line.Level)
+	assert.Contains(t, line.Msg, "maintenance is on")
+	assert.Equal(t, "moving the bucket", line.Reason)
 }

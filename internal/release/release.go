@@ -72,6 +72,9 @@ type Transition struct {
 	Event  Event     `json:"event"`
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason"`
+	// Run is the workflow run that made the transition (its page lists the run's
+	// decision log artifact); empty when it was made from a terminal.
+	Run string `json:"run,omitempty"`
 }
 
 // State is everything the machine knows about one release. It is serialised into the

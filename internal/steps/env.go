@@ -41,8 +41,11 @@ type Env struct {
 	OnActions bool
 	// RepoDir is the checked-out release repository, where the maintenance switch is read.
 	RepoDir string
-	// RunURL is the workflow run this process is (empty outside Actions): a lease names it.
+	// RunURL is the workflow run this process is (empty outside Actions): a lease names it,
+	// and so does each transition the run makes.
 	RunURL string
+	// started is when this process began: transitions from then on are its own.
+	started time.Time
 }
 
 // EnvOptions say where to find the configuration and the credentials.
@@ -92,7 +95,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	if o.RepoDir == "" {
 		o.RepoDir = "."
 	}
-	e := &Env{Config: cfg, RepoDir: o.RepoDir, RunURL: RunURL(o.Getenv), Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
+	e := &Env{Config: cfg, RepoDir: o.RepoDir, RunURL: RunURL(o.Getenv), started: o.Now(), Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
 		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE"),
 		OnActions: o.Getenv("GITHUB_ACTIONS") == "true"}
 

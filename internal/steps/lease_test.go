@@ -83,3 +83,29 @@ func TestStaleLeaseIsReportedAndUnlockRemovesIt(t *testing.T) {
 	require.Len(t, out, 1, "the poll carries the release on again")
 	assert.Equal(t, release.Exporting, out[0].From)
 }
+
+// Each transition names the workflow run that made it, and the status's timeline links
+// that run (whose artifacts hold its decision log); transitions from before the run, or
+// from a terminal, link nothing.
+func TestTransitionsLinkTheRunThatMadeThem(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 5, Concepts: 100}, ocltest.ExportPlan{Ready: ocltest.NeverReady})
+	ctx := context.Background()
+	m, sha, _ := openAndMerge(t, sb)
+	_, err := sb.Env.Merged(ctx, m, sha) // from a terminal: no run
+	require.NoError(t, err)
+	sb.Config.Poll.MaxAttempts = 1
+	sb.Clock.Advance(time.Minute)
+	require.NoError(t, sb.Restart(ctx))
+	const run = "https://github.example.org/o/r/actions/runs/7"
+	sb.Env.RunURL = run
+	_, err = sb.Env.Poll(ctx)
+	require.NoError(t, err)
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	require.Equal(t, release.Incomplete, rec.Release.Phase)
+	ts := rec.Release.Transitions
+	assert.Equal(t, run, ts[len(ts)-1].Run)
+	assert.Empty(t, ts[0].Run)
+	_, _, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "· [run and decision log]("+run+") |")
+}

@@ -166,6 +166,11 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 			return err
 		}
 	}
+	for _, t := range r.Release.Transitions {
+		if err := checkLink(t.Run); err != nil {
+			return err
+		}
+	}
 	if r.Changes != nil {
 		if err := r.Changes.Validate(); err != nil {
 			return err

@@ -169,7 +169,11 @@ func renderTimeline(b *strings.Builder, st *release.State, compact bool) {
 		if compact {
 			reason = capText(reason, 200)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, escapeCell(reason))
+		cell := escapeCell(reason)
+		if t.Run != "" {
+			cell += fmt.Sprintf(" · [run and decision log](%s)", t.Run)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.At.UTC().Format(timeLayout), from, t.To, cell)
 	}
 }
 

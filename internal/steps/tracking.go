@@ -49,6 +49,7 @@ func (e *Env) readRecord(i *github.Issue) (*Record, bool, error) {
 // reconciles the labels. Nothing is sent when both already match. A person's edits of
 // the issue since it was read are kept (the text is read again just before writing).
 func (e *Env) save(ctx context.Context, t *tracked) error {
+	e.stampRun(t.rec)
 	if l := t.rec.Lease; t.holding && l != nil {
 		l.Heartbeat = e.Now()
 		if l.Heartbeat.After(l.Until) {
@@ -71,6 +72,20 @@ func (e *Env) save(ctx context.Context, t *tracked) error {
 		return err
 	}
 	return e.reconcileLabels(ctx, t)
+}
+
+// stampRun names this run on the transitions it made, so the status's timeline links the
+// run whose artifacts hold the decision log with each transition's reasons.
+func (e *Env) stampRun(rec *Record) {
+	if e.RunURL == "" {
+		return
+	}
+	ts := rec.Release.Transitions
+	for i := len(ts) - 1; i >= 0 && !ts[i].At.Before(e.started); i-- {
+		if ts[i].Run == "" {
+			ts[i].Run = e.RunURL
+		}
+	}
 }
 
 // yielded turns the discovery that another run moved the release meanwhile into a log

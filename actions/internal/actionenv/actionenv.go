@@ -41,6 +41,39 @@ type Run struct {
 	DryRun      bool
 	Log         *slog.Logger
 	tune        func(*steps.EnvOptions)
+	// decisionLog receives every log line at info level and above as JSON.
+	decisionLog *os.File
+}
+
+// DecisionLogDir is where, under RUNNER_TEMP, an action writes its decision log: one JSON
+// object per line, each decision with its reasons. The reusable workflows upload the
+// folder as an artifact (actions/upload-artifact), so it outlives the runner.
+const DecisionLogDir = "shepherd-log"
+
+// openDecisionLog starts the decision log file; outside Actions (no RUNNER_TEMP) there is
+// none, and the log goes to the terminal only.
+func (r *Run) openDecisionLog() (slog.Handler, error) {
+	tmp := r.Getenv("RUNNER_TEMP")
+	if tmp == "" {
+		return nil, nil
+	}
+	dir := filepath.Join(tmp, DecisionLogDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("decision log folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "decisions-*.jsonl")
+	if err != nil {
+		return nil, fmt.Errorf("decision log: %w", err)
+	}
+	r.decisionLog = f
+	return slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}), nil
+}
+
+func (r *Run) closeDecisionLog() error {
+	if r.decisionLog == nil {
+		return nil
+	}
+	return r.decisionLog.Close()
 }
 
 // Execute runs an action's body with the environment o gives and, when it fails, says
@@ -49,6 +82,9 @@ func Execute(ctx context.Context, o Options, body func(context.Context, *Run) er
 	r, err := Start(o)
 	if err == nil {
 		err = body(ctx, r)
+		if cerr := r.closeDecisionLog(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		out := o.Stdout
@@ -78,6 +114,11 @@ func Start(o Options) (*Run, error) {
 	masks := &masker{action: a, getenv: o.Getenv, done: map[string]bool{}}
 	masks.variables(secretVariables(manifest.DefaultConfig()))
 	r.Log = slog.New(NewHandler(a, slog.LevelDebug))
+	if file, err := r.openDecisionLog(); err != nil {
+		return nil, err
+	} else if file != nil {
+		r.Log = slog.New(slog.NewMultiHandler(NewHandler(a, slog.LevelDebug), file))
+	}
 
 	var err error
 	if r.Owner, r.Repo, err = repository(o.Getenv("GITHUB_REPOSITORY")); err != nil {
