@@ -85,6 +85,9 @@ var commands = map[string]verdict{
 	"make dist VERSION=v1.2.3":                                                   cannot(distBuild),
 	"shepherd action <step>":                                                     cannot(inARunner),
 	"make bench":                                                                 cannot(benchmark),
+	"shepherd unlock --version vYYYY-MM-DD [--force]":                            cannot(needsGitHub),
+	"shepherd unlock --version vYYYY-MM-DD":                                      cannot(needsGitHub),
+	"shepherd unlock":                                                            cannot(mention),
 	"shepherd maintenance on|off|status [--reason TEXT]":                         as(`shepherd maintenance on --reason "OCL upgrade" && shepherd maintenance status && shepherd maintenance off`, repo),
 
 	// docs/*.md
