@@ -31,6 +31,7 @@ const (
 	credentials = "sets credentials (secrets) for the commands that talk to GitHub, OCL and the bucket"
 	loadTest    = "needs MariaDB and Liquibase; internal/export's load tests run it"
 	releasing   = "a maintainer's release of Shepherd itself: rewrites the workflows, commits, tags or pushes"
+	cielDemo    = "the demo at CIEL scale, a measurement of several minutes; the demo runs here at tiny scale"
 	inTheModule = "a test of Shepherd's own packages, run in its checkout; make test runs it"
 )
 
@@ -91,12 +92,13 @@ var commands = map[string]verdict{
 	"shepherd maintenance on|off|status [--reason TEXT]":                         as(`shepherd maintenance on --reason "OCL upgrade" && shepherd maintenance status && shepherd maintenance off`, repo),
 
 	// docs/*.md
-	"shepherd qa --export":           cannot(mention),
-	"shepherd doctor":                cannot(mention),
-	"shepherd export":                cannot(mention),
-	"shepherd poll":                  cannot(mention),
-	"shepherd new":                   cannot(mention),
-	"shepherd status":                cannot(mention),
+	"shepherd qa --export": cannot(mention),
+	"shepherd doctor":      cannot(mention),
+	"shepherd export":      cannot(mention),
+	"shepherd poll":        cannot(mention),
+	"shepherd new":         cannot(mention),
+	"shepherd status":      cannot(mention),
+	"go build -o /tmp/shepherd ./bot && /tmp/shepherd demo --scale ciel --out /tmp/site-ciel": cannot(cielDemo),
 	"shepherd status --all":          cannot(needsGitHub),
 	"shepherd status --all [--json]": cannot(needsGitHub),
 	"shepherd site --out DIR":        cannot(needsGitHub),
