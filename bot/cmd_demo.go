@@ -147,8 +147,8 @@ func runDemoScenario(ctx context.Context, env *environment, scenario string, spe
 	defer sb.Close()
 	timeline.now = sb.Clock.Now
 	version := manifest.VersionForDate(sb.Clock.Now())
-	fmt.Fprintf(env.stdout, "Shepherd demo, scenario %q: %s.\nReleasing %s/%s %s: %d concepts, built-in fake GitHub and OCL, local store, simulated clock.\n\n",
-		scenario, sc.description, cfg.OCL.Org, cfg.OCL.Source, version, sb.Head.Len())
+	fmt.Fprintf(env.stdout, "Shepherd demo, scenario %q: %s.\nReleasing %s/%s %s: %s, built-in fake GitHub and OCL, local store, simulated clock.\n\n",
+		scenario, sc.description, cfg.OCL.Org, cfg.OCL.Source, version, words.Count(sb.Head.Len(), "concept", "concepts"))
 
 	rec, runErr := demoRelease(ctx, sb, timeline, version, scenario, dirty)
 	if err := writeDemoOutputs(ctx, sb, version, out); err != nil && runErr == nil {

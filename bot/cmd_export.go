@@ -71,7 +71,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	for _, a := range arts {
 		fmt.Fprintf(env.stdout, "%s  %d bytes  sha256 %s\n", a.Path, a.Size, a.SHA256)
 		if a.Counts != nil {
-			fmt.Fprintf(env.stdout, "  %d concepts, %d mappings read; rows: %s\n", a.Counts.Concepts, a.Counts.Mappings, formatRows(a.Counts.Rows))
+			fmt.Fprintf(env.stdout, "  %s, %s read; rows: %s\n", words.Count(int(a.Counts.Concepts), "concept", "concepts"), words.Count(int(a.Counts.Mappings), "mapping", "mappings"), formatRows(a.Counts.Rows))
 		}
 		if *loadDSN == "" || a.Counts == nil {
 			continue

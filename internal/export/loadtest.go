@@ -17,6 +17,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/shepherd-release/shepherd/internal/export/openmrsdb"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // LoadOptions configure a load test.
@@ -62,7 +63,7 @@ type IntegrityError struct {
 }
 
 func (e *IntegrityError) Error() string {
-	return fmt.Sprintf("load test of %s: %d problem(s): %s", e.File, len(e.Problems), strings.Join(e.Problems, "; "))
+	return fmt.Sprintf("load test of %s: %s: %s", e.File, words.Count(len(e.Problems), "problem", "problems"), strings.Join(e.Problems, "; "))
 }
 
 // TargetSchemas are the OpenMRS versions an artifact of the format is loaded into by
@@ -365,8 +366,12 @@ func checkForeignKeys(ctx context.Context, conn *sql.Conn, database string) ([]s
 			return nil, fmt.Errorf("load test: checking %s.%s → %s.%s: %w", k.table, k.column, k.refTable, k.refColumn, err)
 		}
 		if missing > 0 {
-			problems = append(problems, fmt.Sprintf("%d row(s) of %s.%s point at no %s.%s (e.g. %s)",
-				missing, k.table, k.column, k.refTable, k.refColumn, example.String))
+			what := "rows of %s.%s point"
+			if missing == 1 {
+				what = "row of %s.%s points"
+			}
+			problems = append(problems, fmt.Sprintf("%s "+what+" at no %s.%s (e.g. %s)",
+				words.Number(int(missing)), k.table, k.column, k.refTable, k.refColumn, example.String))
 		}
 	}
 	return problems, nil

@@ -241,14 +241,14 @@ func TestLoadTestFindsProblems(t *testing.T) {
 	}{
 		{"broken foreign key", func(s string) string {
 			return strings.Replace(s, "COMMIT;", danglingAnswer+"COMMIT;", 1)
-		}, nil, "concept_answer.answer_concept point at no concept.concept_id (e.g. 424242)"},
+		}, nil, "1 row of concept_answer.answer_concept points at no concept.concept_id (e.g. 424242)"},
 		{"count mismatch", nil, func(c Counts) Counts {
 			c.Rows = map[string]int64{"concept": 11}
 			return c
 		}, "concept has 10 rows, the export gives 11"},
 		{"a site table left pointing at nothing", func(s string) string {
 			return strings.Replace(s, "COMMIT;", siteDrug+"COMMIT;", 1)
-		}, nil, "drug.concept_id point at no concept.concept_id (e.g. 434343)"},
+		}, nil, "1 row of drug.concept_id points at no concept.concept_id (e.g. 434343)"},
 		{"an OpenMRS map type renamed", func(s string) string {
 			return strings.Replace(s, "COMMIT;", "UPDATE `concept_map_type` SET `name` = 'SAME AS' WHERE `concept_map_type_id` = 1;\nCOMMIT;", 1)
 		}, nil, `OpenMRS's concept_map_type 1 "SAME-AS" (35543629-7d8c-11e1-909d-c80aa9edcf4e) became "SAME AS"`},
