@@ -170,7 +170,39 @@ func (e *Env) SiteModel(ctx context.Context) (*site.Site, error) {
 	if s.HeadReport, err = e.headReport(ctx); err != nil {
 		return nil, err
 	}
+	m, err := ReadMaintenance(e.RepoDir)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		s.Maintenance = &site.MaintenanceNotice{By: m.By, Reason: m.Reason, Since: m.Since}
+	}
+	s.StaleLeases = staleLeases(known, now, e.Config.Lease.StaleAfter)
 	return s, nil
+}
+
+// staleLeases are the leases the site warns of: those gone stale and those not trusted.
+func staleLeases(known []KnownRelease, now time.Time, staleAfter time.Duration) []site.LeaseNotice {
+	var out []site.LeaseNotice
+	for _, k := range known {
+		if k.Record == nil || k.Record.Lease == nil {
+			continue
+		}
+		l := k.Record.Lease
+		if l.Problem == "" && !l.Stale(now, staleAfter) {
+			continue
+		}
+		holder := l.Holder
+		if l.Problem != "" {
+			holder = fmt.Sprintf("%s (not trusted: %s)", l.Holder, l.Problem)
+		}
+		run := l.Run
+		if checkLink(run) != nil {
+			run = ""
+		}
+		out = append(out, site.LeaseNotice{Version: k.Version, Holder: holder, RunURL: run, Age: max(now.Sub(l.Since), 0)})
+	}
+	return out
 }
 
 func (e *Env) headReport(ctx context.Context) (*site.HeadReport, error) {

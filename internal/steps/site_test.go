@@ -80,3 +80,26 @@ func TestBlockers(t *testing.T) {
 	assert.Equal(t, "failed in export-qa", releases[0].Outcome)
 	assert.Equal(t, []string{"The record of release v2026-11-05 on issue #4 cannot be read, so it is left out: it names issue #9 as its tracking issue"}, problems)
 }
+
+// The site warns of a lease gone stale and of one not trusted, naming the run; a fresh
+// lease is no news.
+func TestStaleLeasesOnTheSite(t *testing.T) {
+	start := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	run := "https://github.example.org/o/r/actions/runs/9"
+	fresh := recordIn(t, "v2026-11-03", release.Exporting, start)
+	fresh.Lease = &Lease{Holder: LeaseRetry, Run: run, Since: start.Add(50 * time.Minute), Until: start.Add(2 * time.Hour)}
+	stale := recordIn(t, "v2026-11-02", release.Exporting, start)
+	stale.Lease = &Lease{Holder: LeaseRetry, Run: run, Since: start, Until: start.Add(70 * time.Minute)}
+	untrusted := recordIn(t, "v2026-11-01", release.Exporting, start)
+	untrusted.Lease = &Lease{Holder: "someone", Run: "javascript:x", Since: start, Until: start.Add(time.Hour), Problem: `lease holder "someone" is unknown`}
+	known := []KnownRelease{{Version: "v2026-11-03", Record: fresh}, {Version: "v2026-11-02", Record: stale}, {Version: "v2026-11-01", Record: untrusted}}
+
+	got := staleLeases(known, start.Add(time.Hour), 45*time.Minute)
+	require.Len(t, got, 2)
+	assert.Equal(t, "v2026-11-02", got[0].Version)
+	assert.Equal(t, run, got[0].RunURL)
+	assert.Equal(t, time.Hour, got[0].Age)
+	assert.Equal(t, "v2026-11-01", got[1].Version)
+	assert.Contains(t, got[1].Holder, "not trusted")
+	assert.Empty(t, got[1].RunURL, "a link Shepherd would not write is not shown")
+}
