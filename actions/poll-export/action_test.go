@@ -125,3 +125,27 @@ func TestPollOneRefusesAList(t *testing.T) {
 
 	assert.ErrorContains(t, Run(context.Background(), r), "give one")
 }
+
+// With the maintenance switch on, the poll's first job stops at its start, stays green and
+// outputs no release to carry on, so the publish job starts nothing; the release's status
+// says why. Once the switch is off, the next tick polls again.
+func TestPollPausedForMaintenance(t *testing.T) {
+	w := actiontest.New(t, ocltest.DefaultExportPlan)
+	require.NoError(t, os.WriteFile(w.Vars["GITHUB_OUTPUT"], nil, 0o644))
+	w.Merge(version)
+	w.Input("exports_only", "true")
+	w.WriteFile(".github/shepherd/MAINTENANCE", "moving the bucket\n")
+
+	results, err := tick(t, w)
+	require.NoError(t, err)
+	assert.Empty(t, results)
+	assert.Equal(t, "[]", w.Outputs()["ready"])
+	assert.Contains(t, w.Summary(), "paused for maintenance")
+	assert.Contains(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo)[0].GetBody(), "Paused for maintenance: moving the bucket")
+
+	require.NoError(t, os.Remove(filepath.Join(w.Workspace, ".github/shepherd/MAINTENANCE")))
+	results, err = tick(t, w)
+	require.NoError(t, err)
+	require.Len(t, results, 1)
+	assert.Equal(t, 1, results[0].Attempts)
+}
