@@ -103,6 +103,13 @@ func (e *Env) advanceMerge(ctx context.Context, t *tracked, eff manifest.Effecti
 	case release.Deploy:
 		return e.createVersion(ctx, t)
 	}
+	if rec.Release.Phase == release.Failed || rec.Release.Phase == release.Incomplete {
+		// A run without the retry box leaves such a release as it is: a warning, which the
+		// run's page shows, says what carries it on.
+		e.Log.Warn("nothing to do on merge", "release", rec.Release.Version, "phase", rec.Release.Phase,
+			"reason", "the release is "+string(rec.Release.Phase)+"; only a retry carries it on: "+RetryHow(rec.Release.Version))
+		return nil
+	}
 	e.Log.Info("nothing to do on merge", "release", rec.Release.Version, "phase", rec.Release.Phase,
 		"reason", "the release is past version creation; the scheduled poll carries it on")
 	return nil

@@ -1,7 +1,9 @@
 package steps_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/sandbox"
 )
 
@@ -69,4 +72,23 @@ func TestPreviewRefusesAnUnknownRuleWithItsPlace(t *testing.T) {
 	statuses := sb.GitHub.Statuses(sandbox.Owner, sandbox.Repo, res.HeadSHA)
 	require.NotEmpty(t, statuses)
 	assert.Equal(t, "1 problem with the release manifest", statuses[0].GetDescription()) // newest first
+}
+
+// Running the release workflow again without the retry box leaves a failed release as
+// it is, and the run says what would carry it on.
+func TestARunWithoutRetryTellsHowToRetryAFailedRelease(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 63, Concepts: 60, Inject: []dataset.Injection{{Rule: "FR-01", Index: -1}}}, ocltest.ExportPlan{})
+	ctx := context.Background()
+	m, sha, _ := openAndMerge(t, sb)
+	rec, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	require.Equal(t, release.Failed, rec.Release.Phase)
+
+	var log bytes.Buffer
+	sb.Env.Log = slog.New(slog.NewTextHandler(&log, nil))
+	rec, err = sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	assert.Equal(t, release.Failed, rec.Release.Phase)
+	assert.Contains(t, log.String(), "level=WARN msg=\"nothing to do on merge\"")
+	assert.Contains(t, log.String(), "only a retry carries it on: Actions → release → Run workflow, with version `"+version+"` and **retry** ticked")
 }
