@@ -206,7 +206,8 @@ func TestSiteInChromium(t *testing.T) {
 	t.Run("the HEAD report and the exports", func(t *testing.T) {
 		head := loaded["qa/bulk-validation/index.html"].doc
 		assert.Contains(t, text(head), "QA report: CIEL/CIEL HEAD")
-		assert.Contains(t, text(head), "Latest report of HEAD, from 2026-12-07 11:00 UTC")
+		assert.Contains(t, text(head), "The latest QA report of HEAD")
+		assert.NotNil(t, find(head, func(n *html.Node) bool { return n.Data == "nav" && text(n) != "" }), "the site's links above the report")
 		exports := loaded["exports/index.html"].doc
 		sections := findAll(exports, func(n *html.Node) bool { return n.Data == "section" && hasAttr(n, "data-version") })
 		withFiles := 0

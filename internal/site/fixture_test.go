@@ -73,6 +73,6 @@ func fixtureSite(t *testing.T) *site.Site {
 
 	var report bytes.Buffer
 	require.NoError(t, render.HTML(&report, &qa.Report{Summary: qa.Summary{Source: "CIEL/CIEL", Version: "HEAD", ConceptsChecked: 55000}}, render.HTMLOptions{}))
-	s.HeadReport = &site.HeadReport{HTML: report.Bytes(), At: built.Add(-time.Hour)}
+	s.HeadReport = &site.HeadReport{HTML: report.Bytes()}
 	return s
 }

@@ -48,10 +48,9 @@ type LeaseNotice struct {
 	Age     time.Duration `json:"age"`
 }
 
-// HeadReport is the stored HTML QA report of HEAD, shown as it is.
+// HeadReport is the stored HTML QA report of HEAD, shown as it is: it says when it ran.
 type HeadReport struct {
 	HTML []byte
-	At   time.Time
 }
 
 // Release is one release as the site and `shepherd status --all` show it.

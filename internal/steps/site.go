@@ -229,5 +229,5 @@ func (e *Env) headReport(ctx context.Context) (*site.HeadReport, error) {
 	if len(html) > maxHeadReport {
 		return nil, fmt.Errorf("the latest HEAD report %s grew past %d bytes while read", key, maxHeadReport)
 	}
-	return &site.HeadReport{HTML: html, At: info.Modified}, nil
+	return &site.HeadReport{HTML: html}, nil
 }
