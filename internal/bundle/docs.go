@@ -3,8 +3,8 @@ package bundle
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	htmltemplate "html/template"
+	"maps"
 	"slices"
 	"strings"
 	"text/template"
