@@ -34,7 +34,8 @@ type Config struct {
 	// Freeze is the code freeze after a major release.
 	Freeze FreezeConfig
 	// Lease says when a run's hold on a release is reported as stale.
-	Lease LeaseConfig
+	Lease   LeaseConfig
+	Signing SigningConfig
 
 	pos positions
 }
@@ -208,6 +209,25 @@ type GitHubConfig struct {
 	BaseURL     string // the API URL of GitHub Enterprise; "" for github.com
 }
 
+// SigningConfig is how a release's SHA256SUMS is signed (docs/integrity.md).
+type SigningConfig struct {
+	// AllowedSigners is the allowed_signers file in the repository that the signing key
+	// must be listed in; "" leaves releases unsigned, with a warning on their status.
+	AllowedSigners string
+	// KeyEnv is the environment variable holding the OpenSSH private key.
+	KeyEnv string
+	// Required fails a release whose key is missing; when false, such a release is
+	// published unsigned with a warning. A key that is present but not allowed always
+	// fails the release.
+	Required bool
+	// Attest writes the published files' checksums for a GitHub artifact attestation
+	// (actions/attest-build-provenance) to the file SHEPHERD_ATTEST_SUBJECTS names.
+	Attest bool
+}
+
+// Signs reports whether releases are to be signed.
+func (s SigningConfig) Signs() bool { return s.AllowedSigners != "" }
+
 // DefaultConfig returns the configuration used when the repository has none.
 func DefaultConfig() *Config {
 	return &Config{
@@ -261,6 +281,9 @@ func DefaultConfig() *Config {
 		},
 		Freeze: FreezeConfig{Days: 7, AllowedLabels: []string{"bug", "docs", "hotfix", "security"}},
 		Lease:  LeaseConfig{StaleAfter: 45 * time.Minute},
+		// Unsigned until the repository names its signers: a first release needs no
+		// secret, and its status says it is unsigned.
+		Signing: SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true},
 	}
 }
 
@@ -347,6 +370,12 @@ func (c *Config) fields(d *decoder) []field {
 		})},
 		{"lease", d.nested([]field{
 			{"stale_after", d.setDuration(&c.Lease.StaleAfter)},
+		})},
+		{"signing", d.nested([]field{
+			{"allowed_signers", setText(d, &c.Signing.AllowedSigners)},
+			{"key_env", d.setEnvName(&c.Signing.KeyEnv)},
+			{"required", d.setBool(&c.Signing.Required)},
+			{"attest", d.setBool(&c.Signing.Attest)},
 		})},
 	}
 }
@@ -512,6 +541,15 @@ func (c *Config) check(r *reporter) {
 	c.Freeze.check(r)
 	if c.Lease.StaleAfter < 10*time.Minute || c.Lease.StaleAfter > 7*day {
 		r.atValue("lease.stale_after", "%s is not between 10m and 7d", FormatDuration(c.Lease.StaleAfter))
+	}
+	c.Signing.check(r)
+}
+
+func (s SigningConfig) check(r *reporter) {
+	checkEnvName(r, "signing.key_env", s.KeyEnv)
+	p := s.AllowedSigners
+	if p != "" && (strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") || strings.ContainsAny(p, "\\\n")) {
+		r.atValue("signing.allowed_signers", "%s is not a path inside the repository (expected e.g. .github/allowed_signers)", quote(p))
 	}
 }
 

@@ -60,6 +60,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"github.app_id_env", func(c *Config) any { return c.GitHub.AppIDEnv }, "SHEPHERD_APP_ID"},
 		{"github.app_key_env", func(c *Config) any { return c.GitHub.AppKeyEnv }, "SHEPHERD_APP_PRIVATE_KEY"},
 		{"github.base_url", func(c *Config) any { return c.GitHub.BaseURL }, ""},
+		{"signing", func(c *Config) any { return c.Signing }, SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true}},
 		{"ocl.release_on", func(c *Config) any { return c.OCL.ReleaseOn }, ReleaseOnExportQA},
 		{"ocl.page_size", func(c *Config) any { return c.OCL.PageSize }, 500},
 		{"ocl.request_timeout", func(c *Config) any { return c.OCL.RequestTimeout }, 5 * time.Minute},
@@ -146,6 +147,11 @@ freeze:
   allowed_labels: [bug, documentation]
 lease:
   stale_after: 90m
+signing:
+  allowed_signers: .github/allowed_signers
+  key_env: PIH_SIGNING_KEY
+  required: false
+  attest: true
 `
 	cfg, err := ParseConfig(ConfigPath, []byte(input))
 	require.NoError(t, err)
@@ -173,8 +179,9 @@ lease:
 			Publishing: "publishing", Done: "done", Failed: "failed", Incomplete: "incomplete"},
 		GitHub: GitHubConfig{Environment: "release-approval", AppIDEnv: "BOT_APP_ID", AppKeyEnv: "BOT_APP_KEY",
 			BaseURL: "https://ghe.example.org/api/v3"},
-		Freeze: FreezeConfig{Days: 14, AllowedLabels: []string{"bug", "documentation"}},
-		Lease:  LeaseConfig{StaleAfter: 90 * time.Minute},
+		Freeze:  FreezeConfig{Days: 14, AllowedLabels: []string{"bug", "documentation"}},
+		Lease:   LeaseConfig{StaleAfter: 90 * time.Minute},
+		Signing: SigningConfig{AllowedSigners: ".github/allowed_signers", KeyEnv: "PIH_SIGNING_KEY", Required: false, Attest: true},
 	}, plainConfig(cfg))
 
 	csv, ok := cfg.Export("csv")
@@ -234,7 +241,7 @@ func TestParseConfigErrors(t *testing.T) {
 			name:  "unknown fields",
 			input: "pol:\n  interval: 10m\nstorage:\n  bukket: x\n",
 			want: []string{
-				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze, lease)`,
+				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze, lease, signing)`,
 				`.github/shepherd.yaml:4:3: storage: unknown field "bukket", did you mean "bucket"? (known fields: type, endpoint, region, bucket, prefix, ` +
 					`path_style, insecure, access_key_env, secret_key_env, link_mode, public_base_url, local_dir, part_size)`,
 			},
@@ -389,6 +396,14 @@ func TestParseConfigErrors(t *testing.T) {
 			want: []string{
 				`.github/shepherd.yaml:2:13: github.base_url: "https://ghe.example.org/api/v3?x=1" must not have a query (?) or fragment (#)`,
 				`.github/shepherd.yaml:3:16: github.environment: expected the name of a GitHub environment (one line, at most 255 characters)`,
+			},
+		},
+		{
+			name:  "signing",
+			input: "signing:\n  allowed_signers: ../keys/allowed_signers\n  key_env: ssh-ed25519 AAAA\n",
+			want: []string{
+				`.github/shepherd.yaml:2:20: signing.allowed_signers: "../keys/allowed_signers" is not a path inside the repository (expected e.g. .github/allowed_signers)`,
+				`.github/shepherd.yaml:3:12: signing.key_env: expected the name of an environment variable in capitals, like OCL_TOKEN (the value is not shown in case it is a secret)`,
 			},
 		},
 		{
