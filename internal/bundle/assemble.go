@@ -35,6 +35,9 @@ type Release struct {
 	Documents []Entry
 	// Signing signs SHA256SUMS; nil leaves the release unsigned.
 	Signing *Signing
+	// SkipBundle writes every file but the bundle: a release whose bundle is already
+	// published, and whose artifacts may no longer be on this machine.
+	SkipBundle bool
 }
 
 // Signing is the key and the allowed signers it must be one of.
@@ -55,6 +58,12 @@ type Assembled struct {
 	Signer            *Signer
 }
 
+// SigningError says the key may not sign the release.
+type SigningError struct{ Err error }
+
+func (e *SigningError) Error() string { return "the signing key may not sign this release: " + e.Err.Error() }
+func (e *SigningError) Unwrap() error { return e.Err }
+
 // CheckSigning finds the allowed signer of s's key at time at, or says why the key may
 // not sign (not listed, other namespaces, outside its validity).
 func CheckSigning(s *Signing, at time.Time) (*Signer, error) {
@@ -73,7 +82,7 @@ func Assemble(r Release) (*Assembled, error) {
 	if r.Signing != nil {
 		s, err := CheckSigning(r.Signing, r.Created)
 		if err != nil {
-			return nil, fmt.Errorf("the signing key may not sign this release: %w", err)
+			return nil, &SigningError{Err: err}
 		}
 		out.Signer = s
 	}
@@ -155,6 +164,9 @@ func Assemble(r Release) (*Assembled, error) {
 		}
 	}
 	out.Files = sortedFiles(files)
+	if r.SkipBundle {
+		return out, nil
+	}
 	entries := make([]Entry, len(out.Files))
 	for i, f := range out.Files {
 		entries[i] = Entry{Name: f.Name, Path: f.Path}
@@ -165,15 +177,19 @@ func Assemble(r Release) (*Assembled, error) {
 		return nil, err
 	}
 	out.Bundle = export.Artifact{Name: FileName(r.Version), Path: res.Path, Size: res.Size, SHA256: res.SHA256}
-	line := res.SHA256 + "  " + FileName(r.Version) + "\n"
-	sumPath := filepath.Join(r.Dir, ChecksumFileName(r.Version))
-	if err := writeFile(sumPath, []byte(line)); err != nil {
-		return nil, err
-	}
-	if out.BundleSum, err = describe(sumPath, ChecksumFileName(r.Version)); err != nil {
+	if out.BundleSum, err = WriteChecksumFile(r.Dir, r.Version, res.SHA256); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// WriteChecksumFile writes the bundle's checksum line beside it, in sha256sum's format.
+func WriteChecksumFile(dir, version, bundleSHA256 string) (export.Artifact, error) {
+	p := filepath.Join(dir, ChecksumFileName(version))
+	if err := writeFile(p, []byte(bundleSHA256+"  "+FileName(version)+"\n")); err != nil {
+		return export.Artifact{}, err
+	}
+	return describe(p, ChecksumFileName(version))
 }
 
 func sortedFiles(files []export.Artifact) []export.Artifact {

@@ -129,18 +129,6 @@ func (e *Env) previousKept(ctx context.Context, rec *Record, folder, suffix stri
 	return local, best, nil
 }
 
-// WriteIndex writes SHA256SUMS and manifest.json for every file of the release. created
-// starts the retention period; qaSummary (may be nil) is recorded as the QA result. The
-// same arguments give the same bytes, so a release rebuilt after a crash uploads nothing
-// new.
-func WriteIndex(outDir, source, version string, arts []export.Artifact, counts *export.Counts, qaSummary any, created time.Time, retention time.Duration) error {
-	if err := export.WriteChecksums(outDir, arts); err != nil {
-		return err
-	}
-	return export.WriteManifest(outDir, export.ReleaseManifest{Source: source, Version: version, Created: created,
-		Expires: created.Add(retention), Counts: counts, QA: qaSummary, Files: arts})
-}
-
 // Download is a published file with its link.
 type Download struct {
 	File       string    `json:"file"`
@@ -152,19 +140,11 @@ type Download struct {
 	DeleteAt   time.Time `json:"delete_at"`
 }
 
-// Publish uploads the files of outDir (artifacts, SHA256SUMS, manifest.json) under the
-// release's folder and issues a link for each that never outlives the retention deadline.
-func Publish(ctx context.Context, st store.Store, prefix, version, outDir string, arts []export.Artifact,
+// Publish uploads files (the artifacts, the documents, SHA256SUMS and its signature, the
+// bundle) under the release's folder and issues a link for each that never outlives the
+// retention deadline.
+func Publish(ctx context.Context, st store.Store, prefix, version string, files []export.Artifact,
 	uploaded, now time.Time, retention time.Duration) ([]Download, error) {
-	files := make([]export.Artifact, 0, len(arts)+2)
-	files = append(files, arts...)
-	for _, name := range []string{"SHA256SUMS", "manifest.json"} {
-		a, err := describeFile(filepath.Join(outDir, name), name)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, a)
-	}
 	var out []Download
 	for _, a := range files {
 		key, err := store.ReleaseKey(prefix, version, a.Name)
@@ -202,6 +182,8 @@ func contentType(name string) string {
 		return "application/zip"
 	case ".json":
 		return "application/json"
+	case ".gz":
+		return "application/gzip"
 	}
 	return "text/plain; charset=utf-8"
 }

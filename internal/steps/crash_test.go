@@ -103,7 +103,7 @@ func assertOneOfEverything(t *testing.T, sb *sandbox.Sandbox, sha string) {
 	assert.Len(t, sb.GitHub.Releases(sandbox.Owner, sandbox.Repo), 1)
 	objects, err := sb.Env.Store.List(ctx, sb.Config.Storage.Prefix+"/"+version)
 	require.NoError(t, err)
-	assert.Len(t, objects, 10, "2 SQL files, SHA256SUMS, manifest.json and 6 QA reports, once each")
+	assert.Len(t, objects, 12, "2 SQL files, SHA256SUMS, manifest.json, 6 QA reports, the bundle and its checksum line, once each")
 }
 
 // A crash right after each GitHub write of a release, then a fresh process: every run

@@ -46,6 +46,8 @@ type Env struct {
 	RunURL string
 	// started is when this process began: transitions from then on are its own.
 	started time.Time
+	// getenv reads the secrets a step needs only when it runs (the signing key).
+	getenv func(string) string
 }
 
 // EnvOptions say where to find the configuration and the credentials.
@@ -97,7 +99,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	}
 	e := &Env{Config: cfg, RepoDir: o.RepoDir, RunURL: RunURL(o.Getenv), started: o.Now(), Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
 		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE"),
-		OnActions: o.Getenv("GITHUB_ACTIONS") == "true"}
+		OnActions: o.Getenv("GITHUB_ACTIONS") == "true", getenv: o.Getenv}
 
 	oclOpts := append(append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now)}, OCLOptions(cfg)...), o.OCLOptions...)
 	var err error

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/bundle"
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/qa/render"
@@ -174,13 +176,14 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	rec := t.rec
 	v := rec.Release.Version
 	outDir := e.artifactsDir(v)
-	uploaded, err := e.allUploaded(ctx, v, rec.Artifacts)
+	uploaded, err := e.allUploaded(ctx, v, rec.Artifacts, rec.Bundle)
 	if err != nil {
 		return err
 	}
 	if uploaded {
-		// A run after a failure or a crash late in publishing: the files are in the bucket,
-		// so nothing is downloaded or built again; the index is written from the record.
+		// A run after a failure or a crash late in publishing: the files and the bundle are
+		// in the bucket, so nothing is downloaded or built again; the index is written from
+		// the record.
 		if err := os.MkdirAll(outDir, 0o755); err != nil {
 			return err
 		}
@@ -200,21 +203,41 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	for i, a := range rec.Artifacts {
 		arts[i] = export.Artifact{Name: a.Name, Format: a.Format, Path: filepath.Join(outDir, a.Name), Size: a.Size, SHA256: a.SHA256}
 	}
+	// A signing key that is missing or not allowed stops the release here, before
+	// anything is uploaded.
+	if _, _, err := e.releaseSigning(); err != nil {
+		var se *stepError
+		if errors.As(err, &se) {
+			return e.fail(ctx, t, MilestoneFailed, se.reason, signingHelp)
+		}
+		return err
+	}
 	if rec.UploadedAt.IsZero() {
 		// The retention period starts now; recorded before anything is uploaded so that a
-		// publish repeated after a crash writes the same manifest.json.
+		// publish repeated after a crash writes the same manifest.json and bundle.
 		rec.UploadedAt = e.Now()
 		if err := e.save(ctx, t); err != nil {
 			return err
 		}
 	}
-	var qaSummary any
-	if rec.ExportQA != nil {
-		qaSummary = rec.ExportQA
+	assembled, err := e.assemble(ctx, rec, outDir, arts, uploaded)
+	var se *stepError
+	if errors.As(err, &se) {
+		return e.fail(ctx, t, MilestoneFailed, se.reason, signingHelp)
 	}
-	if err := WriteIndex(outDir, rec.Org+"/"+rec.Source, v, arts, rec.Counts, qaSummary, rec.UploadedAt, e.Config.Retention); err != nil {
+	if err != nil {
 		return err
 	}
+	bundleFile, bundleSum := assembled.Bundle, assembled.BundleSum
+	if uploaded {
+		// Already in the bucket with this SHA-256: Publish only links it.
+		bundleFile = export.Artifact{Name: rec.Bundle.Name, Size: rec.Bundle.Size, SHA256: rec.Bundle.SHA256}
+		if bundleSum, err = bundle.WriteChecksumFile(outDir, v, rec.Bundle.SHA256); err != nil {
+			return err
+		}
+	}
+	rec.Bundle = &ArtifactRef{Name: bundleFile.Name, Size: bundleFile.Size, SHA256: bundleFile.SHA256}
+	files := append(linkedFiles(assembled.Files, arts), bundleFile)
 	e.ensureLifecycleRule(ctx)
 	if e.Config.Storage.LinkMode == manifest.LinkPublic {
 		err := e.act("let anyone read the files under "+e.Config.Storage.Prefix+"/", func() error {
@@ -234,11 +257,23 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	if err := e.keepIndex(ctx, rec); err != nil {
 		return err
 	}
-	downloads, err := Publish(ctx, e.Store, e.Config.Storage.Prefix, v, outDir, arts, rec.UploadedAt, e.Now(), e.Config.Retention)
+	// The bundle's checksum line goes beside it unlinked: its value is on the status and
+	// the GitHub Release, and verify reads it from the bundle's folder.
+	sumKey, err := store.ReleaseKey(e.Config.Storage.Prefix, v, bundleSum.Name)
+	if err != nil {
+		return err
+	}
+	if err := putFile(ctx, e.Store, sumKey, bundleSum); err != nil {
+		return fmt.Errorf("upload %s: %w", bundleSum.Name, err)
+	}
+	downloads, err := Publish(ctx, e.Store, e.Config.Storage.Prefix, v, files, rec.UploadedAt, e.Now(), e.Config.Retention)
 	if err != nil {
 		return err // storage outage: the next tick converges, uploads already done are skipped
 	}
 	rec.Downloads = downloads
+	if err := e.writeAttestSubjects(append(assembled.Files, bundleFile)); err != nil {
+		return fmt.Errorf("write the attestation subjects: %w", err)
+	}
 	if rec.MergeSHA != "" {
 		if _, err := e.GitHub.EnsureTag(ctx, v, rec.MergeSHA); err != nil {
 			return err
@@ -282,13 +317,32 @@ func (e *Env) ensureLifecycleRule(ctx context.Context) {
 	}
 }
 
-// allUploaded reports whether the bucket already holds every artifact, each with its
-// recorded SHA-256: then a later publish needs neither the export nor a build.
-func (e *Env) allUploaded(ctx context.Context, version string, arts []ArtifactRef) (bool, error) {
-	if len(arts) == 0 {
+// linkedFiles are the files published one by one with a download link: the artifacts,
+// manifest.json, SHA256SUMS and its signature. The documents (runbook, index, allowed
+// signers, QA reports) are in the bundle; the QA reports also have links of their own.
+func linkedFiles(files, arts []export.Artifact) []export.Artifact {
+	var out []export.Artifact
+	for _, f := range files {
+		isArtifact := slices.ContainsFunc(arts, func(a export.Artifact) bool { return a.Name == f.Name })
+		if isArtifact || f.Name == bundle.ManifestFile || f.Name == bundle.SumsFile || f.Name == bundle.SignatureFile {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// signingHelp is the detail a failure to sign shows.
+const signingHelp = "Set the signing key's secret, or list its public key in the allowed signers with a `valid-after` that has passed " +
+	"(docs/integrity.md), then re-run the release. Nothing was uploaded."
+
+// allUploaded reports whether the bucket already holds every artifact and the bundle,
+// each with its recorded SHA-256: then a later publish needs neither the export nor a
+// build.
+func (e *Env) allUploaded(ctx context.Context, version string, arts []ArtifactRef, bundleRef *ArtifactRef) (bool, error) {
+	if len(arts) == 0 || bundleRef == nil {
 		return false, nil
 	}
-	for _, a := range arts {
+	for _, a := range append(slices.Clone(arts), *bundleRef) {
 		key, err := store.ReleaseKey(e.Config.Storage.Prefix, version, a.Name)
 		if err != nil {
 			return false, err

@@ -49,6 +49,12 @@ type Record struct {
 	RemovedAt  time.Time `json:"removed_at,omitzero"`
 	Tag        string    `json:"tag,omitempty"`
 	ReleaseURL string    `json:"release_url,omitempty"`
+	// Bundle is the offline bundle of every file (integrity.go).
+	Bundle *ArtifactRef `json:"bundle,omitempty"`
+	// Signature says who signed SHA256SUMS, or why the release is unsigned.
+	Signature *Signature `json:"signature,omitempty"`
+	// Withdrawn is set once the release is withdrawn.
+	Withdrawn *Withdrawal `json:"withdrawn,omitempty"`
 	// Milestones maps a milestone key to the id of the comment that announced it.
 	Milestones map[string]int64 `json:"milestones,omitempty"`
 	// Trouble counts the runs a transient error stopped in a row (errors.go).
@@ -57,6 +63,20 @@ type Record struct {
 	Lease *Lease `json:"lease,omitempty"`
 	// Paused is the maintenance switch the last scheduled run found on (maintenance.go).
 	Paused *Maintenance `json:"paused,omitempty"`
+}
+
+// Signature is how SHA256SUMS was signed: by whom, or why not.
+type Signature struct {
+	Principal   string `json:"principal,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Unsigned is why the release is not signed ("" when it is).
+	Unsigned string `json:"unsigned,omitempty"`
+}
+
+// Withdrawal is a release taken back: when, and why.
+type Withdrawal struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
 
 // QAResult is what the status shows of a QA run; the full report is stored and linked.
@@ -176,6 +196,9 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 			return err
 		}
 	}
+	if err := r.validateIntegrity(); err != nil {
+		return err
+	}
 	if err := r.validateFiles(version, prefix, now); err != nil {
 		return err
 	}
@@ -188,6 +211,27 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 		r.Lease.Problem = r.Lease.check()
 	}
 	return r.Paused.validate(now)
+}
+
+// maxWithdrawReason bounds the reason a withdrawal gives: it heads the GitHub Release.
+const maxWithdrawReason = 1000
+
+// validateIntegrity checks the signature and withdrawal: their text goes onto the status
+// and the GitHub Release.
+func (r *Record) validateIntegrity() error {
+	if s := r.Signature; s != nil {
+		for _, text := range []string{s.Principal, s.Fingerprint, s.Unsigned} {
+			if strings.ContainsAny(text, "\r\n") || len(text) > maxWithdrawReason {
+				return errors.New("the signature is not one Shepherd records")
+			}
+		}
+	}
+	if w := r.Withdrawn; w != nil {
+		if strings.TrimSpace(w.Reason) == "" || len(w.Reason) > maxWithdrawReason || w.At.IsZero() {
+			return errors.New("the withdrawal has no reason or time, or a reason longer than Shepherd writes")
+		}
+	}
+	return nil
 }
 
 // validateTrouble checks the count of failed runs: a count at the limit fails the release

@@ -97,7 +97,7 @@ func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
 	}
 	objects, err := sb.Env.Store.List(ctx, sb.Config.Storage.Prefix+"/"+version)
 	require.NoError(t, err)
-	assert.Len(t, objects, 10, "2 SQL files, SHA256SUMS, manifest.json and 6 QA reports, once each")
+	assert.Len(t, objects, 12, "2 SQL files, SHA256SUMS, manifest.json, 6 QA reports, the bundle and its checksum line, once each")
 
 	// A crash after publishing, then a re-run: nothing is uploaded again.
 	require.NoError(t, sb.Restart(ctx))

@@ -1,0 +1,185 @@
+package steps
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
+	"github.com/shepherd-release/shepherd/internal/bundle"
+	"github.com/shepherd-release/shepherd/internal/export"
+	"github.com/shepherd-release/shepherd/internal/sshsig"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+// AttestSubjectsEnv names the file the publish step writes the published files' checksums
+// to when signing.attest is on, for actions/attest-build-provenance (subject-checksums).
+const AttestSubjectsEnv = "SHEPHERD_ATTEST_SUBJECTS"
+
+func (e *Env) env(name string) string {
+	if e.getenv == nil {
+		return os.Getenv(name)
+	}
+	return e.getenv(name)
+}
+
+// releaseSigning reads the allowed signers and the signing key the configuration names.
+// It returns nil and the reason when the release is to be published unsigned; a
+// *stepError when signing is configured but cannot be done (the release fails before
+// anything is published).
+func (e *Env) releaseSigning() (*bundle.Signing, string, error) {
+	sc := e.Config.Signing
+	if !sc.Signs() {
+		return nil, "no signing configured (signing.allowed_signers in " + configName(e) + ")", nil
+	}
+	text, err := os.ReadFile(sc.AllowedSigners)
+	if err != nil {
+		return nil, "", &stepError{reason: fmt.Sprintf("signing.allowed_signers: %v", err)}
+	}
+	allowed, err := sshsig.ParseAllowedSigners(sc.AllowedSigners, text)
+	if err != nil {
+		return nil, "", &stepError{reason: "the allowed signers: " + err.Error()}
+	}
+	pem := e.env(sc.KeyEnv)
+	if file := e.env(sc.KeyEnv + "_FILE"); pem == "" && file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, "", &stepError{reason: fmt.Sprintf("read the signing key from %s_FILE: %v", sc.KeyEnv, err)}
+		}
+		pem = string(data)
+	}
+	if strings.TrimSpace(pem) == "" {
+		if !sc.Required {
+			return nil, sc.KeyEnv + " is not set and signing.required is false", nil
+		}
+		return nil, "", &stepError{reason: fmt.Sprintf("no signing key: %s (or %s_FILE) is empty, and %s lists the keys that must sign; nothing was published",
+			sc.KeyEnv, sc.KeyEnv, sc.AllowedSigners)}
+	}
+	key, err := sshsig.ParsePrivateKey([]byte(pem))
+	if err != nil {
+		// The key's text is never repeated: it is a secret.
+		return nil, "", &stepError{reason: fmt.Sprintf("the signing key in %s: %v; nothing was published", sc.KeyEnv, err)}
+	}
+	return &bundle.Signing{Key: key, Allowed: allowed, AllowedText: text}, "", nil
+}
+
+func configName(e *Env) string {
+	if e.Config.File != "" {
+		return e.Config.File
+	}
+	return ".github/shepherd.yaml"
+}
+
+// releaseDocuments are the documents of the release beside its artifacts: the HTML QA
+// reports, read back from the bucket where the QA steps stored them.
+func (e *Env) releaseDocuments(ctx context.Context, rec *Record) ([]bundle.Entry, error) {
+	var docs []bundle.Entry
+	for _, q := range []*QAResult{rec.HeadQA, rec.ExportQA} {
+		if q == nil || q.ReportKey == "" {
+			continue
+		}
+		data, err := e.readStored(ctx, q.ReportKey)
+		if errors.Is(err, store.ErrNotFound) {
+			e.Log.Warn("a QA report is no longer stored: the bundle goes without it", "key", q.ReportKey)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the QA report %s: %w", q.ReportKey, err)
+		}
+		docs = append(docs, bundle.Entry{Name: path.Base(q.ReportKey), Data: data})
+	}
+	return docs, nil
+}
+
+// maxDocument bounds a document read back from the bucket.
+const maxDocument = 256 << 20
+
+func (e *Env) readStored(ctx context.Context, key string) ([]byte, error) {
+	r, err := e.Store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxDocument+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxDocument {
+		return nil, fmt.Errorf("%s is larger than %d MiB", key, maxDocument>>20)
+	}
+	return data, nil
+}
+
+// assemble writes manifest.json, the documents, the runbook, the index, SHA256SUMS, its
+// signature and the bundle into outDir. A *stepError means the release cannot be signed
+// as configured. skipBundle leaves the bundle out (it is already published).
+func (e *Env) assemble(ctx context.Context, rec *Record, outDir string, arts []export.Artifact, skipBundle bool) (*bundle.Assembled, error) {
+	signing, unsigned, err := e.releaseSigning()
+	if err != nil {
+		return nil, err
+	}
+	docs, err := e.releaseDocuments(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	var qaSummary any
+	if rec.ExportQA != nil {
+		qaSummary = rec.ExportQA
+	}
+	res, err := bundle.Assemble(bundle.Release{Source: rec.Org + "/" + rec.Source, Version: rec.Release.Version,
+		Created: rec.UploadedAt, Expires: rec.UploadedAt.Add(e.Config.Retention), Dir: outDir, Artifacts: arts,
+		Counts: rec.Counts, QA: qaSummary, Documents: docs, Signing: signing, SkipBundle: skipBundle})
+	if err != nil {
+		var refused *bundle.SigningError
+		if errors.As(err, &refused) {
+			return nil, &stepError{reason: err.Error() + "; nothing was published"}
+		}
+		return nil, err
+	}
+	if res.Signer != nil {
+		rec.Signature = &Signature{Principal: res.Signer.Principal, Fingerprint: res.Signer.Fingerprint}
+	} else {
+		rec.Signature = &Signature{Unsigned: unsigned}
+		e.Log.Warn("the release is published unsigned", "release", rec.Release.Version, "why", unsigned)
+	}
+	return res, nil
+}
+
+// writeAttestSubjects adds the published files' checksums to the file AttestSubjectsEnv
+// names, in sha256sum's format, for actions/attest-build-provenance's subject-checksums.
+// A run that publishes two releases lists both.
+func (e *Env) writeAttestSubjects(files []export.Artifact) error {
+	if !e.Config.Signing.Attest {
+		return nil
+	}
+	dest := e.env(AttestSubjectsEnv)
+	if dest == "" {
+		e.Log.Warn("signing.attest is on but " + AttestSubjectsEnv + " names no file: no attestation subjects written")
+		return nil
+	}
+	lines := map[string]bool{}
+	if old, err := os.ReadFile(dest); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(old))
+		for sc.Scan() {
+			if sc.Text() != "" {
+				lines[sc.Text()] = true
+			}
+		}
+	}
+	for _, f := range files {
+		lines[f.SHA256+"  "+f.Name] = true
+	}
+	sorted := slices.Sorted(maps.Keys(lines))
+	return atomicfile.Write(dest, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.Join(sorted, "\n")+"\n")
+		return err
+	})
+}
