@@ -61,7 +61,9 @@ type Assembled struct {
 // SigningError says the key may not sign the release.
 type SigningError struct{ Err error }
 
-func (e *SigningError) Error() string { return "the signing key may not sign this release: " + e.Err.Error() }
+func (e *SigningError) Error() string {
+	return "the signing key may not sign this release: " + e.Err.Error()
+}
 func (e *SigningError) Unwrap() error { return e.Err }
 
 // CheckSigning finds the allowed signer of s's key at time at, or says why the key may
