@@ -423,6 +423,26 @@ func TestTagAndReleaseAreIdempotent(t *testing.T) {
 	_, changed, err = f.c.EnsureRelease(ctx, "v1", "v1", "notes with new links")
 	require.NoError(t, err)
 	assert.True(t, changed)
+
+	// Withdrawing renames it, keeps it off "latest" and is written once.
+	_, err = f.c.EnsureTag(ctx, "v2", sha)
+	require.NoError(t, err)
+	_, _, err = f.c.EnsureRelease(ctx, "v2", "v2", "notes")
+	require.NoError(t, err)
+	latest, _, err := f.srv.Client(t).Repositories.GetLatestRelease(ctx, owner, repo)
+	require.NoError(t, err)
+	assert.Equal(t, "v2", latest.GetTagName())
+	_, changed, err = f.c.WithdrawRelease(ctx, "v2", "Withdrawn: wrong units — v2", "**Withdrawn: wrong units**\n\nnotes")
+	require.NoError(t, err)
+	assert.True(t, changed)
+	_, changed, err = f.c.WithdrawRelease(ctx, "v2", "Withdrawn: wrong units — v2", "**Withdrawn: wrong units**\n\nnotes")
+	require.NoError(t, err)
+	assert.False(t, changed, "a second withdrawal writes nothing")
+	latest, _, err = f.srv.Client(t).Repositories.GetLatestRelease(ctx, owner, repo)
+	require.NoError(t, err)
+	assert.Equal(t, "v1", latest.GetTagName(), "the withdrawn release is no longer the latest")
+	_, _, err = f.c.WithdrawRelease(ctx, "v3", "x", "y")
+	assert.ErrorIs(t, err, ErrNotFound)
 }
 
 func TestRetriesServerErrorsAndShortRateLimits(t *testing.T) {

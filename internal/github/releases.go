@@ -50,6 +50,19 @@ type Release struct {
 // EnsureRelease creates the GitHub Release for tag, or updates its notes when they
 // changed (links re-issued), and makes no write when they are the same.
 func (c *Client) EnsureRelease(ctx context.Context, tag, name, notes string) (*Release, bool, error) {
+	return c.ensureRelease(ctx, tag, name, notes, false)
+}
+
+// WithdrawRelease gives the GitHub Release for tag the name and notes of a withdrawn
+// release and marks it a pre-release, which GitHub never shows as the latest release
+// ("the most recent non-prerelease, non-draft release": docs.github.com REST, Get the
+// latest release). It writes nothing when the release already says so, and reports
+// ErrNotFound when there is no release for tag.
+func (c *Client) WithdrawRelease(ctx context.Context, tag, name, notes string) (*Release, bool, error) {
+	return c.ensureRelease(ctx, tag, name, notes, true)
+}
+
+func (c *Client) ensureRelease(ctx context.Context, tag, name, notes string, withdraw bool) (*Release, bool, error) {
 	notes = truncateUTF8(notes, maxReleaseNotes)
 	var rel *gh.RepositoryRelease
 	err := c.call(ctx, "read release "+tag, func() (*gh.Response, error) {
@@ -60,15 +73,17 @@ func (c *Client) EnsureRelease(ctx context.Context, tag, name, notes string) (*R
 	})
 	switch {
 	case err == nil:
-		if rel.GetBody() == notes && rel.GetName() == name {
+		if rel.GetBody() == notes && rel.GetName() == name && (!withdraw || rel.GetPrerelease()) {
 			return &Release{ID: rel.GetID(), URL: rel.GetHTMLURL()}, false, nil
+		}
+		edit := &gh.RepositoryRelease{Name: gh.String(name), Body: gh.String(notes)}
+		if withdraw {
+			edit.Prerelease = gh.Bool(true)
 		}
 		err = c.call(ctx, "update release "+tag, func() (*gh.Response, error) {
 			var resp *gh.Response
 			var err error
-			rel, resp, err = c.gh.Repositories.EditRelease(ctx, c.owner, c.repo, rel.GetID(), &gh.RepositoryRelease{
-				Name: gh.String(name), Body: gh.String(notes),
-			})
+			rel, resp, err = c.gh.Repositories.EditRelease(ctx, c.owner, c.repo, rel.GetID(), edit)
 			return resp, err
 		})
 		if err != nil {
@@ -77,6 +92,8 @@ func (c *Client) EnsureRelease(ctx context.Context, tag, name, notes string) (*R
 		return &Release{ID: rel.GetID(), URL: rel.GetHTMLURL()}, true, nil
 	case !isNotFound(err):
 		return nil, false, err
+	case withdraw:
+		return nil, false, ErrNotFound
 	}
 	err = c.call(ctx, "create release "+tag, func() (*gh.Response, error) {
 		var resp *gh.Response
