@@ -3,6 +3,9 @@ package sshsig
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"path"
@@ -256,4 +259,23 @@ func (a *AllowedSigners) Check(key ssh.PublicKey, namespace string, at time.Time
 		}
 	}
 	return Signer{}, problem
+}
+
+// NewKey makes a new Ed25519 key: the unencrypted OpenSSH private key (PEM) and its
+// public key as an allowed_signers line writes it. For demos and tests; real release
+// keys are made with ssh-keygen and kept in a secret.
+func NewKey(comment string) (privatePEM []byte, public string, err error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, comment)
+	if err != nil {
+		return nil, "", err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, "", err
+	}
+	return pem.EncodeToMemory(block), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
 }

@@ -183,3 +183,77 @@ func (e *Env) writeAttestSubjects(files []export.Artifact) error {
 		return err
 	})
 }
+
+// releaseName is the GitHub Release's title; a withdrawn release's says so first.
+func releaseName(rec *Record) string {
+	name := fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, rec.Release.Version)
+	if rec.Withdrawn != nil {
+		name = "Withdrawn: " + capText(oneLine(rec.Withdrawn.Reason), 120) + " — " + name
+	}
+	return name
+}
+
+// withdrawnNotice is the WITHDRAWN file put beside the bundle.
+func withdrawnNotice(rec *Record) []byte {
+	return []byte(fmt.Sprintf("Withdrawn: %s\n\n%s/%s %s was withdrawn on %s. Do not load it.\n",
+		oneLine(rec.Withdrawn.Reason), rec.Org, rec.Source, rec.Release.Version, rec.Withdrawn.At.UTC().Format(timeLayout)))
+}
+
+// Withdraw takes a published release back: the record and status say so, a WITHDRAWN
+// notice goes beside its bundle (shepherd verify reports it), and its GitHub Release is
+// renamed "Withdrawn: why", its notes say so first, and it is kept off "latest". Run again
+// with the same reason it changes nothing; a new reason replaces the old one. The
+// reject outcome of a staged rollout calls it too.
+func (e *Env) Withdraw(ctx context.Context, version, reason string) (*Record, error) {
+	reason = oneLine(reason)
+	switch {
+	case reason == "":
+		return nil, errors.New("a withdrawal needs a reason: it heads the GitHub Release and the status")
+	case len(reason) > maxWithdrawReason:
+		return nil, fmt.Errorf("the reason is %d bytes; at most %d", len(reason), maxWithdrawReason)
+	}
+	t, err := e.find(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	rec := t.rec
+	if rec.UploadedAt.IsZero() {
+		return rec, fmt.Errorf("release %s has published nothing (phase %s): there is nothing to withdraw", version, rec.Release.Phase)
+	}
+	if rec.Withdrawn == nil || rec.Withdrawn.Reason != reason {
+		at := e.Now()
+		if rec.Withdrawn != nil {
+			at = rec.Withdrawn.At
+		}
+		rec.Withdrawn = &Withdrawal{At: at, Reason: reason}
+	}
+	if rec.RemovedAt.IsZero() {
+		key, err := store.ReleaseKey(e.Config.Storage.Prefix, version, bundle.WithdrawnFile)
+		if err != nil {
+			return rec, err
+		}
+		notice := withdrawnNotice(rec)
+		err = e.act("upload "+key, func() error {
+			_, err := e.Store.Put(ctx, key, bytes.NewReader(notice), int64(len(notice)), store.SHA256Hex(notice), contentType(key))
+			return err
+		})
+		if err != nil {
+			return rec, fmt.Errorf("upload the withdrawal notice: %w", err)
+		}
+	}
+	if rec.Tag != "" {
+		text, err := e.releaseText(ctx, rec)
+		if err != nil {
+			return rec, err
+		}
+		err = e.act("mark the GitHub Release "+rec.Tag+" withdrawn", func() error {
+			_, _, err := e.GitHub.WithdrawRelease(ctx, rec.Tag, releaseName(rec), text)
+			return err
+		})
+		if err != nil {
+			return rec, fmt.Errorf("mark the GitHub Release withdrawn: %w", err)
+		}
+	}
+	e.Log.Info("release withdrawn", "release", version, "reason", reason)
+	return rec, e.save(ctx, t)
+}

@@ -125,7 +125,7 @@ func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int,
 		if err != nil {
 			return false, reissued, err
 		}
-		if _, _, err := e.GitHub.EnsureRelease(ctx, rec.Tag, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, rec.Release.Version), text); err != nil {
+		if _, _, err := e.GitHub.EnsureRelease(ctx, rec.Tag, releaseName(rec), text); err != nil {
 			return false, reissued, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/qa/render"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/sshsig"
 	"github.com/shepherd-release/shepherd/internal/store"
 	"github.com/shepherd-release/shepherd/internal/words"
 )
@@ -283,7 +284,7 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 		if err != nil {
 			return err
 		}
-		rel, _, err := e.GitHub.EnsureRelease(ctx, v, fmt.Sprintf("%s/%s %s", rec.Org, rec.Source, v), text)
+		rel, _, err := e.GitHub.EnsureRelease(ctx, v, releaseName(rec), text)
 		if err != nil {
 			return err
 		}
@@ -408,6 +409,9 @@ func exportReadyComment(rec *Record) string {
 
 func releaseNotes(rec *Record, notes string) string {
 	var b strings.Builder
+	if w := rec.Withdrawn; w != nil {
+		fmt.Fprintf(&b, "**Withdrawn: %s** (%s). Do not load this release.\n\n", escapeCell(oneLine(w.Reason)), w.At.UTC().Format(timeLayout))
+	}
 	fmt.Fprintf(&b, "%s\n\n", rec.Description)
 	if notes = strings.TrimSpace(notes); notes != "" {
 		fmt.Fprintf(&b, "%s\n\n", notes)
@@ -426,6 +430,26 @@ func releaseNotes(rec *Record, notes string) string {
 	}
 	b.WriteString(" until the files are deleted):\n\n")
 	b.WriteString(downloadsTable(rec))
-	b.WriteString("\nCheck a download with `sha256sum -c SHA256SUMS`.\n")
+	b.WriteString("\nCheck a download with `sha256sum -c --ignore-missing SHA256SUMS`.\n")
+	b.WriteString(integrityNotes(rec))
+	return b.String()
+}
+
+// integrityNotes say how to check the release offline: the bundle, and who signed it.
+func integrityNotes(rec *Record) string {
+	var b strings.Builder
+	if rec.Bundle != nil {
+		fmt.Fprintf(&b, "\n**Offline bundle:** `%s` (sha256 `%s`) holds every file with the runbook (back up, load, check, roll back) and an `index.html`. "+
+			"Check it without a network: `shepherd verify %s --allowed-signers allowed_signers`.\n", rec.Bundle.Name, rec.Bundle.SHA256, rec.Bundle.Name)
+	}
+	switch s := rec.Signature; {
+	case s == nil:
+	case s.Unsigned != "":
+		fmt.Fprintf(&b, "\n⚠️ This release is **not signed**: %s.\n", escapeCell(s.Unsigned))
+	default:
+		fmt.Fprintf(&b, "\n`SHA256SUMS` is signed by **%s** (`%s`); with the `allowed_signers` from the repository: "+
+			"`ssh-keygen -Y verify -f allowed_signers -I %s -n %s -s SHA256SUMS.sig < SHA256SUMS`.\n",
+			escapeCell(s.Principal), s.Fingerprint, s.Principal, sshsig.Namespace)
+	}
 	return b.String()
 }

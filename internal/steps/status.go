@@ -57,7 +57,13 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	if icon == "" {
 		icon = "⏳"
 	}
+	if rec.Withdrawn != nil {
+		icon = "⛔"
+	}
 	fmt.Fprintf(&b, "## %s Release %s: %s\n\n", icon, st.Version, st.Phase)
+	if w := rec.Withdrawn; w != nil {
+		fmt.Fprintf(&b, "> **Withdrawn** on %s: %s. Do not load it.\n\n", w.At.UTC().Format(timeLayout), escapeCell(oneLine(w.Reason)))
+	}
 	note := phaseNotes[st.Phase]
 	if st.Phase == release.Deploy && cfg.GitHub.Environment != "" {
 		note = fmt.Sprintf("QA passed; version creation waits for a reviewer of the %q environment to approve the release workflow", cfg.GitHub.Environment)
@@ -114,6 +120,16 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	}
 	if rec.ReleaseURL != "" {
 		fmt.Fprintf(&b, "| GitHub Release | [%s](%s) |\n", rec.Tag, rec.ReleaseURL)
+	}
+	if rec.Bundle != nil {
+		fmt.Fprintf(&b, "| Offline bundle | `%s`, %s, sha256 `%s` |\n", escapeCell(rec.Bundle.Name), size(rec.Bundle.Size), short(rec.Bundle.SHA256))
+	}
+	switch s := rec.Signature; {
+	case s == nil:
+	case s.Unsigned != "":
+		fmt.Fprintf(&b, "| Signature | ⚠️ not signed: %s |\n", escapeCell(s.Unsigned))
+	default:
+		fmt.Fprintf(&b, "| Signature | ✅ `SHA256SUMS` signed by %s (`%s`) |\n", escapeCell(s.Principal), s.Fingerprint)
 	}
 	if len(rec.Downloads) > 0 {
 		b.WriteString("\n### Downloads\n\n")
