@@ -35,9 +35,6 @@ type Release struct {
 	Documents []Entry
 	// Signing signs SHA256SUMS; nil leaves the release unsigned.
 	Signing *Signing
-	// SkipBundle writes every file but the bundle: a release whose bundle is already
-	// published, and whose artifacts may no longer be on this machine.
-	SkipBundle bool
 }
 
 // Signing is the key and the allowed signers it must be one of.
@@ -122,7 +119,13 @@ func Assemble(r Release) (*Assembled, error) {
 	}
 	files = append(files, m)
 	for _, d := range r.Documents {
-		if err := add(d.Name, d.Data); err != nil {
+		data := d.Data
+		if d.Path != "" {
+			if data, err = os.ReadFile(d.Path); err != nil {
+				return nil, fmt.Errorf("document %s: %w", d.Name, err)
+			}
+		}
+		if err := add(d.Name, data); err != nil {
 			return nil, err
 		}
 	}
@@ -166,9 +169,6 @@ func Assemble(r Release) (*Assembled, error) {
 		}
 	}
 	out.Files = sortedFiles(files)
-	if r.SkipBundle {
-		return out, nil
-	}
 	entries := make([]Entry, len(out.Files))
 	for i, f := range out.Files {
 		entries[i] = Entry{Name: f.Name, Path: f.Path}

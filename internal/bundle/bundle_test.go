@@ -249,6 +249,14 @@ func TestVerifyNamesEachTampering(t *testing.T) {
 			},
 			want: []string{sqlName + ": sha256 is " + sha("sql for 2.x") + ", bom.cdx.json says " + sha("other")},
 		},
+		"a BOM of another release": {
+			change: func(t *testing.T, dir string) {
+				bom := `{"bomFormat":"CycloneDX","metadata":{"component":{"bom-ref":"release","group":"CIEL","name":"CIEL","version":"v2026-10-01"}}}`
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "bom.cdx.json"), []byte(bom), 0o644))
+				resum(t, dir)
+			},
+			want: []string{"bom.cdx.json: describes release CIEL/CIEL v2026-10-01, manifest.json CIEL/CIEL v2026-11-22"},
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := bundle.Assemble(release(t, k, text))

@@ -236,8 +236,11 @@ func checkManifest(r *Report, files map[string]content) time.Time {
 // cdxComponent is the part of a CycloneDX component verification reads
 // (https://cyclonedx.org/docs/1.6/json/#components).
 type cdxComponent struct {
-	Name   string `json:"name"`
-	Hashes []struct {
+	BOMRef  string `json:"bom-ref"`
+	Group   string `json:"group"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Hashes  []struct {
 		Alg     string `json:"alg"`
 		Content string `json:"content"`
 	} `json:"hashes"`
@@ -245,7 +248,8 @@ type cdxComponent struct {
 }
 
 // checkBOMs compares every SHA-256 a data BOM gives for a file of the release with the
-// file.
+// file, and the release it describes (the component Shepherd's BOM names "release")
+// with manifest.json's source and version.
 func checkBOMs(r *Report, files map[string]content) {
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if !isBOM(name) {
@@ -269,6 +273,11 @@ func checkBOMs(r *Report, files map[string]content) {
 		walk = func(cs []cdxComponent) {
 			for _, comp := range cs {
 				walk(comp.Components)
+				if comp.BOMRef == "release" && r.Version != "" {
+					if got := comp.Group + "/" + comp.Name + " " + comp.Version; got != r.Source+" "+r.Version {
+						r.problem(name, "describes release %s, manifest.json %s %s", got, r.Source, r.Version)
+					}
+				}
 				f, ok := files[comp.Name]
 				if !ok {
 					continue

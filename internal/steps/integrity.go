@@ -78,10 +78,18 @@ func configName(e *Env) string {
 	return ".github/shepherd.yaml"
 }
 
-// releaseDocuments are the documents of the release beside its artifacts: the HTML QA
-// reports, read back from the bucket where the QA steps stored them.
+// releaseDocuments are the documents of the release beside its artifacts: the changelog
+// and data BOM the build wrote, and the HTML QA reports, read back from the bucket where
+// the QA steps stored them.
 func (e *Env) releaseDocuments(ctx context.Context, rec *Record) ([]bundle.Entry, error) {
+	changes, err := e.changeDocuments(rec.Release.Version)
+	if err != nil {
+		return nil, err
+	}
 	var docs []bundle.Entry
+	for _, c := range changes {
+		docs = append(docs, bundle.Entry{Name: c.Name, Path: c.Path})
+	}
 	for _, q := range []*QAResult{rec.HeadQA, rec.ExportQA} {
 		if q == nil || q.ReportKey == "" {
 			continue
@@ -97,6 +105,43 @@ func (e *Env) releaseDocuments(ctx context.Context, rec *Record) ([]bundle.Entry
 		docs = append(docs, bundle.Entry{Name: path.Base(q.ReportKey), Data: data})
 	}
 	return docs, nil
+}
+
+// publishedFiles are the linked files of a release already in the bucket: its artifacts,
+// and manifest.json, SHA256SUMS and SHA256SUMS.sig as stored. The signature's signer is
+// found again from the key when the record lost it to a crash.
+func (e *Env) publishedFiles(ctx context.Context, rec *Record, arts []export.Artifact) ([]export.Artifact, error) {
+	files := slices.Clone(arts)
+	for _, name := range []string{bundle.ManifestFile, bundle.SumsFile, bundle.SignatureFile} {
+		key, err := store.ReleaseKey(e.Config.Storage.Prefix, rec.Release.Version, name)
+		if err != nil {
+			return nil, err
+		}
+		info, err := e.Store.Stat(ctx, key)
+		if errors.Is(err, store.ErrNotFound) && name == bundle.SignatureFile {
+			continue // an unsigned release
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s of the published release: %w", name, err)
+		}
+		files = append(files, export.Artifact{Name: name, Size: info.Size, SHA256: info.SHA256})
+	}
+	if rec.Signature == nil {
+		signing, unsigned, err := e.releaseSigning()
+		switch {
+		case err != nil:
+			return nil, err
+		case signing == nil:
+			rec.Signature = &Signature{Unsigned: unsigned}
+		default:
+			s, err := bundle.CheckSigning(signing, rec.UploadedAt)
+			if err != nil {
+				return nil, err
+			}
+			rec.Signature = &Signature{Principal: s.Principal, Fingerprint: s.Fingerprint}
+		}
+	}
+	return files, nil
 }
 
 // maxDocument bounds a document read back from the bucket.
@@ -120,8 +165,8 @@ func (e *Env) readStored(ctx context.Context, key string) ([]byte, error) {
 
 // assemble writes manifest.json, the documents, the runbook, the index, SHA256SUMS, its
 // signature and the bundle into outDir. A *stepError means the release cannot be signed
-// as configured. skipBundle leaves the bundle out (it is already published).
-func (e *Env) assemble(ctx context.Context, rec *Record, outDir string, arts []export.Artifact, skipBundle bool) (*bundle.Assembled, error) {
+// as configured.
+func (e *Env) assemble(ctx context.Context, rec *Record, outDir string, arts []export.Artifact) (*bundle.Assembled, error) {
 	signing, unsigned, err := e.releaseSigning()
 	if err != nil {
 		return nil, err
@@ -136,7 +181,7 @@ func (e *Env) assemble(ctx context.Context, rec *Record, outDir string, arts []e
 	}
 	res, err := bundle.Assemble(bundle.Release{Source: rec.Org + "/" + rec.Source, Version: rec.Release.Version,
 		Created: rec.UploadedAt, Expires: rec.UploadedAt.Add(e.Config.Retention), Dir: outDir, Artifacts: arts,
-		Counts: rec.Counts, QA: qaSummary, Documents: docs, Signing: signing, SkipBundle: skipBundle})
+		Counts: rec.Counts, QA: qaSummary, Documents: docs, Signing: signing})
 	if err != nil {
 		var refused *bundle.SigningError
 		if errors.As(err, &refused) {

@@ -221,24 +221,31 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 			return err
 		}
 	}
-	assembled, err := e.assemble(ctx, rec, outDir, arts, uploaded)
-	var se *stepError
-	if errors.As(err, &se) {
-		return e.fail(ctx, t, MilestoneFailed, se.reason, signingHelp)
-	}
-	if err != nil {
-		return err
-	}
-	bundleFile, bundleSum := assembled.Bundle, assembled.BundleSum
+	var files []export.Artifact // published with a link: the artifacts, manifest, checksums, signature
+	var bundleFile, bundleSum export.Artifact
 	if uploaded {
-		// Already in the bucket with this SHA-256: Publish only links it.
+		// Everything is in the bucket with its SHA-256 (the bundle is uploaded last):
+		// Publish only links it again.
+		if files, err = e.publishedFiles(ctx, rec, arts); err != nil {
+			return err
+		}
 		bundleFile = export.Artifact{Name: rec.Bundle.Name, Size: rec.Bundle.Size, SHA256: rec.Bundle.SHA256}
 		if bundleSum, err = bundle.WriteChecksumFile(outDir, v, rec.Bundle.SHA256); err != nil {
 			return err
 		}
+	} else {
+		assembled, err := e.assemble(ctx, rec, outDir, arts)
+		var se *stepError
+		if errors.As(err, &se) {
+			return e.fail(ctx, t, MilestoneFailed, se.reason, signingHelp)
+		}
+		if err != nil {
+			return err
+		}
+		files, bundleFile, bundleSum = linkedFiles(assembled.Files, arts), assembled.Bundle, assembled.BundleSum
 	}
 	rec.Bundle = &ArtifactRef{Name: bundleFile.Name, Size: bundleFile.Size, SHA256: bundleFile.SHA256}
-	files := append(linkedFiles(assembled.Files, arts), bundleFile)
+	files = append(files, bundleFile)
 	e.ensureLifecycleRule(ctx)
 	if e.Config.Storage.LinkMode == manifest.LinkPublic {
 		err := e.act("let anyone read the files under "+e.Config.Storage.Prefix+"/", func() error {
@@ -272,7 +279,7 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 		return err // storage outage: the next tick converges, uploads already done are skipped
 	}
 	rec.Downloads = downloads
-	if err := e.writeAttestSubjects(append(assembled.Files, bundleFile)); err != nil {
+	if err := e.writeAttestSubjects(files); err != nil {
 		return fmt.Errorf("write the attestation subjects: %w", err)
 	}
 	if rec.MergeSHA != "" {

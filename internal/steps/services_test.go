@@ -6,18 +6,22 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/bundle"
 	"github.com/shepherd-release/shepherd/internal/export/openmrsdb/openmrsdbtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/sandbox"
+	"github.com/shepherd-release/shepherd/internal/sshsig"
 	"github.com/shepherd-release/shepherd/internal/store"
 	"github.com/shepherd-release/shepherd/internal/store/miniotest"
 )
@@ -37,6 +41,12 @@ func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
 	cfg.Storage.Insecure = true
 	cfg.Storage.Bucket = "ciel-releases"
 	cfg.Storage.PartSize = 5 << 20
+	// Signed, as a production release is.
+	key, public, err := sshsig.NewKey("release key")
+	require.NoError(t, err)
+	allowedText := "releases@ciel " + public + "\n"
+	cfg.Signing.AllowedSigners = filepath.Join(t.TempDir(), "allowed_signers")
+	require.NoError(t, os.WriteFile(cfg.Signing.AllowedSigners, []byte(allowedText), 0o644))
 	sb, err := sandbox.New(context.Background(), sandbox.Options{
 		Dir: t.TempDir(), Head: dataset.Spec{Seed: 21, Concepts: 250}, Config: cfg,
 		Plan: ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyRedirect302},
@@ -45,6 +55,7 @@ func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
 		Env: map[string]string{
 			cfg.Storage.AccessKeyEnv: s3.AccessKey, cfg.Storage.SecretKeyEnv: s3.SecretKey,
 			"SHEPHERD_LOAD_TEST_DSN": loadTestDSN,
+			"SHEPHERD_SIGNING_KEY":   string(key),
 		},
 	})
 	require.NoError(t, err)
@@ -83,7 +94,7 @@ func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
 		assert.Empty(t, l.Skipped)
 		assert.Positive(t, l.Rows)
 	}
-	require.Len(t, rec.Downloads, 4)
+	require.Len(t, rec.Downloads, 6, "2 SQL files, SHA256SUMS, its signature, manifest.json and the bundle")
 	for _, d := range rec.Downloads {
 		resp, err := http.Get(d.URL)
 		require.NoError(t, err)
@@ -97,7 +108,20 @@ func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
 	}
 	objects, err := sb.Env.Store.List(ctx, sb.Config.Storage.Prefix+"/"+version)
 	require.NoError(t, err)
-	assert.Len(t, objects, 12, "2 SQL files, SHA256SUMS, manifest.json, 6 QA reports, the bundle and its checksum line, once each")
+	assert.Len(t, objects, 13, "2 SQL files, SHA256SUMS and its signature, manifest.json, 6 QA reports, the bundle and its checksum line, once each")
+
+	// The bundle, read through its presigned link from MinIO, verifies.
+	trusted, err := sshsig.ParseAllowedSigners("trusted", []byte(allowedText))
+	require.NoError(t, err)
+	for _, d := range rec.Downloads {
+		if d.File != bundle.FileName(version) {
+			continue
+		}
+		report, err := bundle.Verify(ctx, d.URL, bundle.VerifyOptions{AllowedSigners: trusted})
+		require.NoError(t, err)
+		assert.Empty(t, report.Problems)
+		assert.Contains(t, report.Signer, "releases@ciel")
+	}
 
 	// A crash after publishing, then a re-run: nothing is uploaded again.
 	require.NoError(t, sb.Restart(ctx))

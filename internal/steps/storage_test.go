@@ -77,7 +77,7 @@ func TestPublicModeSetsTheBucketPolicyItself(t *testing.T) {
 	rec, err := sb.Env.Status(ctx, version)
 	require.NoError(t, err)
 	require.Equal(t, release.Done, rec.Release.Phase)
-	require.Len(t, rec.Downloads, 4)
+	require.Len(t, rec.Downloads, 5, "2 SQL files, SHA256SUMS, manifest.json and the bundle")
 	for _, d := range rec.Downloads {
 		assert.NotContains(t, d.URL, "X-Amz-Signature", "a plain URL")
 		assert.True(t, d.ValidUntil.IsZero())
