@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/atomicfile"
+	"github.com/shepherd-release/shepherd/internal/bundle"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
@@ -22,6 +23,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/sandbox"
 	"github.com/shepherd-release/shepherd/internal/site"
+	"github.com/shepherd-release/shepherd/internal/sshsig"
 	"github.com/shepherd-release/shepherd/internal/steps"
 	"github.com/shepherd-release/shepherd/internal/words"
 )
@@ -131,6 +133,10 @@ func runDemoScenario(ctx context.Context, env *environment, scenario string, spe
 			Command: []string{"/bin/sh", "-c", `echo "checking $SHEPHERD_EXPORT for $SHEPHERD_VERSION"; echo "ERROR: changeset 2.2-42 failed: table concept_numeric has no column precise" >&2; exit 3`}})
 	}
 
+	demoEnv, err := demoSigningKey(cfg, out)
+	if err != nil {
+		return err
+	}
 	logFile, err := os.Create(filepath.Join(out, "shepherd.log"))
 	if err != nil {
 		return err
@@ -138,7 +144,7 @@ func runDemoScenario(ctx context.Context, env *environment, scenario string, spe
 	defer logFile.Close()
 	timeline := &timelinePrinter{w: env.stdout}
 	sb, err := sandbox.New(ctx, sandbox.Options{
-		Dir: filepath.Join(out, ".sandbox"), Head: spec, Plan: plan, Config: cfg,
+		Dir: filepath.Join(out, ".sandbox"), Head: spec, Plan: plan, Config: cfg, Env: demoEnv,
 		Logger: slog.New(&demoHandler{json: slog.NewJSONHandler(logFile, nil), timeline: timeline}),
 	})
 	if err != nil {
@@ -161,6 +167,11 @@ func runDemoScenario(ctx context.Context, env *environment, scenario string, spe
 		return runErr
 	}
 	fmt.Fprintf(env.stdout, "\nFinal phase: %s. Read the release in %s/: site/index.html, status.md, comments/, reports/, artifacts/, requests.log (and shepherd.log, every decision as JSON).\n", rec.Release.Phase, out)
+	if rec.Bundle != nil {
+		if err := demoVerify(ctx, env, out, rec.Bundle.Name); err != nil {
+			return err
+		}
+	}
 	if rec.Release.Phase != sc.end {
 		return findings("scenario %s should end in phase %s, not %s: %s", scenario, sc.end, rec.Release.Phase, rec.Release.Last().Reason)
 	}
@@ -415,4 +426,53 @@ func (h *demoHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *demoHandler) WithGroup(name string) slog.Handler {
 	return &demoHandler{json: h.json.WithGroup(name), timeline: h.timeline}
+}
+
+// demoSigningKey makes a throw-away signing key for the demo, lists it in
+// out/demo-allowed_signers and points the configuration at it; it returns the
+// environment that holds the key. The key is labelled as a demo key everywhere it shows.
+func demoSigningKey(cfg *manifest.Config, out string) (map[string]string, error) {
+	key, public, err := sshsig.NewKey("DEMO KEY made by shepherd demo, not a release key")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Signing.AllowedSigners = filepath.Join(out, demoAllowedSigners)
+	line := "# A key the demo made for this run only: it signs nothing real.\n" + demoPrincipal + " " + public + "\n"
+	if err := atomicfile.WriteBytes(cfg.Signing.AllowedSigners, 0o644, []byte(line)); err != nil {
+		return nil, err
+	}
+	return map[string]string{cfg.Signing.KeyEnv: string(key)}, nil
+}
+
+const (
+	demoAllowedSigners = "demo-allowed_signers"
+	demoPrincipal      = "demo-key@shepherd-demo.invalid"
+)
+
+// demoVerify checks the release's bundle offline, as a site would, and says so.
+func demoVerify(ctx context.Context, env *environment, out, bundleName string) error {
+	path := filepath.Join(out, "artifacts", bundleName)
+	allowedPath := filepath.Join(out, demoAllowedSigners)
+	data, err := os.ReadFile(allowedPath)
+	if err != nil {
+		return err
+	}
+	allowed, err := sshsig.ParseAllowedSigners(allowedPath, data)
+	if err != nil {
+		return err
+	}
+	report, err := bundle.Verify(ctx, path, bundle.VerifyOptions{AllowedSigners: allowed})
+	if err != nil {
+		return err
+	}
+	if !report.OK() {
+		return findings("the demo's bundle does not verify: %v", report.Problems)
+	}
+	unpacked, err := bundle.Extract(path, filepath.Join(out, "bundle"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Offline check of %s: %d files match SHA256SUMS, signed by the demo key (%s); the same as\n  shepherd verify %s --allowed-signers %s\nUnpacked in %s: open index.html, read RUNBOOK.md.\n",
+		bundleName, report.Files, demoPrincipal, path, allowedPath, unpacked)
+	return nil
 }

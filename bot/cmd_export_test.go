@@ -207,5 +207,12 @@ func TestDemoHappyScenario(t *testing.T) {
 	requests, err := os.ReadFile(filepath.Join(out, "requests.log"))
 	require.NoError(t, err)
 	assert.Contains(t, string(requests), "/orgs/CIEL/sources/CIEL/versions/")
-	assertSHA256SumAgrees(t, filepath.Join(out, "artifacts"))
+	// The bundle holds every file SHA256SUMS lists; the loose downloads are part of them.
+	assertSHA256SumAgrees(t, filepath.Join(out, "bundle", testVersion))
+	assert.Contains(t, files, "bundle/"+testVersion+"/index.html")
+	assert.Contains(t, files, "bundle/"+testVersion+"/RUNBOOK.md")
+	assert.Contains(t, r.stdout, "Offline check of "+testVersion+"-bundle.tar.gz: ")
+	r = shepherd(t, nil, "verify", filepath.Join(out, "artifacts", testVersion+"-bundle.tar.gz"), "--allowed-signers", filepath.Join(out, "demo-allowed_signers"))
+	assert.Equal(t, exitOK, r.code, "%s%s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "SHA256SUMS signed by demo-key@shepherd-demo.invalid")
 }

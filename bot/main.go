@@ -83,6 +83,8 @@ func commands() []command {
 		{"site", "write the release site: deployable release, every release, HEAD QA report, exports, Atom feed", runSite},
 		{"unlock", "remove a release's lease (a retry's hold on it), saying whose it was", runUnlock},
 		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
+		{"verify", "check a release bundle offline: checksums, signature, manifest, BOM", runVerify},
+		{"withdraw", "mark a published release withdrawn (GitHub Release, status, beside its bundle)", runWithdraw},
 		{"action", "run one of Shepherd's GitHub Actions (what each action.yml runs)", runAction},
 		{"doctor", "check the repository's set-up: secrets, permissions, settings, OCL, bucket, database", runDoctor},
 		{"version", "print Shepherd's version and the commit it was built from", runVersion},

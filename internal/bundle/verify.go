@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/atomicfile"
 	"github.com/shepherd-release/shepherd/internal/sshsig"
 )
 
@@ -607,4 +608,52 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Extract unpacks a bundle into dest, as dest/<version>/…, and returns that folder. Only
+// what a bundle holds is written: regular files in one top folder, names checked.
+func Extract(bundlePath, dest string) (string, error) {
+	f, err := os.Open(bundlePath)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Base(bundlePath), err)
+	}
+	tr := tar.NewReader(zr)
+	root := ""
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return filepath.Join(dest, root), nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", filepath.Base(bundlePath), err)
+		}
+		top, rest, _ := strings.Cut(strings.TrimSuffix(h.Name, "/"), "/")
+		if root == "" {
+			if checkName(top) != nil {
+				return "", fmt.Errorf("%s: entry %q is not in a folder", filepath.Base(bundlePath), h.Name)
+			}
+			root = top
+		}
+		if h.Typeflag == tar.TypeDir && top == root && rest == "" {
+			continue
+		}
+		if top != root || h.Typeflag != tar.TypeReg || checkName(rest) != nil {
+			return "", fmt.Errorf("%s: entry %q is not a file of the folder %s/", filepath.Base(bundlePath), h.Name, root)
+		}
+		if err := os.MkdirAll(filepath.Join(dest, root), 0o755); err != nil {
+			return "", err
+		}
+		err = atomicfile.Write(filepath.Join(dest, root, rest), 0o644, func(w io.Writer) error {
+			_, err := io.Copy(w, tr)
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+	}
 }
