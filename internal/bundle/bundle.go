@@ -150,10 +150,16 @@ func writeEntry(tw *tar.Writer, root string, mtime time.Time, e Entry) error {
 	return nil
 }
 
-// checkName accepts plain file names: no folders, nothing that climbs out.
+// checkName accepts the names a release's files have: a plain name, or a relative path
+// of plain names (a script's outputs are <export>/<path>); nothing that climbs out.
 func checkName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\n\r\x00") || path.Clean(name) != name {
-		return fmt.Errorf("bundle: %q is not a plain file name", name)
+	if name == "" || strings.ContainsAny(name, "\\\n\r\x00") || strings.HasPrefix(name, "/") || path.Clean(name) != name {
+		return fmt.Errorf("bundle: %q is not a relative file name", name)
+	}
+	for _, segment := range strings.Split(name, "/") {
+		if segment == "." || segment == ".." {
+			return fmt.Errorf("bundle: %q is not a relative file name", name)
+		}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -61,12 +62,17 @@ func release(t *testing.T, k key, allowedText string) bundle.Release {
 	for name, body := range map[string]string{
 		"openmrs_concepts_1.11_" + version + ".sql.zip": "sql for 1.11",
 		"openmrs_concepts_2_" + version + ".sql.zip":    "sql for 2.x",
+		"extra-csv/concepts.csv":                        "id,name\n", // a script's output: <export>/<path>
 	} {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 		format := "openmrs-2"
-		if strings.Contains(name, "1.11") {
+		switch {
+		case strings.Contains(name, "1.11"):
 			format = "openmrs-1.11"
+		case strings.HasSuffix(name, ".csv"):
+			format = "script"
 		}
 		arts = append(arts, export.Artifact{Name: name, Format: format, Path: p, Size: int64(len(body)), SHA256: sha(body)})
 	}
@@ -125,7 +131,7 @@ func TestAssembleIsByteIdenticalOnRebuild(t *testing.T) {
 		assert.Zero(t, h.Gid)
 	}
 	assert.Equal(t, []string{version + "/", version + "/CHANGELOG.md", version + "/RUNBOOK.md", version + "/SHA256SUMS", version + "/SHA256SUMS.sig",
-		version + "/allowed_signers", version + "/index.html", version + "/manifest.json",
+		version + "/allowed_signers", version + "/extra-csv/concepts.csv", version + "/index.html", version + "/manifest.json",
 		version + "/openmrs_concepts_1.11_" + version + ".sql.zip", version + "/openmrs_concepts_2_" + version + ".sql.zip",
 		version + "/qa-export.html"}, names)
 }
@@ -163,7 +169,7 @@ func TestVerifyAcceptsAGoodRelease(t *testing.T) {
 	r := verify(t, res.Bundle.Path, trusted)
 	assert.Empty(t, problems(r))
 	assert.True(t, r.OK())
-	assert.Equal(t, 8, r.Files, "every file SHA256SUMS lists")
+	assert.Equal(t, 9, r.Files, "every file SHA256SUMS lists")
 	assert.Contains(t, r.Signer, "releases@ciel (trusted_signers:1)")
 	assert.Equal(t, version, r.Version)
 
@@ -380,6 +386,7 @@ func unpack(t *testing.T, bundlePath string) string {
 		}
 		data, err := io.ReadAll(tr)
 		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, data, 0o644))
 	}
 	return filepath.Join(dest, version)
@@ -396,16 +403,19 @@ func flipByte(t *testing.T, p string) {
 // resum rewrites SHA256SUMS to match the folder, as someone covering their tracks would.
 func resum(t *testing.T, dir string) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
 	var b strings.Builder
-	for _, e := range entries {
-		if e.Name() == "SHA256SUMS" || e.Name() == "SHA256SUMS.sig" {
-			continue
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || e.Name() == "SHA256SUMS" || e.Name() == "SHA256SUMS.sig" {
+			return err
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		b.WriteString(sha256Hex(data) + "  " + e.Name() + "\n")
-	}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		b.WriteString(sha256Hex(data) + "  " + filepath.ToSlash(rel) + "\n")
+		return err
+	})
+	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(b.String()), 0o644))
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/url"
@@ -367,32 +368,36 @@ func checkSiblings(r *Report, siblings map[string]content) {
 }
 
 func readDir(dir string, r *Report) (map[string]content, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
 	files := map[string]content{}
-	for _, e := range entries {
-		if e.IsDir() {
-			r.problem(e.Name()+"/", "a folder: a release holds files only")
-			continue
-		}
-		if !e.Type().IsRegular() {
-			r.problem(e.Name(), "not a regular file")
-			continue
-		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
-			return nil, err
+			return err
 		}
-		c, err := digest(f, readWhole(e.Name()))
-		f.Close()
+		rel, err := filepath.Rel(dir, p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+			return err
 		}
-		files[e.Name()] = c
-	}
-	return files, nil
+		name := filepath.ToSlash(rel)
+		switch {
+		case e.IsDir():
+			return nil
+		case !e.Type().IsRegular():
+			r.problem(name, "not a regular file")
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		c, err := digest(f, readWhole(name))
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		files[name] = c
+		return nil
+	})
+	return files, err
 }
 
 // readBundle reads a bundle: every entry in one top folder, regular files only. A
@@ -433,10 +438,10 @@ func readTarGz(in io.Reader, name string, r *Report) (map[string]content, error)
 			root = top
 		}
 		switch {
-		case top != root || strings.Contains(rest, "/") || (rest != "" && checkName(rest) != nil):
+		case top != root || (rest != "" && checkName(rest) != nil):
 			r.problem(name, "entry %q is not a file of the folder %s/", h.Name, root)
 			continue
-		case h.Typeflag == tar.TypeDir && rest == "":
+		case h.Typeflag == tar.TypeDir:
 			continue
 		case h.Typeflag != tar.TypeReg:
 			r.problem(rest, "not a regular file (tar type %q)", string(h.Typeflag))
@@ -639,16 +644,17 @@ func Extract(bundlePath, dest string) (string, error) {
 			}
 			root = top
 		}
-		if h.Typeflag == tar.TypeDir && top == root && rest == "" {
+		if h.Typeflag == tar.TypeDir && top == root && (rest == "" || checkName(rest) == nil) {
 			continue
 		}
 		if top != root || h.Typeflag != tar.TypeReg || checkName(rest) != nil {
 			return "", fmt.Errorf("%s: entry %q is not a file of the folder %s/", filepath.Base(bundlePath), h.Name, root)
 		}
-		if err := os.MkdirAll(filepath.Join(dest, root), 0o755); err != nil {
+		target := filepath.Join(dest, root, filepath.FromSlash(rest))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return "", err
 		}
-		err = atomicfile.Write(filepath.Join(dest, root, rest), 0o644, func(w io.Writer) error {
+		err = atomicfile.Write(target, 0o644, func(w io.Writer) error {
 			_, err := io.Copy(w, tr)
 			return err
 		})

@@ -10,8 +10,10 @@ import (
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shepherd-release/shepherd/internal/atomicfile"
 	"github.com/shepherd-release/shepherd/internal/bundle"
@@ -40,7 +42,12 @@ func (e *Env) releaseSigning() (*bundle.Signing, string, error) {
 	if !sc.Signs() {
 		return nil, "no signing configured (signing.allowed_signers in " + configName(e) + ")", nil
 	}
-	text, err := os.ReadFile(sc.AllowedSigners)
+	// Relative to the release repository, as the configuration is.
+	file := sc.AllowedSigners
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(e.RepoDir, file)
+	}
+	text, err := os.ReadFile(file)
 	if err != nil {
 		return nil, "", &stepError{reason: fmt.Sprintf("signing.allowed_signers: %v", err)}
 	}
@@ -179,6 +186,7 @@ func (e *Env) assemble(ctx context.Context, rec *Record, outDir string, arts []e
 	if rec.ExportQA != nil {
 		qaSummary = rec.ExportQA
 	}
+	started := time.Now()
 	res, err := bundle.Assemble(bundle.Release{Source: rec.Org + "/" + rec.Source, Version: rec.Release.Version,
 		Created: rec.UploadedAt, Expires: rec.UploadedAt.Add(e.Config.Retention), Dir: outDir, Artifacts: arts,
 		Counts: rec.Counts, QA: qaSummary, Documents: docs, Signing: signing})
@@ -189,6 +197,9 @@ func (e *Env) assemble(ctx context.Context, rec *Record, outDir string, arts []e
 		}
 		return nil, err
 	}
+	// Wall time, not the release's clock: what bundling and signing add to a publish.
+	e.Log.Info("bundle written", "release", rec.Release.Version, "bundle", res.Bundle.Name, "bytes", res.Bundle.Size,
+		"files", len(res.Files), "signed", res.Signer != nil, "seconds", time.Since(started).Seconds())
 	if res.Signer != nil {
 		rec.Signature = &Signature{Principal: res.Signer.Principal, Fingerprint: res.Signer.Fingerprint}
 	} else {
