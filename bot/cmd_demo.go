@@ -436,7 +436,12 @@ func demoSigningKey(cfg *manifest.Config, out string) (map[string]string, error)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Signing.AllowedSigners = filepath.Join(out, demoAllowedSigners)
+	// Absolute: a relative path is read from the release repository, the sandbox's own.
+	path, err := filepath.Abs(filepath.Join(out, demoAllowedSigners))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Signing.AllowedSigners = path
 	line := "# A key the demo made for this run only: it signs nothing real.\n" + demoPrincipal + " " + public + "\n"
 	if err := atomicfile.WriteBytes(cfg.Signing.AllowedSigners, 0o644, []byte(line)); err != nil {
 		return nil, err

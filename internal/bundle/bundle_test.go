@@ -38,7 +38,7 @@ type key struct {
 	line   string // the public key as allowed_signers writes it
 }
 
-func newKey(t *testing.T) key {
+func newKey(t testing.TB) key {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -47,7 +47,7 @@ func newKey(t *testing.T) key {
 	return key{signer: s, line: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.PublicKey())))}
 }
 
-func allowed(t *testing.T, text string) *sshsig.AllowedSigners {
+func allowed(t testing.TB, text string) *sshsig.AllowedSigners {
 	t.Helper()
 	a, err := sshsig.ParseAllowedSigners("trusted_signers", []byte(text))
 	require.NoError(t, err)

@@ -33,6 +33,7 @@ const (
 	releasing   = "a maintainer's release of Shepherd itself: rewrites the workflows, commits, tags or pushes"
 	cielDemo    = "the demo at CIEL scale, a measurement of several minutes; the demo runs here at tiny scale"
 	inTheModule = "a test of Shepherd's own packages, run in its checkout; make test runs it"
+	online      = "reads a release from a web server or GitHub; internal/bundle's tests serve a bundle over HTTP and internal/steps reads one from MinIO by its presigned link"
 )
 
 // scratch is what a runnable command needs in its scratch folder before it runs.
@@ -42,6 +43,7 @@ const (
 	empty   scratch = iota // an empty folder
 	repo                   // `shepherd init` and `shepherd new --version v2026-11-22` done
 	exports                // two tiny OCL exports: old.zip and new.zip (a later release)
+	bundled                // the tiny demo's signed bundle, unpacked here and in v2026-11-22/, with allowed_signers
 )
 
 // verdict is how the test treats one command the docs show: run (the command line run
@@ -143,6 +145,22 @@ var commands = map[string]verdict{
 	"mc admin policy create shepherd shepherd-release policy.json":         cannot(needsMinIO),
 	`mc admin user add shepherd shepherd-bot "$(openssl rand -hex 20)"`:    cannot(needsMinIO),
 	"mc admin policy attach shepherd shepherd-release --user shepherd-bot": cannot(needsMinIO),
+
+	// The offline bundle and its signature (docs/integrity.md).
+	"shepherd verify": cannot(mention),
+	"shepherd verify PATH|URL --allowed-signers FILE":                                                                                as("shepherd verify v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers", bundled),
+	"shepherd verify artifacts/<version>-bundle.tar.gz --allowed-signers demo-allowed_signers":                                       as("shepherd verify v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers", bundled),
+	"shepherd verify v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers":                                                    asWritten(bundled),
+	"shepherd verify v2026-11-22/ --allowed-signers allowed_signers":                                                                 asWritten(bundled),
+	"shepherd verify https://downloads.example.org/releases/v2026-11-22/v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers": cannot(online),
+	"ssh-keygen -Y verify -f /path/to/trusted/allowed_signers -I releases@ciel -n sha256sums@shepherd-release -s SHA256SUMS.sig < SHA256SUMS": as(
+		"ssh-keygen -Y verify -f allowed_signers -I demo-key@shepherd-demo.invalid -n sha256sums@shepherd-release -s SHA256SUMS.sig < SHA256SUMS", bundled),
+	"sha256sum -c SHA256SUMS": asWritten(bundled),
+	`ssh-keygen -t ed25519 -N "" -C "CIEL releases 2026" -f ciel-release-2026`:  asWritten(empty),
+	`shepherd withdraw VERSION "why"`:                                           cannot(needsGitHub),
+	`shepherd withdraw v2026-11-22 "CD4 count has the wrong units" [--dry-run]`: cannot(needsGitHub),
+	"shepherd retry --version v…":                                               cannot(needsGitHub),
+	"gh attestation verify v2026-11-22-bundle.tar.gz --repo CIEL/ciel-releases": cannot(online),
 }
 
 // shepherdBin is the binary built once for every command the test runs.
@@ -409,6 +427,11 @@ func prepare(t *testing.T, dir string, in scratch) {
 			out, err := shell(t, dir, c)
 			require.NoError(t, err, "%s: %s", c, out)
 		}
+	case bundled:
+		c := "shepherd demo --scale tiny --out .demo >/dev/null && tar -xzf .demo/artifacts/v2026-11-22-bundle.tar.gz && cp v2026-11-22/* . && " +
+			"cp .demo/artifacts/v2026-11-22-bundle.tar.gz .demo/artifacts/v2026-11-22-bundle.tar.gz.sha256 . && cp .demo/demo-allowed_signers allowed_signers"
+		out, err := shell(t, dir, c)
+		require.NoError(t, err, "%s: %s", c, out)
 	case exports:
 		_, err := dataset.WriteExportFile(filepath.Join(dir, "old.zip"), dataset.Tiny, "v2026-11-01")
 		require.NoError(t, err)
