@@ -212,6 +212,8 @@ func TestFirstReleaseListsNothing(t *testing.T) {
 	assert.Contains(t, md.String(), "First release: 303 concepts.")
 	assert.NotContains(t, md.String(), "## Added")
 	assert.Equal(t, "**Changes:** first release, 303 concepts.\n", cl.Summarize().Markdown())
+	assert.Equal(t, "**Changes:** first release, 55,000 concepts.\n", (&changelog.Summary{First: true, Concepts: 55000}).Markdown(),
+		"counts are written as people read them")
 }
 
 // A hand-made pair of indexes whose names carry markup: every rendering escapes them.

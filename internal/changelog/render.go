@@ -8,6 +8,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // JSON writes the changelog in its documented JSON form (SchemaID), indented, with a
@@ -29,11 +31,12 @@ func (cl *Changelog) Title() string {
 // Headline says in one sentence how big the change is.
 func (cl *Changelog) Headline() string {
 	if cl.First {
-		return fmt.Sprintf("First release: %d concepts.", cl.Counts.After)
+		return fmt.Sprintf("First release: %s.", words.Count(cl.Counts.After, "concept", "concepts"))
 	}
 	n := cl.Counts
-	return fmt.Sprintf("%d concepts (%d before): %d added, %d retired, %d un-retired, %d changed, %d removed; %d breaking for sites.",
-		n.After, n.Before, n.Added, n.Retired, n.Unretired, n.Changed, n.Removed, n.Breaking)
+	return fmt.Sprintf("%s (%s before): %s added, %s retired, %s un-retired, %s changed, %s removed; %s breaking for sites.",
+		words.Count(n.After, "concept", "concepts"), words.Number(n.Before), words.Number(n.Added), words.Number(n.Retired),
+		words.Number(n.Unretired), words.Number(n.Changed), words.Number(n.Removed), words.Number(n.Breaking))
 }
 
 // Markdown writes the whole changelog: breaking changes first, then every list.
@@ -225,11 +228,12 @@ func (s *Summary) Validate() error {
 func (s *Summary) Markdown() string {
 	var b strings.Builder
 	if s.First {
-		fmt.Fprintf(&b, "**Changes:** first release, %d concepts.\n", s.Concepts)
+		fmt.Fprintf(&b, "**Changes:** first release, %s.\n", words.Count(s.Concepts, "concept", "concepts"))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "**Changes since %s:** %d added, %d retired, %d un-retired, %d changed, %d removed (%d concepts); **%d breaking for sites**",
-		md(s.From), s.Added, s.Retired, s.Unretired, s.Changed, s.Removed, s.Concepts, s.Breaking)
+	fmt.Fprintf(&b, "**Changes since %s:** %s added, %s retired, %s un-retired, %s changed, %s removed (%s); **%s breaking for sites**",
+		md(s.From), words.Number(s.Added), words.Number(s.Retired), words.Number(s.Unretired), words.Number(s.Changed),
+		words.Number(s.Removed), words.Count(s.Concepts, "concept", "concepts"), words.Number(s.Breaking))
 	if s.Breaking == 0 {
 		b.WriteString(".\n")
 		return b.String()
@@ -239,7 +243,7 @@ func (s *Summary) Markdown() string {
 		fmt.Fprintf(&b, "- %s\n", md(l))
 	}
 	if more := s.Breaking - len(s.TopBreaking); more > 0 {
-		fmt.Fprintf(&b, "- … and %d more (see the changelog)\n", more)
+		fmt.Fprintf(&b, "- … and %s more (see the changelog)\n", words.Number(more))
 	}
 	return b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/qa"
 	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // indexFolder holds the concept indexes, outside the releases folder so that retention
@@ -173,14 +174,15 @@ const statusBreaking = 3
 // changesCell is the changelog's summary in one cell of the status table.
 func changesCell(s *changelog.Summary) string {
 	if s.First {
-		return fmt.Sprintf("first release: %d concepts", s.Concepts)
+		return "first release: " + words.Count(s.Concepts, "concept", "concepts")
 	}
-	cell := fmt.Sprintf("since %s: %d added, %d retired, %d un-retired, %d changed, %d removed · ",
-		changelog.MarkdownText(s.From), s.Added, s.Retired, s.Unretired, s.Changed, s.Removed)
+	cell := fmt.Sprintf("since %s: %s added, %s retired, %s un-retired, %s changed, %s removed · ",
+		changelog.MarkdownText(s.From), words.Number(s.Added), words.Number(s.Retired), words.Number(s.Unretired),
+		words.Number(s.Changed), words.Number(s.Removed))
 	if s.Breaking == 0 {
 		return cell + "nothing breaking for sites"
 	}
-	cell += fmt.Sprintf("**%d breaking for sites**: ", s.Breaking)
+	cell += fmt.Sprintf("**%s breaking for sites**: ", words.Number(s.Breaking))
 	for i, l := range s.TopBreaking[:min(len(s.TopBreaking), statusBreaking)] {
 		if i > 0 {
 			cell += "; "
@@ -188,7 +190,7 @@ func changesCell(s *changelog.Summary) string {
 		cell += changelog.MarkdownText(l)
 	}
 	if more := s.Breaking - min(len(s.TopBreaking), statusBreaking); more > 0 {
-		cell += fmt.Sprintf("; … %d more in the changelog", more)
+		cell += fmt.Sprintf("; … %s more in the changelog", words.Number(more))
 	}
 	return cell
 }
