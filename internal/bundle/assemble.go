@@ -135,7 +135,8 @@ func Assemble(r Release) (*Assembled, error) {
 		}
 	}
 	info := Info{Source: r.Source, Version: r.Version, Created: r.Created, Counts: r.Counts, Signer: out.Signer}
-	for _, a := range r.Artifacts {
+	// In name order, whatever order the build gave: the runbook is part of the signed files.
+	for _, a := range sortedFiles(r.Artifacts) {
 		info.Artifacts = append(info.Artifacts, File{Name: a.Name, Format: a.Format, Size: a.Size, SHA256: a.SHA256})
 	}
 	if err := add(RunbookFile, Runbook(info)); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/sshsig"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // Info is what the runbook and the index say about a release.
@@ -177,7 +178,7 @@ func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
-var indexTemplate = htmltemplate.Must(htmltemplate.New("index").Funcs(htmltemplate.FuncMap{"size": humanSize}).Parse(`<!DOCTYPE html>
+var indexTemplate = htmltemplate.Must(htmltemplate.New("index").Funcs(htmltemplate.FuncMap{"size": words.Size}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -216,14 +217,4 @@ func IndexHTML(i Info) []byte {
 		panic(err) // the template and its data are fixed: a failure is a bug
 	}
 	return b.Bytes()
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -82,16 +82,19 @@ func Sign(signer ssh.Signer, namespace string, message io.Reader) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
-	blob := ssh.Marshal(struct {
-		Magic     [6]byte
-		Version   uint32
-		PublicKey []byte
-		Namespace string
-		Reserved  string
-		Hash      string
-		Signature []byte
-	}{magicBytes(), version, signer.PublicKey().Marshal(), namespace, "", hashAlgorithm, ssh.Marshal(sig)})
+	blob := ssh.Marshal(envelope{magicBytes(), version, signer.PublicKey().Marshal(), namespace, "", hashAlgorithm, ssh.Marshal(sig)})
 	return armor(blob), nil
+}
+
+// envelope is the signature blob of PROTOCOL.sshsig, in its field order.
+type envelope struct {
+	Magic     [6]byte
+	Version   uint32
+	PublicKey []byte
+	Namespace string
+	Reserved  string
+	Hash      string
+	Signature []byte
 }
 
 // Signature is a parsed SSH signature.
@@ -117,15 +120,7 @@ func Parse(armored []byte) (*Signature, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not an SSH signature: %w", err)
 	}
-	var raw struct {
-		Magic     [6]byte
-		Version   uint32
-		PublicKey []byte
-		Namespace string
-		Reserved  string
-		Hash      string
-		Signature []byte
-	}
+	var raw envelope
 	if err := ssh.Unmarshal(blob, &raw); err != nil {
 		return nil, fmt.Errorf("not an SSH signature: %w", err)
 	}
