@@ -18,9 +18,10 @@ import (
 	"github.com/shepherd-release/shepherd/internal/sshsig"
 )
 
-// cielLikeSQLZip is the size of one zipped CIEL-scale SQL file (docs/performance.md);
-// zipped SQL does not compress further, so random bytes stand in for it.
-const cielLikeSQLZip = 24 << 20
+// cielLikeSQLZip is the size of one zipped CIEL-scale SQL file (`shepherd demo --scale
+// ciel` writes 33.5 MB each); zipped SQL does not compress further, so random bytes stand
+// in for it.
+const cielLikeSQLZip = 32 << 20
 
 func fileSHA256(p string) (string, error) {
 	f, err := os.Open(p)

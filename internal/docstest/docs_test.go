@@ -147,7 +147,9 @@ var commands = map[string]verdict{
 	"mc admin policy attach shepherd shepherd-release --user shepherd-bot": cannot(needsMinIO),
 
 	// The offline bundle and its signature (docs/integrity.md).
-	"shepherd verify": cannot(mention),
+	"shepherd verify":                cannot(mention),
+	"go run ./bot demo --scale ciel": cannot(benchmark),
+	"go test -run X -bench BenchmarkAssembleAndVerifyCIELScale -benchtime=3x ./internal/bundle/":                                     cannot(inTheModule),
 	"shepherd verify PATH|URL --allowed-signers FILE":                                                                                as("shepherd verify v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers", bundled),
 	"shepherd verify artifacts/<version>-bundle.tar.gz --allowed-signers demo-allowed_signers":                                       as("shepherd verify v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers", bundled),
 	"shepherd verify v2026-11-22-bundle.tar.gz --allowed-signers allowed_signers":                                                    asWritten(bundled),
