@@ -18,6 +18,8 @@ type result struct {
 	Version  string `json:"version"`
 	Removed  bool   `json:"removed"`
 	Reissued int    `json:"reissued"`
+	// Reminded: the release waited too long in its phase and got its daily reminder.
+	Reminded bool   `json:"reminded,omitempty"`
 	Error    string `json:"error,omitempty"`
 }
 
@@ -33,7 +35,7 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 	results := make([]result, 0, len(outcomes))
 	var errs []error
 	for _, o := range outcomes {
-		res := result{Version: o.Version, Removed: o.Removed, Reissued: o.Reissued}
+		res := result{Version: o.Version, Removed: o.Removed, Reissued: o.Reissued, Reminded: o.Reminded}
 		if o.Err != nil {
 			res.Error = o.Err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", o.Version, o.Err))
@@ -58,13 +60,17 @@ func markdown(results []result, dryRun bool) string {
 	if len(results) == 0 {
 		b.WriteString("No published release needed anything: nothing expired, no link due for renewal.\n")
 	} else {
-		b.WriteString("| Release | Files removed | Links re-issued | Error |\n| --- | --- | --- | --- |\n")
+		b.WriteString("| Release | Files removed | Links re-issued | Reminded | Error |\n| --- | --- | --- | --- | --- |\n")
 		for _, res := range results {
 			removed := "no"
 			if res.Removed {
 				removed = "yes"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %d | %s |\n", res.Version, removed, res.Reissued, actionenv.Cell(res.Error))
+			reminded := "no"
+			if res.Reminded {
+				reminded = "yes"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %d | %s | %s |\n", res.Version, removed, res.Reissued, reminded, actionenv.Cell(res.Error))
 		}
 	}
 	if dryRun {

@@ -36,6 +36,8 @@ type Config struct {
 	// Lease says when a run's hold on a release is reported as stale.
 	Lease   LeaseConfig
 	Signing SigningConfig
+	// Reminders say how long a release may wait in a phase before the daily reminder.
+	Reminders RemindersConfig
 
 	pos positions
 }
@@ -175,6 +177,18 @@ type LeaseConfig struct {
 	StaleAfter time.Duration
 }
 
+// RemindersConfig: a release that has waited in a phase longer than that phase's limit
+// (0: never) gets one reminder a day on its tracking issue, mentioning Owners (only those
+// who may push to the repository). Nothing is ever closed or retried by a reminder.
+type RemindersConfig struct {
+	// After maps a phase name to its limit; phases not named have none.
+	After  map[string]time.Duration
+	Owners []string
+}
+
+// ReminderPhases are the phases a reminder can be about: the ones a release can wait in.
+var ReminderPhases = []string{"qa", "deploy", "exporting", "export-qa", "scripts", "publishing", "failed", "incomplete"}
+
 // FreezeConfig is the code freeze after a major release: for Days after the release is
 // published, a pull request to the default branch may merge only with one of
 // AllowedLabels (the shepherd/freeze commit status says so).
@@ -284,6 +298,8 @@ func DefaultConfig() *Config {
 		// Unsigned until the repository names its signers: a first release needs no
 		// secret, and its status says it is unsigned.
 		Signing: SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true},
+		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 2 * day, "exporting": 0, "export-qa": 0,
+			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day}, Owners: []string{}},
 	}
 }
 
@@ -377,6 +393,7 @@ func (c *Config) fields(d *decoder) []field {
 			{"required", d.setBool(&c.Signing.Required)},
 			{"attest", d.setBool(&c.Signing.Attest)},
 		})},
+		{"reminders", d.nested(c.Reminders.fields(d))},
 	}
 }
 
@@ -539,6 +556,7 @@ func (c *Config) check(r *reporter) {
 	c.Labels.check(r)
 	c.GitHub.check(r)
 	c.Freeze.check(r)
+	c.Reminders.check(r)
 	if c.Lease.StaleAfter < 10*time.Minute || c.Lease.StaleAfter > 7*day {
 		r.atValue("lease.stale_after", "%s is not between 10m and 7d", FormatDuration(c.Lease.StaleAfter))
 	}
@@ -821,6 +839,39 @@ func (g GitHubConfig) check(r *reporter) {
 	if g.BaseURL != "" {
 		if err := checkHTTPURL(g.BaseURL); err != nil {
 			r.atValue("github.base_url", "%s %v", quote(g.BaseURL), err)
+		}
+	}
+}
+
+// fields are one duration per phase (written with "_" for "-") and the owners.
+func (rc *RemindersConfig) fields(d *decoder) []field {
+	if rc.After == nil {
+		rc.After = map[string]time.Duration{}
+	}
+	var fields []field
+	for _, phase := range ReminderPhases {
+		phase := phase
+		fields = append(fields, field{strings.ReplaceAll(phase, "-", "_"), func(n ast.Node, path string) {
+			var v time.Duration
+			d.setDuration(&v)(n, path)
+			rc.After[phase] = v
+		}})
+	}
+	return append(fields, field{"owners", d.setTextList(&rc.Owners)})
+}
+
+// githubLogin is what GitHub accepts as a user name.
+var githubLogin = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+
+func (rc RemindersConfig) check(r *reporter) {
+	for _, phase := range ReminderPhases {
+		if v := rc.After[phase]; v != 0 && v < time.Hour {
+			r.atValue("reminders."+strings.ReplaceAll(phase, "-", "_"), "%s is shorter than an hour (0s turns the reminder off)", FormatDuration(v))
+		}
+	}
+	for i, login := range rc.Owners {
+		if !githubLogin.MatchString(login) {
+			r.atValue(indexPath("reminders.owners", i), "%s is not a GitHub user name", quote(login))
 		}
 	}
 }

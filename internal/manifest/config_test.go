@@ -152,6 +152,10 @@ signing:
   key_env: PIH_SIGNING_KEY
   required: false
   attest: true
+reminders:
+  export_qa: 1d
+  failed: 0s
+  owners: [alice, bob-2]
 `
 	cfg, err := ParseConfig(ConfigPath, []byte(input))
 	require.NoError(t, err)
@@ -182,6 +186,9 @@ signing:
 		Freeze:  FreezeConfig{Days: 14, AllowedLabels: []string{"bug", "documentation"}},
 		Lease:   LeaseConfig{StaleAfter: 90 * time.Minute},
 		Signing: SigningConfig{AllowedSigners: ".github/allowed_signers", KeyEnv: "PIH_SIGNING_KEY", Required: false, Attest: true},
+		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 48 * time.Hour, "exporting": 0, "export-qa": 24 * time.Hour,
+			"scripts": 0, "publishing": 0, "failed": 0, "incomplete": 48 * time.Hour},
+			Owners: []string{"alice", "bob-2"}},
 	}, plainConfig(cfg))
 
 	csv, ok := cfg.Export("csv")
@@ -241,7 +248,7 @@ func TestParseConfigErrors(t *testing.T) {
 			name:  "unknown fields",
 			input: "pol:\n  interval: 10m\nstorage:\n  bukket: x\n",
 			want: []string{
-				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze, lease, signing)`,
+				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze, lease, signing, reminders)`,
 				`.github/shepherd.yaml:4:3: storage: unknown field "bukket", did you mean "bucket"? (known fields: type, endpoint, region, bucket, prefix, ` +
 					`path_style, insecure, access_key_env, secret_key_env, link_mode, public_base_url, local_dir, part_size)`,
 			},
@@ -413,6 +420,14 @@ func TestParseConfigErrors(t *testing.T) {
 				`.github/shepherd.yaml:1:6: ocl: expected fields (key: value), got the text "CIEL"`,
 				`.github/shepherd.yaml:2:7: poll: expected fields (key: value), got a list`,
 				`.github/shepherd.yaml:4:15: storage.path_style: expected true or false, got the text "yes"`,
+			},
+		},
+		{
+			name:  "reminders",
+			input: "reminders:\n  qa: 10m\n  owners: [\"not a login\"]\n",
+			want: []string{
+				`.github/shepherd.yaml:2:7: reminders.qa: 10m is shorter than an hour (0s turns the reminder off)`,
+				`.github/shepherd.yaml:3:12: reminders.owners[0]: "not a login" is not a GitHub user name`,
 			},
 		},
 		{

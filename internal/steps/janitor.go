@@ -14,6 +14,8 @@ type JanitorOutcome struct {
 	Version  string
 	Removed  bool
 	Reissued int
+	// Reminded: the release had waited too long in its phase and got its daily reminder.
+	Reminded bool
 	Err      error
 }
 
@@ -48,6 +50,13 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 			e.Log.Error("janitor: release not tidied; the next run tries again", "release", o.Version, "error", o.Err.Error())
 		}
 		out = append(out, o)
+	}
+	reminded, err := e.Remind(ctx)
+	for _, v := range reminded {
+		out = append(out, JanitorOutcome{Version: v, Reminded: true})
+	}
+	if err != nil {
+		out = append(out, JanitorOutcome{Version: "reminders", Err: err})
 	}
 	// Releases without a record (or whose issue was deleted) expire by their upload time.
 	objects, err := e.Store.List(ctx, e.Config.Storage.Prefix)
