@@ -52,7 +52,8 @@ const (
 
 // Events lists every event.
 var Events = []Event{ManifestValid, QAPassed, VersionCreated, VersionExisted, ExportNotReady, ExportReady,
-	ExportQAPassed, ScriptsFinished, Published, StepFailed, Retried}
+	ExportQAPassed, ScriptsFinished, Published, StepFailed, Retried, Aborted,
+	Promoted, HeldBack, Unheld, Rejected, Concluded}
 
 // forward is the happy path: the phase each event leads to from the phase it belongs to.
 var forward = map[Phase]map[Event]Phase{
@@ -75,6 +76,10 @@ type Transition struct {
 	// Run is the workflow run that made the transition (its page lists the run's
 	// decision log artifact); empty when it was made from a terminal.
 	Run string `json:"run,omitempty"`
+	// Actor is the person whose command caused the move (retry, abort); empty for the
+	// bot's own steps. Comment is the command's comment, so that it acts once.
+	Actor   string `json:"actor,omitempty"`
+	Comment int64  `json:"comment,omitempty"`
 }
 
 // State is everything the machine knows about one release. It is serialised into the
@@ -87,6 +92,8 @@ type State struct {
 	FirstPoll   time.Time    `json:"first_poll,omitzero"`
 	LastPoll    time.Time    `json:"last_poll,omitzero"`
 	Transitions []Transition `json:"transitions"`
+	// Rollout is the published release's channel (rollout.go); nil until the first move.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // New starts a release in the configuration phase.
@@ -127,7 +134,7 @@ func (s *State) Apply(ev Event, at time.Time, reason string, maxAttempts int) er
 		}
 	case ExportReady:
 		s.countPoll(at)
-	case StepFailed:
+	case StepFailed, Aborted:
 		s.FailedIn = s.Phase
 	case Retried:
 		if s.Phase == Incomplete {
@@ -159,6 +166,11 @@ func (s *State) next(ev Event, maxAttempts int) (Phase, error) {
 		return Exporting, nil
 	case StepFailed:
 		if s.Phase.Terminal() {
+			return "", refused
+		}
+		return Failed, nil
+	case Aborted:
+		if !phaseCommands[Aborted](s.Phase) {
 			return "", refused
 		}
 		return Failed, nil
@@ -234,7 +246,7 @@ func (s *State) Validate() error {
 			return fmt.Errorf("timeline line %d: event %q leads from %q to %q, not %q", n, t.Event, t.From, want, t.To)
 		}
 		switch t.Event {
-		case StepFailed:
+		case StepFailed, Aborted:
 			replay.FailedIn = replay.Phase
 		case Retried:
 			replay.FailedIn = ""
@@ -246,6 +258,9 @@ func (s *State) Validate() error {
 	}
 	if s.FailedIn != replay.FailedIn {
 		return fmt.Errorf("failed_in %q is not where the timeline failed (%q)", s.FailedIn, replay.FailedIn)
+	}
+	if err := s.validateRollout(); err != nil {
+		return err
 	}
 	if s.Attempts < 0 || s.Attempts > maxAttemptsRecorded {
 		return fmt.Errorf("%d export polls is not a possible count", s.Attempts)

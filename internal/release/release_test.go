@@ -15,16 +15,16 @@ var t0 = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 // expected is written out by hand, phase by phase, so that it checks the machine
 // rather than restating it. A missing pair must be refused.
 var expected = map[Phase]map[Event]Phase{
-	Configuration: {ManifestValid: QA, StepFailed: Failed},
-	QA:            {QAPassed: Deploy, StepFailed: Failed},
-	Deploy:        {VersionCreated: Exporting, VersionExisted: Exporting, StepFailed: Failed},
-	Exporting:     {ExportNotReady: Exporting, ExportReady: ExportQA, StepFailed: Failed},
-	ExportQA:      {ExportQAPassed: Scripts, StepFailed: Failed},
-	Scripts:       {ScriptsFinished: Publishing, StepFailed: Failed},
-	Publishing:    {Published: Done, StepFailed: Failed},
+	Configuration: {ManifestValid: QA, StepFailed: Failed, Aborted: Failed},
+	QA:            {QAPassed: Deploy, StepFailed: Failed, Aborted: Failed},
+	Deploy:        {VersionCreated: Exporting, VersionExisted: Exporting, StepFailed: Failed, Aborted: Failed},
+	Exporting:     {ExportNotReady: Exporting, ExportReady: ExportQA, StepFailed: Failed, Aborted: Failed},
+	ExportQA:      {ExportQAPassed: Scripts, StepFailed: Failed, Aborted: Failed},
+	Scripts:       {ScriptsFinished: Publishing, StepFailed: Failed, Aborted: Failed},
+	Publishing:    {Published: Done, StepFailed: Failed, Aborted: Failed},
 	Done:          {},
 	Failed:        {Retried: QA}, // resumes where it failed: the fixture fails it in QA
-	Incomplete:    {Retried: Exporting},
+	Incomplete:    {Retried: Exporting, Aborted: Failed}, // a person may give up on a stalled export
 }
 
 // inPhase builds a state that reached p the way a real release would.
