@@ -23,7 +23,7 @@ var expected = map[Phase]map[Event]Phase{
 	Scripts:       {ScriptsFinished: Publishing, StepFailed: Failed, Aborted: Failed},
 	Publishing:    {Published: Done, StepFailed: Failed, Aborted: Failed},
 	Done:          {},
-	Failed:        {Retried: QA}, // resumes where it failed: the fixture fails it in QA
+	Failed:        {Retried: QA},                         // resumes where it failed: the fixture fails it in QA
 	Incomplete:    {Retried: Exporting, Aborted: Failed}, // a person may give up on a stalled export
 }
 
