@@ -198,3 +198,50 @@ func (s *Server) pullRequestEvent(owner, repo string, number int, action, before
 	}
 	return decoded(out)
 }
+
+// IssueCommentEvent is the payload of an issue_comment "created" event for comment id,
+// as its author sent it. GitHub sends it for comments on issues and pull requests alike;
+// the issue's "pull_request" key tells them apart.
+// https://docs.github.com/webhooks/webhook-events-and-payloads#issue_comment
+func (s *Server) IssueCommentEvent(owner, repo string, id int64) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	i := slices.IndexFunc(rp.comments, func(cm *comment) bool { return cm.id == id })
+	if i < 0 {
+		panic(fmt.Sprintf("githubtest: no comment %d in %s", id, rp.fullName()))
+	}
+	cm := rp.comments[i]
+	return decoded(object{
+		"action":     "created",
+		"issue":      s.issueJSON(rp, rp.issues[cm.issue-1]),
+		"comment":    s.commentJSON(rp, cm),
+		"repository": s.repoJSON(rp, false),
+		"sender":     s.userJSON(cm.user),
+	})
+}
+
+// IssueLabeledEvent is the payload of an issues "labeled" event: sender added the label
+// name to issue number (the fake adds it first, creating the label when the repository
+// has none of that name, as adding one to an issue does).
+// https://docs.github.com/webhooks/webhook-events-and-payloads#issues
+func (s *Server) IssueLabeledEvent(owner, repo string, number int, name, sender string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if number < 1 || number > len(rp.issues) {
+		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
+	}
+	is := rp.issues[number-1]
+	l := s.labelsByName(rp, []string{name})[0]
+	if !slices.Contains(is.labels, l) {
+		is.labels = append(is.labels, l)
+	}
+	return decoded(object{
+		"action":     "labeled",
+		"issue":      s.issueJSON(rp, is),
+		"label":      s.labelJSON(rp, l),
+		"repository": s.repoJSON(rp, false),
+		"sender":     s.userJSON(sender),
+	})
+}

@@ -120,6 +120,32 @@ func TestEventPayloadsMatchGitHubsWebhookSchemas(t *testing.T) {
 	})
 }
 
+func TestIssueEventPayloadsMatchGitHubsWebhookSchemas(t *testing.T) {
+	var ref webhooksReference
+	loadTestdata(t, "webhooks.json", &ref)
+	s := NewServer()
+	t.Cleanup(s.Close)
+	s.AddRepo("openmrs", "ciel-releases", "main")
+	n := s.AddIssue("openmrs", "ciel-releases", "shepherd-bot", "Release v2026-11-22", "status", "release")
+	id := s.AddComment("openmrs", "ciel-releases", n, "alice", "/shepherd promote")
+
+	got := requireValidEvent(t, &ref, "issue-comment-created", s.IssueCommentEvent("openmrs", "ciel-releases", id))
+	comment := got["comment"].(map[string]any)
+	assert.Equal(t, float64(id), comment["id"])
+	assert.Equal(t, "/shepherd promote", comment["body"])
+	assert.Equal(t, "alice", comment["user"].(map[string]any)["login"])
+	assert.Equal(t, float64(n), got["issue"].(map[string]any)["number"])
+
+	got = requireValidEvent(t, &ref, "issues-labeled", s.IssueLabeledEvent("openmrs", "ciel-releases", n, "channel:staged", "bob"))
+	assert.Equal(t, "channel:staged", got["label"].(map[string]any)["name"])
+	assert.Equal(t, "bob", got["sender"].(map[string]any)["login"])
+	var names []string
+	for _, l := range got["issue"].(map[string]any)["labels"].([]any) {
+		names = append(names, l.(map[string]any)["name"].(string))
+	}
+	assert.Equal(t, []string{"release", "channel:staged"}, names, "the event shows the issue with its new label")
+}
+
 func TestEventPayloadValidationCatchesAMissingField(t *testing.T) {
 	var ref webhooksReference
 	loadTestdata(t, "webhooks.json", &ref)
