@@ -38,6 +38,8 @@ type Config struct {
 	Signing SigningConfig
 	// Reminders say how long a release may wait in a phase before the daily reminder.
 	Reminders RemindersConfig
+	// Rollout governs the channels a published release moves through (docs/rollout.md).
+	Rollout RolloutConfig
 
 	pos positions
 }
@@ -58,6 +60,13 @@ type OCLConfig struct {
 	// ListingRereads is how many times a HEAD listing that moved while it was read (an
 	// edit reorders it) is read again before QA on HEAD gives up for this run.
 	ListingRereads int
+}
+
+// RolloutConfig governs the channels a published release moves through.
+type RolloutConfig struct {
+	// GracePeriod is how long a release stays staged before promote to production is
+	// accepted without an override.
+	GracePeriod time.Duration
 }
 
 // ReleaseOn is when a version is marked released on OCL.
@@ -300,6 +309,7 @@ func DefaultConfig() *Config {
 		Signing: SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true},
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 2 * day, "exporting": 0, "export-qa": 0,
 			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day}, Owners: []string{}},
+		Rollout: RolloutConfig{GracePeriod: 7 * day},
 	}
 }
 
@@ -364,6 +374,9 @@ func (c *Config) fields(d *decoder) []field {
 			{"request_export_every", d.setDuration(&c.Poll.RequestExportEvery)},
 		})},
 		{"retention", d.setDuration(&c.Retention)},
+		{"rollout", d.nested([]field{
+			{"grace_period", d.setDuration(&c.Rollout.GracePeriod)},
+		})},
 		{"storage", d.nested(c.Storage.fields(d))},
 		{"exports", c.decodeExports(d)},
 		{"qa", d.nested(append(d.qaOverrideFields(&c.QA.QAOverrides),
@@ -543,6 +556,9 @@ func (c *Config) check(r *reporter) {
 		r.atValue("retention", "%s is shorter than a day (%s)", FormatDuration(c.Retention), durationExamples)
 	case c.Retention%day != 0:
 		r.atValue("retention", "%s is not a whole number of days (bucket lifecycle rules count in days)", FormatDuration(c.Retention))
+	}
+	if c.Rollout.GracePeriod < 0 {
+		r.atValue("rollout.grace_period", "must not be negative (%s; 0 lets a release go to production at once)", durationExamples)
 	}
 	c.Storage.check(r)
 	c.checkExports(r)

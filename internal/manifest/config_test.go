@@ -93,6 +93,8 @@ poll:
   request_export_after: 4
   request_export_every: 3h
 retention: 504h
+rollout:
+  grace_period: 3d
 storage:
   type: s3
   endpoint: https://rustfs.example.org:9000
@@ -189,6 +191,7 @@ reminders:
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 48 * time.Hour, "exporting": 0, "export-qa": 24 * time.Hour,
 			"scripts": 0, "publishing": 0, "failed": 0, "incomplete": 48 * time.Hour},
 			Owners: []string{"alice", "bob-2"}},
+		Rollout: RolloutConfig{GracePeriod: 3 * day},
 	}, plainConfig(cfg))
 
 	csv, ok := cfg.Export("csv")
@@ -248,7 +251,7 @@ func TestParseConfigErrors(t *testing.T) {
 			name:  "unknown fields",
 			input: "pol:\n  interval: 10m\nstorage:\n  bukket: x\n",
 			want: []string{
-				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, storage, exports, qa, export_limits, labels, github, freeze, lease, signing, reminders)`,
+				`.github/shepherd.yaml:1:1: unknown field "pol", did you mean "poll"? (known fields: ocl, poll, retention, rollout, storage, exports, qa, export_limits, labels, github, freeze, lease, signing, reminders)`,
 				`.github/shepherd.yaml:4:3: storage: unknown field "bukket", did you mean "bucket"? (known fields: type, endpoint, region, bucket, prefix, ` +
 					`path_style, insecure, access_key_env, secret_key_env, link_mode, public_base_url, local_dir, part_size)`,
 			},
