@@ -107,3 +107,6 @@ func (c *Client) wroteIt(ctx context.Context, login string) (bool, error) {
 	}
 	return login != "" && strings.EqualFold(login, me), nil
 }
+
+// IsBot reports whether login is the bot itself (its user, or its App's <slug>[bot]).
+func (c *Client) IsBot(ctx context.Context, login string) (bool, error) { return c.wroteIt(ctx, login) }

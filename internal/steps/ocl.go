@@ -22,6 +22,8 @@ type OCLState struct {
 	Released  bool               `json:"released"`
 	// ReleasedAt is when Shepherd marked it released (PATCH), zero until then.
 	ReleasedAt time.Time `json:"released_at,omitzero"`
+	// UnreleasedAt is when Shepherd took the flag back for a rejected release.
+	UnreleasedAt time.Time `json:"unreleased_at,omitzero"`
 	// ExportRequests are the times Shepherd asked OCL to build the export again.
 	ExportRequests []ExportRequest `json:"export_requests,omitempty"`
 }
@@ -218,6 +220,8 @@ func oclRows(rec *Record, failed bool) string {
 
 func releasedCell(s *OCLState, failed bool) string {
 	switch {
+	case !s.UnreleasedAt.IsZero():
+		return "no: taken back on " + s.UnreleasedAt.UTC().Format(timeLayout) + ", as the release was rejected"
 	case !s.ReleasedAt.IsZero():
 		return "yes, since " + s.ReleasedAt.UTC().Format(timeLayout) + " (it is the source's latest/)"
 	case s.releasedAtCreate():
@@ -225,7 +229,7 @@ func releasedCell(s *OCLState, failed bool) string {
 	case !s.Released:
 		return "no: the manifest says released: false"
 	case s.ReleaseOn == manifest.ReleaseOnManual:
-		return "no: left to people (ocl.release_on: manual)"
+		return "not yet: it is marked released when the release is promoted to production (ocl.release_on: manual)"
 	case failed:
 		return "no: the release stopped before its export passed QA and was published, so it stays unreleased and latest/ does not point at it"
 	}

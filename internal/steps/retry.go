@@ -14,6 +14,12 @@ import (
 // in, an incomplete one goes back to polling with its attempts reset, and any other
 // release simply runs its current step again (which is harmless: steps are idempotent).
 func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) {
+	return e.retry(ctx, m, release.Command{Event: release.Retried})
+}
+
+// retry is Retry on behalf of by: a person's /shepherd retry records who asked, and its
+// comment, on the timeline; an operator's command line records nobody.
+func (e *Env) retry(ctx context.Context, m *manifest.Manifest, by release.Command) (*Record, error) {
 	var t *tracked
 	var err error
 	// A poll working on the release may save between this run's read and its first
@@ -22,7 +28,7 @@ func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) 
 		if t, err = e.findNamed(ctx, m); err != nil {
 			return nil, err
 		}
-		err = e.startRetry(ctx, t)
+		err = e.startRetry(ctx, t, by)
 		if !errors.Is(err, github.ErrConflict) || attempt == 3 {
 			break
 		}
@@ -76,7 +82,7 @@ func (e *Env) findNamed(ctx context.Context, m *manifest.Manifest) (*tracked, er
 // startRetry moves a failed or incomplete release on and, when it goes on in a phase the
 // scheduled poll also works in, takes the lease that keeps the poll off it, in the same
 // write.
-func (e *Env) startRetry(ctx context.Context, t *tracked) error {
+func (e *Env) startRetry(ctx context.Context, t *tracked, by release.Command) error {
 	rec := t.rec
 	from, resumes := rec.Release.Phase, rec.Release.Phase
 	switch from {
@@ -92,7 +98,15 @@ func (e *Env) startRetry(ctx context.Context, t *tracked) error {
 		t.holding = true
 	}
 	if from == release.Failed || from == release.Incomplete {
-		return e.move(ctx, t, release.Retried, fmt.Sprintf("retried by hand from %s", from))
+		by.Reason = fmt.Sprintf("retried by hand from %s", from)
+		if by.Actor != "" {
+			by.Reason = fmt.Sprintf("retried by @%s from %s", by.Actor, from)
+		}
+		if err := rec.Release.ApplyCommand(by, e.Now(), e.Config.Rollout.GracePeriod); err != nil {
+			return err
+		}
+		e.Log.Info("release moved", "release", rec.Release.Version, "from", from, "to", rec.Release.Phase, "event", release.Retried, "by", by.Actor)
+		return e.save(ctx, t)
 	}
 	if rec.Lease != nil {
 		return e.save(ctx, t)

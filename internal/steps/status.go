@@ -87,6 +87,7 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	b.WriteString("| | |\n| --- | --- |\n")
 	fmt.Fprintf(&b, "| Source | %s/%s, version `%s` |\n", rec.Org, rec.Source, st.Version)
 	fmt.Fprintf(&b, "| Phase | **%s** since %s |\n", st.Phase, st.Last().At.UTC().Format(timeLayout))
+	b.WriteString(channelRows(rec, cfg, now))
 	b.WriteString(TroubleLine(rec))
 	if rec.HeadQA != nil {
 		fmt.Fprintf(&b, "| QA on HEAD | %s |\n", qaCell(rec.HeadQA))
@@ -145,6 +146,7 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, size(d.Size), short(d.SHA256), when(d.ValidUntil), d.DeleteAt.UTC().Format("2006-01-02"))
 		}
 	}
+	renderMoves(&b, st)
 	renderTimeline(&b, st, false)
 	b.WriteString(statusFooter)
 	return b.String()

@@ -104,8 +104,9 @@ func (e *Env) reconcileLabels(ctx context.Context, t *tracked) error {
 	if e.DryRun {
 		return nil
 	}
-	managed := append(e.Config.Labels.All(), github.TrackingLabel)
-	return e.GitHub.ReconcileLabels(ctx, t.issue, append(e.labelsFor(t.rec.Release.Phase), github.TrackingLabel), managed)
+	managed := append(e.Config.Labels.All(), github.TrackingLabel, LabelStaged, LabelProduction)
+	want := append(e.labelsFor(t.rec.Release.Phase), github.TrackingLabel)
+	return e.GitHub.ReconcileLabels(ctx, t.issue, append(want, channelLabelsFor(&t.rec.Release)...), managed)
 }
 
 // labelsFor is the phase label a release carries.
