@@ -100,7 +100,7 @@ func (e *Env) writeChannel(ctx context.Context, org, source string, ch release.C
 		return err
 	}
 	return e.act(fmt.Sprintf("put %s in channel %s", idx.Version, ch), func() error {
-		_, err := e.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "", "application/json")
+		_, err := e.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.SHA256Hex(data), "application/json")
 		return err
 	})
 }

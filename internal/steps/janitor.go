@@ -22,7 +22,8 @@ type JanitorOutcome struct {
 // Janitor deletes every release past its retention (some servers apply lifecycle rules
 // late or never), records the removal on the release's status, and re-issues download
 // links that would expire before the next run, so a download works for the whole
-// retention period and never after.
+// retention period and never after. The current production release and the one before
+// it (for rollback) are kept, and their links re-issued, however old they are.
 func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 	if err := e.pausedForMaintenance(ctx); err != nil {
 		return nil, err
@@ -30,6 +31,11 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 	issues, err := e.GitHub.ListTracking(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// Without knowing what production holds, nothing may be deleted.
+	kept, err := e.keptByChannels(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read what the production channel holds: %w", err)
 	}
 	var out []JanitorOutcome
 	seen := map[string]bool{}
@@ -44,7 +50,7 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 		seen[rec.Release.Version] = true
 		t := &tracked{rec: rec, issue: issue}
 		o := JanitorOutcome{Version: rec.Release.Version}
-		o.Removed, o.Reissued, o.Err = e.tidy(ctx, t)
+		o.Removed, o.Reissued, o.Err = e.tidy(ctx, t, kept[rec.Release.Version])
 		o.Err = e.yielded(t, o.Err)
 		if o.Err != nil {
 			e.Log.Error("janitor: release not tidied; the next run tries again", "release", o.Version, "error", o.Err.Error())
@@ -65,7 +71,7 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 	}
 	for _, folder := range store.Expired(e.Config.Storage.Prefix, objects, e.Config.Retention, e.Now()) {
 		version := folder[strings.LastIndex(folder, "/")+1:]
-		if seen[version] {
+		if seen[version] || kept[version] {
 			continue
 		}
 		n := 0
@@ -80,11 +86,29 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 	return out, nil
 }
 
-func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int, err error) {
+func (e *Env) tidy(ctx context.Context, t *tracked, kept bool) (removed bool, reissued int, err error) {
 	rec := t.rec
 	now := e.Now()
+	// A release production kept past its retention lives on until the latest deletion
+	// date its links promised.
 	deleteAt := rec.UploadedAt.Add(e.Config.Retention)
-	if !now.Before(deleteAt) {
+	for _, d := range rec.Downloads {
+		if d.DeleteAt.After(deleteAt) {
+			deleteAt = d.DeleteAt
+		}
+	}
+	retentionStart := deleteAt.Add(-e.Config.Retention)
+	if kept {
+		// Kept by the production channel: its files stay another retention period from
+		// every run, and its links are re-issued as if it had just been uploaded.
+		retentionStart = now
+		for i := range rec.Downloads {
+			if d := &rec.Downloads[i]; d.DeleteAt.Before(now.Add(e.Config.Retention)) && store.NeedsReissue(d.ValidUntil, now, store.DefaultReissueMargin) {
+				d.DeleteAt = now.Add(e.Config.Retention)
+			}
+		}
+	}
+	if !now.Before(deleteAt) && !kept {
 		folder, err := store.ReleaseFolder(e.Config.Storage.Prefix, rec.Release.Version)
 		if err != nil {
 			return false, 0, err
@@ -107,7 +131,7 @@ func (e *Env) tidy(ctx context.Context, t *tracked) (removed bool, reissued int,
 		if !store.NeedsReissue(d.ValidUntil, now, store.DefaultReissueMargin) || !d.ValidUntil.Before(d.DeleteAt) {
 			continue
 		}
-		validFor, _ := store.LinkValidity(now, rec.UploadedAt, e.Config.Retention, store.MaxPresignValidity)
+		validFor, _ := store.LinkValidity(now, retentionStart, e.Config.Retention, store.MaxPresignValidity)
 		if validFor <= 0 {
 			continue
 		}

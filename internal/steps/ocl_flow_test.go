@@ -179,7 +179,7 @@ func TestReleaseOnCreateAndManual(t *testing.T) {
 		statusPhrase string
 	}{
 		{manifest.ReleaseOnCreate, true, true, "yes, since it was created"},
-		{manifest.ReleaseOnManual, false, false, "no: left to people"},
+		{manifest.ReleaseOnManual, false, false, "not yet: it is marked released when the release is promoted to production"},
 	} {
 		t.Run(string(tt.on), func(t *testing.T) {
 			sb := newSandbox(t, dataset.Spec{Seed: 16, Concepts: 80}, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})

@@ -1,0 +1,326 @@
+package steps_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/manifest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/release"
+	"github.com/shepherd-release/shepherd/internal/sandbox"
+	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/store"
+)
+
+const day = 24 * time.Hour
+
+// rolledOutRelease runs a small release to done, with OCL's released flag left to the
+// rollout (ocl.release_on: manual), and gives people their roles on the repository.
+func rolledOutRelease(t *testing.T) (*sandbox.Sandbox, int) {
+	t.Helper()
+	cfg := manifest.DefaultConfig()
+	cfg.OCL.ReleaseOn = manifest.ReleaseOnManual
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Dir: t.TempDir(), Head: dataset.Spec{Seed: 5, Concepts: 60},
+		Plan: ocltest.ExportPlan{NonePolls: 1, Ready: ocltest.ReadyRedirect302}, Config: cfg})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	merge(t, sb)
+	pollUntilSettled(t, sb, 10)
+	require.Equal(t, release.Done, status(t, sb).Release.Phase)
+	for login, role := range map[string]string{"alice": "write", "maya": "maintain", "bob": "triage", "carol": "read"} {
+		sb.GitHub.AddCollaborator(sandbox.Owner, sandbox.Repo, login, role)
+	}
+	n, _, _ := onlyIssue(t, sb)
+	return sb, n
+}
+
+// say comments body as login and delivers the event to Shepherd.
+func say(t *testing.T, sb *sandbox.Sandbox, issue int, login, body string) (int64, steps.CommandOutcome) {
+	t.Helper()
+	id := sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, issue, login, body)
+	return id, deliver(t, sb, issue, id, login, body)
+}
+
+func deliver(t *testing.T, sb *sandbox.Sandbox, issue int, id int64, login, body string) steps.CommandOutcome {
+	t.Helper()
+	out, err := sb.Env.Command(context.Background(), steps.CommandInput{Issue: issue, Comment: id, Body: body, Author: login})
+	require.NoError(t, err)
+	return out
+}
+
+// replies are the bot's replies to commands, oldest first.
+func replies(sb *sandbox.Sandbox, issue int) []string {
+	var out []string
+	for _, c := range sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, issue) {
+		if c.GetUser().GetLogin() == "shepherd-bot" && strings.Contains(c.GetBody(), "<!-- shepherd:reply ") {
+			out = append(out, c.GetBody())
+		}
+	}
+	return out
+}
+
+func channelIndex(t *testing.T, sb *sandbox.Sandbox, ch release.Channel) *steps.ChannelIndex {
+	t.Helper()
+	rc, err := sb.Env.Store.Get(context.Background(), "channels/CIEL/CIEL/"+string(ch)+".json")
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	var idx steps.ChannelIndex
+	require.NoError(t, json.Unmarshal(data, &idx))
+	return &idx
+}
+
+func TestPromoteThroughChannelsWithTheGracePeriod(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	require.Equal(t, release.Unverified, status(t, sb).Release.Channel(), "a published release starts unverified")
+
+	id, out := say(t, sb, issue, "alice", "Looks good.\n/shepherd promote \"checked on the demo server\"")
+	assert.True(t, out.Acted)
+	assert.Empty(t, out.Reply, "a command that worked needs no reply")
+	assert.Equal(t, []string{"shepherd-bot:eyes", "shepherd-bot:+1"}, sb.GitHub.Reactions(sandbox.Owner, sandbox.Repo, id))
+	rec := status(t, sb)
+	assert.Equal(t, release.Staged, rec.Release.Channel())
+	staged := channelIndex(t, sb, release.Staged)
+	require.NotNil(t, staged)
+	assert.Equal(t, version, staged.Version)
+	assert.Equal(t, "alice", staged.MovedBy)
+	assert.Len(t, staged.Files, len(rec.Downloads), "the channel names the release's files, copying none")
+	assert.Equal(t, rec.Downloads[0].Key, staged.Files[0].Key)
+
+	// The same event delivered again acts once.
+	again := deliver(t, sb, issue, id, "alice", "Looks good.\n/shepherd promote \"checked on the demo server\"")
+	assert.False(t, again.Acted)
+	assert.Len(t, status(t, sb).Release.Rollout.Moves, 1)
+	assert.Empty(t, replies(sb, issue))
+
+	// Too early for production: refused, with the date, once however often delivered.
+	sb.Clock.Advance(3 * day)
+	id, out = say(t, sb, issue, "maya", "/shepherd promote")
+	assert.False(t, out.Acted)
+	assert.Contains(t, out.Reply, "must stay staged until 2026-11-29")
+	assert.Contains(t, out.Reply, "--override")
+	deliver(t, sb, issue, id, "maya", "/shepherd promote")
+	assert.Len(t, replies(sb, issue), 1, "one reply for one command")
+	_, _, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "| Blocked | It must stay staged until 2026-11-29")
+	assert.False(t, ourVersion(t, sb).Released)
+
+	// An override is recorded and shown.
+	_, out = say(t, sb, issue, "maya", "/shepherd promote --override \"a site goes live on Monday\"")
+	require.True(t, out.Acted, out.Reply)
+	rec = status(t, sb)
+	assert.Equal(t, release.Production, rec.Release.Channel())
+	last := rec.Release.Rollout.Moves[1]
+	assert.Equal(t, "maya", last.Actor)
+	assert.Equal(t, "a site goes live on Monday", last.Override)
+	_, labels, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "| Grace period | cut short by @maya")
+	assert.Contains(t, body, "a site goes live on Monday")
+	assert.Contains(t, labels, steps.LabelProduction)
+	assert.NotContains(t, labels, steps.LabelStaged)
+	assert.Nil(t, channelIndex(t, sb, release.Staged), "it left staged")
+	assert.Equal(t, version, channelIndex(t, sb, release.Production).Version)
+	assert.True(t, ourVersion(t, sb).Released, "released on OCL at production (ocl.release_on: manual)")
+	assert.Contains(t, body, "| Outcome | not recorded yet")
+
+	_, out = say(t, sb, issue, "alice", "/shepherd done success \"no problems reported\"")
+	require.True(t, out.Acted, out.Reply)
+	assert.Equal(t, release.Success, status(t, sb).Release.Rollout.Outcome)
+	_, _, body = onlyIssue(t, sb)
+	assert.Contains(t, body, "| Outcome | **success**, recorded by @alice")
+}
+
+func TestCommandsFromPeopleWithoutWritePermissionAreRefused(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	for _, who := range []struct{ login, perm string }{{"bob", "read"}, {"carol", "read"}, {"mallory", "none"}} {
+		id, out := say(t, sb, issue, who.login, "/shepherd promote")
+		assert.False(t, out.Acted)
+		assert.Contains(t, out.Reply, "@"+who.login+", `/shepherd promote` was not done: only people with write, maintain or admin permission")
+		assert.Contains(t, out.Reply, "you have "+who.perm+" permission", "triage reads as read in GitHub's permission field")
+		assert.Equal(t, []string{"shepherd-bot:eyes"}, sb.GitHub.Reactions(sandbox.Owner, sandbox.Repo, id), "acknowledged at once")
+		deliver(t, sb, issue, id, who.login, "/shepherd promote")
+	}
+	assert.Len(t, replies(sb, issue), 3, "one reply each, although each event came twice")
+	assert.Equal(t, release.Unverified, status(t, sb).Release.Channel())
+	// A command written in by someone else into their comment carries no authority either.
+	_, out := say(t, sb, issue, "carol", "as @alice said:\n/shepherd reject \"bad\"")
+	assert.False(t, out.Acted)
+}
+
+func TestUnknownCommandHelpAndStatusReply(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	_, out := say(t, sb, issue, "alice", "/shepherd ship-it")
+	assert.Contains(t, out.Reply, "unknown command `ship-it`")
+	assert.Contains(t, out.Reply, "| `/shepherd promote` |")
+	_, out = say(t, sb, issue, "carol", "/shepherd help")
+	assert.Contains(t, out.Reply, "| `/shepherd reject \"why\"` |", "help is for everyone")
+	_, out = say(t, sb, issue, "carol", "/shepherd status")
+	assert.Contains(t, out.Reply, "| Channel | **unverified**")
+	_, out = say(t, sb, issue, "alice", "/shepherd reject")
+	assert.Contains(t, out.Reply, "needs a reason")
+	_, out = say(t, sb, issue, "alice", "thanks, /shepherd is great")
+	assert.Empty(t, out.Command, "a comment without a /shepherd line is conversation")
+	assert.Len(t, replies(sb, issue), 4)
+	assert.Equal(t, release.Unverified, status(t, sb).Release.Channel())
+}
+
+func TestHoldBlocksPromotion(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	_, out := say(t, sb, issue, "alice", "/shepherd hold \"waiting for the Rwanda site\"")
+	require.True(t, out.Acted, out.Reply)
+	_, _, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "| Blocked | On hold since")
+	assert.Contains(t, body, "waiting for the Rwanda site")
+	_, out = say(t, sb, issue, "maya", "/shepherd promote")
+	assert.Contains(t, out.Reply, "on hold")
+	_, out = say(t, sb, issue, "alice", "/shepherd hold cancel")
+	require.True(t, out.Acted, out.Reply)
+	_, out = say(t, sb, issue, "maya", "/shepherd promote")
+	assert.True(t, out.Acted, out.Reply)
+}
+
+func TestRejectWithdrawsTheReleaseFromEveryChannel(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	sb.Config.Rollout.GracePeriod = 0
+	for range 2 {
+		_, out := say(t, sb, issue, "alice", "/shepherd promote")
+		require.True(t, out.Acted, out.Reply)
+	}
+	require.True(t, ourVersion(t, sb).Released)
+
+	_, out := say(t, sb, issue, "alice", "/shepherd reject \"wrong units for CD4 count\"")
+	require.True(t, out.Acted, out.Reply)
+	rec := status(t, sb)
+	assert.Equal(t, release.Withdrawn, rec.Release.Channel())
+	assert.Equal(t, release.Reject, rec.Release.Rollout.Outcome)
+	assert.Nil(t, channelIndex(t, sb, release.Production), "production held only this release: now nothing")
+	assert.Nil(t, channelIndex(t, sb, release.Staged))
+	assert.False(t, ourVersion(t, sb).Released, "OCL's released flag taken back")
+	_, labels, body := onlyIssue(t, sb)
+	assert.Contains(t, body, "| Channel | **withdrawn**")
+	assert.Contains(t, body, "wrong units for CD4 count")
+	assert.Contains(t, body, "| Released on OCL | no: taken back")
+	assert.NotContains(t, labels, steps.LabelProduction)
+
+	_, out = say(t, sb, issue, "alice", "/shepherd promote")
+	assert.Contains(t, out.Reply, "withdrawn channel does not accept it")
+}
+
+func TestChannelLabelsFromPeopleWithoutPermissionAreTakenBack(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	ev := sb.GitHub.IssueLabeledEvent(sandbox.Owner, sandbox.Repo, issue, steps.LabelStaged, "bob")
+	at, _ := time.Parse(time.RFC3339, ev["issue"].(map[string]any)["updated_at"].(string))
+	in := steps.CommandInput{Issue: issue, Label: steps.LabelStaged, Author: "bob", At: at}
+	out, err := sb.Env.Command(context.Background(), in)
+	require.NoError(t, err)
+	assert.False(t, out.Acted)
+	assert.Contains(t, out.Reply, "the label `channel:staged` was taken back: only people with write")
+	_, labels, _ := onlyIssue(t, sb)
+	assert.NotContains(t, labels, steps.LabelStaged)
+	_, err = sb.Env.Command(context.Background(), in)
+	require.NoError(t, err)
+	assert.Len(t, replies(sb, issue), 1, "the repeated event gets no second reply")
+
+	// Production is two moves away: taken back even from someone who may promote.
+	sb.GitHub.IssueLabeledEvent(sandbox.Owner, sandbox.Repo, issue, steps.LabelProduction, "alice")
+	out, err = sb.Env.Command(context.Background(), steps.CommandInput{Issue: issue, Label: steps.LabelProduction, Author: "alice", At: at.Add(time.Second)})
+	require.NoError(t, err)
+	assert.Contains(t, out.Reply, "the next move is to staged, not production")
+
+	sb.GitHub.IssueLabeledEvent(sandbox.Owner, sandbox.Repo, issue, steps.LabelStaged, "alice")
+	out, err = sb.Env.Command(context.Background(), steps.CommandInput{Issue: issue, Label: steps.LabelStaged, Author: "alice", At: at.Add(2 * time.Second)})
+	require.NoError(t, err)
+	assert.True(t, out.Acted)
+	assert.Equal(t, release.Staged, status(t, sb).Release.Channel())
+	_, labels, _ = onlyIssue(t, sb)
+	assert.Contains(t, labels, steps.LabelStaged)
+	assert.NotContains(t, labels, steps.LabelProduction)
+}
+
+func TestAbortAndRetryCommands(t *testing.T) {
+	sb := newSandbox(t, dataset.Spec{Seed: 5, Concepts: 60}, ocltest.ExportPlan{NonePolls: 1000})
+	sb.GitHub.AddCollaborator(sandbox.Owner, sandbox.Repo, "alice", "admin")
+	merge(t, sb)
+	issue, _, _ := onlyIssue(t, sb)
+	require.Equal(t, release.Exporting, status(t, sb).Release.Phase)
+
+	id, out := say(t, sb, issue, "alice", "/shepherd abort \"wrong source version\"")
+	require.True(t, out.Acted, out.Reply)
+	rec := status(t, sb)
+	assert.Equal(t, release.Failed, rec.Release.Phase)
+	assert.Equal(t, "aborted by @alice: wrong source version", rec.Release.Last().Reason)
+	assert.Equal(t, "alice", rec.Release.Last().Actor)
+	assert.True(t, rec.Release.Handled(id))
+
+	_, out = say(t, sb, issue, "alice", "/shepherd retry")
+	require.True(t, out.Acted, out.Reply)
+	rec = status(t, sb)
+	assert.Equal(t, release.Exporting, rec.Release.Phase)
+	var retried release.Transition
+	for _, tr := range rec.Release.Transitions {
+		if tr.Event == release.Retried {
+			retried = tr
+		}
+	}
+	assert.Equal(t, "alice", retried.Actor)
+	assert.Equal(t, "retried by @alice from failed", retried.Reason)
+
+	_, out = say(t, sb, issue, "alice", "/shepherd retry")
+	assert.Contains(t, out.Reply, "only a failed or incomplete release can be retried")
+	_, out = say(t, sb, issue, "alice", "/shepherd promote")
+	assert.Contains(t, out.Reply, "channels start once it is done publishing")
+}
+
+// TestRetentionKeepsCurrentAndPreviousProduction: the janitor deletes by the 21-day rule
+// everything but the release production holds and the one it replaced.
+func TestRetentionKeepsCurrentAndPreviousProduction(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	sb.Config.Rollout.GracePeriod = 0
+	ctx := context.Background()
+	// Two older releases without a status: one production replaced, one never promoted.
+	for _, old := range []string{"v2026-10-01", "v2026-09-01"} {
+		_, err := sb.Env.Store.Put(ctx, "releases/"+old+"/SHA256SUMS", strings.NewReader("x\n"), 2, store.SHA256Hex([]byte("x\n")), "text/plain")
+		require.NoError(t, err)
+	}
+	prev := steps.ChannelIndex{Channel: release.Production, Entry: steps.Entry{Version: "v2026-10-01", MovedBy: "alice"}}
+	data, err := json.Marshal(prev)
+	require.NoError(t, err)
+	_, err = sb.Env.Store.Put(ctx, "channels/CIEL/CIEL/production.json", strings.NewReader(string(data)), int64(len(data)), store.SHA256Hex(data), "application/json")
+	require.NoError(t, err)
+	for range 2 {
+		_, out := say(t, sb, issue, "alice", "/shepherd promote")
+		require.True(t, out.Acted, out.Reply)
+	}
+	idx := channelIndex(t, sb, release.Production)
+	require.NotNil(t, idx.Previous)
+	assert.Equal(t, "v2026-10-01", idx.Previous.Version)
+
+	sb.Clock.Advance(60 * day)
+	_, err = sb.Env.Janitor(ctx)
+	require.NoError(t, err)
+	objects, err := sb.Env.Store.List(ctx, "releases/")
+	require.NoError(t, err)
+	folders := map[string]bool{}
+	for _, o := range objects {
+		folders[strings.Split(o.Key, "/")[1]] = true
+	}
+	assert.True(t, folders[version], "the current production release is kept")
+	assert.True(t, folders["v2026-10-01"], "the one before it is kept for rollback")
+	assert.False(t, folders["v2026-09-01"], "everything else goes by the 21-day rule")
+	rec := status(t, sb)
+	assert.True(t, rec.RemovedAt.IsZero())
+	for _, d := range rec.Downloads {
+		assert.True(t, d.ValidUntil.After(sb.Clock.Now()), "%s: its link was re-issued", d.File)
+	}
+}
