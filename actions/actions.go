@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/shepherd-release/shepherd/actions/backport"
+	"github.com/shepherd-release/shepherd/actions/command"
 	createversion "github.com/shepherd-release/shepherd/actions/create-version"
 	"github.com/shepherd-release/shepherd/actions/freeze"
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
@@ -24,6 +25,7 @@ import (
 // bodies are the actions by the name of their folder under actions/.
 var bodies = map[string]func(context.Context, *actionenv.Run) error{
 	"backport":       backport.Run,
+	"command":        command.Run,
 	"create-version": createversion.Run,
 	"freeze":         freeze.Run,
 	"janitor":        janitor.Run,

@@ -19,7 +19,7 @@ import (
 
 // Every folder under actions/ with an action.yml has a body the binary runs.
 func TestEveryActionHasABody(t *testing.T) {
-	assert.Equal(t, []string{"backport", "create-version", "freeze", "janitor", "poll-export", "qa", "site", "start-release"}, Names())
+	assert.Equal(t, []string{"backport", "command", "create-version", "freeze", "janitor", "poll-export", "qa", "site", "start-release"}, Names())
 	for _, name := range actionFolders(t) {
 		if name == "setup" {
 			continue // puts shepherd on the PATH; runs nothing itself

@@ -39,7 +39,8 @@ const OCLStaging = "https://api.staging.openconceptlab.org"
 // Workflows are the caller workflows a release repository runs, as init writes them into
 // .github/workflows/.
 var Workflows = []string{"shepherd-release-pr.yml", "shepherd-release.yml", "shepherd-start-release.yml",
-	"shepherd-export-poll.yml", "shepherd-janitor.yml", "shepherd-freeze.yml", "shepherd-backport.yml", "shepherd-site.yml"}
+	"shepherd-export-poll.yml", "shepherd-janitor.yml", "shepherd-freeze.yml", "shepherd-backport.yml", "shepherd-site.yml",
+	"shepherd-command.yml"}
 
 // Options say what to write.
 type Options struct {

@@ -272,7 +272,7 @@ func channelRows(rec *Record, cfg *manifest.Config, now time.Time) string {
 			fmt.Fprintf(&b, "| Grace period | cut short by @%s on %s: %s |\n", o.Actor, o.At.UTC().Format(timeLayout), escapeCell(oneLine(o.Override)))
 		}
 	}
-	for _, why := range Blockers(rec, cfg, now) {
+	for _, why := range promotionBlockers(rec, cfg, now) {
 		fmt.Fprintf(&b, "| Blocked | %s |\n", escapeCell(why))
 	}
 	if r := st.Rollout; r != nil && r.Outcome != "" {
@@ -288,8 +288,8 @@ func channelRows(rec *Record, cfg *manifest.Config, now time.Time) string {
 	return b.String()
 }
 
-// Blockers say what keeps a release from its next channel, one plain sentence each.
-func Blockers(rec *Record, cfg *manifest.Config, now time.Time) []string {
+// promotionBlockers say what keeps a release from its next channel, one plain sentence each.
+func promotionBlockers(rec *Record, cfg *manifest.Config, now time.Time) []string {
 	st := &rec.Release
 	var out []string
 	if r := st.Rollout; r != nil && r.Held {
