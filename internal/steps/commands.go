@@ -275,6 +275,10 @@ func (e *Env) runCommand(ctx context.Context, t *tracked, rc release.Command) er
 		return err
 	case release.Aborted:
 		rc.Reason = fmt.Sprintf("aborted by @%s: %s", rc.Actor, rc.Reason)
+	case release.Promoted:
+		if !t.rec.RemovedAt.IsZero() {
+			return &refusal{"its files were removed at the end of the retention period, so it cannot be promoted"}
+		}
 	}
 	before := st.Channel()
 	err := st.ApplyCommand(rc, now, grace)
