@@ -42,6 +42,7 @@ var demoScenarios = map[string]demoScenario{
 	"export-never-ready": {release.Incomplete, "OCL never builds the export: the release is incomplete after 72 polls"},
 	"export-qa-errors":   {release.Failed, "the source is edited while version creation waits for approval: the export's QA stops the release"},
 	"script-fails":       {release.Failed, "an extra export script exits non-zero: the release fails, quoting its log"},
+	"rollout":            {release.Done, "the published release is promoted by comments to staged, waits out the grace period, and goes to production"},
 }
 
 func scenarioNames() []string {
@@ -239,6 +240,58 @@ func demoRelease(ctx context.Context, sb *sandbox.Sandbox, tl *timelinePrinter, 
 		if rec, err = e.Status(ctx, version); err != nil {
 			return rec, err
 		}
+	}
+	if scenario == "rollout" && rec.Release.Phase == release.Done {
+		return demoRollout(ctx, sb, tl, rec)
+	}
+	return rec, nil
+}
+
+// demoRollout is people moving the published release through the channels by comments on
+// its tracking issue, over the grace period on the simulated clock.
+func demoRollout(ctx context.Context, sb *sandbox.Sandbox, tl *timelinePrinter, rec *steps.Record) (*steps.Record, error) {
+	sb.GitHub.AddCollaborator(sandbox.Owner, sandbox.Repo, "maria", "maintain")
+	sb.GitHub.AddCollaborator(sandbox.Owner, sandbox.Repo, "tom", "triage")
+	say := func(login, body string) error {
+		id := sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, rec.Issue, login, body)
+		out, err := sb.Env.Command(ctx, steps.CommandInput{Issue: rec.Issue, Comment: id, Body: body, Author: login})
+		if err != nil {
+			return err
+		}
+		what := "done"
+		if !out.Acted {
+			what = "not done; Shepherd replies: " + strings.SplitN(out.Reply, "\n", 2)[0]
+		}
+		tl.say("@%s comments `%s` on issue #%d: %s", login, body, rec.Issue, what)
+		return nil
+	}
+	grace := sb.Config.Rollout.GracePeriod
+	steps := []struct {
+		wait        time.Duration
+		login, body string
+	}{
+		{time.Hour, "maria", "/shepherd promote \"checked on the demo server\""},
+		{time.Hour, "tom", "/shepherd promote"},
+		{2 * 24 * time.Hour, "maria", "/shepherd promote"},
+		{grace, "maria", "/shepherd promote"},
+		{3 * 24 * time.Hour, "maria", "/shepherd done success \"three sites loaded it\""},
+	}
+	for _, st := range steps {
+		sb.Clock.Advance(st.wait)
+		if err := say(st.login, st.body); err != nil {
+			return rec, err
+		}
+	}
+	// The daily janitor keeps production's files and links past the 21 days.
+	if _, err := sb.Env.Janitor(ctx); err != nil {
+		return rec, err
+	}
+	rec, err := sb.Env.Status(ctx, rec.Release.Version)
+	if err != nil {
+		return rec, err
+	}
+	if ch := rec.Release.Channel(); ch != release.Production {
+		return rec, findings("the rollout should end in production, not %s", ch)
 	}
 	return rec, nil
 }
