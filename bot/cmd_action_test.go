@@ -9,7 +9,7 @@ import (
 func TestActionNeedsAKnownName(t *testing.T) {
 	res := shepherd(t, nil, "action")
 	assert.Equal(t, exitCannot, res.code)
-	assert.Contains(t, res.stderr, "name one action: backport, create-version, freeze, janitor, poll-export, qa, site, start-release")
+	assert.Contains(t, res.stderr, "name one action: backport, command, create-version, freeze, janitor, poll-export, qa, site, start-release")
 
 	res = shepherd(t, nil, "action", "deploy")
 	assert.Equal(t, exitCannot, res.code)
