@@ -226,17 +226,12 @@ func (s *Server) IssueCommentEvent(owner, repo string, id int64) map[string]any 
 // has none of that name, as adding one to an issue does).
 // https://docs.github.com/webhooks/webhook-events-and-payloads#issues
 func (s *Server) IssueLabeledEvent(owner, repo string, number int, name, sender string) map[string]any {
+	s.LabelIssue(owner, repo, number, name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if number < 1 || number > len(rp.issues) {
-		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
-	}
 	is := rp.issues[number-1]
-	l := s.labelsByName(rp, []string{name})[0]
-	if !slices.Contains(is.labels, l) {
-		is.labels = append(is.labels, l)
-	}
+	l := rp.findLabel(name)
 	return decoded(object{
 		"action":     "labeled",
 		"issue":      s.issueJSON(rp, is),
