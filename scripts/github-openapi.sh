@@ -9,7 +9,7 @@
 #   internal/github/githubtest/testdata/webhooks.json  from @octokit/openapi-webhooks
 #       (generated/api.github.com.json): the payload schemas of the events Shepherd's
 #       workflows run on (push; pull_request opened, synchronize, reopened, labeled,
-#       unlabeled; issue_comment created; issues labeled).
+#       unlabeled; issue_comment created; issues labeled, closed).
 #
 # The operations are the "METHOD /path" keys of the fake's endpoint table
 # (internal/github/githubtest/permissions.go). Annotations (descriptions, examples,
@@ -115,7 +115,7 @@ const events = {};
 const hookSchemas = {};
 const hookRefs = [];
 for (const name of ["push", "pull-request-opened", "pull-request-synchronize", "pull-request-reopened",
-  "pull-request-labeled", "pull-request-unlabeled", "issue-comment-created", "issues-labeled"]) {
+  "pull-request-labeled", "pull-request-unlabeled", "issue-comment-created", "issues-labeled", "issues-closed"]) {
   const post = hooks.webhooks[name].post;
   events[name] = { docs: post.externalDocs.url, schema: strip(post.requestBody.content["application/json"].schema, hookRefs) };
 }

@@ -39,7 +39,7 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 
 // input reads the command out of the event: the comment of an issue_comment, the label of
 // an issues event. ok is false for an event that carries none (a pull request's comment,
-// an edit).
+// an edit). A closed issue is checked for the release's outcome.
 func input(name string, event map[string]any) (steps.CommandInput, bool, error) {
 	issue, _ := event["issue"].(map[string]any)
 	number, _ := issue["number"].(float64)
@@ -65,11 +65,6 @@ func input(name string, event map[string]any) (steps.CommandInput, bool, error) 
 		}
 		return in, strings.Contains(in.Body, "/shepherd"), nil
 	case "issues":
-		if event["action"] != "labeled" {
-			return in, false, nil
-		}
-		label, _ := event["label"].(map[string]any)
-		in.Label, _ = label["name"].(string)
 		in.Author = login(event["sender"])
 		updated, _ := issue["updated_at"].(string)
 		at, err := time.Parse(time.RFC3339, updated)
@@ -77,7 +72,16 @@ func input(name string, event map[string]any) (steps.CommandInput, bool, error) 
 			return in, false, fmt.Errorf("the issue's updated_at %q is not a time", updated)
 		}
 		in.At = at
-		return in, in.Label != "" && in.Author != "", nil
+		switch event["action"] {
+		case "labeled":
+			label, _ := event["label"].(map[string]any)
+			in.Label, _ = label["name"].(string)
+			return in, in.Label != "" && in.Author != "", nil
+		case "closed":
+			in.Closed = true
+			return in, in.Author != "", nil
+		}
+		return in, false, nil
 	}
 	return in, false, fmt.Errorf("the command action runs on issue_comment and issues events, not %s", name)
 }

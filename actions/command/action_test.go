@@ -70,6 +70,12 @@ func TestEventsWithoutACommand(t *testing.T) {
 			assert.False(t, ok)
 		})
 	}
-	_, _, err := input("push", map[string]any{"issue": map[string]any{"number": 1.0}})
+	in, ok, err := input("issues", map[string]any{"action": "closed", "issue": map[string]any{"number": 3.0, "updated_at": "2026-12-01T10:00:00Z"},
+		"sender": map[string]any{"login": "alice"}})
+	require.NoError(t, err)
+	assert.True(t, ok, "a closed issue is checked for its release's outcome")
+	assert.True(t, in.Closed)
+	assert.Equal(t, "alice", in.Author)
+	_, _, err = input("push", map[string]any{"issue": map[string]any{"number": 1.0}})
 	assert.ErrorContains(t, err, "not push")
 }

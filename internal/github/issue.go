@@ -323,3 +323,11 @@ func (c *Client) EditIssueBody(ctx context.Context, number int, body string) err
 		return resp, err
 	})
 }
+
+// ReopenIssue opens a closed issue again.
+func (c *Client) ReopenIssue(ctx context.Context, number int) error {
+	return c.call(ctx, fmt.Sprintf("reopen issue #%d", number), func() (*gh.Response, error) {
+		_, resp, err := c.gh.Issues.Edit(ctx, c.owner, c.repo, number, &gh.IssueRequest{State: gh.String("open")})
+		return resp, err
+	})
+}

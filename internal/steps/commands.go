@@ -36,6 +36,8 @@ type CommandInput struct {
 	// updated_at in the event), which names the event for its one reply.
 	Label string
 	At    time.Time
+	// Closed is the issue closed by Author (issues "closed"), at At.
+	Closed bool
 }
 
 // CommandOutcome says what a command did.
@@ -188,6 +190,9 @@ func (e *Env) mayAct(ctx context.Context, login string) (bool, string, error) {
 func (e *Env) Command(ctx context.Context, in CommandInput) (CommandOutcome, error) {
 	if in.Label != "" {
 		return e.labelCommand(ctx, in)
+	}
+	if in.Closed {
+		return e.closedWithoutOutcome(ctx, in)
 	}
 	c, ok := parseCommand(in.Body)
 	if !ok {
@@ -413,4 +418,30 @@ func channelLabelsFor(st *release.State) []string {
 		return []string{name}
 	}
 	return nil
+}
+
+// closedWithoutOutcome reopens the tracking issue of a published release that someone
+// closed before its outcome was recorded, and says how to record one: an outcome is
+// mandatory when the release ends. Shepherd itself never closes a tracking issue.
+func (e *Env) closedWithoutOutcome(ctx context.Context, in CommandInput) (CommandOutcome, error) {
+	if mine, err := e.GitHub.IsBot(ctx, in.Author); err != nil || mine {
+		return CommandOutcome{}, err
+	}
+	t, err := e.findIssue(ctx, in.Issue)
+	if err != nil || t == nil {
+		return CommandOutcome{}, err
+	}
+	st := &t.rec.Release
+	out := CommandOutcome{Version: st.Version, Command: "close"}
+	if st.Phase != release.Done || st.Channel() == release.Withdrawn || (st.Rollout != nil && st.Rollout.Outcome != "") {
+		return out, nil
+	}
+	if err := e.act(fmt.Sprintf("reopen issue #%d", in.Issue), func() error { return e.GitHub.ReopenIssue(ctx, in.Issue) }); err != nil {
+		return out, err
+	}
+	out.Acted = true
+	out.Reply = fmt.Sprintf("@%s, this issue was opened again: %s is %s and has no outcome yet. "+
+		"Record one with `/shepherd done success`, `/shepherd done warning \"why\"` or `/shepherd reject \"why\"`, then close it.",
+		in.Author, st.Version, st.Channel())
+	return out, e.reply(ctx, in.Issue, fmt.Sprintf("closed/%d", in.At.Unix()), out.Reply)
 }

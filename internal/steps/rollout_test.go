@@ -324,3 +324,40 @@ func TestRetentionKeepsCurrentAndPreviousProduction(t *testing.T) {
 		assert.True(t, d.ValidUntil.After(sb.Clock.Now()), "%s: its link was re-issued", d.File)
 	}
 }
+
+// An outcome is mandatory when the release ends: closing the tracking issue of a
+// published release without one opens it again, with a reply saying how.
+func TestClosingWithoutAnOutcomeReopens(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	closeIssue := func(login string) steps.CommandOutcome {
+		ev := sb.GitHub.IssueClosedEvent(sandbox.Owner, sandbox.Repo, issue, login)
+		at, err := time.Parse(time.RFC3339, ev["issue"].(map[string]any)["updated_at"].(string))
+		require.NoError(t, err)
+		out, err := sb.Env.Command(context.Background(), steps.CommandInput{Issue: issue, Closed: true, Author: login, At: at})
+		require.NoError(t, err)
+		return out
+	}
+	state := func() string {
+		for _, i := range sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
+			if i.GetNumber() == issue {
+				return i.GetState()
+			}
+		}
+		return ""
+	}
+	out := closeIssue("alice")
+	assert.True(t, out.Acted)
+	assert.Equal(t, "open", state())
+	assert.Contains(t, out.Reply, "has no outcome yet")
+	assert.Contains(t, out.Reply, "/shepherd done success")
+
+	sb.Config.Rollout.GracePeriod = 0
+	for _, cmd := range []string{"/shepherd promote", "/shepherd promote", "/shepherd done warning \"one site saw slow loads\""} {
+		_, o := say(t, sb, issue, "alice", cmd)
+		require.True(t, o.Acted, o.Reply)
+	}
+	out = closeIssue("alice")
+	assert.False(t, out.Acted)
+	assert.Equal(t, "closed", state(), "with its outcome recorded, a release's issue may close")
+	assert.Len(t, replies(sb, issue), 1)
+}

@@ -240,3 +240,23 @@ func (s *Server) IssueLabeledEvent(owner, repo string, number int, name, sender 
 		"sender":     s.userJSON(sender),
 	})
 }
+
+// IssueClosedEvent is the payload of an issues "closed" event: sender closed issue number
+// (the fake closes it first, as the event reports a done change).
+// https://docs.github.com/webhooks/webhook-events-and-payloads#issues
+func (s *Server) IssueClosedEvent(owner, repo string, number int, sender string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if number < 1 || number > len(rp.issues) {
+		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
+	}
+	is := rp.issues[number-1]
+	is.setState("closed", nil, sender, s.clock())
+	return decoded(object{
+		"action":     "closed",
+		"issue":      s.issueJSON(rp, is),
+		"repository": s.repoJSON(rp, false),
+		"sender":     s.userJSON(sender),
+	})
+}

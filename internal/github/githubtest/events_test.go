@@ -144,6 +144,10 @@ func TestIssueEventPayloadsMatchGitHubsWebhookSchemas(t *testing.T) {
 		names = append(names, l.(map[string]any)["name"].(string))
 	}
 	assert.Equal(t, []string{"release", "channel:staged"}, names, "the event shows the issue with its new label")
+
+	got = requireValidEvent(t, &ref, "issues-closed", s.IssueClosedEvent("openmrs", "ciel-releases", n, "bob"))
+	assert.Equal(t, "closed", got["issue"].(map[string]any)["state"])
+	assert.Equal(t, "bob", got["sender"].(map[string]any)["login"])
 }
 
 func TestEventPayloadValidationCatchesAMissingField(t *testing.T) {
