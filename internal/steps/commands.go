@@ -307,7 +307,13 @@ func (e *Env) runCommand(ctx context.Context, t *tracked, rc release.Command) er
 	if err := e.applyChannel(ctx, t.rec, m); err != nil {
 		return err
 	}
-	return e.save(ctx, t)
+	if err := e.save(ctx, t); err != nil || m.To != release.Withdrawn || t.rec.UploadedAt.IsZero() {
+		return err
+	}
+	// The GitHub Release, the status and the bundle say so too: the one withdrawal
+	// shepherd withdraw also does.
+	_, err = e.Withdraw(ctx, v, capText(fmt.Sprintf("rejected by @%s: %s", m.Actor, oneLine(m.Reason)), maxWithdrawReason))
+	return err
 }
 
 // manifestOf reads the release's manifest as it was merged.

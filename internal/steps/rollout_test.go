@@ -211,7 +211,13 @@ func TestRejectWithdrawsTheReleaseFromEveryChannel(t *testing.T) {
 	assert.Contains(t, body, "| Channel | **withdrawn**")
 	assert.Contains(t, body, "wrong units for CD4 count")
 	assert.Contains(t, body, "| Released on OCL | no: taken back")
+	assert.Contains(t, body, "**Withdrawn**")
 	assert.NotContains(t, labels, steps.LabelProduction)
+	require.NotNil(t, rec.Withdrawn, "reject is the withdrawal shepherd withdraw does")
+	assert.Equal(t, "rejected by @alice: wrong units for CD4 count", status(t, sb).Withdrawn.Reason)
+	gr, _, err := sb.Env.GitHub.GitHub().Repositories.GetReleaseByTag(context.Background(), sandbox.Owner, sandbox.Repo, version)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(gr.GetName(), "Withdrawn: rejected by @alice: wrong units for CD4 count"), gr.GetName())
 
 	_, out = say(t, sb, issue, "alice", "/shepherd promote")
 	assert.Contains(t, out.Reply, "withdrawn channel does not accept it")
