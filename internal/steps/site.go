@@ -61,6 +61,12 @@ func Blockers(rec *Record, now time.Time) []string {
 		return why
 	}
 	switch {
+	case rec.Withdrawn != nil:
+		why = append(why, fmt.Sprintf("It was withdrawn on %s: %s", rec.Withdrawn.At.UTC().Format("2006-01-02"), sentence(oneLine(rec.Withdrawn.Reason))))
+	case st.Channel() == release.Withdrawn:
+		why = append(why, "It was rejected and withdrawn from every channel.")
+	}
+	switch {
 	case !rec.RemovedAt.IsZero():
 		why = append(why, fmt.Sprintf("Its files were deleted on %s, at the end of the retention period.", rec.RemovedAt.UTC().Format("2006-01-02")))
 	case len(rec.Downloads) == 0:

@@ -54,6 +54,12 @@ func TestBlockers(t *testing.T) {
 		Blockers(expired, start.Add(8*24*time.Hour)))
 	assert.Equal(t, []string{"Its files are past their retention since 2026-11-22."}, Blockers(expired, start.Add(22*24*time.Hour)))
 
+	rejected := recordIn(t, "v2026-11-01", release.Done, start)
+	require.NoError(t, rejected.Release.ApplyCommand(release.Command{Event: release.Rejected, Actor: "alice", Reason: "wrong units"}, start.Add(time.Hour), 0))
+	assert.Equal(t, []string{"It was rejected and withdrawn from every channel."}, Blockers(rejected, soon))
+	rejected.Withdrawn = &Withdrawal{At: start.Add(time.Hour), Reason: "rejected by @alice: wrong units"}
+	assert.Equal(t, []string{"It was withdrawn on 2026-11-01: rejected by @alice: wrong units."}, Blockers(rejected, soon))
+
 	removed := recordIn(t, "v2026-11-01", release.Done, start)
 	removed.RemovedAt = start.Add(22 * 24 * time.Hour)
 	assert.Equal(t, []string{"Its files were deleted on 2026-11-23, at the end of the retention period."}, Blockers(removed, start.Add(23*24*time.Hour)))
