@@ -52,3 +52,29 @@ func (c *Client) PostMarked(ctx context.Context, number int, kind, id, body stri
 	cm, err = c.createComment(ctx, number, fitComment(body, marker))
 	return cm, err == nil, err
 }
+
+// Owner is the login of the repository's owner: the organization whose teams count.
+func (c *Client) Owner() string { return c.owner }
+
+// TeamMembership reports login's membership of the team org/slug: "active", "pending"
+// (invited, not accepted), or "" when login is not a member. GitHub also answers 404 when
+// the token may not see the team, so "" means "not shown to be a member". Reading it needs
+// the organization permission members:read (read:org for a personal token); a token
+// without it gets a 403, returned as an error matching ErrPermission.
+// https://docs.github.com/rest/teams/members#get-team-membership-for-a-user
+func (c *Client) TeamMembership(ctx context.Context, org, slug, login string) (string, error) {
+	var m *gh.Membership
+	err := c.call(ctx, fmt.Sprintf("read the membership of %s in team %s/%s", login, org, slug), func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		m, resp, err = c.gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, login)
+		return resp, err
+	})
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return m.GetState(), nil
+}

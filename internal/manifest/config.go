@@ -67,6 +67,45 @@ type RolloutConfig struct {
 	// GracePeriod is how long a release stays staged before promote to production is
 	// accepted without an override.
 	GracePeriod time.Duration
+	// Teams are "org/team-slug": active members of these teams may move releases
+	// although the repository gives them less than write permission.
+	Teams []string
+}
+
+// githubTeam is "org/team-slug" as GitHub spells them: the org a login, the slug
+// lower-case letters, digits, "-" and "_".
+var githubTeam = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([a-z0-9][a-z0-9_-]*)$`)
+
+func (rc RolloutConfig) check(r *reporter) {
+	if rc.GracePeriod < 0 {
+		r.atValue("rollout.grace_period", "must not be negative (%s; 0 lets a release go to production at once)", durationExamples)
+	}
+	first := map[string]int{}
+	for i, team := range rc.Teams {
+		p := indexPath("rollout.teams", i)
+		key := strings.ToLower(team)
+		j, repeated := first[key]
+		switch {
+		case !githubTeam.MatchString(team):
+			r.atValue(p, "%s is not a team: write org/team-slug, the slug as in the team's URL (https://github.com/orgs/ORG/teams/SLUG)", quote(team))
+		case repeated:
+			r.atValue(p, "%s is already rollout.teams[%d]", quote(team), j)
+		default:
+			first[key] = i
+		}
+	}
+}
+
+// CheckTeamsOwner reports every rollout team outside owner's organization: GitHub only
+// answers for teams of the repository's owner, so such a team could never allow anyone.
+func (c *Config) CheckTeamsOwner(owner string) error {
+	r := &reporter{file: c.File, pos: c.pos}
+	for i, team := range c.Rollout.Teams {
+		if org, _, ok := strings.Cut(team, "/"); ok && !strings.EqualFold(org, owner) {
+			r.atValue(indexPath("rollout.teams", i), "%s is a team of %s, not of %s, which owns the repository", quote(team), org, owner)
+		}
+	}
+	return r.errs.err()
 }
 
 // ReleaseOn is when a version is marked released on OCL.
@@ -309,7 +348,7 @@ func DefaultConfig() *Config {
 		Signing: SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true},
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 2 * day, "exporting": 0, "export-qa": 0,
 			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day}, Owners: []string{}},
-		Rollout: RolloutConfig{GracePeriod: 7 * day},
+		Rollout: RolloutConfig{GracePeriod: 7 * day, Teams: []string{}},
 	}
 }
 
@@ -376,6 +415,7 @@ func (c *Config) fields(d *decoder) []field {
 		{"retention", d.setDuration(&c.Retention)},
 		{"rollout", d.nested([]field{
 			{"grace_period", d.setDuration(&c.Rollout.GracePeriod)},
+			{"teams", d.setTextList(&c.Rollout.Teams)},
 		})},
 		{"storage", d.nested(c.Storage.fields(d))},
 		{"exports", c.decodeExports(d)},
@@ -557,9 +597,7 @@ func (c *Config) check(r *reporter) {
 	case c.Retention%day != 0:
 		r.atValue("retention", "%s is not a whole number of days (bucket lifecycle rules count in days)", FormatDuration(c.Retention))
 	}
-	if c.Rollout.GracePeriod < 0 {
-		r.atValue("rollout.grace_period", "must not be negative (%s; 0 lets a release go to production at once)", durationExamples)
-	}
+	c.Rollout.check(r)
 	c.Storage.check(r)
 	c.checkExports(r)
 	c.QA.QAOverrides.check(r, "qa")

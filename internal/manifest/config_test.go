@@ -95,6 +95,7 @@ poll:
 retention: 504h
 rollout:
   grace_period: 3d
+  teams: [PIH/release-managers, PIH/terminology_leads]
 storage:
   type: s3
   endpoint: https://rustfs.example.org:9000
@@ -191,7 +192,7 @@ reminders:
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 48 * time.Hour, "exporting": 0, "export-qa": 24 * time.Hour,
 			"scripts": 0, "publishing": 0, "failed": 0, "incomplete": 48 * time.Hour},
 			Owners: []string{"alice", "bob-2"}},
-		Rollout: RolloutConfig{GracePeriod: 3 * day},
+		Rollout: RolloutConfig{GracePeriod: 3 * day, Teams: []string{"PIH/release-managers", "PIH/terminology_leads"}},
 	}, plainConfig(cfg))
 
 	csv, ok := cfg.Export("csv")
@@ -241,6 +242,16 @@ func TestConfigFieldDefaultsThatDependOnOthers(t *testing.T) {
 	}
 }
 
+func TestCheckTeamsOwnerNamesTeamsOfAnotherOrganization(t *testing.T) {
+	c, err := ParseConfig(".github/shepherd.yaml", []byte("rollout:\n  teams:\n    - PIH/release-managers\n    - other-org/release-managers\n"))
+	require.NoError(t, err)
+	same, err := ParseConfig(".github/shepherd.yaml", []byte("rollout:\n  teams: [PIH/release-managers]\n"))
+	require.NoError(t, err)
+	require.NoError(t, same.CheckTeamsOwner("pih"), "GitHub compares organization names without case")
+	err = c.CheckTeamsOwner("PIH")
+	require.EqualError(t, err, `.github/shepherd.yaml:4:7: rollout.teams[1]: "other-org/release-managers" is a team of other-org, not of PIH, which owns the repository`)
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -263,6 +274,15 @@ func TestParseConfigErrors(t *testing.T) {
 				`.github/shepherd.yaml:2:13: poll.interval: "ten minutes" is not a duration (expected e.g. 10m, 1h, 21d)`,
 				`.github/shepherd.yaml:3:12: retention: expected a duration (expected e.g. 10m, 1h, 21d), got the number 21`,
 				`.github/shepherd.yaml:5:54: exports[0].timeout: must be longer than 0 (expected e.g. 10m, 1h, 21d)`,
+			},
+		},
+		{
+			name:  "rollout teams",
+			input: "rollout:\n  teams: [release-managers, PIH/Release-Managers, PIH/release-managers, PIH/release-managers]\n",
+			want: []string{
+				`.github/shepherd.yaml:2:11: rollout.teams[0]: "release-managers" is not a team: write org/team-slug, the slug as in the team's URL (https://github.com/orgs/ORG/teams/SLUG)`,
+				`.github/shepherd.yaml:2:29: rollout.teams[1]: "PIH/Release-Managers" is not a team: write org/team-slug, the slug as in the team's URL (https://github.com/orgs/ORG/teams/SLUG)`,
+				`.github/shepherd.yaml:2:73: rollout.teams[3]: "PIH/release-managers" is already rollout.teams[2]`,
 			},
 		},
 		{

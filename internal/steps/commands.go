@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/words"
@@ -176,10 +177,45 @@ func (c command) toEvent(actor string, comment int64) (release.Command, error) {
 }
 
 // mayAct reports whether login may move releases: write, maintain or admin permission
-// on the repository, as GitHub's collaborator API states it (never what a comment says).
-func (e *Env) mayAct(ctx context.Context, login string) (bool, string, error) {
+// on the repository, as GitHub's collaborator API states it (never what a comment says),
+// or an active membership of one of rollout.teams. When not, why says so in a clause
+// ("only people with … may move a release, and you have read permission"), naming the
+// teams that could not be checked and why.
+func (e *Env) mayAct(ctx context.Context, login string) (allowed bool, why string, err error) {
 	perm, ok, err := e.GitHub.CanWrite(ctx, login)
-	return ok, perm, err
+	if err != nil || ok {
+		return ok, "", err
+	}
+	teams := e.Config.Rollout.Teams
+	who := "people with write, maintain or admin permission on " + e.GitHub.Repo()
+	if len(teams) == 0 {
+		return false, fmt.Sprintf("only %s may move a release, and you have %s permission", who, perm), nil
+	}
+	if err := e.Config.CheckTeamsOwner(e.GitHub.Owner()); err != nil {
+		return false, "", err
+	}
+	var unchecked []string
+	for _, team := range teams {
+		org, slug, _ := strings.Cut(team, "/")
+		state, err := e.GitHub.TeamMembership(ctx, org, slug, login)
+		switch {
+		case errors.Is(err, github.ErrPermission):
+			// A GITHUB_TOKEN has no organization permissions; this never allows anyone.
+			e.Log.Warn("team membership could not be checked", "team", team, "login", login, "err", err)
+			unchecked = append(unchecked, team)
+		case err != nil:
+			return false, "", err
+		case state == "active":
+			return true, "", nil
+		}
+	}
+	why = fmt.Sprintf("only %s, or active members of rollout.teams (%s), may move a release, and you have %s permission and are an active member of none of them",
+		who, strings.Join(teams, ", "), perm)
+	if len(unchecked) > 0 {
+		why += fmt.Sprintf(" as far as could be checked: GitHub refused to show membership of %s (reading team membership needs the organization permission Members: read, which a workflow's GITHUB_TOKEN never has)",
+			strings.Join(unchecked, ", "))
+	}
+	return false, why, nil
 }
 
 // Command acts on one comment or label event on a tracking issue. A comment without a
@@ -220,7 +256,7 @@ func (e *Env) Command(ctx context.Context, in CommandInput) (CommandOutcome, err
 	out.Version = t.rec.Release.Version
 	switch c.name {
 	case "", "help":
-		return reply("Commands on a release's tracking issue (people with write, maintain or admin permission):\n\n" + usage)
+		return reply("Commands on a release's tracking issue (people with write, maintain or admin permission, or active members of rollout.teams):\n\n" + usage)
 	case "status":
 		return reply(RenderStatus(t.rec, e.Config, e.Now()))
 	}
@@ -233,12 +269,12 @@ func (e *Env) Command(ctx context.Context, in CommandInput) (CommandOutcome, err
 		e.Log.Info("command already acted on", "release", out.Version, "comment", in.Comment)
 		return out, nil
 	}
-	allowed, perm, err := e.mayAct(ctx, in.Author)
+	allowed, why, err := e.mayAct(ctx, in.Author)
 	if err != nil {
 		return out, err
 	}
 	if !allowed {
-		return reply(refusedFor(in.Author, perm, c.text, e.GitHub.Repo()))
+		return reply(fmt.Sprintf("@%s, `%s` was not done: %s.", in.Author, c.text, why))
 	}
 	if err := e.runCommand(ctx, t, rc); err != nil {
 		var refused *refusal
@@ -249,11 +285,6 @@ func (e *Env) Command(ctx context.Context, in CommandInput) (CommandOutcome, err
 	}
 	out.Acted = true
 	return out, e.act("react to the done command", func() error { return e.GitHub.ReactToComment(ctx, in.Comment, "+1") })
-}
-
-func refusedFor(login, perm, what, repo string) string {
-	return fmt.Sprintf("@%s, `%s` was not done: only people with write, maintain or admin permission on %s may move a release, and you have %s permission.",
-		login, what, repo, perm)
 }
 
 // refusal is a command the release does not accept now, with the one sentence that says why.
@@ -386,12 +417,12 @@ func (e *Env) labelCommand(ctx context.Context, in CommandInput) (CommandOutcome
 	if t.rec.Release.Channel() == target {
 		return out, e.save(ctx, t) // already there: a repeated event
 	}
-	allowed, perm, err := e.mayAct(ctx, in.Author)
+	allowed, why, err := e.mayAct(ctx, in.Author)
 	if err != nil {
 		return out, err
 	}
 	if !allowed {
-		return takeBack(fmt.Sprintf("only people with write, maintain or admin permission on %s may move a release, and you have %s permission", e.GitHub.Repo(), perm))
+		return takeBack(why)
 	}
 	if next := nextChannel(t.rec.Release.Channel()); next != target {
 		return takeBack(fmt.Sprintf("%s is in the %s channel, so the next move is to %s, not %s", out.Version, t.rec.Release.Channel(), next, target))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
@@ -156,6 +157,54 @@ func TestCommandsFromPeopleWithoutWritePermissionAreRefused(t *testing.T) {
 	// A command written in by someone else into their comment carries no authority either.
 	_, out := say(t, sb, issue, "carol", "as @alice said:\n/shepherd reject \"bad\"")
 	assert.False(t, out.Acted)
+}
+
+func TestActiveMembersOfAConfiguredTeamMayPromote(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	sb.Config.Rollout.Teams = []string{sandbox.Owner + "/release-managers", sandbox.Owner + "/terminology"}
+	sb.GitHub.AddTeamMember(sandbox.Owner, "terminology", "bob", "active")         // triage on the repository
+	sb.GitHub.AddTeamMember(sandbox.Owner, "release-managers", "carol", "pending") // invited, not accepted
+	sb.GitHub.AddTeamMember(sandbox.Owner, "translators", "dave", "active")        // a team not configured
+
+	for _, login := range []string{"carol", "dave", "mallory"} {
+		_, out := say(t, sb, issue, login, "/shepherd promote")
+		assert.False(t, out.Acted, login)
+		assert.Contains(t, out.Reply, "or active members of rollout.teams ("+sandbox.Owner+"/release-managers, "+sandbox.Owner+"/terminology)", login)
+		assert.NotContains(t, out.Reply, "could be checked", login)
+	}
+	require.Equal(t, release.Unverified, status(t, sb).Release.Channel())
+
+	_, out := say(t, sb, issue, "bob", "/shepherd promote")
+	require.True(t, out.Acted, out.Reply)
+	assert.Equal(t, release.Staged, status(t, sb).Release.Channel())
+	assert.Equal(t, "bob", channelIndex(t, sb, release.Staged).MovedBy)
+}
+
+func TestTeamMembershipTheTokenMayNotReadAllowsNobody(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	sb.Config.Rollout.Teams = []string{sandbox.Owner + "/release-managers"}
+	sb.GitHub.AddTeamMember(sandbox.Owner, "release-managers", "bob", "active")
+	// What a workflow's GITHUB_TOKEN may do: nothing in the organization.
+	sb.GitHub.LimitToken(sandbox.GitHubToken, githubtest.Permissions{"contents": "write", "issues": "write",
+		"pull_requests": "write", "statuses": "write", "checks": "write"})
+
+	_, out := say(t, sb, issue, "bob", "/shepherd promote")
+	assert.False(t, out.Acted)
+	assert.Contains(t, out.Reply, "GitHub refused to show membership of "+sandbox.Owner+"/release-managers")
+	assert.Contains(t, out.Reply, "Members: read")
+	assert.Equal(t, release.Unverified, status(t, sb).Release.Channel())
+
+	_, out = say(t, sb, issue, "alice", "/shepherd promote")
+	assert.True(t, out.Acted, "write permission needs no team: %s", out.Reply)
+}
+
+func TestATeamOfAnotherOrganizationIsAConfigurationError(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	sb.Config.Rollout.Teams = []string{"someone-else/release-managers"}
+	id := sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, issue, "bob", "/shepherd promote")
+	_, err := sb.Env.Command(context.Background(), steps.CommandInput{Issue: issue, Comment: id, Body: "/shepherd promote", Author: "bob"})
+	require.ErrorContains(t, err, `rollout.teams[0]: "someone-else/release-managers" is a team of someone-else, not of `+sandbox.Owner)
+	assert.Equal(t, release.Unverified, status(t, sb).Release.Channel())
 }
 
 func TestUnknownCommandHelpAndStatusReply(t *testing.T) {

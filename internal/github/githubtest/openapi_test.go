@@ -246,6 +246,7 @@ func (d *driver) run() {
 	d.apps()
 	d.settings()
 	d.identity()
+	d.teams()
 	d.permissionsAndGone()
 }
 

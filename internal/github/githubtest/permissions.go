@@ -27,10 +27,14 @@ const (
 	// (https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token).
 	permAdministration = "administration"
 	permActions        = "actions"
+	// Members is an organization permission (reading teams and their members); a
+	// workflow's GITHUB_TOKEN can never hold it, as it has no organization permissions
+	// (https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token).
+	permMembers = "members"
 )
 
 var knownPermissions = []string{permContents, permIssues, permPullRequests, permStatuses, permChecks, permMetadata,
-	permAdministration, permActions}
+	permAdministration, permActions, permMembers}
 
 // DefaultInstallationPermissions are what the App's installation tokens carry unless
 // WithInstallationPermissions says otherwise: what Shepherd's App asks for.
@@ -107,6 +111,7 @@ var endpoints = map[string]endpoint{
 	"GET /repos/{owner}/{repo}/branches/{branch...}":                {"branches/branches#get-a-branch", read(permContents), false},
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission": {"collaborators/collaborators#get-repository-permissions-for-a-user", read(permMetadata), false},
 	"GET /repos/{owner}/{repo}/collaborators/{username}":            {"collaborators/collaborators#check-if-a-user-is-a-repository-collaborator", read(permMetadata), false},
+	"GET /orgs/{org}/teams/{team_slug}/memberships/{username}":      {"teams/members#get-team-membership-for-a-user", read(permMembers), false},
 	"GET /repos/{owner}/{repo}/tags":                                {"repos/repos#list-repository-tags", read(permMetadata), false},
 
 	"GET /repos/{owner}/{repo}/actions/permissions":          {"actions/permissions#get-github-actions-permissions-for-a-repository", read(permAdministration), false},
@@ -247,4 +252,17 @@ func (c *call) authorize(rt *route) bool {
 	}
 	c.fail(http.StatusForbidden, "Resource not accessible by integration")
 	return false
+}
+
+// LimitToken limits token, given with WithToken, to perms from now on, as
+// WithTokenPermissions would have: tests use it to turn a token into a workflow's
+// GITHUB_TOKEN part way.
+func (s *Server) LimitToken(token string, perms Permissions) {
+	checked := checkPermissions(perms)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.tokens[token]; !ok {
+		panic("githubtest: LimitToken of a token never given")
+	}
+	s.tokenPermissions[token] = checked
 }

@@ -34,9 +34,12 @@ type Server struct {
 	routes []route
 	now    func() time.Time
 
-	mu                 sync.Mutex
-	nextID             int64
-	repos              map[string]*repo     // by lower-case "owner/name"
+	mu     sync.Mutex
+	nextID int64
+	repos  map[string]*repo // by lower-case "owner/name"
+	// teamMembers are memberships by lower-case "org/team-slug", then lower-case login:
+	// "active" or "pending".
+	teamMembers        map[string]map[string]string
 	tokens             map[string]string    // configured token -> login
 	installationTokens map[string]time.Time // App installation token -> expiry
 	// tokenPermissions limits the tokens given with WithTokenPermissions.
@@ -101,6 +104,7 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{
 		now:                     time.Now,
 		repos:                   map[string]*repo{},
+		teamMembers:             map[string]map[string]string{},
 		tokens:                  map[string]string{},
 		installationTokens:      map[string]time.Time{},
 		tokenPermissions:        map[string]Permissions{},
@@ -173,6 +177,7 @@ func (s *Server) registerRoutes() {
 	s.registerReleaseRoutes()
 	s.registerAppRoutes()
 	s.registerUserRoutes()
+	s.registerTeamRoutes()
 }
 
 // ServeHTTP answers one API request: faults first (they come from GitHub's front end),
@@ -219,7 +224,7 @@ func (s *Server) serve(rec *recorder, r *http.Request, rt *route, params map[str
 		c.notFound()
 	case rt.needsRepo && !c.resolveRepo():
 		c.notFound()
-	case rt.needsRepo && !c.authorize(rt):
+	case !c.authorize(rt): // organization routes (teams) need permissions too
 	case rt.needsRepo && c.issuesGone(rt):
 	default:
 		rt.handle(c)
