@@ -11,17 +11,19 @@ import (
 // dimension of its own: a release is done publishing, then moves through channels.
 type Channel string
 
-// The channels, in the order a release is promoted through them; Withdrawn is where a
-// rejected release ends, out of every channel.
+// The channels, in the order a release is promoted through them. Superseded is the
+// previous production release, replaced by a newer one (and put back if that one is
+// rejected); Withdrawn is where a rejected release ends, out of every channel.
 const (
 	Unverified Channel = "unverified"
 	Staged     Channel = "staged"
 	Production Channel = "production"
+	Superseded Channel = "superseded"
 	Withdrawn  Channel = "withdrawn"
 )
 
 // Channels lists every channel in promotion order, Withdrawn last.
-var Channels = []Channel{Unverified, Staged, Production, Withdrawn}
+var Channels = []Channel{Unverified, Staged, Production, Superseded, Withdrawn}
 
 // Outcome is how a release ended, recorded by a person when it closes.
 type Outcome string
@@ -44,6 +46,13 @@ const (
 	Rejected  Event = "rejected"  // withdrawn from every channel; the outcome is reject
 	Concluded Event = "concluded" // the outcome recorded (success or warning)
 	Aborted   Event = "aborted"   // a person stopped a release still on its way: failed
+)
+
+// The moves another release's promotion or rejection causes. Their actor is the person
+// who moved that other release.
+const (
+	Replaced Event = "replaced" // a newer release went to production: this one is superseded
+	Restored Event = "restored" // the release that replaced it was rejected: back to production
 )
 
 // Command is one person's request: the event it asks for, who asked, why, and the
@@ -150,6 +159,12 @@ var channelRules = map[Channel]map[Event]channelRule{
 	Production: {
 		Concluded: {Production, concludes},
 		Rejected:  {Withdrawn, nil},
+		Replaced:  {Superseded, nil},
+	},
+	Superseded: {
+		Concluded: {Superseded, concludes},
+		Rejected:  {Withdrawn, nil},
+		Restored:  {Production, nil},
 	},
 	Withdrawn: {},
 }

@@ -26,12 +26,14 @@ func TestChannelCommandsTable(t *testing.T) {
 	expected := map[Channel]map[Event]Channel{
 		Unverified: {Promoted: Staged, HeldBack: Unverified, Rejected: Withdrawn},
 		Staged:     {Promoted: Production, HeldBack: Staged, Rejected: Withdrawn},
-		Production: {Concluded: Production, Rejected: Withdrawn},
+		Production: {Concluded: Production, Rejected: Withdrawn, Replaced: Superseded},
+		Superseded: {Concluded: Superseded, Rejected: Withdrawn, Restored: Production},
 		Withdrawn:  {},
 	}
-	reach := map[Channel][]Event{Unverified: nil, Staged: {Promoted}, Production: {Promoted, Promoted}, Withdrawn: {Rejected}}
+	reach := map[Channel][]Event{Unverified: nil, Staged: {Promoted}, Production: {Promoted, Promoted},
+		Superseded: {Promoted, Promoted, Replaced}, Withdrawn: {Rejected}}
 	for _, ch := range Channels {
-		for _, ev := range []Event{Promoted, HeldBack, Unheld, Rejected, Concluded} {
+		for _, ev := range []Event{Promoted, HeldBack, Unheld, Rejected, Concluded, Replaced, Restored} {
 			t.Run(string(ch)+"/"+string(ev), func(t *testing.T) {
 				s := done(t)
 				at := t0.Add(time.Hour)

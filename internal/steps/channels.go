@@ -147,6 +147,11 @@ func (e *Env) toProduction(ctx context.Context, rec *Record, m release.Move) err
 	if err := e.writeChannel(ctx, rec.Org, rec.Source, release.Production, idx); err != nil {
 		return err
 	}
+	if idx.Previous != nil {
+		if err := e.moveOther(ctx, idx.Previous.Version, release.Production, release.Replaced, m.Actor, "replaced by "+v); err != nil {
+			return err
+		}
+	}
 	if staged, err := e.readChannel(ctx, rec.Org, rec.Source, release.Staged); err != nil {
 		return err
 	} else if staged != nil && staged.Version == v {
@@ -185,8 +190,38 @@ func (e *Env) withdrawFromChannels(ctx context.Context, rec *Record, m release.M
 		if err := e.writeChannel(ctx, rec.Org, rec.Source, ch, next); err != nil {
 			return err
 		}
+		if ch == release.Production && idx.Version == v && next != nil {
+			if err := e.moveOther(ctx, next.Version, release.Superseded, release.Restored, m.Actor, next.Reason); err != nil {
+				return err
+			}
+		}
 	}
 	return e.setReleasedOnOCL(ctx, rec, false)
+}
+
+// moveOther records on another release's record the move that this release's promotion
+// or rejection causes (event, from channel from), and updates its status. Nothing is
+// written when it is no longer in from: a repeated run, or a record from before the
+// channels, which the production index alone tells about.
+func (e *Env) moveOther(ctx context.Context, version string, from release.Channel, ev release.Event, actor, reason string) error {
+	issue, err := e.GitHub.FindIssue(ctx, version)
+	if err != nil || issue == nil {
+		return err // a release without a tracking issue has no status to update
+	}
+	rec, ok, err := e.readRecord(issue)
+	if err != nil || !ok {
+		return err
+	}
+	t := &tracked{rec: rec, issue: issue}
+	st := &t.rec.Release
+	if st.Channel() != from {
+		return nil
+	}
+	if err := st.ApplyCommand(release.Command{Event: ev, Actor: actor, Reason: reason}, e.Now(), e.Config.Rollout.GracePeriod); err != nil {
+		return fmt.Errorf("record that %s is %s: %w", version, ev, err)
+	}
+	e.Log.Info("release channel moved", "release", version, "from", from, "to", st.Channel(), "event", ev, "by", actor, "reason", reason)
+	return e.save(ctx, t)
 }
 
 // setReleasedOnOCL sets OCL's released flag of the version as its channel asks: true at
@@ -263,6 +298,8 @@ func channelRows(rec *Record, cfg *manifest.Config, now time.Time) string {
 		cell += " · `/shepherd promote` moves it to staged"
 	case release.Staged:
 		cell += " · `/shepherd promote` moves it to production"
+	case release.Superseded:
+		cell += " · a newer release replaced it in production; it is kept for rollback while it is the previous one"
 	case release.Withdrawn:
 		cell += " · out of every channel: do not load it"
 	}

@@ -339,6 +339,91 @@ func TestAbortAndRetryCommands(t *testing.T) {
 
 // TestRetentionKeepsCurrentAndPreviousProduction: the janitor deletes by the 21-day rule
 // everything but the release production holds and the one it replaced.
+// releaseAnother runs release v, after the first, to done.
+func releaseAnother(t *testing.T, sb *sandbox.Sandbox, v string) int {
+	t.Helper()
+	ctx := context.Background()
+	pr, _, err := sb.Env.StartRelease(ctx, v)
+	require.NoError(t, err)
+	_, err = sb.Env.Preview(ctx, pr.Number, false)
+	require.NoError(t, err)
+	sha, err := sb.Env.GitHub.MergePullRequest(ctx, pr.Number, "Release "+v)
+	require.NoError(t, err)
+	content, err := sb.Env.GitHub.FileAt(ctx, manifest.ManifestPath(v), "main")
+	require.NoError(t, err)
+	m, err := manifest.ParseManifest(manifest.ManifestPath(v), []byte(content))
+	require.NoError(t, err)
+	rec, err := sb.Env.Merged(ctx, m, sha)
+	require.NoError(t, err)
+	pollUntilSettled(t, sb, 10)
+	done, err := sb.Env.Status(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, release.Done, done.Release.Phase)
+	return rec.Issue
+}
+
+// issueBody is the text and labels of tracking issue n.
+func issueBody(sb *sandbox.Sandbox, n int) (body string, labels []string) {
+	for _, i := range sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
+		if i.GetNumber() == n {
+			for _, l := range i.Labels {
+				labels = append(labels, l.GetName())
+			}
+			return i.GetBody(), labels
+		}
+	}
+	return "", nil
+}
+
+func TestTheReplacedProductionReleaseIsSupersededAndARejectPutsItBack(t *testing.T) {
+	sb, first := rolledOutRelease(t)
+	sb.Config.Rollout.GracePeriod = 0
+	for range 2 {
+		_, out := say(t, sb, first, "alice", "/shepherd promote")
+		require.True(t, out.Acted, out.Reply)
+	}
+	sb.Clock.Advance(7 * day)
+	const next = "v2026-12-01"
+	second := releaseAnother(t, sb, next)
+	for range 2 {
+		_, out := say(t, sb, second, "maya", "/shepherd promote")
+		require.True(t, out.Acted, out.Reply)
+	}
+	require.Equal(t, next, channelIndex(t, sb, release.Production).Version)
+
+	old := status(t, sb)
+	assert.Equal(t, release.Superseded, old.Release.Channel(), "the replaced release no longer says production")
+	moved := old.Release.Rollout.Moves[len(old.Release.Rollout.Moves)-1]
+	assert.Equal(t, release.Replaced, moved.Event)
+	assert.Equal(t, "maya", moved.Actor)
+	assert.Equal(t, "replaced by "+next, moved.Reason)
+	assert.NoError(t, old.Release.Validate(), "the record replays")
+	body, labels := issueBody(sb, first)
+	assert.Contains(t, body, "| Channel | **superseded** since")
+	assert.Contains(t, body, "replaced by "+next)
+	assert.NotContains(t, labels, steps.LabelProduction)
+
+	// A repeated promote run writes nothing new on the older record.
+	id := sb.GitHub.AddComment(sandbox.Owner, sandbox.Repo, second, "maya", "/shepherd promote")
+	deliver(t, sb, second, id, "maya", "/shepherd promote")
+	assert.Len(t, status(t, sb).Release.Rollout.Moves, len(old.Release.Rollout.Moves))
+	again, _ := issueBody(sb, first)
+	assert.Equal(t, body, again)
+
+	// Rejecting the current production release puts the older one back, status included.
+	_, out := say(t, sb, second, "alice", "/shepherd reject \"breaks the Rwanda site\"")
+	require.True(t, out.Acted, out.Reply)
+	assert.Equal(t, version, channelIndex(t, sb, release.Production).Version)
+	back := status(t, sb)
+	assert.Equal(t, release.Production, back.Release.Channel())
+	assert.Equal(t, release.Restored, back.Release.Rollout.Moves[len(back.Release.Rollout.Moves)-1].Event)
+	assert.NoError(t, back.Release.Validate())
+	body, labels = issueBody(sb, first)
+	assert.Contains(t, body, "| Channel | **production** since")
+	assert.Contains(t, body, next+" was rejected")
+	assert.Contains(t, labels, steps.LabelProduction)
+}
+
 func TestRetentionKeepsCurrentAndPreviousProduction(t *testing.T) {
 	sb, issue := rolledOutRelease(t)
 	sb.Config.Rollout.GracePeriod = 0
