@@ -15,6 +15,7 @@ import (
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
 	"github.com/shepherd-release/shepherd/internal/qa"
 	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // maxAnnotations bounds the findings shown as annotations: GitHub shows ten per step
@@ -138,7 +139,8 @@ func findingText(f qa.Finding) string {
 
 func previewFailure(res *steps.PreviewResult) error {
 	if len(res.Problems) > 0 {
-		return fmt.Errorf("PR #%d: %d problem(s) with the release manifest", res.PR, len(res.Problems))
+		return fmt.Errorf("PR #%d: %s with the release manifest", res.PR, words.Count(len(res.Problems), "problem", "problems"))
 	}
-	return fmt.Errorf("PR #%d: QA on HEAD found %d errors and %d warnings", res.PR, res.Report.Errors(), res.Report.Warnings())
+	return fmt.Errorf("PR #%d: QA on HEAD found %s and %s", res.PR,
+		words.Count(res.Report.Errors(), "error", "errors"), words.Count(res.Report.Warnings(), "warning", "warnings"))
 }

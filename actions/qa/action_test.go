@@ -53,7 +53,7 @@ func TestPreview(t *testing.T) {
 		{
 			name: "QA errors fail the job", inject: []dataset.Injection{{Rule: "FR-01", Index: -1}, {Rule: "FR-19", Index: -1}},
 			file: manifest.ManifestPath(version), content: defaultManifest, fork: "false",
-			wantErr:     "QA on HEAD found 1 errors and 1 warnings",
+			wantErr:     "QA on HEAD found 1 error and 1 warning",
 			wantOutputs: map[string]string{"errors": "1", "warnings": "1", "valid": "true"},
 			wantStatus:  github.StatusFailure,
 			wantLog:     []string{"::error title=QA FR-01::", "::warning title=QA FR-19::"},
@@ -67,7 +67,7 @@ func TestPreview(t *testing.T) {
 		},
 		{
 			name: "invalid manifest", file: "releases/v2026-11-23.yaml", content: defaultManifest, fork: "false",
-			wantErr:     "1 problem(s) with the release manifest",
+			wantErr:     "1 problem with the release manifest",
 			wantOutputs: map[string]string{"errors": "0", "warnings": "0", "valid": "false"},
 			wantStatus:  github.StatusFailure,
 			wantComment: []string{"cannot go ahead"},

@@ -16,6 +16,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/store"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // Status is a check's outcome.
@@ -191,7 +192,7 @@ func WriteText(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "        %-19s fix: %s (%s)\n", "", c.Fix, c.Docs)
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d ok, %d warnings, %d failed, %d skipped\n", r.count(OK), r.count(Warn), r.count(Fail), r.count(Skipped))
+	_, err := fmt.Fprintf(w, "%d ok, %s, %d failed, %d skipped\n", r.count(OK), words.Count(r.count(Warn), "warning", "warnings"), r.count(Fail), r.count(Skipped))
 	return err
 }
 

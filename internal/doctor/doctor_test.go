@@ -269,7 +269,7 @@ func TestRulesetsCountAsProtection(t *testing.T) {
 	s.gh.AddRuleset(owner, repoName, "main", githubtest.BranchRules{Contexts: []string{"shepherd/qa"}, Approvals: 2})
 	c := byID(t, s.run(), "branch-protection")
 	assert.Equal(t, doctor.OK, c.Status, c.Found)
-	assert.Contains(t, c.Found, "2 approving review(s) (rulesets)")
+	assert.Contains(t, c.Found, "2 approving reviews (rulesets)")
 }
 
 // A workflow's GITHUB_TOKEN never holds administration: doctor says it cannot see classic

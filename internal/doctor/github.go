@@ -14,6 +14,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/scaffold"
 	"github.com/shepherd-release/shepherd/internal/steps"
 	"github.com/shepherd-release/shepherd/internal/store"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // RequiredStatus is the commit status the release PR preview sets and branch protection must
@@ -349,7 +350,7 @@ func (d *run) checkBranchProtection(ctx context.Context) Result {
 	}
 	switch {
 	case len(lacking) == 0:
-		return ok("%s requires %s and %d approving review(s) (%s)", branch, RequiredStatus, merged.Approvals, strings.Join(sources, " and "))
+		return ok("%s requires %s and %s (%s)", branch, RequiredStatus, words.Count(merged.Approvals, "approving review", "approving reviews"), strings.Join(sources, " and "))
 	case unreadable:
 		return warned("look at Settings → Branches by hand, or run doctor with an admin's token: "+fix,
 			"the token may not read the classic protection of %s (it needs administration: read, which a workflow's GITHUB_TOKEN never has); rulesets lack %s",
