@@ -18,8 +18,9 @@ import (
 	"github.com/shepherd-release/shepherd/internal/sandbox"
 )
 
-// releaseVersion takes a release from its pull request to done.
-func releaseVersion(t *testing.T, sb *sandbox.Sandbox, v string) {
+// releaseVersion takes a release from its pull request to done and returns its tracking
+// issue.
+func releaseVersion(t *testing.T, sb *sandbox.Sandbox, v string) int {
 	t.Helper()
 	ctx := context.Background()
 	pr, _, err := sb.Env.StartRelease(ctx, v)
@@ -36,6 +37,7 @@ func releaseVersion(t *testing.T, sb *sandbox.Sandbox, v string) {
 	rec, err := sb.Env.Status(ctx, v)
 	require.NoError(t, err)
 	require.Equal(t, release.Done, rec.Release.Phase, "release %s", v)
+	return rec.Issue
 }
 
 func readStoredMap(t *testing.T, sb *sandbox.Sandbox, v string) string {

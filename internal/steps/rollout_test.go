@@ -339,29 +339,6 @@ func TestAbortAndRetryCommands(t *testing.T) {
 
 // TestRetentionKeepsCurrentAndPreviousProduction: the janitor deletes by the 21-day rule
 // everything but the release production holds and the one it replaced.
-// releaseAnother runs release v, after the first, to done.
-func releaseAnother(t *testing.T, sb *sandbox.Sandbox, v string) int {
-	t.Helper()
-	ctx := context.Background()
-	pr, _, err := sb.Env.StartRelease(ctx, v)
-	require.NoError(t, err)
-	_, err = sb.Env.Preview(ctx, pr.Number, false)
-	require.NoError(t, err)
-	sha, err := sb.Env.GitHub.MergePullRequest(ctx, pr.Number, "Release "+v)
-	require.NoError(t, err)
-	content, err := sb.Env.GitHub.FileAt(ctx, manifest.ManifestPath(v), "main")
-	require.NoError(t, err)
-	m, err := manifest.ParseManifest(manifest.ManifestPath(v), []byte(content))
-	require.NoError(t, err)
-	rec, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
-	pollUntilSettled(t, sb, 10)
-	done, err := sb.Env.Status(ctx, v)
-	require.NoError(t, err)
-	require.Equal(t, release.Done, done.Release.Phase)
-	return rec.Issue
-}
-
 // issueBody is the text and labels of tracking issue n.
 func issueBody(sb *sandbox.Sandbox, n int) (body string, labels []string) {
 	for _, i := range sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
@@ -384,7 +361,7 @@ func TestTheReplacedProductionReleaseIsSupersededAndARejectPutsItBack(t *testing
 	}
 	sb.Clock.Advance(7 * day)
 	const next = "v2026-12-01"
-	second := releaseAnother(t, sb, next)
+	second := releaseVersion(t, sb, next)
 	for range 2 {
 		_, out := say(t, sb, second, "maya", "/shepherd promote")
 		require.True(t, out.Acted, out.Reply)
