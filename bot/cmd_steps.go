@@ -177,6 +177,8 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 			fmt.Fprintf(env.stdout, "release %s: files removed (retention over)\n", o.Version)
 		case o.Reissued > 0:
 			fmt.Fprintf(env.stdout, "release %s: %s re-issued\n", o.Version, words.Count(o.Reissued, "download link", "download links"))
+		case o.Reminded && o.PR != 0:
+			fmt.Fprintf(env.stdout, "PR #%d: review reminder posted (its preview is green and it has waited for an approval longer than reminders.review_days)\n", o.PR)
 		case o.Reminded:
 			fmt.Fprintf(env.stdout, "release %s: reminder posted (it has waited in its phase longer than reminders allow)\n", o.Version)
 		}

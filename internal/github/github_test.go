@@ -576,3 +576,46 @@ func TestLoginIsWhoWritesForTheBot(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ActionsLogin, login)
 }
+
+// An approval stands until the same reviewer requests changes; comment-only reviews do
+// not count either way.
+func TestApprovedFollowsEachReviewersLatestVerdict(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.srv.SetFile(owner, repo, "release", "releases/v2024-06-01.yaml", "version: v2024-06-01\n")
+	n := f.srv.AddPullRequest(owner, repo, "bob", "release", "main", "Release", "")
+	approved, err := f.c.Approved(ctx, n)
+	require.NoError(t, err)
+	assert.False(t, approved)
+	f.srv.AddReview(owner, repo, n, "alice", "APPROVED")
+	f.srv.AddReview(owner, repo, n, "alice", "COMMENTED")
+	approved, err = f.c.Approved(ctx, n)
+	require.NoError(t, err)
+	assert.True(t, approved, "a comment does not withdraw an approval")
+	f.srv.AddReview(owner, repo, n, "alice", "CHANGES_REQUESTED")
+	approved, err = f.c.Approved(ctx, n)
+	require.NoError(t, err)
+	assert.False(t, approved)
+}
+
+// The wait is measured from the first status of the current unbroken run of one state.
+func TestStatusSinceStartsAtTheRunOfTheCurrentState(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sha := f.srv.BranchSHA(owner, repo, "main")
+	state, _, err := f.c.StatusSince(ctx, sha, QAContext)
+	require.NoError(t, err)
+	assert.Empty(t, state)
+	_, err = f.c.SetStatus(ctx, sha, QAContext, StatusFailure, "QA: 1 error", "")
+	require.NoError(t, err)
+	_, err = f.c.SetStatus(ctx, sha, QAContext, StatusSuccess, "QA: no errors", "")
+	require.NoError(t, err)
+	_, err = f.c.SetStatus(ctx, sha, QAContext, StatusSuccess, "QA: no errors, 1 warning", "")
+	require.NoError(t, err)
+	statuses := f.srv.Statuses(owner, repo, sha) // newest first
+	require.Len(t, statuses, 3)
+	state, since, err := f.c.StatusSince(ctx, sha, QAContext)
+	require.NoError(t, err)
+	assert.Equal(t, StatusSuccess, state)
+	assert.Equal(t, statuses[1].GetCreatedAt().Time, since, "the first green status, not the re-post")
+}

@@ -24,6 +24,8 @@ type PullRequest struct {
 	// rebased commit), once Merged.
 	MergeCommitSHA string
 	Labels         []string
+	// Author is the login of the person who opened the PR.
+	Author string
 }
 
 // DefaultBranch names the repository's default branch and its head commit.
@@ -214,7 +216,8 @@ func (c *Client) MergePullRequest(ctx context.Context, number int, message strin
 func fromPR(pr *gh.PullRequest) *PullRequest {
 	out := &PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), HeadSHA: pr.GetHead().GetSHA(),
 		Head: strings.TrimPrefix(pr.GetHead().GetRef(), "refs/heads/"), Base: pr.GetBase().GetRef(),
-		Open: pr.GetState() == "open", Draft: pr.GetDraft(), Merged: pr.GetMerged(), MergeCommitSHA: pr.GetMergeCommitSHA()}
+		Open: pr.GetState() == "open", Draft: pr.GetDraft(), Merged: pr.GetMerged(), MergeCommitSHA: pr.GetMergeCommitSHA(),
+		Author: pr.GetUser().GetLogin()}
 	for _, l := range pr.Labels {
 		out.Labels = append(out.Labels, l.GetName())
 	}

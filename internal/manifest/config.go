@@ -232,6 +232,9 @@ type RemindersConfig struct {
 	// After maps a phase name to its limit; phases not named have none.
 	After  map[string]time.Duration
 	Owners []string
+	// ReviewDays is how many days an open release PR with a green preview may wait for an
+	// approving review before the daily reminder on it (0: never).
+	ReviewDays int
 }
 
 // ReminderPhases are the phases a reminder can be about: the ones a release can wait in.
@@ -347,7 +350,7 @@ func DefaultConfig() *Config {
 		// secret, and its status says it is unsigned.
 		Signing: SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true},
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 2 * day, "exporting": 0, "export-qa": 0,
-			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day}, Owners: []string{}},
+			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day}, Owners: []string{}, ReviewDays: 3},
 		Rollout: RolloutConfig{GracePeriod: 7 * day, Teams: []string{}},
 	}
 }
@@ -911,8 +914,12 @@ func (rc *RemindersConfig) fields(d *decoder) []field {
 			rc.After[phase] = v
 		}})
 	}
-	return append(fields, field{"owners", d.setTextList(&rc.Owners)})
+	return append(fields, field{"owners", d.setTextList(&rc.Owners)},
+		field{"review_days", d.setCount(&rc.ReviewDays, "a number of days")})
 }
+
+// maxReviewDays bounds reminders.review_days: a longer wait is a typo.
+const maxReviewDays = 365
 
 // githubLogin is what GitHub accepts as a user name.
 var githubLogin = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
@@ -922,6 +929,9 @@ func (rc RemindersConfig) check(r *reporter) {
 		if v := rc.After[phase]; v != 0 && v < time.Hour {
 			r.atValue("reminders."+strings.ReplaceAll(phase, "-", "_"), "%s is shorter than an hour (0s turns the reminder off)", FormatDuration(v))
 		}
+	}
+	if rc.ReviewDays > maxReviewDays {
+		r.atValue("reminders.review_days", "%d is more than %d days (0 turns the reminder off)", rc.ReviewDays, maxReviewDays)
 	}
 	for i, login := range rc.Owners {
 		if !githubLogin.MatchString(login) {

@@ -16,7 +16,9 @@ type JanitorOutcome struct {
 	Reissued int
 	// Reminded: the release had waited too long in its phase and got its daily reminder.
 	Reminded bool
-	Err      error
+	// PR is the release PR a review reminder was posted on (Version then reads "PR #n").
+	PR  int
+	Err error
 }
 
 // Janitor deletes every release past its retention (some servers apply lifecycle rules
@@ -63,6 +65,13 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 	}
 	if err != nil {
 		out = append(out, JanitorOutcome{Version: "reminders", Err: err})
+	}
+	prs, err := e.RemindReviews(ctx)
+	for _, n := range prs {
+		out = append(out, JanitorOutcome{Version: fmt.Sprintf("PR #%d", n), PR: n, Reminded: true})
+	}
+	if err != nil {
+		out = append(out, JanitorOutcome{Version: "review reminders", Err: err})
 	}
 	// Releases without a record (or whose issue was deleted) expire by their upload time.
 	objects, err := e.Store.List(ctx, e.Config.Storage.Prefix)

@@ -44,7 +44,7 @@ func (e *Env) Preview(ctx context.Context, pr int, fromFork bool) (*PreviewResul
 	res := &PreviewResult{PR: pr, HeadSHA: info.HeadSHA}
 	var manifests []*manifest.Manifest
 	for _, f := range files {
-		if path.Dir(f) != manifest.ReleasesDir || !strings.HasSuffix(f, ".yaml") {
+		if !isManifestPath(f) {
 			continue
 		}
 		res.Manifests = append(res.Manifests, f)
@@ -196,4 +196,9 @@ func manifestsValid(files []string) string {
 		return "Manifest " + quoted[0] + " is valid"
 	}
 	return "Manifests " + strings.Join(quoted, ", ") + " are valid"
+}
+
+// isManifestPath tells a release manifest among a PR's files: releases/*.yaml.
+func isManifestPath(f string) bool {
+	return path.Dir(f) == manifest.ReleasesDir && strings.HasSuffix(f, ".yaml")
 }

@@ -162,10 +162,11 @@ var endpoints = map[string]endpoint{
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": {"checks/runs#update-a-check-run", write(permChecks), false},
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":    {"checks/runs#list-check-runs-for-a-git-reference", read(permChecks), false},
 
-	"GET /repos/{owner}/{repo}/pulls":                     {"pulls/pulls#list-pull-requests", read(permPullRequests), false},
-	"POST /repos/{owner}/{repo}/pulls":                    {"pulls/pulls#create-a-pull-request", write(permPullRequests), false},
-	"GET /repos/{owner}/{repo}/pulls/{pull_number}":       {"pulls/pulls#get-a-pull-request", read(permPullRequests), false},
-	"GET /repos/{owner}/{repo}/pulls/{pull_number}/files": {"pulls/pulls#list-pull-requests-files", read(permPullRequests), false},
+	"GET /repos/{owner}/{repo}/pulls":                       {"pulls/pulls#list-pull-requests", read(permPullRequests), false},
+	"POST /repos/{owner}/{repo}/pulls":                      {"pulls/pulls#create-a-pull-request", write(permPullRequests), false},
+	"GET /repos/{owner}/{repo}/pulls/{pull_number}":         {"pulls/pulls#get-a-pull-request", read(permPullRequests), false},
+	"GET /repos/{owner}/{repo}/pulls/{pull_number}/files":   {"pulls/pulls#list-pull-requests-files", read(permPullRequests), false},
+	"GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": {"pulls/reviews#list-reviews-for-a-pull-request", read(permPullRequests), false},
 	// Merging writes the base branch: https://docs.github.com/rest/pulls/pulls#merge-a-pull-request
 	"PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge": {"pulls/pulls#merge-a-pull-request", write(permContents), false},
 

@@ -28,6 +28,7 @@ type pull struct {
 	closedHeadSHA string
 	// mergeabilityOf is the "head base" pair whose mergeability GitHub has computed.
 	mergeabilityOf string
+	reviews        []*review
 }
 
 func (s *Server) registerPullRoutes() {
@@ -36,6 +37,7 @@ func (s *Server) registerPullRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", (*call).getPull)
 	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", (*call).listPullFiles)
 	s.handle("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", (*call).mergePull)
+	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", (*call).listPullReviews)
 }
 
 // AddPullRequest opens a pull request from head into base as login and returns its
@@ -499,4 +501,54 @@ func (c *call) merge(is *issue, method, title, message string) string {
 	p.merged, p.mergedAt, p.mergedBy, p.mergeCommitSHA, p.closedHeadSHA = true, c.now, c.login, cm.sha, headSHA
 	is.state, is.closed, is.updated = "closed", c.now, c.now
 	return cm.sha
+}
+
+// review is one submitted pull request review.
+type review struct {
+	id        int64
+	user      string
+	state     string // APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED
+	commitID  string
+	submitted time.Time
+}
+
+// AddReview submits a review on an open pull request as login, with state APPROVED,
+// CHANGES_REQUESTED or COMMENTED, on the pull request's current head.
+func (s *Server) AddReview(owner, repo string, number int, login, state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	if number < 1 || number > len(rp.issues) || rp.issues[number-1].pull == nil {
+		panic(fmt.Sprintf("githubtest: no pull request #%d in %s", number, rp.fullName()))
+	}
+	is := rp.issues[number-1]
+	is.pull.reviews = append(is.pull.reviews, &review{id: s.newID(), user: login, state: state, commitID: rp.headSHA(is), submitted: s.clock()})
+}
+
+// listPullReviews answers the reviews oldest first, as GitHub lists them
+// ("The list of reviews returns in chronological order").
+// https://docs.github.com/rest/pulls/reviews#list-reviews-for-a-pull-request
+func (c *call) listPullReviews() {
+	is := c.pull()
+	if is == nil {
+		return
+	}
+	out := []object{}
+	for _, rv := range page(c, is.pull.reviews) {
+		html := c.s.htmlURL("/%s/pull/%d#pullrequestreview-%d", c.repo.fullName(), is.number, rv.id)
+		out = append(out, object{
+			"id":                 rv.id,
+			"node_id":            nodeID("PRR", rv.id),
+			"user":               c.s.userJSON(rv.user),
+			"body":               "",
+			"state":              rv.state,
+			"html_url":           html,
+			"pull_request_url":   c.s.apiURL("/repos/%s/pulls/%d", c.repo.fullName(), is.number),
+			"_links":             object{"html": object{"href": html}, "pull_request": object{"href": c.s.apiURL("/repos/%s/pulls/%d", c.repo.fullName(), is.number)}},
+			"submitted_at":       ts(rv.submitted),
+			"commit_id":          rv.commitID,
+			"author_association": c.repo.association(rv.user),
+		})
+	}
+	c.json(http.StatusOK, out)
 }

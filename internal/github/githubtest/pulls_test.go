@@ -310,3 +310,25 @@ func getJSON(t *testing.T, s *githubtest.Server, path string) []map[string]any {
 	t.Fatalf("%s: not JSON objects: %v", path, raw)
 	return nil
 }
+
+func TestPullRequestReviewsListedOldestFirst(t *testing.T) {
+	s, gh := newFake(t)
+	releaseBranch(s)
+	n := s.AddPullRequest(owner, name, "bob", "release", "main", "Release v2024-06-01", "")
+	reviews, _, err := gh.PullRequests.ListReviews(ctx, owner, name, n, nil)
+	require.NoError(t, err)
+	assert.Empty(t, reviews)
+
+	s.AddReview(owner, name, n, "alice", "CHANGES_REQUESTED")
+	s.AddReview(owner, name, n, "alice", "APPROVED")
+	reviews, _, err = gh.PullRequests.ListReviews(ctx, owner, name, n, nil)
+	require.NoError(t, err)
+	require.Len(t, reviews, 2)
+	assert.Equal(t, "CHANGES_REQUESTED", reviews[0].GetState())
+	assert.Equal(t, "APPROVED", reviews[1].GetState())
+	assert.Equal(t, "alice", reviews[1].GetUser().GetLogin())
+	assert.Equal(t, s.BranchSHA(owner, name, "release"), reviews[1].GetCommitID())
+
+	_, _, err = gh.PullRequests.ListReviews(ctx, owner, name, 99, nil)
+	assert.Error(t, err, "no such pull request")
+}
