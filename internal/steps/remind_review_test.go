@@ -2,7 +2,6 @@ package steps_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,23 +43,8 @@ func TestReviewRemindersOncePerDayOnlyForGreenUnapprovedReleasePRs(t *testing.T)
 	// A comment-only review is no approval.
 	sb.GitHub.AddReview(sandbox.Owner, sandbox.Repo, waiting, "alice", "COMMENTED")
 
-	reminders := func(pr int) []string {
-		var out []string
-		for _, c := range sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, pr) {
-			if strings.Contains(c.GetBody(), "⏰") {
-				out = append(out, c.GetBody())
-			}
-		}
-		return out
-	}
-	janitor := func() {
-		t.Helper()
-		out, err := sb.Env.Janitor(ctx)
-		require.NoError(t, err)
-		for _, o := range out {
-			require.NoError(t, o.Err)
-		}
-	}
+	reminders := func(pr int) []string { return reminderComments(sb, pr) }
+	janitor := func() { runJanitor(t, sb) }
 
 	sb.Clock.Advance(2 * 24 * time.Hour)
 	janitor()

@@ -35,23 +35,8 @@ func TestRemindersOncePerDayAndOnlyPeopleInside(t *testing.T) {
 	require.Equal(t, release.Incomplete, rec.Release.Phase)
 	issue, _, _ := onlyIssue(t, sb)
 
-	reminders := func() []string {
-		var out []string
-		for _, c := range sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, issue) {
-			if strings.Contains(c.GetBody(), "⏰") {
-				out = append(out, c.GetBody())
-			}
-		}
-		return out
-	}
-	janitor := func() {
-		t.Helper()
-		out, err := sb.Env.Janitor(ctx)
-		require.NoError(t, err)
-		for _, o := range out {
-			require.NoError(t, o.Err)
-		}
-	}
+	reminders := func() []string { return reminderComments(sb, issue) }
+	janitor := func() { runJanitor(t, sb) }
 
 	sb.Clock.Advance(24 * time.Hour)
 	janitor()
@@ -80,5 +65,26 @@ func TestRemindersOncePerDayAndOnlyPeopleInside(t *testing.T) {
 		if i.GetNumber() == issue {
 			assert.Equal(t, "open", i.GetState(), "nothing is closed")
 		}
+	}
+}
+
+// reminderComments are the bodies of the reminders on an issue or PR, oldest first.
+func reminderComments(sb *sandbox.Sandbox, number int) []string {
+	var out []string
+	for _, c := range sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, number) {
+		if strings.Contains(c.GetBody(), "⏰") {
+			out = append(out, c.GetBody())
+		}
+	}
+	return out
+}
+
+// runJanitor runs the janitor once and requires that nothing in it failed.
+func runJanitor(t *testing.T, sb *sandbox.Sandbox) {
+	t.Helper()
+	out, err := sb.Env.Janitor(context.Background())
+	require.NoError(t, err)
+	for _, o := range out {
+		require.NoError(t, o.Err)
 	}
 }
