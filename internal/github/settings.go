@@ -86,6 +86,7 @@ func (c *Client) ActionsEnabled(ctx context.Context) (bool, error) {
 // (https://docs.github.com/rest/actions/workflows#list-repository-workflows).
 type Workflow struct {
 	Name, Path, State string
+	ID                int64
 }
 
 // Workflows lists every workflow of the repository.
@@ -108,7 +109,7 @@ func (c *Client) Workflows(ctx context.Context) ([]Workflow, error) {
 			return nil, err
 		}
 		for _, wf := range page.Workflows {
-			out = append(out, Workflow{Name: wf.GetName(), Path: wf.GetPath(), State: wf.GetState()})
+			out = append(out, Workflow{Name: wf.GetName(), Path: wf.GetPath(), State: wf.GetState(), ID: wf.GetID()})
 		}
 		if next == 0 {
 			return out, nil

@@ -535,8 +535,16 @@ func (d *driver) apps() {
 }
 
 func (d *driver) settings() {
+	d.s.AddWorkflow(dOwner, dRepo, ".github/workflows/shepherd-janitor.yml", "janitor", WorkflowActive)
+	d.s.AddWorkflowRun(dOwner, dRepo, ".github/workflows/shepherd-janitor.yml", "in_progress")
+	d.s.AddWorkflowRun(dOwner, dRepo, ".github/workflows/shepherd-janitor.yml", "completed")
+	runs, resp, err := d.gh.Actions.ListRepositoryWorkflowRuns(bg, dOwner, dRepo, &github.ListWorkflowRunsOptions{Status: "in_progress"})
+	d.want(200, resp, err)
+	if assert.NotNil(d.t, runs) {
+		assert.Len(d.t, runs.WorkflowRuns, 1, "only the run in progress")
+	}
 	gh := d.gh
-	_, resp, err := gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)
+	_, resp, err = gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)
 	d.want(200, resp, err)
 	d.s.SetActionsEnabled(dOwner, dRepo, false)
 	_, resp, err = gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)

@@ -116,6 +116,7 @@ var endpoints = map[string]endpoint{
 
 	"GET /repos/{owner}/{repo}/actions/permissions":          {"actions/permissions#get-github-actions-permissions-for-a-repository", read(permAdministration), false},
 	"GET /repos/{owner}/{repo}/actions/workflows":            {"actions/workflows#list-repository-workflows", read(permActions), false},
+	"GET /repos/{owner}/{repo}/actions/runs":                 {"actions/workflow-runs#list-workflow-runs-for-a-repository", read(permActions), false},
 	"GET /repos/{owner}/{repo}/branches/{branch}/protection": {"branches/branch-protection#get-branch-protection", read(permAdministration), false},
 	"GET /repos/{owner}/{repo}/rules/branches/{branch...}":   {"repos/rules#get-rules-for-a-branch", read(permMetadata), false},
 

@@ -39,6 +39,7 @@ type repo struct {
 	workflows       []*workflow
 	protection      map[string]*BranchRules // branch -> its classic protection rule
 	rulesets        []ruleset
+	runs            []*workflowRun
 }
 
 func repoKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }

@@ -1,7 +1,9 @@
 package githubtest
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -103,6 +105,7 @@ type ruleset struct {
 func (s *Server) registerSettingsRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/actions/permissions", (*call).getActionsPermissions)
 	s.handle("GET", "/repos/{owner}/{repo}/actions/workflows", (*call).listWorkflows)
+	s.handle("GET", "/repos/{owner}/{repo}/actions/runs", (*call).listRuns)
 	s.handle("GET", "/repos/{owner}/{repo}/branches/{branch}/protection", (*call).getBranchProtection)
 	s.handle("GET", "/repos/{owner}/{repo}/rules/branches/{branch...}", (*call).getBranchRules)
 }
@@ -223,4 +226,95 @@ func (c *call) getBranchRules() {
 		}}))
 	}
 	c.json(http.StatusOK, rules)
+}
+
+// workflowRun is one run of a workflow file.
+type workflowRun struct {
+	id      int64
+	path    string // ".github/workflows/shepherd-janitor.yml"
+	status  string // queued, in_progress, completed, ...
+	created time.Time
+}
+
+// AddWorkflowRun records a run of the workflow file path (".github/workflows/X.yml") with
+// status (queued, in_progress or completed) and returns its id.
+func (s *Server) AddWorkflowRun(owner, repo, path, status string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	r := &workflowRun{id: s.newID(), path: path, status: status, created: s.clock()}
+	rp.runs = append(rp.runs, r)
+	return r.id
+}
+
+// SetWorkflowRunStatus changes a run's status (a run that finished is "completed").
+func (s *Server) SetWorkflowRunStatus(owner, repo string, id int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.mustRepo(owner, repo).runs {
+		if r.id == id {
+			r.status = status
+			return
+		}
+	}
+	panic(fmt.Sprintf("githubtest: no workflow run %d", id))
+}
+
+// listRuns answers the repository's workflow runs, newest first, those with the status
+// asked for when the "status" parameter is given (GitHub filters on a status or a
+// conclusion; the fake on a status only).
+// https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+func (c *call) listRuns() {
+	want := c.r.URL.Query().Get("status")
+	var matched []*workflowRun
+	for _, r := range slices.Backward(c.repo.runs) {
+		if want == "" || r.status == want {
+			matched = append(matched, r)
+		}
+	}
+	items := []object{}
+	for _, r := range page(c, matched) {
+		var wfID int64
+		for _, wf := range c.repo.workflows {
+			if wf.path == r.path {
+				wfID = wf.id
+			}
+		}
+		url := c.s.apiURL("/repos/%s/actions/runs/%d", c.repo.fullName(), r.id)
+		head := c.repo.refs[branchRef(c.repo.defaultBranch)]
+		var conclusion any
+		if r.status == "completed" {
+			conclusion = "success"
+		}
+		items = append(items, object{
+			"id":              r.id,
+			"node_id":         nodeID("WFR", r.id),
+			"name":            strings.TrimSuffix(r.path[strings.LastIndex(r.path, "/")+1:], ".yml"),
+			"display_title":   r.path,
+			"head_branch":     c.repo.defaultBranch,
+			"head_sha":        head,
+			"path":            r.path,
+			"run_number":      r.id,
+			"event":           "schedule",
+			"status":          r.status,
+			"conclusion":      conclusion,
+			"workflow_id":     wfID,
+			"url":             url,
+			"html_url":        c.s.htmlURL("/%s/actions/runs/%d", c.repo.fullName(), r.id),
+			"created_at":      ts(r.created),
+			"updated_at":      ts(r.created),
+			"head_commit":     nil,
+			"head_repository": c.s.repoJSON(c.repo, false),
+			"repository":      c.s.repoJSON(c.repo, false),
+			"jobs_url":        url + "/jobs",
+			"logs_url":        url + "/logs",
+			"check_suite_url": c.s.apiURL("/repos/%s/check-suites/%d", c.repo.fullName(), r.id),
+			"cancel_url":      url + "/cancel",
+			"rerun_url":       url + "/rerun",
+			"artifacts_url":   url + "/artifacts",
+			"workflow_url":    c.s.apiURL("/repos/%s/actions/workflows/%d", c.repo.fullName(), wfID),
+			"pull_requests":   []any{},
+		})
+	}
+	c.json(http.StatusOK, object{"total_count": len(matched), "workflow_runs": items})
 }

@@ -1,0 +1,51 @@
+package github
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
+)
+
+// WaitIdle returns once the other Shepherd runs have finished, ignoring its own run and
+// other workflows, and gives up after its timeout naming the runs still going.
+func TestWaitIdleWaitsForOtherShepherdRunsOnly(t *testing.T) {
+	srv := githubtest.NewServer(githubtest.WithToken("tok", "shepherd-bot"))
+	t.Cleanup(srv.Close)
+	srv.AddRepo(owner, repo, "main")
+	for _, f := range []string{"shepherd-janitor.yml", "shepherd-maintenance-update.yml", "ci.yml"} {
+		srv.AddWorkflow(owner, repo, ".github/workflows/"+f, f, githubtest.WorkflowActive)
+	}
+	janitor := srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-janitor.yml", "in_progress")
+	self := srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-maintenance-update.yml", "in_progress")
+	srv.AddWorkflowRun(owner, repo, ".github/workflows/ci.yml", "in_progress")
+
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	sleeps := 0
+	c, err := New(context.Background(), owner, repo, Options{
+		BaseURL: srv.URL(), Auth: Auth{Token: "tok"},
+		Now: func() time.Time { return now },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			now = now.Add(d)
+			sleeps++
+			if sleeps == 3 {
+				srv.SetWorkflowRunStatus(owner, repo, janitor, "completed")
+			}
+			return nil
+		},
+	})
+	require.NoError(t, err)
+	files := []string{"shepherd-janitor.yml", "shepherd-maintenance-update.yml"}
+	ctx := context.Background()
+
+	err = c.WaitIdle(ctx, files, self, time.Minute, time.Minute)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "after 1m0s, 1 Shepherd workflow run(s) are still in progress: shepherd-janitor.yml")
+
+	require.NoError(t, c.WaitIdle(ctx, files, self, time.Minute, time.Hour))
+	assert.Equal(t, 3, sleeps, "returned once the janitor finished; ci.yml and its own run do not count")
+}
