@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
@@ -124,6 +125,15 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 	assert.Contains(t, out, "done")
 	code, _, errs = step("janitor")
 	require.Equal(t, exitOK, code, errs)
+
+	code, out, errs = step("wait-idle", "--timeout", "0s")
+	require.Equal(t, exitOK, code, errs)
+	assert.Equal(t, "no other Shepherd workflow run is in progress\n", out)
+	sb.GitHub.AddWorkflow(sandbox.Owner, sandbox.Repo, ".github/workflows/shepherd-janitor.yml", "janitor", githubtest.WorkflowActive)
+	sb.GitHub.AddWorkflowRun(sandbox.Owner, sandbox.Repo, ".github/workflows/shepherd-janitor.yml", "in_progress")
+	code, _, errs = step("wait-idle", "--timeout", "0s")
+	assert.NotEqual(t, exitOK, code)
+	assert.Contains(t, errs, "1 Shepherd workflow run(s) are still in progress: shepherd-janitor.yml")
 
 	// The release was not major: no freeze, and the merged release PR gets no status.
 	code, out, errs = step("freeze")

@@ -94,6 +94,8 @@ var commands = map[string]verdict{
 	"shepherd maintenance on|off|status [--reason TEXT]":                         as(`shepherd maintenance on --reason "OCL upgrade" && shepherd maintenance status && shepherd maintenance off`, repo),
 	"shepherd pin VERSION":                                                       as("shepherd pin v1.4.0 && grep -q janitor.yml@v1.4.0 .github/workflows/shepherd-janitor.yml", repo),
 	"shepherd pin v1.4.0":                                                        asWritten(repo),
+	"shepherd wait-idle [--timeout 30m]":                                         cannot(needsGitHub),
+	"shepherd wait-idle --repo OWNER/NAME":                                       cannot(needsGitHub),
 
 	// docs/*.md
 	"shepherd qa --export": cannot(mention),

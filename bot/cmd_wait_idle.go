@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shepherd-release/shepherd/internal/scaffold"
+)
+
+// runWaitIdle waits until no other run of Shepherd's caller workflows is in progress: what
+// an upgrade waits for after switching maintenance on, so that no release is mid-step when
+// the workflows change.
+func runWaitIdle(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "wait-idle", "wait-idle [--timeout 30m] [--interval 20s]")
+	f := addStepFlags(fs, env)
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long, naming the runs still in progress")
+	interval := fs.Duration("interval", 20*time.Second, "how often to ask GitHub")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *timeout < 0 || *interval <= 0 {
+		return usageError("--timeout must not be negative and --interval must be positive")
+	}
+	e, err := f.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	// The run doing the waiting ($GITHUB_RUN_ID in a workflow) does not wait for itself.
+	self, _ := strconv.ParseInt(env.getenv("GITHUB_RUN_ID"), 10, 64)
+	if err := e.GitHub.WaitIdle(ctx, scaffold.Workflows, self, *interval, *timeout); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, "no other Shepherd workflow run is in progress")
+	return nil
+}
