@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/github"
+	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/scaffold"
+	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
 // runWaitIdle waits until no other run of Shepherd's caller workflows is in progress: what
@@ -23,13 +27,26 @@ func runWaitIdle(ctx context.Context, env *environment, args []string) error {
 	if *timeout < 0 || *interval <= 0 {
 		return usageError("--timeout must not be negative and --interval must be positive")
 	}
-	e, err := f.connect(ctx, env)
+	// Only GitHub is asked: no OCL or storage credentials are needed to wait.
+	owner, repo, ok := strings.Cut(f.repo, "/")
+	if !ok || owner == "" || repo == "" {
+		return usageError("--repo %q: expected OWNER/NAME (or set GITHUB_REPOSITORY)", f.repo)
+	}
+	cfg, err := manifest.LoadConfig(f.config)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	auth, err := steps.GitHubAuth(cfg, env.getenv)
+	if err != nil {
+		return err
+	}
+	gh, err := github.New(ctx, owner, repo, github.Options{BaseURL: cfg.GitHub.BaseURL, Auth: auth})
 	if err != nil {
 		return err
 	}
 	// The run doing the waiting ($GITHUB_RUN_ID in a workflow) does not wait for itself.
 	self, _ := strconv.ParseInt(env.getenv("GITHUB_RUN_ID"), 10, 64)
-	if err := e.GitHub.WaitIdle(ctx, scaffold.Workflows, self, *interval, *timeout); err != nil {
+	if err := gh.WaitIdle(ctx, scaffold.Workflows, self, *interval, *timeout); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout, "no other Shepherd workflow run is in progress")
