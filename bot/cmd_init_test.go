@@ -35,7 +35,7 @@ func TestInitWritesARepositoryThatValidates(t *testing.T) {
 	assert.Equal(t, exitOK, res.code, res.stdout+res.stderr)
 	workflows, err := filepath.Glob(filepath.Join(".github", "workflows", "*.yml"))
 	require.NoError(t, err)
-	require.Len(t, workflows, 9)
+	require.Len(t, workflows, 10)
 	linttest.Run(t, ".", workflows...)
 
 	// A second run: everything exists, nothing is written, exit 2.
@@ -43,7 +43,7 @@ func TestInitWritesARepositoryThatValidates(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join("releases", "README.md")))
 	res = shepherd(t, nil, "init", ".")
 	assert.Equal(t, exitCannot, res.code)
-	assert.Contains(t, res.stderr, "11 of the files exist already")
+	assert.Contains(t, res.stderr, "12 of the files exist already")
 	assert.Contains(t, res.stderr, ".github/workflows/shepherd-export-poll.yml")
 	assert.Contains(t, res.stderr, "--force")
 	assert.NoFileExists(t, filepath.Join("releases", "README.md"), "nothing written, not even the missing file")

@@ -152,6 +152,6 @@ func TestReusableWorkflowsPinOneRefAndPassDeclaredInputs(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 13, uses)
+	assert.Equal(t, 14, uses)
 	assert.Len(t, refs, 1, "one ref for every action: %v", refs)
 }

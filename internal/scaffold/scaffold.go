@@ -40,7 +40,7 @@ const OCLStaging = "https://api.staging.openconceptlab.org"
 // .github/workflows/.
 var Workflows = []string{"shepherd-release-pr.yml", "shepherd-release.yml", "shepherd-start-release.yml",
 	"shepherd-export-poll.yml", "shepherd-janitor.yml", "shepherd-freeze.yml", "shepherd-backport.yml", "shepherd-site.yml",
-	"shepherd-command.yml"}
+	"shepherd-command.yml", "shepherd-maintenance-update.yml"}
 
 // Options say what to write.
 type Options struct {

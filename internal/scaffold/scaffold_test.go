@@ -38,6 +38,7 @@ func TestFiles(t *testing.T) {
 		".github/workflows/shepherd-backport.yml", ".github/workflows/shepherd-export-poll.yml", ".github/workflows/shepherd-freeze.yml", ".github/workflows/shepherd-janitor.yml",
 		".github/workflows/shepherd-release-pr.yml", ".github/workflows/shepherd-release.yml",
 		".github/workflows/shepherd-site.yml", ".github/workflows/shepherd-start-release.yml", ".github/workflows/shepherd-command.yml",
+		".github/workflows/shepherd-maintenance-update.yml",
 	}, paths)
 	for _, wf := range Workflows {
 		assert.Contains(t, files, ".github/workflows/"+wf, "Workflows names what init writes")
@@ -167,7 +168,7 @@ func TestForkCallersMatchTheReusableWorkflows(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, ".github", "workflows", filepath.Base(p)), data, 0o644))
 		lint = append(lint, ".github/workflows/"+filepath.Base(p))
 	}
-	require.Len(t, lint, 9, "release-pr, release, export-poll, janitor, start-release, freeze, backport, site, command")
+	require.Len(t, lint, 10, "release-pr, release, export-poll, janitor, start-release, freeze, backport, site, command, maintenance-update")
 	for _, f := range files {
 		if strings.HasPrefix(f.Path, ".github/workflows/") {
 			assert.Contains(t, string(f.Data), "uses: ./.github/workflows/", f.Path)
