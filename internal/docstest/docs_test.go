@@ -96,6 +96,8 @@ var commands = map[string]verdict{
 	"shepherd pin v1.4.0":                                                        asWritten(repo),
 	"shepherd wait-idle [--timeout 30m]":                                         cannot(needsGitHub),
 	"shepherd wait-idle --repo OWNER/NAME":                                       cannot(needsGitHub),
+	"shepherd wait-idle --timeout 45m":                                           cannot(needsGitHub),
+	"shepherd maintenance off":                                                   as("shepherd maintenance on && shepherd maintenance off", repo),
 
 	// docs/*.md
 	"shepherd qa --export": cannot(mention),
