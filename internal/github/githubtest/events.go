@@ -159,10 +159,7 @@ func (s *Server) pullRequestEvent(owner, repo string, number int, action, before
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if number < 1 || number > len(rp.issues) || rp.issues[number-1].pull == nil {
-		panic(fmt.Sprintf("githubtest: no pull request #%d in %s", number, rp.fullName()))
-	}
-	is := rp.issues[number-1]
+	is := rp.mustPull(number)
 	pr := s.pullJSON(rp, is)
 	pr["mergeable"], pr["rebaseable"], pr["mergeable_state"] = nil, nil, "unknown"
 	// The repository's merge settings, which the event's pull request carries

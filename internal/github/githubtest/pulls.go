@@ -518,10 +518,7 @@ func (s *Server) AddReview(owner, repo string, number int, login, state string) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if number < 1 || number > len(rp.issues) || rp.issues[number-1].pull == nil {
-		panic(fmt.Sprintf("githubtest: no pull request #%d in %s", number, rp.fullName()))
-	}
-	is := rp.issues[number-1]
+	is := rp.mustPull(number)
 	is.pull.reviews = append(is.pull.reviews, &review{id: s.newID(), user: login, state: state, commitID: rp.headSHA(is), submitted: s.clock()})
 }
 
@@ -551,4 +548,13 @@ func (c *call) listPullReviews() {
 		})
 	}
 	c.json(http.StatusOK, out)
+}
+
+// mustPull is pull request number of the repository; a test naming one that does not
+// exist is a mistake in the test.
+func (rp *repo) mustPull(number int) *issue {
+	if number < 1 || number > len(rp.issues) || rp.issues[number-1].pull == nil {
+		panic(fmt.Sprintf("githubtest: no pull request #%d in %s", number, rp.fullName()))
+	}
+	return rp.issues[number-1]
 }
