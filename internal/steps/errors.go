@@ -1,17 +1,14 @@
 package steps
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/github"
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/release"
 	"github.com/shepherd-release/shepherd/internal/store"
-	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // MaxTransientAttempts is how many runs in a row a transient error (an outage, a rate
@@ -74,56 +71,6 @@ func errorClass(err error) (what string, permanent bool) {
 		return "OCL unavailable", false
 	}
 	return "error", false
-}
-
-// settle decides what a step's error means for the release. A permanent refusal fails the
-// release with its reason and one comment, and the run goes on to other releases. A
-// transient error is counted on the release's status and returned (the run shows it);
-// the next run tries again, and after MaxTransientAttempts runs in a row the release fails.
-// A cancelled run changes nothing.
-func (e *Env) settle(ctx context.Context, t *tracked, err error) error {
-	rec := t.rec
-	if err == nil {
-		if rec.Trouble != nil && !troubleCurrent(rec) {
-			rec.Trouble = nil // saved with the next change
-		}
-		return nil
-	}
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || rec.Release.Phase.Terminal() || errors.Is(err, github.ErrConflict) {
-		return err // a conflict: another run moved the release, and carries it on
-	}
-	what, permanent := errorClass(err)
-	if permanent {
-		reason := err.Error()
-		if !strings.HasPrefix(reason, what) {
-			reason = what + ": " + reason
-		}
-		return e.fail(ctx, t, MilestoneFailed, reason, "")
-	}
-	now := e.Now()
-	if !troubleCurrent(rec) {
-		rec.Trouble = &Trouble{Phase: rec.Release.Phase, Since: now}
-	}
-	tr := rec.Trouble
-	tr.Attempts++
-	tr.What, tr.Error = what, truncateUTF8(err.Error(), 500)
-	e.Log.Warn("release step failed; the next run tries again", "release", rec.Release.Version, "phase", rec.Release.Phase,
-		"trouble", what, "attempt", tr.Attempts, "max", MaxTransientAttempts, "error", err.Error())
-	if tr.Attempts >= MaxTransientAttempts {
-		reason := fmt.Sprintf("%s: gave up after %s over %s; the last error: %v",
-			what, words.Count(tr.Attempts, "attempt", "attempts"), words.Duration(now.Sub(tr.Since)), err)
-		if ferr := e.fail(ctx, t, MilestoneFailed, reason, ""); ferr != nil {
-			return errors.Join(err, ferr)
-		}
-		return nil
-	}
-	if e.DryRun {
-		return err
-	}
-	if serr := e.save(ctx, t); serr != nil {
-		e.Log.Warn("the attempt could not be recorded on the status", "release", rec.Release.Version, "error", serr.Error())
-	}
-	return err
 }
 
 // troubleCurrent reports whether the recorded trouble belongs to the release as it stands:

@@ -160,13 +160,13 @@ func (e *Env) createVersion(ctx context.Context, t *tracked) error {
 	})
 	var notOurs *NotOursError
 	if errors.As(err, &notOurs) {
-		return e.fail(ctx, t, MilestoneFailed, notOurs.Error()+"; nothing was changed on OCL. "+
-			"Release under another version name, or delete that version on OCL if it is a mistake, then retry.", "")
+		return e.conclude(ctx, t, refused(notOurs.Error()+"; nothing was changed on OCL. "+
+			"Release under another version name, or delete that version on OCL if it is a mistake, then retry."))
 	}
 	if err != nil {
 		// A refusal by OCL (bad request, forbidden) needs a person; a network problem a re-run.
 		if isPermanentOCL(err) {
-			return e.fail(ctx, t, MilestoneFailed, "OCL refused to create the version: "+err.Error(), "")
+			return e.conclude(ctx, t, refused("OCL refused to create the version: "+err.Error()))
 		}
 		return err
 	}

@@ -140,7 +140,8 @@ func (e *Env) carryOn(ctx context.Context, t *tracked, exportsOnly bool) error {
 		case release.Exporting:
 			err = e.pollExport(ctx, t)
 			if err == nil && t.rec.Release.Phase == release.Exporting {
-				return nil // not ready yet: wait for the next tick
+				// Not ready yet: pollExport recorded the poll; the next tick asks again.
+				return e.conclude(ctx, t, Outcome{Kind: OutcomeWait, Until: e.Now().Add(e.Config.Poll.Interval)})
 			}
 		case release.ExportQA:
 			err = e.exportQA(ctx, t)
@@ -166,7 +167,7 @@ func (e *Env) pollExport(ctx context.Context, t *tracked) error {
 	poll, err := PollExport(ctx, e.OCL, rec.Org, rec.Source, v)
 	if err != nil {
 		if isPermanentOCL(err) {
-			return e.fail(ctx, t, MilestoneFailed, "OCL refused the export status: "+err.Error(), "")
+			return e.conclude(ctx, t, refused("OCL refused the export status: "+err.Error()))
 		}
 		return err // an outage: this attempt is not counted, the next tick asks again
 	}

@@ -129,17 +129,16 @@ func (e *Env) loadTest(ctx context.Context, rec *Record, s manifest.ExportSpec, 
 	return nil
 }
 
-// stepError is a failure of the release itself (not an outage): it moves the release
-// to failed with a reason people can act on.
+// stepError is a failure of the release itself (not an outage): failedStep makes it a
+// permanent Outcome, which moves the release to failed with a reason people can act on.
 type stepError struct{ reason, details string }
 
 func (s *stepError) Error() string { return s.reason }
 
 func (e *Env) scripts(ctx context.Context, t *tracked) error {
 	arts, err := e.build(ctx, t)
-	var se *stepError
-	if errors.As(err, &se) {
-		return e.fail(ctx, t, MilestoneFailed, se.reason, se.details)
+	if o, ok := failedStep(err, ""); ok {
+		return e.conclude(ctx, t, o)
 	}
 	if err != nil {
 		return err
@@ -191,9 +190,8 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	} else if !haveAll(outDir, rec.Artifacts) {
 		// A new runner after a crash: rebuild (the SQL is byte-identical).
 		arts, err := e.build(ctx, t)
-		var se *stepError
-		if errors.As(err, &se) {
-			return e.fail(ctx, t, MilestoneFailed, se.reason, se.details)
+		if o, ok := failedStep(err, ""); ok {
+			return e.conclude(ctx, t, o)
 		}
 		if err != nil {
 			return err
@@ -207,9 +205,8 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 	// A signing key that is missing or not allowed stops the release here, before
 	// anything is uploaded.
 	if _, _, err := e.releaseSigning(); err != nil {
-		var se *stepError
-		if errors.As(err, &se) {
-			return e.fail(ctx, t, MilestoneFailed, se.reason, signingHelp)
+		if o, ok := failedStep(err, signingHelp); ok {
+			return e.conclude(ctx, t, o)
 		}
 		return err
 	}
@@ -235,9 +232,8 @@ func (e *Env) publish(ctx context.Context, t *tracked) error {
 		}
 	} else {
 		assembled, err := e.assemble(ctx, rec, outDir, arts)
-		var se *stepError
-		if errors.As(err, &se) {
-			return e.fail(ctx, t, MilestoneFailed, se.reason, signingHelp)
+		if o, ok := failedStep(err, signingHelp); ok {
+			return e.conclude(ctx, t, o)
 		}
 		if err != nil {
 			return err
