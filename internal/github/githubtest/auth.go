@@ -30,6 +30,8 @@ func (s *Server) authenticate(c *call, rt *route) bool {
 		return true
 	}
 	if login, ok := s.tokens[credential]; ok {
+		// GitHub answers a classic token's every request with its scopes in X-OAuth-Scopes:
+		// https://docs.github.com/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps
 		if scopes, classic := s.tokenScopes[credential]; classic {
 			c.w.Header().Set("X-OAuth-Scopes", scopes)
 		}

@@ -1,7 +1,6 @@
 package githubtest
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,10 +34,7 @@ func (s *Server) AddComment(owner, repo string, number int, login, body string) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if number < 1 || number > len(rp.issues) {
-		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
-	}
-	return s.addComment(rp, rp.issues[number-1], login, body, s.clock()).id
+	return s.addComment(rp, rp.mustIssue(number), login, body, s.clock()).id
 }
 
 // Comments returns the comments of an issue or pull request, oldest first.
@@ -87,7 +83,9 @@ func (s *Server) commentJSON(rp *repo, cm *comment) object {
 	}
 }
 
-// reactionRollup is a "reaction-rollup": the count of each kind of reaction.
+// reactionRollup is a "reaction-rollup" (the schema in GitHub's OpenAPI description, which
+// TestAnswersMatchGitHubsOpenAPIDescription checks): the total and the count of each kind
+// of reaction given, https://docs.github.com/rest/reactions/reactions#about-reactions.
 func reactionRollup(url string, given []*reaction) object {
 	out := object{"url": url + "/reactions", "total_count": len(given)}
 	for _, content := range reactionContents {

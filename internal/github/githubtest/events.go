@@ -245,10 +245,7 @@ func (s *Server) IssueClosedEvent(owner, repo string, number int, sender string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if number < 1 || number > len(rp.issues) {
-		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
-	}
-	is := rp.issues[number-1]
+	is := rp.mustIssue(number)
 	is.setState("closed", nil, sender, s.clock())
 	return decoded(object{
 		"action":     "closed",

@@ -3,7 +3,6 @@ package githubtest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -60,16 +59,15 @@ func (s *Server) IssueLabels(owner, repo string, number int) []string {
 	return names
 }
 
-// LabelIssue adds labels to an issue or pull request, as a person does on its page; a
-// name the repository lacks is created, as GitHub does.
+// LabelIssue adds labels to an issue or pull request, as a person (or the add-labels
+// route) does; a name the repository lacks is created, as the add-labels route does
+// (with a null description: github/docs issue #35718 on
+// https://docs.github.com/rest/issues/labels#add-labels-to-an-issue).
 func (s *Server) LabelIssue(owner, repo string, number int, names ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.mustRepo(owner, repo)
-	if number < 1 || number > len(rp.issues) {
-		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
-	}
-	is := rp.issues[number-1]
+	is := rp.mustIssue(number)
 	for _, l := range s.labelsByName(rp, names) {
 		if !slices.Contains(is.labels, l) {
 			is.labels = append(is.labels, l)

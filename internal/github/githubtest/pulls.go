@@ -550,6 +550,15 @@ func (c *call) listPullReviews() {
 	c.json(http.StatusOK, out)
 }
 
+// mustIssue is issue (or pull request) number of the repository; a test naming one that
+// does not exist is a mistake in the test.
+func (rp *repo) mustIssue(number int) *issue {
+	if number < 1 || number > len(rp.issues) {
+		panic(fmt.Sprintf("githubtest: no issue #%d in %s", number, rp.fullName()))
+	}
+	return rp.issues[number-1]
+}
+
 // mustPull is pull request number of the repository; a test naming one that does not
 // exist is a mistake in the test.
 func (rp *repo) mustPull(number int) *issue {
