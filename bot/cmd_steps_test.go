@@ -128,12 +128,12 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 
 	code, out, errs = step("wait-idle", "--timeout", "0s")
 	require.Equal(t, exitOK, code, errs)
-	assert.Equal(t, "no other Shepherd workflow run is in progress\n", out)
+	assert.Equal(t, "no other Shepherd workflow run is unfinished\n", out)
 	sb.GitHub.AddWorkflow(sandbox.Owner, sandbox.Repo, ".github/workflows/shepherd-janitor.yml", "janitor", githubtest.WorkflowActive)
-	sb.GitHub.AddWorkflowRun(sandbox.Owner, sandbox.Repo, ".github/workflows/shepherd-janitor.yml", "in_progress")
+	sb.GitHub.AddWorkflowRun(sandbox.Owner, sandbox.Repo, ".github/workflows/shepherd-janitor.yml", "queued")
 	code, _, errs = step("wait-idle", "--timeout", "0s")
 	assert.NotEqual(t, exitOK, code)
-	assert.Contains(t, errs, "1 Shepherd workflow run(s) are still in progress: shepherd-janitor.yml")
+	assert.Contains(t, errs, "1 Shepherd workflow run(s) have not finished: shepherd-janitor.yml (queued)")
 
 	// The release was not major: no freeze, and the merged release PR gets no status.
 	code, out, errs = step("freeze")

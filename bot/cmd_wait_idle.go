@@ -13,13 +13,14 @@ import (
 	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
-// runWaitIdle waits until no other run of Shepherd's caller workflows is in progress: what
-// an upgrade waits for after switching maintenance on, so that no release is mid-step when
-// the workflows change.
+// runWaitIdle waits until no other run of Shepherd's caller workflows is unfinished (in
+// progress, queued, requested, waiting or pending): what an upgrade waits for after
+// switching maintenance on, so that no release is mid-step, and no run queued before the
+// switch starts on the old version, when the workflows change.
 func runWaitIdle(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "wait-idle", "wait-idle [--timeout 30m] [--interval 20s]")
 	f := addStepFlags(fs, env)
-	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long, naming the runs still in progress")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long, naming the runs not yet finished")
 	interval := fs.Duration("interval", 20*time.Second, "how often to ask GitHub")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -49,6 +50,6 @@ func runWaitIdle(ctx context.Context, env *environment, args []string) error {
 	if err := gh.WaitIdle(ctx, scaffold.Workflows, self, *interval, *timeout); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.stdout, "no other Shepherd workflow run is in progress")
+	fmt.Fprintln(env.stdout, "no other Shepherd workflow run is unfinished")
 	return nil
 }

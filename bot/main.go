@@ -83,7 +83,7 @@ func commands() []command {
 		{"site", "write the release site: deployable release, every release, HEAD QA report, exports, Atom feed", runSite},
 		{"unlock", "remove a release's lease (a retry's hold on it), saying whose it was", runUnlock},
 		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
-		{"wait-idle", "wait until no other run of the repository's Shepherd workflows is in progress", runWaitIdle},
+		{"wait-idle", "wait until no other run of the repository's Shepherd workflows is unfinished (in progress, queued, waiting, ...)", runWaitIdle},
 		{"pin", "point the repository's Shepherd workflows at another Shepherd release", runPin},
 		{"verify", "check a release bundle offline: checksums, signature, manifest, BOM", runVerify},
 		{"withdraw", "mark a published release withdrawn (GitHub Release, status, beside its bundle)", runWithdraw},

@@ -23,6 +23,7 @@ func TestWaitIdleWaitsForOtherShepherdRunsOnly(t *testing.T) {
 	janitor := srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-janitor.yml", "in_progress")
 	self := srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-maintenance-update.yml", "in_progress")
 	srv.AddWorkflowRun(owner, repo, ".github/workflows/ci.yml", "in_progress")
+	srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-janitor.yml", "completed")
 
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	sleeps := 0
@@ -44,8 +45,42 @@ func TestWaitIdleWaitsForOtherShepherdRunsOnly(t *testing.T) {
 
 	err = c.WaitIdle(ctx, files, self, time.Minute, time.Minute)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "after 1m0s, 1 Shepherd workflow run(s) are still in progress: shepherd-janitor.yml")
+	assert.Contains(t, err.Error(), "after 1m0s, 1 Shepherd workflow run(s) have not finished: shepherd-janitor.yml (in_progress)")
 
 	require.NoError(t, c.WaitIdle(ctx, files, self, time.Minute, time.Hour))
 	assert.Equal(t, 3, sleeps, "returned once the janitor finished; ci.yml and its own run do not count")
+}
+
+// A run that has not started yet still runs the old version once it does: queued,
+// requested, waiting (a concurrency group, an environment) and pending runs are waited
+// for like one in progress, and each is named with its status.
+func TestWaitIdleCountsEveryUnfinishedStatus(t *testing.T) {
+	for _, status := range UnfinishedRunStatuses {
+		t.Run(status, func(t *testing.T) {
+			srv := githubtest.NewServer(githubtest.WithToken("tok", "shepherd-bot"))
+			t.Cleanup(srv.Close)
+			srv.AddRepo(owner, repo, "main")
+			srv.AddWorkflow(owner, repo, ".github/workflows/shepherd-export-poll.yml", "poll", githubtest.WorkflowActive)
+			run := srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-export-poll.yml", status)
+			now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+			sleeps := 0
+			c, err := New(context.Background(), owner, repo, Options{
+				BaseURL: srv.URL(), Auth: Auth{Token: "tok"},
+				Now: func() time.Time { return now },
+				Sleep: func(_ context.Context, d time.Duration) error {
+					now = now.Add(d)
+					sleeps++
+					srv.SetWorkflowRunStatus(owner, repo, run, "completed")
+					return nil
+				},
+			})
+			require.NoError(t, err)
+			files := []string{"shepherd-export-poll.yml"}
+			err = c.WaitIdle(context.Background(), files, 0, time.Minute, 0)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "shepherd-export-poll.yml ("+status+")")
+			require.NoError(t, c.WaitIdle(context.Background(), files, 0, time.Minute, time.Hour))
+			assert.Equal(t, 1, sleeps, "waited until the run completed")
+		})
+	}
 }

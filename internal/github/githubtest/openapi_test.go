@@ -543,6 +543,12 @@ func (d *driver) settings() {
 	if assert.NotNil(d.t, runs) {
 		assert.Len(d.t, runs.WorkflowRuns, 1, "only the run in progress")
 	}
+	d.s.AddWorkflowRun(dOwner, dRepo, ".github/workflows/shepherd-janitor.yml", "waiting")
+	runs, resp, err = d.gh.Actions.ListRepositoryWorkflowRuns(bg, dOwner, dRepo, &github.ListWorkflowRunsOptions{Status: "waiting"})
+	d.want(200, resp, err)
+	if assert.NotNil(d.t, runs) && assert.Len(d.t, runs.WorkflowRuns, 1, "only the waiting run") {
+		assert.Equal(d.t, "waiting", runs.WorkflowRuns[0].GetStatus())
+	}
 	gh := d.gh
 	_, resp, err = gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)
 	d.want(200, resp, err)

@@ -236,11 +236,21 @@ type workflowRun struct {
 	created time.Time
 }
 
+// runStatuses are the statuses a workflow run has: the "status" of the workflow-run
+// schema, as the runs list's "status" filter names them (@octokit/openapi 23.0.2,
+// components.parameters["workflow-run-status"]; the rest of that filter's values are
+// conclusions). Only GitHub Actions sets requested, waiting and pending.
+var runStatuses = []string{"requested", "queued", "waiting", "pending", "in_progress", "completed"}
+
 // AddWorkflowRun records a run of the workflow file path (".github/workflows/X.yml") with
-// status (queued, in_progress or completed) and returns its id.
+// status (one of requested, queued, waiting, pending, in_progress, completed) and
+// returns its id.
 func (s *Server) AddWorkflowRun(owner, repo, path, status string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !slices.Contains(runStatuses, status) {
+		panic(fmt.Sprintf("githubtest: %q is not a workflow run status", status))
+	}
 	rp := s.mustRepo(owner, repo)
 	r := &workflowRun{id: s.newID(), path: path, status: status, created: s.clock()}
 	rp.runs = append(rp.runs, r)
@@ -251,6 +261,9 @@ func (s *Server) AddWorkflowRun(owner, repo, path, status string) int64 {
 func (s *Server) SetWorkflowRunStatus(owner, repo string, id int64, status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !slices.Contains(runStatuses, status) {
+		panic(fmt.Sprintf("githubtest: %q is not a workflow run status", status))
+	}
 	for _, r := range s.mustRepo(owner, repo).runs {
 		if r.id == id {
 			r.status = status
