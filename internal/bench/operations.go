@@ -1,7 +1,8 @@
-// Package bench measures QA and SQL export on a CIEL-scale export against two
-// baselines: inflating export.json out of the zip, and the floor, inflating it and
-// stream-decoding it with the standard library alone. `make bench` runs it; see
-// docs/performance.md for what each number means and the last measurement.
+// Package bench measures QA and SQL export on CIEL-scale exports against the time to
+// inflate export.json out of the zip, beside the floor (inflating it and stream-decoding
+// it with the standard library alone), and HEAD QA through the OCL client against the
+// fake OCL with slow listing pages. `make bench` runs it; see docs/performance.md for
+// what each number means and the targets.
 //
 // Every measured operation runs in a child process of its own so that its peak
 // resident memory is its own: the Go runtime does not give freed heap back to the
@@ -18,6 +19,7 @@ import (
 
 	"github.com/shepherd-release/shepherd/internal/export"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/qa"
 )
 
@@ -29,26 +31,48 @@ const (
 	OpSQL111  = "sql-1.11"
 	OpSQL2    = "sql-2"
 	OpBuild   = "build"
+	OpHeadQA  = "head-qa"
 )
 
-// Operation is one measured piece of work on an export file. Run returns a short
-// account of what it processed, which the tables print so that a run that did less
-// than expected shows.
+// Input is what an operation works on: an export file and the data set it was
+// generated from (which head-qa serves from the fake OCL instead of reading the file).
+type Input struct {
+	Export string
+	Spec   dataset.Spec
+}
+
+// Outcome is a short account of what an operation processed, which the tables print so
+// that a run that did less than expected shows, and for head-qa what its pages waited.
+type Outcome struct {
+	Detail string
+	Paging *Paging
+}
+
+// Operation is one measured piece of work.
 type Operation struct {
 	Name        string
 	Description string
-	Run         func(ctx context.Context, exportPath string) (string, error)
+	Run         func(ctx context.Context, in Input) (Outcome, error)
 }
 
 // Operations lists every operation, baselines first.
 func Operations() []Operation {
 	return []Operation{
-		{OpInflate, "inflate export.json out of the zip into io.Discard", runInflate},
-		{OpFloor, "inflate + encoding/json stream decode into plain structs, one goroutine", runFloor},
-		{OpQA, "qa.CheckExport with the default options", runQA},
-		{OpSQL111, "export.WriteSQL openmrs-1.11 into io.Discard", runSQL(export.FormatOpenMRS111)},
-		{OpSQL2, "export.WriteSQL openmrs-2 into io.Discard", runSQL(export.FormatOpenMRS2)},
-		{OpBuild, "export.Build of both formats, zipped, as a release runs it", runBuild},
+		{OpInflate, "inflate export.json out of the zip into io.Discard", detailOnly(runInflate)},
+		{OpFloor, "inflate + encoding/json stream decode into plain structs, one goroutine", detailOnly(runFloor)},
+		{OpQA, "qa.CheckExport with the default options", detailOnly(runQA)},
+		{OpSQL111, "export.WriteSQL openmrs-1.11 into io.Discard", detailOnly(runSQL(export.FormatOpenMRS111))},
+		{OpSQL2, "export.WriteSQL openmrs-2 into io.Discard", detailOnly(runSQL(export.FormatOpenMRS2))},
+		{OpBuild, "export.Build of both formats, zipped, as a release runs it", detailOnly(runBuild)},
+		{OpHeadQA, "HEAD QA through the OCL client against the fake OCL, with slow listing pages", runHeadQA},
+	}
+}
+
+// detailOnly adapts an operation on the export file alone.
+func detailOnly(run func(ctx context.Context, exportPath string) (string, error)) func(context.Context, Input) (Outcome, error) {
+	return func(ctx context.Context, in Input) (Outcome, error) {
+		detail, err := run(ctx, in.Export)
+		return Outcome{Detail: detail}, err
 	}
 }
 

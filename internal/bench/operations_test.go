@@ -2,11 +2,13 @@ package bench_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,10 +84,12 @@ func TestMeasureRunsEachOperationInAChildProcess(t *testing.T) {
 		bench.OpSQL111:  fmt.Sprintf("%d concepts, %d mappings", counts.Concepts, counts.Mappings),
 		bench.OpSQL2:    fmt.Sprintf("%d concepts, %d mappings", counts.Concepts, counts.Mappings),
 		bench.OpBuild:   "2 artifacts",
+		bench.OpHeadQA:  fmt.Sprintf("%d concepts, %d mappings, 0 findings; 1 pages of 1000", counts.Concepts, counts.Mappings),
 	}
+	t.Setenv(bench.EnvPageLatency, "10ms")
 	for _, op := range bench.Operations() {
 		t.Run(op.Name, func(t *testing.T) {
-			m, err := bench.Measure(context.Background(), binary, op.Name, path)
+			m, err := bench.Measure(context.Background(), binary, op.Name, bench.Input{Export: path, Spec: dataset.Tiny})
 			require.NoError(t, err)
 			assert.Equal(t, op.Name, m.Operation)
 			assert.Contains(t, m.Detail, want[op.Name])
@@ -100,10 +104,58 @@ func TestMeasureReportsTheChildsError(t *testing.T) {
 	binary, err := os.Executable()
 	require.NoError(t, err)
 	missing := filepath.Join(t.TempDir(), "missing.zip")
-	_, err = bench.Measure(context.Background(), binary, bench.OpQA, missing)
+	_, err = bench.Measure(context.Background(), binary, bench.OpQA, bench.Input{Export: missing, Spec: dataset.Tiny})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), missing)
 
-	_, err = bench.Measure(context.Background(), binary, "sql-3", missing)
+	_, err = bench.Measure(context.Background(), binary, "sql-3", bench.Input{Export: missing})
 	require.ErrorContains(t, err, `unknown operation "sql-3"`)
+}
+
+// head-qa lists its pages with at most the concurrency asked in flight, so that it waits
+// for rounds of pages rather than for every page in turn.
+func TestHeadQAWaitsForRoundsOfPagesNotTheirSum(t *testing.T) {
+	binary, err := os.Executable()
+	require.NoError(t, err)
+	const latency = 150 * time.Millisecond
+	t.Setenv(bench.EnvPageLatency, latency.String())
+	t.Setenv(bench.EnvPageJitter, "0s")
+	t.Setenv(bench.EnvPageSize, "5")
+	t.Setenv(bench.EnvConcurrency, "4")
+
+	m, err := bench.Measure(context.Background(), binary, bench.OpHeadQA, bench.Input{Spec: dataset.Tiny})
+	require.NoError(t, err)
+	require.NotNil(t, m.Paging)
+	p := *m.Paging
+	assert.Equal(t, 10, p.Pages, "50 concepts, 5 a page")
+	assert.Equal(t, 4, p.Concurrency)
+	assert.Equal(t, 4, p.Windows(), "page 1, then 9 pages 4 at a time")
+	assert.InDelta(t, 10*latency.Seconds(), p.Serial(), 1e-9)
+	assert.InDelta(t, 4*latency.Seconds(), p.Bound(), 1e-9)
+	assert.Contains(t, m.Detail, "(the fake saw at most 4)")
+	assert.GreaterOrEqual(t, m.Seconds, p.Bound(), "no faster than its rounds")
+	assert.Less(t, m.Seconds, p.Serial(), "faster than reading the pages one by one")
+
+	row := bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{m}}
+	var out strings.Builder
+	bench.WritePaging(&out, row)
+	assert.Contains(t, out.String(), "10 pages, at most 4 in flight")
+	assert.Contains(t, out.String(), "pages one by one (sum of the delays)")
+}
+
+func TestHeadQASettingsAreChecked(t *testing.T) {
+	for _, env := range []string{bench.EnvPageLatency, bench.EnvPageJitter, bench.EnvConcurrency, bench.EnvPageSize} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "-1")
+			_, errLatency := bench.HeadLatency()
+			_, errConcurrency := bench.HeadConcurrency()
+			_, errPageSize := bench.HeadPageSize()
+			err := errors.Join(errLatency, errConcurrency, errPageSize)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), env+`="-1"`)
+		})
+	}
+	t.Setenv(bench.EnvPageSize, "1001")
+	_, err := bench.HeadPageSize()
+	assert.ErrorContains(t, err, "from 1 to 1000")
 }

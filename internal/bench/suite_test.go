@@ -43,52 +43,83 @@ func TestRowTakesTheMedianTimeAndTheWorstMemory(t *testing.T) {
 	}
 }
 
-func TestVerdictComparesWithTheTargets(t *testing.T) {
+func TestVerdictComparesWithInflate(t *testing.T) {
 	rows := []bench.Row{
 		row(bench.OpInflate, [2]float64{2, 9}),
 		row(bench.OpFloor, [2]float64{10, 15}),
-		row(bench.OpQA, [2]float64{11, 80}),
-		row(bench.OpSQL111, [2]float64{16, 90}),
-		row(bench.OpSQL2, [2]float64{14, 250}),
+		row(bench.OpQA, [2]float64{4, 80}),
+		row(bench.OpSQL111, [2]float64{6.4, 90}),
+		row(bench.OpSQL2, [2]float64{5, 150}),
+		row(bench.OpBuild, [2]float64{9, 160}),
 	}
 	tests := []struct {
 		op, want string
 	}{
-		{bench.OpQA, "≤ 1.2× floor, < 200 MB: met"},
-		{bench.OpSQL111, "MISSED (time 1.60× > 1.5×)"},
-		{bench.OpSQL2, "MISSED (memory 250 MB ≥ 200 MB)"},
+		{bench.OpQA, "≤ 2× inflate, < 150 MB: met"},
+		{bench.OpSQL111, "≤ 3× inflate, < 150 MB: MISSED (time 3.20× > 3×)"},
+		{bench.OpSQL2, "MISSED (memory 150 MB ≥ 150 MB)"},
+		{bench.OpBuild, "≤ 4× inflate, < 150 MB: MISSED (time 4.50× > 4×, memory 160 MB ≥ 150 MB)"},
 		{bench.OpFloor, "-"},
-		{bench.OpBuild, "-"},
+		{bench.OpInflate, "-"},
+		{bench.OpHeadQA, "-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op, func(t *testing.T) {
 			assert.Contains(t, bench.Verdict(rows, tt.op), tt.want)
 		})
 	}
-	assert.InDelta(t, 5.5, bench.Ratio(rows, bench.OpQA, bench.OpInflate), 1e-9)
-	noisyFloor := []bench.Row{
-		row(bench.OpFloor, [2]float64{10, 15}, [2]float64{8, 15}, [2]float64{20, 15}),
-		row(bench.OpQA, [2]float64{11, 80}),
+	assert.Contains(t, bench.Verdict(rows[2:3], bench.OpQA), "MISSED (no inflate to compare with)")
+	assert.InDelta(t, 0.4, bench.Ratio(rows, bench.OpQA, bench.OpFloor), 1e-9, "the floor stays for information")
+	noisy := []bench.Row{
+		row(bench.OpInflate, [2]float64{2, 15}, [2]float64{1, 15}, [2]float64{4, 15}),
+		row(bench.OpQA, [2]float64{3, 80}),
 	}
-	assert.InDelta(t, 11.0/10, bench.Ratio(noisyFloor, bench.OpQA, bench.OpFloor), 1e-9)
-	assert.InDelta(t, 11.0/8, bench.BestRatio(noisyFloor, bench.OpQA, bench.OpFloor), 1e-9)
-	assert.Zero(t, bench.Ratio(rows, bench.OpBuild, bench.OpFloor), "no row, no ratio")
+	assert.InDelta(t, 1.5, bench.Ratio(noisy, bench.OpQA, bench.OpInflate), 1e-9)
+	assert.InDelta(t, 3.0, bench.BestRatio(noisy, bench.OpQA, bench.OpInflate), 1e-9)
+	assert.Zero(t, bench.Ratio(rows, bench.OpHeadQA, bench.OpInflate), "no row, no ratio")
+}
+
+func TestHeadVerdictComparesWithRoundsOfTheSlowestPage(t *testing.T) {
+	// 55 pages, 4 in flight: page 1, then 14 rounds; the slowest page 3 s: at most 45 s.
+	paging := &bench.Paging{Pages: 55, Concurrency: 4, Latency: 2, Jitter: 1, Waited: 137.5, Slowest: 2.99}
+	run := func(secs float64) bench.Measurement {
+		return bench.Measurement{Operation: bench.OpHeadQA, Seconds: secs, Paging: paging}
+	}
+	assert.Equal(t, 15, paging.Windows())
+	assert.InDelta(t, 45, paging.Bound(), 1e-9)
+	assert.Contains(t, bench.HeadVerdict(bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{run(50)}}), "≤ 1.25 × 15 rounds × slowest page 3.0s = 56.2s: met")
+	assert.Contains(t, bench.HeadVerdict(bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{run(140)}}), "MISSED (time 140.0s)")
+	assert.Equal(t, "-", bench.HeadVerdict(row(bench.OpHeadQA, [2]float64{1, 1})), "no paging, no verdict")
+	assert.Zero(t, bench.Paging{}.Windows())
 }
 
 func TestTablesShowEveryRow(t *testing.T) {
-	rows := []bench.Row{row(bench.OpFloor, [2]float64{10, 15}), row(bench.OpQA, [2]float64{11, 80})}
+	rows := []bench.Row{row(bench.OpInflate, [2]float64{2, 9}), row(bench.OpFloor, [2]float64{10, 15}), row(bench.OpQA, [2]float64{3, 80}), row(bench.OpHeadQA, [2]float64{30, 200})}
 	var table strings.Builder
 	bench.WriteTable(&table, rows)
 	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
-	if assert.Len(t, lines, 3) {
-		assert.Equal(t, []string{"floor", "10.00s", "1.00", "15", "MB", "10.00s", "1.00", "20.00s", "-"}, strings.Fields(lines[1]))
-		assert.Contains(t, lines[2], "1.10")
-		assert.Contains(t, lines[2], "met")
+	if assert.Len(t, lines, 4, "head-qa has a section of its own") {
+		assert.Equal(t, []string{"floor", "10.00s", "5.00×", "15", "MB", "10.00s", "5.00×", "20.00s", "-"}, strings.Fields(lines[2]))
+		assert.Contains(t, lines[3], "1.50×")
+		assert.Contains(t, lines[3], "met")
 	}
 
+	var targets strings.Builder
+	bench.WriteTargets(&targets, []bench.Size{{Concepts: 55000, Rows: rows}, {Concepts: 220000, Rows: rows[:3]}})
+	assert.Equal(t, []string{
+		"qa        at   55000 concepts  ≤ 2× inflate, < 150 MB: met",
+		"qa        at  220000 concepts  ≤ 2× inflate, < 150 MB: met",
+		"head-qa   at   55000 concepts  -",
+	}, strings.Split(strings.TrimSpace(targets.String()), "\n"))
+
 	var scaling strings.Builder
-	small := []bench.Row{row(bench.OpQA, [2]float64{1, 40})}
-	bench.WriteScaling(&scaling, small, rows, 2000, 22000)
-	assert.Contains(t, scaling.String(), "2000 concepts")
-	assert.Equal(t, []string{"qa", "40", "MB", "80", "MB", "2.00", "MB"}, strings.Fields(strings.Split(scaling.String(), "\n")[1]))
+	small := []bench.Row{row(bench.OpQA, [2]float64{1, 40}), row(bench.OpFloor, [2]float64{1, 15})}
+	large := []bench.Row{row(bench.OpQA, [2]float64{1, 200})}
+	bench.WriteScaling(&scaling, []bench.Size{{Concepts: 2000, Rows: small}, {Concepts: 22000, Rows: rows}, {Concepts: 102000, Rows: large}})
+	got := strings.Split(strings.TrimSpace(scaling.String()), "\n")
+	if assert.Len(t, got, 2, "the floor was not measured at every size") {
+		assert.Contains(t, got[0], "2000 concepts")
+		assert.Contains(t, got[0], "MB/1,000 22k→102k")
+		assert.Equal(t, []string{"qa", "40", "MB", "80", "MB", "200", "MB", "2.00", "MB", "1.50", "MB"}, strings.Fields(got[1]))
+	}
 }

@@ -33,6 +33,7 @@ type Server struct {
 	objects     map[string]string // storage key → zip path
 	faults      []*fault
 	latency     time.Duration
+	pages       pageLatencyState
 	inFlight    int
 	maxInFlight int
 
@@ -257,7 +258,8 @@ func (s *Server) routeOf(origin string, r *http.Request) Route {
 	return RouteUnknown
 }
 
-// handler wraps an origin's handler with the request log, latency and faults.
+// handler wraps an origin's handler with the request log, latency and faults. The delay
+// is waited outside every lock, so that pages asked at the same time wait together.
 func (s *Server) handler(origin string, serve http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := Request{
@@ -310,7 +312,7 @@ func (s *Server) begin(origin string, req Request) (time.Duration, *fault) {
 		s.inFlight++
 		s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	}
-	return s.latency, s.takeFault(req)
+	return s.latency + s.pageDelay(req), s.takeFault(req)
 }
 
 func (s *Server) end(origin string) {
