@@ -217,7 +217,7 @@ func Render(s *Site) (map[string][]byte, error) {
 			return nil, err
 		}
 	} else {
-		html, err := withNav(s.HeadReport)
+		html, err := withNav(s.HeadReport, page{Site: s, PageTitle: "QA Bulk Validation · " + s.Title, Section: "qa", Root: "../../"})
 		if err != nil {
 			return nil, err
 		}
@@ -231,11 +231,11 @@ func Render(s *Site) (map[string][]byte, error) {
 	return files, nil
 }
 
-// withNav puts the site's navigation at the top of the stored HEAD report, which is a
-// whole self-contained page of its own.
-func withNav(h *HeadReport) ([]byte, error) {
+// withNav puts the site's navigation and banners at the top of the stored HEAD report,
+// which is a whole self-contained page of its own.
+func withNav(h *HeadReport, p page) ([]byte, error) {
 	var nav bytes.Buffer
-	if err := pages.ExecuteTemplate(&nav, "qa-nav", h); err != nil {
+	if err := pages.ExecuteTemplate(&nav, "qa-nav", p); err != nil {
 		return nil, err
 	}
 	at := bytes.Index(h.HTML, []byte("<body"))

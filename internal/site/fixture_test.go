@@ -20,8 +20,9 @@ var built = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 // latest is the newest deployable release of the fixture; a newer one is still publishing.
 const latest = "v2026-12-01"
 
-// fixtureSite holds a release in every phase, the rollout channels on published ones, a
-// withdrawn release and one whose files were deleted, a maintenance notice and a stale lease.
+// fixtureSite holds a release in every phase, one on every channel (a held one among them),
+// a failed and an incomplete one, one whose files were deleted, a maintenance notice and a
+// stale lease.
 func fixtureSite(t *testing.T) *site.Site {
 	t.Helper()
 	s := &site.Site{Title: "CIEL/CIEL", RepositoryURL: "https://github.com/example/ciel-releases", Built: built,
@@ -36,7 +37,8 @@ func fixtureSite(t *testing.T) *site.Site {
 		r.Updated = r.Started.Add(5 * time.Hour)
 		r.Timeline = []site.Step{{At: r.Started, To: "configuration", Reason: "the release PR was merged"}}
 		if phase != release.Configuration {
-			r.Timeline = append(r.Timeline, site.Step{At: r.Updated, From: "configuration", To: string(phase), Reason: "moved on to " + string(phase)})
+			r.Timeline = append(r.Timeline, site.Step{At: r.Updated, From: "configuration", To: string(phase), Reason: "moved on to " + string(phase),
+				Run: fmt.Sprintf("https://github.com/example/ciel-releases/actions/runs/%d", 500+day)})
 		}
 		r.Issue = 100 + day
 		r.IssueURL = fmt.Sprintf("https://github.com/example/ciel-releases/issues/%d", r.Issue)
@@ -61,11 +63,18 @@ func fixtureSite(t *testing.T) *site.Site {
 	add(latest, release.Done, site.Release{Channel: "production", Outcome: "published", Deployable: true, Latest: true, Verified: true,
 		Published: built.AddDate(0, 0, -6), QA: qaRuns, Downloads: files(built.AddDate(0, 0, 5)), ReleaseURL: "https://github.com/example/ciel-releases/releases/tag/" + latest,
 		Changes: &changelog.Summary{From: "v2026-11-01", Concepts: 55000, Added: 12, Retired: 3, Changed: 40, Breaking: 2, TopBreaking: []string{"1234 Fever: answer removed"}}})
-	add("v2026-11-26", release.Done, site.Release{Channel: "staged", Outcome: "published", Deployable: true, Verified: true, Published: built.AddDate(0, 0, -10), Downloads: files(built.AddDate(0, 0, 5))})
+	add("v2026-11-26", release.Done, site.Release{Channel: "staged", Held: true, Outcome: "published", Deployable: true, Verified: true, Published: built.AddDate(0, 0, -10), Downloads: files(built.AddDate(0, 0, 5)),
+		Moves: []site.Move{
+			{At: built.AddDate(0, 0, -9), Command: "promoted", From: "unverified", To: "staged", By: "alice"},
+			{At: built.AddDate(0, 0, -8), Command: "held", From: "staged", To: "staged", By: "bob", Reason: "waiting for the lab's sign-off"},
+		}})
 	add("v2026-11-22", release.Done, site.Release{Channel: "unverified", Outcome: "published", Verified: true, Published: built.AddDate(0, 0, -14), Downloads: files(built.AddDate(0, 0, -1)),
 		Blockers: []string{"The download link of openmrs_concepts_2.sql.zip expired on 2026-12-06 12:00 UTC; the janitor renews links daily."}})
-	add("v2026-11-18", release.Done, site.Release{Channel: "production", Outcome: "withdrawn", Withdrawn: true, Verified: true, Published: built.AddDate(0, 0, -18), Downloads: files(built.AddDate(0, 0, 5)),
-		Blockers: []string{"It was withdrawn: a wrong answer set."}})
+	add("v2026-11-18", release.Done, site.Release{Channel: "withdrawn", Outcome: "published, then rejected", Withdrawn: true, Verified: true, Published: built.AddDate(0, 0, -18), Downloads: files(built.AddDate(0, 0, 5)),
+		Moves:    []site.Move{{At: built.AddDate(0, 0, -17), Command: "rejected", From: "production", To: "withdrawn", By: "alice", Outcome: "reject", Reason: "a wrong answer set"}},
+		Blockers: []string{"It was rejected and withdrawn from every channel."}})
+	add("v2026-11-16", release.Done, site.Release{Channel: "superseded", Outcome: "published; outcome success", Deployable: true, Verified: true, Published: built.AddDate(0, 0, -20), Downloads: files(built.AddDate(0, 0, 5)),
+		Moves: []site.Move{{At: built.AddDate(0, 0, -17), Command: "replaced", From: "production", To: "superseded", By: "alice"}}})
 	add("v2026-11-14", release.Failed, site.Release{Outcome: "failed in export-qa", QA: qaRuns[:1], Blockers: []string{"It failed in export-qa: QA of the export found 3 errors."}})
 	add("v2026-11-10", release.Incomplete, site.Release{Outcome: "incomplete: no export", Blockers: []string{"OCL did not build its export in time; it can be retried."}})
 	add("v2026-11-01", release.Done, site.Release{Outcome: "published", Verified: true, Published: built.AddDate(0, 0, -40), FilesRemoved: built.AddDate(0, 0, -19), Downloads: files(built.AddDate(0, 0, -30)),

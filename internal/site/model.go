@@ -71,6 +71,8 @@ type Release struct {
 	Blockers []string `json:"blockers,omitempty"`
 	// Latest marks the newest deployable release.
 	Latest bool `json:"latest_deployable,omitempty"`
+	// Held: someone put a hold on its promotion.
+	Held bool `json:"held,omitempty"`
 
 	Started    time.Time `json:"started"`
 	Updated    time.Time `json:"updated"`
@@ -79,7 +81,9 @@ type Release struct {
 	IssueURL   string    `json:"issue_url,omitempty"`
 	ReleaseURL string    `json:"release_url,omitempty"`
 
-	Timeline  []Step             `json:"timeline,omitempty"`
+	Timeline []Step `json:"timeline,omitempty"`
+	// Moves are the changes of its channel, hold or outcome, oldest first.
+	Moves     []Move             `json:"channel_moves,omitempty"`
 	QA        []QASummary        `json:"qa,omitempty"`
 	Changes   *changelog.Summary `json:"changes,omitempty"`
 	Downloads []Download         `json:"downloads,omitempty"`
@@ -96,6 +100,21 @@ type Step struct {
 	From   string    `json:"from,omitempty"`
 	To     string    `json:"to"`
 	Reason string    `json:"reason"`
+	// Run is the workflow run that made the move: its page keeps the run's decision log.
+	Run string `json:"run,omitempty"`
+}
+
+// Move is one change of a published release's channel, hold or outcome, by a person's
+// command (or by another release's promotion or rejection).
+type Move struct {
+	At       time.Time `json:"at"`
+	Command  string    `json:"command"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	By       string    `json:"by"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Override string    `json:"override,omitempty"`
 }
 
 // QASummary is one QA run of a release.

@@ -108,16 +108,21 @@ func SiteRelease(k KnownRelease, now time.Time) site.Release {
 		ReleaseURL: rec.ReleaseURL, Changes: rec.Changes, FilesRemoved: rec.RemovedAt,
 	}
 	r.Deployable = len(r.Blockers) == 0
-	switch st.Phase {
-	case release.Done:
-		r.Outcome, r.Published = "published", rec.UploadedAt
-	case release.Failed:
-		r.Outcome = "failed in " + string(st.FailedIn)
-	case release.Incomplete:
-		r.Outcome = "incomplete: no export"
+	r.Channel = string(st.Channel())
+	r.Withdrawn = rec.Withdrawn != nil || st.Channel() == release.Withdrawn
+	r.Outcome = siteOutcome(rec)
+	if st.Phase == release.Done {
+		r.Published = rec.UploadedAt
+	}
+	if st.Rollout != nil {
+		r.Held = st.Rollout.Held
+		for _, m := range st.Rollout.Moves {
+			r.Moves = append(r.Moves, site.Move{At: m.At, Command: string(m.Event), From: string(m.From), To: string(m.To),
+				By: m.Actor, Outcome: string(m.Outcome), Reason: m.Reason, Override: m.Override})
+		}
 	}
 	for _, t := range st.Transitions {
-		r.Timeline = append(r.Timeline, site.Step{At: t.At, From: string(t.From), To: string(t.To), Reason: t.Reason})
+		r.Timeline = append(r.Timeline, site.Step{At: t.At, From: string(t.From), To: string(t.To), Reason: t.Reason, Run: t.Run})
 	}
 	for _, q := range []struct {
 		name string
@@ -133,6 +138,32 @@ func SiteRelease(k KnownRelease, now time.Time) site.Release {
 		r.Downloads = append(r.Downloads, site.Download{File: d.File, Size: d.Size, SHA256: d.SHA256, URL: d.URL, ValidUntil: d.ValidUntil, DeleteAt: d.DeleteAt})
 	}
 	return r
+}
+
+// siteOutcome is how the release ended, in a few words; "" while it is on its way.
+func siteOutcome(rec *Record) string {
+	st := &rec.Release
+	switch st.Phase {
+	case release.Failed:
+		return "failed in " + string(st.FailedIn)
+	case release.Incomplete:
+		return "incomplete: no export"
+	case release.Done:
+	default:
+		if rec.Withdrawn != nil {
+			return "withdrawn before it was published"
+		}
+		return ""
+	}
+	switch {
+	case rec.Withdrawn != nil:
+		return "published, then withdrawn"
+	case st.Rollout != nil && st.Rollout.Outcome == release.Reject:
+		return "published, then rejected"
+	case st.Rollout != nil && st.Rollout.Outcome != "":
+		return "published; outcome " + string(st.Rollout.Outcome)
+	}
+	return "published"
 }
 
 // SiteReleases turns the known releases into the site's, marking the newest deployable

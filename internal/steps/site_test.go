@@ -109,3 +109,72 @@ func TestStaleLeasesOnTheSite(t *testing.T) {
 	assert.Contains(t, got[1].Holder, "not trusted")
 	assert.Empty(t, got[1].RunURL, "a link Shepherd would not write is not shown")
 }
+
+// The site and `status --all` show each published release's channel, hold and outcome as
+// the record's rollout says, and its channel moves; runs that made a transition are
+// linked from its timeline.
+func TestSiteReleaseChannelsAndOutcomes(t *testing.T) {
+	start := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	soon := start.Add(24 * time.Hour)
+	command := func(rec *Record, at time.Duration, c release.Command) {
+		t.Helper()
+		c.Actor = "alice"
+		require.NoError(t, rec.Release.ApplyCommand(c, start.Add(at), 0))
+	}
+	published := recordIn(t, "v2026-11-01", release.Done, start)
+	staged := recordIn(t, "v2026-11-01", release.Done, start)
+	command(staged, time.Hour, release.Command{Event: release.Promoted})
+	held := recordIn(t, "v2026-11-01", release.Done, start)
+	command(held, time.Hour, release.Command{Event: release.Promoted})
+	command(held, 2*time.Hour, release.Command{Event: release.HeldBack, Reason: "waiting for the lab"})
+	production := recordIn(t, "v2026-11-01", release.Done, start)
+	command(production, time.Hour, release.Command{Event: release.Promoted})
+	command(production, 2*time.Hour, release.Command{Event: release.Promoted})
+	command(production, 3*time.Hour, release.Command{Event: release.Concluded, Outcome: release.Success})
+	superseded := recordIn(t, "v2026-11-01", release.Done, start)
+	command(superseded, time.Hour, release.Command{Event: release.Promoted})
+	command(superseded, 2*time.Hour, release.Command{Event: release.Promoted})
+	command(superseded, 3*time.Hour, release.Command{Event: release.Replaced})
+	rejected := recordIn(t, "v2026-11-01", release.Done, start)
+	command(rejected, time.Hour, release.Command{Event: release.Rejected, Reason: "wrong units"})
+	withdrawn := recordIn(t, "v2026-11-01", release.Done, start)
+	withdrawn.Withdrawn = &Withdrawal{At: start.Add(time.Hour), Reason: "a wrong answer set"}
+	failed := recordIn(t, "v2026-11-01", release.Scripts, start)
+	require.NoError(t, failed.Release.Apply(release.StepFailed, start.Add(time.Hour), "a script failed", 0))
+	incomplete := recordIn(t, "v2026-11-01", release.Exporting, start)
+	require.NoError(t, incomplete.Release.Apply(release.ExportNotReady, start.Add(time.Hour), "no export", 1))
+	running := recordIn(t, "v2026-11-01", release.Exporting, start)
+	running.Release.Transitions[1].Run = "https://github.com/o/r/actions/runs/7"
+
+	for _, c := range []struct {
+		name               string
+		rec                *Record
+		channel, outcome   string
+		withdrawn, held    bool
+		deployable, movers int
+	}{
+		{"published", published, "unverified", "published", false, false, 1, 0},
+		{"staged", staged, "staged", "published", false, false, 1, 1},
+		{"held", held, "staged", "published", false, true, 1, 2},
+		{"production", production, "production", "published; outcome success", false, false, 1, 3},
+		{"superseded", superseded, "superseded", "published", false, false, 1, 3},
+		{"rejected", rejected, "withdrawn", "published, then rejected", true, false, 0, 1},
+		{"withdrawn", withdrawn, "unverified", "published, then withdrawn", true, false, 0, 0},
+		{"failed", failed, "", "failed in scripts", false, false, 0, 0},
+		{"incomplete", incomplete, "", "incomplete: no export", false, false, 0, 0},
+		{"running", running, "", "", false, false, 0, 0},
+	} {
+		r := SiteRelease(KnownRelease{Version: "v2026-11-01", Issue: 1, Record: c.rec}, soon)
+		assert.Equal(t, c.channel, r.Channel, c.name)
+		assert.Equal(t, c.outcome, r.Outcome, c.name)
+		assert.Equal(t, c.withdrawn, r.Withdrawn, c.name)
+		assert.Equal(t, c.held, r.Held, c.name)
+		assert.Equal(t, c.deployable == 1, r.Deployable, c.name)
+		assert.Len(t, r.Moves, c.movers, c.name)
+	}
+	r := SiteRelease(KnownRelease{Version: "v2026-11-01", Record: production}, soon)
+	assert.Equal(t, "concluded", r.Moves[2].Command)
+	assert.Equal(t, "success", r.Moves[2].Outcome)
+	assert.Equal(t, "alice", r.Moves[2].By)
+	assert.Equal(t, "https://github.com/o/r/actions/runs/7", SiteRelease(KnownRelease{Version: "v2026-11-01", Record: running}, soon).Timeline[1].Run)
+}
