@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,58 +54,68 @@ var CIEL4 = dataset.Spec{Seed: dataset.CIEL.Seed, Concepts: 4 * dataset.CIEL.Con
 
 // BenchmarkCIELScale is `make bench`: every operation on a CIEL-size export,
 // defaultRepeats times each, then the small export and the 4× CIEL export for the
-// memory scaling check. One iteration is the whole run.
+// memory scaling check and the targets at 4×. One iteration is the whole run.
 func BenchmarkCIELScale(b *testing.B) {
+	s := suite{
+		small:   bench.Input{Export: cachedExport(b, dataset.Small), Spec: dataset.Small},
+		ciel:    bench.Input{Export: cachedExport(b, dataset.CIEL), Spec: dataset.CIEL},
+		large:   bench.Input{Export: cachedExport(b, CIEL4), Spec: CIEL4},
+		repeats: repeatsFromEnv(b),
+	}
+	loadBefore := bench.LoadAverage()
+	var sizes []bench.Size
+	b.ResetTimer()
+	for range b.N {
+		sizes = s.run(b, os.Stdout)
+	}
+	b.StopTimer()
+
+	reportMetrics(b, sizes[1].Rows, "")
+	reportMetrics(b, sizes[2].Rows, "ciel4-")
+	s.report(b, os.Stdout, sizes, loadBefore)
+}
+
+// suite is what `make bench` measures on three exports: every operation on the middle
+// one in rounds, the others once for the scaling check and the targets at that size.
+type suite struct {
+	small, ciel, large bench.Input
+	repeats            int
+}
+
+// run measures the suite, printing every run to out, and returns the rows by export
+// size, smallest first.
+func (s suite) run(tb testing.TB, out io.Writer) []bench.Size {
 	ctx := context.Background()
-	ciel := bench.Input{Export: cachedExport(b, dataset.CIEL), Spec: dataset.CIEL}
-	small := bench.Input{Export: cachedExport(b, dataset.Small), Spec: dataset.Small}
-	large := bench.Input{Export: cachedExport(b, CIEL4), Spec: CIEL4}
 	binary, err := os.Executable()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	var names []string
 	for _, op := range bench.Operations() {
 		names = append(names, op.Name)
 	}
-	repeats := repeatsFromEnv(b)
-
-	loadBefore := bench.LoadAverage()
-	var rows, smallRows, largeRows []bench.Row
-	b.ResetTimer()
-	for range b.N {
-		fmt.Printf("\n%d concepts, %d rounds:\n", dataset.CIEL.Concepts, repeats)
-		if rows, err = bench.Run(ctx, binary, ciel, names, repeats, os.Stdout); err != nil {
-			b.Fatal(err)
+	measure := func(in bench.Input, ops []string, repeats int, title string) bench.Size {
+		fmt.Fprintf(out, "\n%d concepts, %s:\n", in.Spec.Concepts, title)
+		rows, err := bench.Run(ctx, binary, in, ops, repeats, out)
+		if err != nil {
+			tb.Fatal(err)
 		}
-		fmt.Printf("%d concepts, for the scaling check:\n", dataset.Small.Concepts)
-		if smallRows, err = bench.Run(ctx, binary, small, scalingOperations, 1, os.Stdout); err != nil {
-			b.Fatal(err)
-		}
-		fmt.Printf("%d concepts (4× CIEL), once:\n", CIEL4.Concepts)
-		if largeRows, err = bench.Run(ctx, binary, large, largeOperations, 1, os.Stdout); err != nil {
-			b.Fatal(err)
-		}
+		return bench.Size{Concepts: in.Spec.Concepts, Rows: rows}
 	}
-	b.StopTimer()
-
-	reportMetrics(b, rows, "")
-	reportMetrics(b, largeRows, "ciel4-")
-	printReport(b, ciel.Export, large.Export, []bench.Size{
-		{Concepts: dataset.Small.Concepts, Rows: smallRows},
-		{Concepts: dataset.CIEL.Concepts, Rows: rows},
-		{Concepts: CIEL4.Concepts, Rows: largeRows},
-	}, loadBefore, repeats)
+	ciel := measure(s.ciel, names, s.repeats, fmt.Sprintf("%d rounds", s.repeats))
+	small := measure(s.small, scalingOperations, 1, "once, for the scaling check")
+	large := measure(s.large, largeOperations, 1, "once")
+	return []bench.Size{small, ciel, large}
 }
 
-func repeatsFromEnv(b *testing.B) int {
+func repeatsFromEnv(tb testing.TB) int {
 	v := os.Getenv(envRepeats)
 	if v == "" {
 		return defaultRepeats
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		b.Fatalf("%s=%q: want a whole number of runs, at least 1", envRepeats, v)
+		tb.Fatalf("%s=%q: want a whole number of runs, at least 1", envRepeats, v)
 	}
 	return n
 }
@@ -145,27 +156,29 @@ func reportMetrics(b *testing.B, rows []bench.Row, prefix string) {
 	}
 }
 
-func printReport(b *testing.B, ciel, large string, sizes []bench.Size, loadBefore string, repeats int) {
+// report prints the tables, head-qa's waits, the verdict on every target and the
+// memory scaling.
+func (s suite) report(tb testing.TB, w io.Writer, sizes []bench.Size, loadBefore string) {
 	var out strings.Builder
-	for _, path := range []string{ciel, large} {
+	for _, path := range []string{s.ciel.Export, s.large.Export} {
 		zipBytes, jsonBytes, err := bench.ExportSize(path)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		fmt.Fprintf(&out, "\nexport: %s (%.0f MB zip, %.0f MB export.json)", filepath.Base(path), float64(zipBytes)/1e6, float64(jsonBytes)/1e6)
 	}
 	fmt.Fprintf(&out, "\nmachine: %d CPUs, %s/%s, %s; load average before %s, after %s\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadBefore, bench.LoadAverage())
-	for _, s := range sizes[1:] {
+	for k, size := range sizes[1:] {
 		runs := "once"
-		if s.Concepts == dataset.CIEL.Concepts {
-			runs = fmt.Sprintf("median of %d runs", repeats)
+		if k == 0 {
+			runs = fmt.Sprintf("median of %d runs", s.repeats)
 		}
-		fmt.Fprintf(&out, "\n%d concepts; time and cpu: %s, each in its own process; peak-RSS: the highest; vs-inflate: time over inflate's\n", s.Concepts, runs)
-		bench.WriteTable(&out, s.Rows)
+		fmt.Fprintf(&out, "\n%d concepts; time and cpu: %s, each in its own process; peak-RSS: the highest; vs-inflate: time over inflate's\n", size.Concepts, runs)
+		bench.WriteTable(&out, size.Rows)
 	}
 	if r, ok := bench.Find(sizes[1].Rows, bench.OpHeadQA); ok {
-		fmt.Fprintf(&out, "\nHEAD QA through the OCL client against the fake OCL, %d concepts:\n", dataset.CIEL.Concepts)
+		fmt.Fprintf(&out, "\nHEAD QA through the OCL client against the fake OCL, %d concepts:\n", sizes[1].Concepts)
 		bench.WritePaging(&out, r)
 	}
 	fmt.Fprintf(&out, "\ntargets:\n")
@@ -176,5 +189,5 @@ func printReport(b *testing.B, ciel, large string, sizes []bench.Size, loadBefor
 	}
 	fmt.Fprintf(&out, "\npeak RSS by export size:\n")
 	bench.WriteScaling(&out, sizes)
-	fmt.Print(out.String())
+	fmt.Fprint(w, out.String())
 }

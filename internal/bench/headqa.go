@@ -175,7 +175,7 @@ func HeadVerdict(r Row) string {
 	if p == nil || p.Bound() == 0 {
 		return "-"
 	}
-	goal := fmt.Sprintf("≤ %g × %d rounds × slowest page %.1fs = %.1fs", HeadMaxToBound, p.Windows(), p.Latency+p.Jitter, HeadMaxToBound*p.Bound())
+	goal := fmt.Sprintf("≤ %g × %d rounds × slowest page %v = %.1fs", HeadMaxToBound, p.Windows(), seconds(p.Latency+p.Jitter), HeadMaxToBound*p.Bound())
 	var missed []string
 	if got := r.Seconds(); got > HeadMaxToBound*p.Bound() {
 		missed = append(missed, fmt.Sprintf("time %.1fs", got))
@@ -197,8 +197,8 @@ func WritePaging(w io.Writer, r Row) {
 		mean = p.Waited / float64(p.Pages)
 	}
 	perRound := float64(p.Windows()) * mean
-	fmt.Fprintf(w, "%d pages, at most %d in flight, each delayed %.1fs + up to %.1fs (slowest drawn %.2fs, mean %.2fs)\n",
-		p.Pages, p.Concurrency, p.Latency, p.Jitter, p.Slowest, mean)
+	fmt.Fprintf(w, "%d pages, at most %d in flight, each delayed %v + up to %v (slowest drawn %.2fs, mean %.2fs)\n",
+		p.Pages, p.Concurrency, seconds(p.Latency), seconds(p.Jitter), p.Slowest, mean)
 	fmt.Fprintf(w, "  %-44s %8.2fs  (best %.2fs, cpu %.2fs, peak %.0f MB with the fake)\n", "head-qa, median", t, r.Best(), r.CPU(), r.PeakMB())
 	for _, line := range []struct {
 		what string
@@ -214,4 +214,8 @@ func WritePaging(w io.Writer, r Row) {
 		}
 		fmt.Fprintf(w, "  %-44s %8.2fs  head-qa takes %.2f× that\n", line.what, line.secs, share)
 	}
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
 }

@@ -225,8 +225,8 @@ func WriteTargets(w io.Writer, sizes []Size) {
 }
 
 // WriteScaling prints the peak RSS of each operation at every size measured (smallest
-// first) and its growth per 1,000 concepts between consecutive sizes: what a streaming
-// reader adds for a bigger export is what it keeps per concept.
+// first) and its growth per 1,000 concepts between consecutive sizes ("MB/1,000 A→B"):
+// what a streaming reader adds for a bigger export is what it keeps per concept.
 func WriteScaling(w io.Writer, sizes []Size) {
 	if len(sizes) < 2 {
 		return
@@ -236,7 +236,7 @@ func WriteScaling(w io.Writer, sizes []Size) {
 		fmt.Fprintf(w, " %16s", fmt.Sprintf("%d concepts", s.Concepts))
 	}
 	for k := 1; k < len(sizes); k++ {
-		fmt.Fprintf(w, " %20s", fmt.Sprintf("MB/1,000 %dk→%dk", sizes[k-1].Concepts/1000, sizes[k].Concepts/1000))
+		fmt.Fprintf(w, " %22s", fmt.Sprintf("MB/1,000 %d→%d", sizes[k-1].Concepts, sizes[k].Concepts))
 	}
 	fmt.Fprintln(w)
 	for _, first := range sizes[0].Rows {
@@ -256,7 +256,7 @@ func WriteScaling(w io.Writer, sizes []Size) {
 		}
 		for k := 1; k < len(sizes); k++ {
 			thousands := float64(sizes[k].Concepts-sizes[k-1].Concepts) / 1000
-			fmt.Fprintf(w, " %17.2f MB", (peaks[k]-peaks[k-1])/thousands)
+			fmt.Fprintf(w, " %19.2f MB", (peaks[k]-peaks[k-1])/thousands)
 		}
 		fmt.Fprintln(w)
 	}

@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/internal/bench"
+	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 )
 
 // row makes a row from (seconds, peak MB) runs; each used twice its time in CPU.
@@ -87,7 +89,7 @@ func TestHeadVerdictComparesWithRoundsOfTheSlowestPage(t *testing.T) {
 	}
 	assert.Equal(t, 15, paging.Windows())
 	assert.InDelta(t, 45, paging.Bound(), 1e-9)
-	assert.Contains(t, bench.HeadVerdict(bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{run(50)}}), "≤ 1.25 × 15 rounds × slowest page 3.0s = 56.2s: met")
+	assert.Contains(t, bench.HeadVerdict(bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{run(50)}}), "≤ 1.25 × 15 rounds × slowest page 3s = 56.2s: met")
 	assert.Contains(t, bench.HeadVerdict(bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{run(140)}}), "MISSED (time 140.0s)")
 	assert.Equal(t, "-", bench.HeadVerdict(row(bench.OpHeadQA, [2]float64{1, 1})), "no paging, no verdict")
 	assert.Zero(t, bench.Paging{}.Windows())
@@ -119,7 +121,48 @@ func TestTablesShowEveryRow(t *testing.T) {
 	got := strings.Split(strings.TrimSpace(scaling.String()), "\n")
 	if assert.Len(t, got, 2, "the floor was not measured at every size") {
 		assert.Contains(t, got[0], "2000 concepts")
-		assert.Contains(t, got[0], "MB/1,000 22k→102k")
+		assert.Contains(t, got[0], "MB/1,000 22000→102000")
 		assert.Equal(t, []string{"qa", "40", "MB", "80", "MB", "200", "MB", "2.00", "MB", "1.50", "MB"}, strings.Fields(got[1]))
 	}
+}
+
+// The whole of `make bench`, on three tiny exports: every table, target and scaling line
+// is printed from real runs.
+func TestSuiteReportsEveryTargetAtEverySize(t *testing.T) {
+	dir := t.TempDir()
+	input := func(concepts int) bench.Input {
+		spec := dataset.Spec{Seed: 1, Concepts: concepts}
+		path, _, err := bench.CachedExport(dir, spec, benchVersion, "test")
+		require.NoError(t, err)
+		return bench.Input{Export: path, Spec: spec}
+	}
+	t.Setenv(bench.EnvPageLatency, "5ms")
+	t.Setenv(bench.EnvPageJitter, "2ms")
+	s := suite{small: input(50), ciel: input(100), large: input(400), repeats: 2}
+
+	var progress, report strings.Builder
+	sizes := s.run(t, &progress)
+	s.report(t, &report, sizes, "0.00 0.00 0.00")
+
+	require.Len(t, sizes, 3)
+	assert.Len(t, sizes[1].Rows, len(bench.Operations()))
+	assert.Equal(t, 2*len(bench.Operations())+2*len(scalingOperations), strings.Count(progress.String(), "  round "))
+	out := report.String()
+	for _, want := range []string{
+		"100 concepts; time and cpu: median of 2 runs",
+		"400 concepts; time and cpu: once",
+		"HEAD QA through the OCL client against the fake OCL, 100 concepts:",
+		"1 pages, at most 4 in flight, each delayed 5ms + up to 2ms",
+		"qa        at     100 concepts  ≤ 2× inflate, < 150 MB",
+		"qa        at     400 concepts  ≤ 2× inflate, < 150 MB",
+		"sql-2     at     400 concepts  ≤ 3× inflate",
+		"build     at     100 concepts  ≤ 4× inflate",
+		"head-qa   at     100 concepts  ≤ 1.25 × 1 rounds",
+		"MB/1,000 50→100", "MB/1,000 100→400",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, "build     at     400", "the build runs at the middle size only")
+	scaling := out[strings.Index(out, "peak RSS by export size:"):]
+	assert.Len(t, strings.Split(strings.TrimSpace(scaling), "\n"), 2+len(scalingOperations))
 }
