@@ -112,6 +112,7 @@ var commands = map[string]verdict{
 	"shepherd site --out DIR":        cannot(needsGitHub),
 	"shepherd site --out site":       cannot(needsGitHub),
 	"mkdir -p /tmp/site-test && go test -count=1 -artifacts -outputdir /tmp/site-test -run TestSiteInChromium -v ./internal/site/": cannot(inTheModule),
+	"go test -run '^$' -bench BuildCIELHistory -benchtime 5x ./internal/site/":                                                     cannot(inTheModule),
 	"shepherd validate": asWritten(repo),
 	"go run ./bot":      cannot(mention),
 	"go run ./bot …":    cannot(mention),

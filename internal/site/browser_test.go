@@ -121,7 +121,7 @@ func TestSiteInChromium(t *testing.T) {
 		}
 		return err
 	}))
-	require.Len(t, pages, 3+len(s.Releases), "index, exports, QA and one page per release")
+	require.Len(t, pages, 4+len(s.Releases), "index, exports, QA, this year's releases and one page per release")
 	loaded := loadPages(t, bin, dir, pages)
 
 	t.Run("the latest deployable release comes first", func(t *testing.T) {
@@ -245,16 +245,28 @@ func TestSiteInChromium(t *testing.T) {
 		assert.Contains(t, text(head), "The latest QA report of HEAD")
 		assert.NotNil(t, find(head, func(n *html.Node) bool { return n.Data == "nav" && text(n) != "" }), "the site's links above the report")
 		exports := loaded["exports/index.html"].doc
-		sections := findAll(exports, func(n *html.Node) bool { return n.Data == "section" && hasAttr(n, "data-version") })
-		withFiles := 0
+		var sections, gone []string
+		for _, n := range findAll(exports, func(n *html.Node) bool { return n.Data == "section" && hasAttr(n, "data-version") }) {
+			sections = append(sections, attr(n, "data-version"))
+		}
+		for _, n := range findAll(exports, func(n *html.Node) bool { return n.Data == "li" && hasAttr(n, "data-version") }) {
+			gone = append(gone, attr(n, "data-version"))
+		}
+		var withFiles, deleted []string
 		for _, r := range s.Releases {
-			if len(r.Downloads) > 0 {
-				withFiles++
+			switch {
+			case len(r.Downloads) == 0:
+			case r.FilesRemoved.IsZero():
+				withFiles = append(withFiles, r.Version)
+			default:
+				deleted = append(deleted, r.Version)
 			}
 		}
-		assert.Len(t, sections, withFiles, "one section per version with files")
+		assert.Equal(t, withFiles, sections, "a table of files per version that has them")
+		assert.Equal(t, deleted, gone, "one line per version whose files were deleted")
 		assert.Contains(t, text(exports), "link expired")
-		assert.Contains(t, text(exports), "deleted")
+		assert.Contains(t, text(exports), "withdrawn")
+		assert.Contains(t, text(exports), "v2026-11-01 : deleted on 2026-11-18 12:00 UTC")
 	})
 
 	t.Run("banners on every page", func(t *testing.T) {
@@ -267,6 +279,12 @@ func TestSiteInChromium(t *testing.T) {
 	t.Run("links resolve inside the site; no outside assets", func(t *testing.T) {
 		for name, p := range loaded {
 			for n := range p.doc.Descendants() {
+				css := attr(n, "style")
+				if n.Type == html.ElementNode && n.Data == "style" && n.FirstChild != nil {
+					css = n.FirstChild.Data
+				}
+				assert.NotContains(t, css, "url(", "%s: a style that loads something", name)
+				assert.NotContains(t, css, "@import", "%s: a style that loads something", name)
 				for _, key := range []string{"href", "src"} {
 					ref, ok := attrOK(n, key)
 					if !ok {
@@ -309,6 +327,55 @@ func TestSiteInChromium(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(data), `"version":"`+latest+`","phase":"done","channel":"production","outcome":"published","verified":true,"deployable":true`)
 	})
+}
+
+// Three years of weekly releases, as Chromium shows them: the front page lists the newest
+// twenty after the latest deployable one and links every year's page; those pages link
+// every release's page; none scrolls sideways on a phone.
+func TestCIELHistoryInChromium(t *testing.T) {
+	bin := chromium(t)
+	s := cielHistory(t, 150, 50)
+	dir := filepath.Join(t.TempDir(), "site")
+	require.NoError(t, site.Build(s, dir))
+	archives, err := filepath.Glob(filepath.Join(dir, "archive", "*", "index.html"))
+	require.NoError(t, err)
+	require.Len(t, archives, 3, "2024, 2025 and 2026")
+	pages := []string{"index.html", "exports/index.html", "qa/bulk-validation/index.html", "releases/" + s.Releases[0].Version + "/index.html"}
+	for _, a := range archives {
+		rel, _ := filepath.Rel(dir, a)
+		pages = append(pages, filepath.ToSlash(rel))
+	}
+	loaded := loadPages(t, bin, dir, pages)
+
+	index := loaded["index.html"].doc
+	hero := find(index, func(n *html.Node) bool { return attr(n, "id") == "latest-deployable" })
+	require.NotNil(t, hero)
+	assert.Equal(t, s.LatestDeployable().Version, attr(hero, "data-version"))
+	assert.Len(t, findAll(index, func(n *html.Node) bool { return n.Data == "tr" && hasAttr(n, "data-version") }), 20)
+	assert.Contains(t, text(index), "The 20 newest releases")
+
+	linked := map[string]bool{}
+	for name, p := range loaded {
+		assert.LessOrEqual(t, p.scrollWidth, p.clientWidth, "%s scrolls sideways on a 390 px wide screen", name)
+		for _, a := range findAll(p.doc, func(n *html.Node) bool { return n.Data == "a" }) {
+			href := attr(a, "href")
+			target := path.Join(path.Dir(name), href)
+			if !strings.Contains(href, ":") && strings.HasPrefix(target, "releases/v") {
+				_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(target)))
+				require.NoError(t, err, "%s links %s", name, target)
+				linked[strings.Split(target, "/")[1]] = true
+			}
+		}
+	}
+	for _, r := range s.Releases {
+		assert.True(t, linked[r.Version], "%s is reachable from the front page's year links", r.Version)
+	}
+	for _, y := range []string{"2024", "2025", "2026"} {
+		year := loaded["archive/"+y+"/index.html"].doc
+		for _, row := range findAll(year, func(n *html.Node) bool { return n.Data == "tr" && hasAttr(n, "data-version") }) {
+			assert.True(t, strings.HasPrefix(attr(row, "data-version"), "v"+y+"-"), "%s lists %s", y, attr(row, "data-version"))
+		}
+	}
 }
 
 func attrOK(n *html.Node, key string) (string, bool) {

@@ -89,6 +89,34 @@ type page struct {
 	Section   string
 	Root      string
 	At        time.Time
+	// Releases are the rows of the page's table of releases; Years every year's page.
+	Releases []Release
+	Years    []yearPage
+	Year     string
+	// Gone are the versions the exports page lists in one line each: their files were deleted.
+	Gone []Release
+}
+
+// yearPage is the page listing every release of one year.
+type yearPage struct {
+	Year  string
+	Count int
+}
+
+// recentOnIndex is how many releases the front page lists: a history of weekly releases
+// would make it long on a phone. Every release is on its year's page.
+const recentOnIndex = 20
+
+// feedEntries is how many releases the Atom feed carries, the newest: feed readers keep
+// the entries they have seen.
+const feedEntries = 50
+
+// yearOf is the year a release is listed under: its version's date, else when it started.
+func yearOf(r *Release) string {
+	if t, err := time.Parse("2006-01-02", strings.TrimPrefix(r.Version, "v")[:min(10, len(r.Version)-1)]); err == nil {
+		return t.Format("2006")
+	}
+	return r.Started.UTC().Format("2006")
 }
 
 type downloadsView struct {
@@ -198,10 +226,40 @@ func Render(s *Site) (map[string][]byte, error) {
 		files[name] = buf.Bytes()
 		return nil
 	}
-	if err := add("index.html", "index", page{Site: s, PageTitle: "Releases of " + s.Title, Section: "releases"}); err != nil {
+	var years []yearPage
+	byYear := map[string][]Release{}
+	for _, r := range s.Releases {
+		y := yearOf(&r)
+		if byYear[y] == nil {
+			years = append(years, yearPage{Year: y})
+		}
+		byYear[y] = append(byYear[y], r)
+	}
+	sort.Slice(years, func(i, j int) bool { return years[i].Year > years[j].Year })
+	for i := range years {
+		years[i].Count = len(byYear[years[i].Year])
+	}
+	index := page{Site: s, PageTitle: "Releases of " + s.Title, Section: "releases", Releases: s.Releases[:min(len(s.Releases), recentOnIndex)], Years: years}
+	if err := add("index.html", "index", index); err != nil {
 		return nil, err
 	}
-	if err := add("exports/index.html", "exports", page{Site: s, PageTitle: "Export version · " + s.Title, Section: "exports", Root: "../"}); err != nil {
+	for _, y := range years {
+		p := page{Site: s, PageTitle: "Releases of " + y.Year + " · " + s.Title, Section: "releases", Root: "../../", Releases: byYear[y.Year], Years: years, Year: y.Year}
+		if err := add("archive/"+y.Year+"/index.html", "archive", p); err != nil {
+			return nil, err
+		}
+	}
+	exports := page{Site: s, PageTitle: "Export version · " + s.Title, Section: "exports", Root: "../"}
+	for _, r := range s.Releases {
+		switch {
+		case len(r.Downloads) == 0:
+		case !r.FilesRemoved.IsZero():
+			exports.Gone = append(exports.Gone, r)
+		default:
+			exports.Releases = append(exports.Releases, r)
+		}
+	}
+	if err := add("exports/index.html", "exports", exports); err != nil {
 		return nil, err
 	}
 	for i := range s.Releases {
@@ -247,11 +305,21 @@ func withNav(h *HeadReport, p page) ([]byte, error) {
 		return nil, fmt.Errorf("site: the stored HEAD report is not an HTML page (no <body>)")
 	}
 	cut := at + end + 1
-	out := make([]byte, 0, len(h.HTML)+nav.Len())
-	out = append(out, h.HTML[:cut]...)
+	head := bytes.Index(h.HTML[:at], []byte("</head>"))
+	if head < 0 {
+		head = at
+	}
+	out := make([]byte, 0, len(h.HTML)+nav.Len()+len(phoneTables))
+	out = append(out, h.HTML[:head]...)
+	out = append(out, phoneTables...)
+	out = append(out, h.HTML[head:cut]...)
 	out = append(out, nav.Bytes()...)
 	return append(out, h.HTML[cut:]...), nil
 }
+
+// phoneTables lets the report's wide tables (the findings have six fixed-width columns)
+// scroll inside themselves on a phone, so that the page itself does not scroll sideways.
+const phoneTables = "<style>@media (max-width: 40rem) { table { display: block; overflow-x: auto; } }</style>\n"
 
 // link passes the download and report links of a record through html/template, which
 // would otherwise blank file: links (the local store's). They are checked here again:
@@ -324,7 +392,7 @@ func atomFeed(s *Site) ([]byte, error) {
 	}
 	f := atomFeedXML{Title: "Releases of " + s.Title, ID: feedID, Updated: updated,
 		Author: atomPerson{Name: "Shepherd"}, Links: []atomLink{{Rel: "self", Href: "feed.xml"}, {Href: "index.html"}}}
-	for _, r := range s.Releases {
+	for _, r := range s.Releases[:min(len(s.Releases), feedEntries)] {
 		summary := fmt.Sprintf("%s is in phase %s", r.Version, r.Phase)
 		if r.Channel != "" {
 			summary += ", channel " + r.Channel

@@ -1,11 +1,14 @@
 package site_test
 
 import (
+	"bytes"
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +114,100 @@ func TestAtomFeed(t *testing.T) {
 		}
 	}
 	assert.Len(t, ids, len(s.Releases))
+}
+
+// The feed is well-formed XML with what RFC 4287 requires: the feed's id, title, updated
+// and author (its entries have none of their own), each entry's id, title, updated and,
+// having no content, an alternate link; dates in RFC 3339. A long history gives the
+// newest fifty releases.
+func TestAtomFeedIsValidAtom(t *testing.T) {
+	s := cielHistory(t, 150, 0)
+	files, err := site.Render(s)
+	require.NoError(t, err)
+	feed := files["feed.xml"]
+
+	// Every token read strictly: a feed that is not well-formed fails here.
+	dec := xml.NewDecoder(bytes.NewReader(feed))
+	dec.Strict = true
+	type element struct {
+		name     string
+		children map[string]int
+		attrs    map[string]string
+		text     string
+	}
+	var stack []*element
+	var entries []*element
+	var root *element
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			require.Equal(t, "http://www.w3.org/2005/Atom", tok.Name.Space, tok.Name.Local)
+			e := &element{name: tok.Name.Local, children: map[string]int{}, attrs: map[string]string{}}
+			for _, a := range tok.Attr {
+				e.attrs[a.Name.Local] = a.Value
+			}
+			if len(stack) > 0 {
+				parent := stack[len(stack)-1]
+				parent.children[e.name]++
+				if parent == root && e.name == "entry" {
+					entries = append(entries, e)
+				}
+			} else {
+				root = e
+			}
+			stack = append(stack, e)
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].text += string(tok)
+			}
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	require.NotNil(t, root)
+	assert.Equal(t, "feed", root.name)
+	for _, name := range []string{"id", "title", "updated", "author"} {
+		assert.Equal(t, 1, root.children[name], "the feed has one %s", name)
+	}
+	require.Len(t, entries, 50)
+	for _, e := range entries {
+		for _, name := range []string{"id", "title", "updated", "link"} {
+			assert.Equal(t, 1, e.children[name], "each entry has one %s", name)
+		}
+	}
+
+	var parsed struct {
+		Updated string `xml:"updated"`
+		Links   []struct {
+			Rel  string `xml:"rel,attr"`
+			Href string `xml:"href,attr"`
+		} `xml:"link"`
+		Entries []struct {
+			ID      string `xml:"id"`
+			Updated string `xml:"updated"`
+			Link    struct {
+				Rel  string `xml:"rel,attr"`
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+		} `xml:"entry"`
+	}
+	require.NoError(t, xml.Unmarshal(feed, &parsed))
+	_, err = time.Parse(time.RFC3339, parsed.Updated)
+	assert.NoError(t, err, "the feed's updated")
+	assert.Contains(t, parsed.Links, struct {
+		Rel  string `xml:"rel,attr"`
+		Href string `xml:"href,attr"`
+	}{"self", "feed.xml"})
+	for i, e := range parsed.Entries {
+		assert.Equal(t, "https://github.com/example/ciel-releases/releases/tag/"+s.Releases[i].Version, e.ID, "the newest first")
+		_, err := time.Parse(time.RFC3339, e.Updated)
+		assert.NoError(t, err, e.ID)
+		assert.Contains(t, []string{"", "alternate"}, e.Link.Rel, "no rel is alternate (RFC 4287 4.2.7.2)")
+		assert.Contains(t, files, e.Link.Href)
+	}
 }
