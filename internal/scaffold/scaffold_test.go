@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goccy/go-yaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/scaffold/linttest"
+	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
 func render(t *testing.T, o Options) map[string]string {
@@ -176,4 +178,40 @@ func TestForkCallersMatchTheReusableWorkflows(t *testing.T) {
 		}
 	}
 	linttest.Run(t, dir, lint...)
+}
+
+// The site is rebuilt after every workflow that changes what it shows: the records
+// (release, export-poll, janitor, command), the HEAD report (release-pr) and the
+// maintenance switch (maintenance-update, or a push of the switch's file). Each name is
+// one init writes.
+func TestSiteFollowsEveryChange(t *testing.T) {
+	files := render(t, release)
+	names := map[string]bool{}
+	for p, data := range files {
+		if m := regexp.MustCompile(`(?m)^name: (\S+)$`).FindStringSubmatch(data); m != nil && strings.HasPrefix(p, ".github/workflows/") {
+			names[m[1]] = true
+		}
+	}
+	var site struct {
+		On struct {
+			WorkflowRun struct {
+				Workflows []string `yaml:"workflows"`
+				Types     []string `yaml:"types"`
+			} `yaml:"workflow_run"`
+			Push struct {
+				Paths []string `yaml:"paths"`
+			} `yaml:"push"`
+		} `yaml:"on"`
+		Jobs map[string]struct {
+			If string `yaml:"if"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(files[".github/workflows/shepherd-site.yml"]), &site))
+	assert.ElementsMatch(t, []string{"release", "export-poll", "janitor", "command", "release-pr", "maintenance-update"}, site.On.WorkflowRun.Workflows)
+	for _, w := range site.On.WorkflowRun.Workflows {
+		assert.True(t, names[w], "%s is the name of a workflow init writes", w)
+	}
+	assert.Equal(t, []string{"completed"}, site.On.WorkflowRun.Types)
+	assert.Equal(t, []string{steps.MaintenanceFile}, site.On.Push.Paths)
+	assert.Contains(t, site.Jobs["site"].If, "github.event.workflow_run.conclusion != 'skipped'")
 }
