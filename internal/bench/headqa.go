@@ -216,6 +216,7 @@ func WritePaging(w io.Writer, r Row) {
 	}
 }
 
+// seconds turns the report's seconds back into a duration, to print "2s" or "500ms".
 func seconds(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
 }
