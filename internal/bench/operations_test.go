@@ -136,6 +136,13 @@ func TestHeadQAWaitsForRoundsOfPagesNotTheirSum(t *testing.T) {
 	assert.GreaterOrEqual(t, m.Seconds, p.Bound(), "no faster than its rounds")
 	assert.Less(t, m.Seconds, p.Serial(), "faster than reading the pages one by one")
 
+	t.Setenv(bench.EnvConcurrency, "1")
+	serial, err := bench.Measure(context.Background(), binary, bench.OpHeadQA, bench.Input{Spec: dataset.Tiny})
+	require.NoError(t, err)
+	assert.Equal(t, 10, serial.Paging.Windows())
+	assert.GreaterOrEqual(t, serial.Seconds, serial.Paging.Serial(), "one page in flight waits for every page in turn")
+	assert.Greater(t, serial.Seconds, m.Seconds)
+
 	row := bench.Row{Operation: bench.OpHeadQA, Runs: []bench.Measurement{m}}
 	var out strings.Builder
 	bench.WritePaging(&out, row)
