@@ -178,9 +178,9 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 		case o.Reissued > 0:
 			fmt.Fprintf(env.stdout, "release %s: %s re-issued\n", o.Version, words.Count(o.Reissued, "download link", "download links"))
 		case o.Reminded && o.PR != 0:
-			fmt.Fprintf(env.stdout, "PR #%d: review reminder posted (its preview is green and it has waited for an approval longer than reminders.review_days)\n", o.PR)
+			fmt.Fprintf(env.stdout, "PR #%d: review reminder posted (its preview is green and it has waited for an approval longer than reminders.review_days)%s\n", o.PR, whoCanAct(o.Reminder))
 		case o.Reminded:
-			fmt.Fprintf(env.stdout, "release %s: reminder posted (it has waited in its phase longer than reminders allow)\n", o.Version)
+			fmt.Fprintf(env.stdout, "release %s: reminder posted (it has waited in its phase or channel longer than reminders allow)%s\n", o.Version, whoCanAct(o.Reminder))
 		}
 	}
 	if failed > 0 {
@@ -433,4 +433,12 @@ func runFreeze(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "#%d: %s: %s\n", c.PR, c.State, c.Description)
 	}
 	return nil
+}
+
+// whoCanAct is the end of a reminder's line: whom it named.
+func whoCanAct(r *steps.Reminder) string {
+	if r == nil || len(r.Mentioned) == 0 {
+		return "; it could name nobody who may act"
+	}
+	return "; who can act: @" + strings.Join(r.Mentioned, " @")
 }

@@ -18,9 +18,13 @@ type result struct {
 	Version  string `json:"version"`
 	Removed  bool   `json:"removed"`
 	Reissued int    `json:"reissued"`
-	// Reminded: the release waited too long in its phase and got its daily reminder.
-	Reminded bool   `json:"reminded,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Reminded: the release waited too long in its phase or channel (or the release PR
+	// for a review) and got its daily reminder: Waiting says what for and since when,
+	// Mentioned whom it named.
+	Reminded  bool     `json:"reminded,omitempty"`
+	Waiting   string   `json:"waiting,omitempty"`
+	Mentioned []string `json:"mentioned,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }
 
 func Run(ctx context.Context, r *actionenv.Run) error {
@@ -36,6 +40,9 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 	var errs []error
 	for _, o := range outcomes {
 		res := result{Version: o.Version, Removed: o.Removed, Reissued: o.Reissued, Reminded: o.Reminded}
+		if o.Reminder != nil {
+			res.Waiting, res.Mentioned = o.Reminder.Waiting, o.Reminder.Mentioned
+		}
 		if o.Err != nil {
 			res.Error = o.Err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", o.Version, o.Err))
@@ -73,8 +80,29 @@ func markdown(results []result, dryRun bool) string {
 			fmt.Fprintf(&b, "| `%s` | %s | %d | %s | %s |\n", res.Version, removed, res.Reissued, reminded, actionenv.Cell(res.Error))
 		}
 	}
+	digest(&b, results)
 	if dryRun {
 		b.WriteString("\nDry run: nothing was deleted or changed.\n")
 	}
 	return b.String()
+}
+
+// digest lists the day's reminders: each item, what it waits for since when, and who
+// was named as able to act.
+func digest(b *strings.Builder, results []result) {
+	first := true
+	for _, res := range results {
+		if !res.Reminded {
+			continue
+		}
+		if first {
+			b.WriteString("\n#### Reminders posted today\n\n| Item | Waiting | Who can act |\n| --- | --- | --- |\n")
+			first = false
+		}
+		who := "nobody who may act could be named: set `reminders.owners`"
+		if len(res.Mentioned) > 0 {
+			who = "@" + strings.Join(res.Mentioned, " @")
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s |\n", res.Version, actionenv.Cell(res.Waiting), actionenv.Cell(who))
+	}
 }

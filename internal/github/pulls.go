@@ -26,6 +26,12 @@ type PullRequest struct {
 	Labels         []string
 	// Author is the login of the person who opened the PR.
 	Author string
+	// RequestedReviewers are the logins whose review is still asked for, and
+	// RequestedTeams the teams, as "org/team-slug" (GitHub asks only teams of the
+	// repository's owner): GitHub's "requested_reviewers" and "requested_teams". A
+	// reviewer who has reviewed is no longer requested.
+	RequestedReviewers []string
+	RequestedTeams     []string
 }
 
 // DefaultBranch names the repository's default branch and its head commit.
@@ -220,6 +226,12 @@ func fromPR(pr *gh.PullRequest) *PullRequest {
 		Author: pr.GetUser().GetLogin()}
 	for _, l := range pr.Labels {
 		out.Labels = append(out.Labels, l.GetName())
+	}
+	for _, u := range pr.RequestedReviewers {
+		out.RequestedReviewers = append(out.RequestedReviewers, u.GetLogin())
+	}
+	for _, t := range pr.RequestedTeams {
+		out.RequestedTeams = append(out.RequestedTeams, pr.GetBase().GetRepo().GetOwner().GetLogin()+"/"+t.GetSlug())
 	}
 	return out
 }

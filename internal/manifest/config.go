@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -225,11 +226,13 @@ type LeaseConfig struct {
 	StaleAfter time.Duration
 }
 
-// RemindersConfig: a release that has waited in a phase longer than that phase's limit
-// (0: never) gets one reminder a day on its tracking issue, mentioning Owners (only those
-// who may push to the repository). Nothing is ever closed or retried by a reminder.
+// RemindersConfig: a release that has waited in a phase, or once published in a
+// channel, longer than that phase's or channel's limit (0: never) gets one reminder a
+// day on its tracking issue, mentioning who can act: the release PR's author and
+// approvers, Owners and the rollout teams (only those who may act in the repository).
+// Nothing is ever closed or retried by a reminder.
 type RemindersConfig struct {
-	// After maps a phase name to its limit; phases not named have none.
+	// After maps a phase or channel name to its limit; those not named have none.
 	After  map[string]time.Duration
 	Owners []string
 	// ReviewDays is how many days an open release PR with a green preview may wait for an
@@ -239,6 +242,13 @@ type RemindersConfig struct {
 
 // ReminderPhases are the phases a reminder can be about: the ones a release can wait in.
 var ReminderPhases = []string{"qa", "deploy", "exporting", "export-qa", "scripts", "publishing", "failed", "incomplete"}
+
+// ReminderChannels are the channels a published release can wait in for a person's
+// promotion: production is where it stays, superseded and withdrawn are ends.
+var ReminderChannels = []string{"unverified", "staged"}
+
+// reminderKeys are the phases and channels with a reminder limit each.
+func reminderKeys() []string { return append(slices.Clone(ReminderPhases), ReminderChannels...) }
 
 // FreezeConfig is the code freeze after a major release: for Days after the release is
 // published, a pull request to the default branch may merge only with one of
@@ -350,7 +360,7 @@ func DefaultConfig() *Config {
 		// secret, and its status says it is unsigned.
 		Signing: SigningConfig{KeyEnv: "SHEPHERD_SIGNING_KEY", Required: true},
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 2 * day, "exporting": 0, "export-qa": 0,
-			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day}, Owners: []string{}, ReviewDays: 3},
+			"scripts": 0, "publishing": 0, "failed": 2 * day, "incomplete": 2 * day, "unverified": 0, "staged": 0}, Owners: []string{}, ReviewDays: 3},
 		Rollout: RolloutConfig{GracePeriod: 7 * day, Teams: []string{}},
 	}
 }
@@ -900,14 +910,14 @@ func (g GitHubConfig) check(r *reporter) {
 	}
 }
 
-// fields are one duration per phase (written with "_" for "-") and the owners.
+// fields are one duration per phase (written with "_" for "-") and channel, the owners
+// and review_days.
 func (rc *RemindersConfig) fields(d *decoder) []field {
 	if rc.After == nil {
 		rc.After = map[string]time.Duration{}
 	}
 	var fields []field
-	for _, phase := range ReminderPhases {
-		phase := phase
+	for _, phase := range reminderKeys() {
 		fields = append(fields, field{strings.ReplaceAll(phase, "-", "_"), func(n ast.Node, path string) {
 			var v time.Duration
 			d.setDuration(&v)(n, path)
@@ -925,7 +935,7 @@ const maxReviewDays = 365
 var githubLogin = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
 
 func (rc RemindersConfig) check(r *reporter) {
-	for _, phase := range ReminderPhases {
+	for _, phase := range reminderKeys() {
 		if v := rc.After[phase]; v != 0 && v < time.Hour {
 			r.atValue("reminders."+strings.ReplaceAll(phase, "-", "_"), "%s is shorter than an hour (0s turns the reminder off)", FormatDuration(v))
 		}

@@ -158,6 +158,7 @@ signing:
 reminders:
   export_qa: 1d
   failed: 0s
+  staged: 14d
   owners: [alice, bob-2]
   review_days: 5
 `
@@ -191,7 +192,7 @@ reminders:
 		Lease:   LeaseConfig{StaleAfter: 90 * time.Minute},
 		Signing: SigningConfig{AllowedSigners: ".github/allowed_signers", KeyEnv: "PIH_SIGNING_KEY", Required: false, Attest: true},
 		Reminders: RemindersConfig{After: map[string]time.Duration{"qa": 0, "deploy": 48 * time.Hour, "exporting": 0, "export-qa": 24 * time.Hour,
-			"scripts": 0, "publishing": 0, "failed": 0, "incomplete": 48 * time.Hour},
+			"scripts": 0, "publishing": 0, "failed": 0, "incomplete": 48 * time.Hour, "unverified": 0, "staged": 14 * 24 * time.Hour},
 			Owners: []string{"alice", "bob-2"}, ReviewDays: 5},
 		Rollout: RolloutConfig{GracePeriod: 3 * day, Teams: []string{"PIH/release-managers", "PIH/terminology_leads"}},
 	}, plainConfig(cfg))
@@ -448,11 +449,12 @@ func TestParseConfigErrors(t *testing.T) {
 		},
 		{
 			name:  "reminders",
-			input: "reminders:\n  qa: 10m\n  owners: [\"not a login\"]\n  review_days: 400\n",
+			input: "reminders:\n  qa: 10m\n  owners: [\"not a login\"]\n  review_days: 400\n  staged: 5m\n",
 			want: []string{
 				`.github/shepherd.yaml:2:7: reminders.qa: 10m is shorter than an hour (0s turns the reminder off)`,
 				`.github/shepherd.yaml:3:12: reminders.owners[0]: "not a login" is not a GitHub user name`,
 				`.github/shepherd.yaml:4:16: reminders.review_days: 400 is more than 365 days (0 turns the reminder off)`,
+				`.github/shepherd.yaml:5:11: reminders.staged: 5m is shorter than an hour (0s turns the reminder off)`,
 			},
 		},
 		{

@@ -14,8 +14,10 @@ type JanitorOutcome struct {
 	Version  string
 	Removed  bool
 	Reissued int
-	// Reminded: the release had waited too long in its phase and got its daily reminder.
+	// Reminded: the release had waited too long in its phase or channel, or the release
+	// PR for a review, and got its daily reminder (Reminder says what and whom).
 	Reminded bool
+	Reminder *Reminder
 	// PR is the release PR a review reminder was posted on (Version then reads "PR #n").
 	PR  int
 	Err error
@@ -60,15 +62,15 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 		out = append(out, o)
 	}
 	reminded, err := e.Remind(ctx)
-	for _, v := range reminded {
-		out = append(out, JanitorOutcome{Version: v, Reminded: true})
+	for _, r := range reminded {
+		out = append(out, JanitorOutcome{Version: r.Item, Reminded: true, Reminder: &r})
 	}
 	if err != nil {
 		out = append(out, JanitorOutcome{Version: "reminders", Err: err})
 	}
 	prs, err := e.RemindReviews(ctx)
-	for _, n := range prs {
-		out = append(out, JanitorOutcome{Version: fmt.Sprintf("PR #%d", n), PR: n, Reminded: true})
+	for _, r := range prs {
+		out = append(out, JanitorOutcome{Version: r.Item, PR: r.Number, Reminded: true, Reminder: &r})
 	}
 	if err != nil {
 		out = append(out, JanitorOutcome{Version: "review reminders", Err: err})

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,9 +19,11 @@ const reviewReminderKind = "review"
 
 // RemindReviews posts the daily reminder on every open release PR into the default branch
 // whose shepherd/qa preview has been green for longer than reminders.review_days without
-// an approving review, mentioning its author and the configured owners who may push to
-// the repository. It returns the numbers of the PRs reminded; no PR is changed otherwise.
-func (e *Env) RemindReviews(ctx context.Context) ([]int, error) {
+// an approving review, mentioning who can act on it (mayAct): its author, the reviewers
+// and teams whose review is requested, and the configured owners. It returns the
+// reminders posted; no PR is changed otherwise. A PR whose reminder could not be worked
+// out (GitHub failed) is left for the next run and its error returned with the others.
+func (e *Env) RemindReviews(ctx context.Context) ([]Reminder, error) {
 	days := e.Config.Reminders.ReviewDays
 	if days <= 0 {
 		return nil, nil
@@ -34,60 +37,62 @@ func (e *Env) RemindReviews(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := reminderPrefix + e.Now().UTC().Format("2006-01-02")
-	var reminded []int
-	var owners []string
-	ownersRead := false
+	key := e.reminderKey()
+	who := e.newActors()
+	var reminded []Reminder
+	var errs []error
 	for _, pr := range prs {
 		if pr.Draft {
 			continue // not yet asking for a review
 		}
-		state, since, err := e.GitHub.StatusSince(ctx, pr.HeadSHA, github.QAContext)
+		r, err := e.remindReview(ctx, who, pr, key, days, limit)
 		if err != nil {
-			return reminded, fmt.Errorf("PR #%d: %w", pr.Number, err)
-		}
-		waited := e.Now().Sub(since)
-		if state != github.StatusSuccess || waited <= limit {
-			continue
-		}
-		files, err := e.GitHub.ChangedFiles(ctx, pr.Number)
-		if err != nil {
-			return reminded, fmt.Errorf("PR #%d: %w", pr.Number, err)
-		}
-		if !slices.ContainsFunc(files, isManifestPath) {
-			continue
-		}
-		approved, err := e.GitHub.Approved(ctx, pr.Number)
-		if err != nil {
-			return reminded, fmt.Errorf("PR #%d: %w", pr.Number, err)
-		}
-		if approved {
-			continue
-		}
-		if !ownersRead {
-			owners, ownersRead = e.ownersInside(ctx), true
-		}
-		mentioned := slices.Clone(owners)
-		if pr.Author != "" && !slices.Contains(mentioned, pr.Author) {
-			if _, ok, err := e.GitHub.CanWrite(ctx, pr.Author); err == nil && ok {
-				mentioned = append([]string{pr.Author}, mentioned...)
-			}
-		}
-		if e.DryRun {
-			e.Log.Info("dry run: would remind on a release PR waiting for review", "pr", pr.Number)
-			continue
-		}
-		_, posted, err := e.GitHub.PostMilestone(ctx, pr.Number, reviewReminderKind+"-"+strconv.Itoa(pr.Number), key,
-			reviewReminderText(since, days, mentioned), 0)
-		if err != nil {
-			return reminded, fmt.Errorf("PR #%d: %w", pr.Number, err)
-		}
-		if posted {
-			e.Log.Info("review reminder posted", "pr", pr.Number, "waited", waited.String(), "mentioned", strings.Join(mentioned, " "))
-			reminded = append(reminded, pr.Number)
+			errs = append(errs, fmt.Errorf("PR #%d: %w", pr.Number, err))
+		} else if r != nil {
+			reminded = append(reminded, *r)
 		}
 	}
-	return reminded, nil
+	return reminded, errors.Join(errs...)
+}
+
+// remindReview reminds on one PR if it is due: nil when it is not, or was today already.
+func (e *Env) remindReview(ctx context.Context, who *actors, pr *github.PullRequest, key string, days int, limit time.Duration) (*Reminder, error) {
+	state, since, err := e.GitHub.StatusSince(ctx, pr.HeadSHA, github.QAContext)
+	if err != nil {
+		return nil, err
+	}
+	waited := e.Now().Sub(since)
+	if state != github.StatusSuccess || waited <= limit {
+		return nil, nil
+	}
+	files, err := e.GitHub.ChangedFiles(ctx, pr.Number)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(files, isManifestPath) {
+		return nil, nil
+	}
+	approved, err := e.GitHub.Approved(ctx, pr.Number)
+	if err != nil || approved {
+		return nil, err
+	}
+	logins := append(append([]string{pr.Author}, pr.RequestedReviewers...), e.Config.Reminders.Owners...)
+	mentioned, err := who.filter(ctx, logins, pr.RequestedTeams)
+	if err != nil {
+		return nil, err
+	}
+	if e.DryRun {
+		e.Log.Info("dry run: would remind on a release PR waiting for review", "pr", pr.Number, "mentioned", strings.Join(mentioned, " "))
+		return nil, nil
+	}
+	_, posted, err := e.GitHub.PostMilestone(ctx, pr.Number, reviewReminderKind+"-"+strconv.Itoa(pr.Number), key,
+		reviewReminderText(since, days, mentioned), 0)
+	if err != nil || !posted {
+		return nil, err
+	}
+	e.Log.Info("review reminder posted", "pr", pr.Number, "waited", waited.String(), "mentioned", strings.Join(mentioned, " "))
+	return &Reminder{Item: fmt.Sprintf("PR #%d", pr.Number), Number: pr.Number,
+		Waiting: "for a review since " + since.UTC().Format(timeLayout), Mentioned: mentioned}, nil
 }
 
 func reviewReminderText(since time.Time, days int, mentioned []string) string {
@@ -96,7 +101,7 @@ func reviewReminderText(since time.Time, days int, mentioned []string) string {
 	fmt.Fprintf(&b, "Its preview (`shepherd/qa`) is green and no one has approved it for more than %s (`reminders.review_days` in the configuration). A review and merge start the release.",
 		words.Count(days, "day", "days"))
 	if len(mentioned) > 0 {
-		b.WriteString("\n\n@" + strings.Join(mentioned, " @"))
+		b.WriteString("\n\nWho can act: " + mentions(mentioned))
 	}
 	b.WriteString("\n\nShepherd reminds once a day while the PR waits; it never closes or changes it.")
 	return b.String()

@@ -15,9 +15,10 @@ import (
 )
 
 // A release PR whose preview is green and that nobody approved gets one reminder a day
-// once it has waited longer than reminders.review_days, mentioning its author and the
-// owners only if they may push; an approved PR, a red preview and a PR changing no
-// release manifest get none, and no PR is ever closed.
+// once it has waited longer than reminders.review_days, naming its author, the reviewers
+// and teams whose review is requested and the owners, only those who may act; an
+// approved PR, a red preview and a PR changing no release manifest get none, and no PR
+// is ever closed.
 func TestReviewRemindersOncePerDayOnlyForGreenUnapprovedReleasePRs(t *testing.T) {
 	sb := newSandbox(t, dataset.Spec{Seed: 5, Concepts: 100}, ocltest.ExportPlan{})
 	sb.Config.Reminders.ReviewDays = 3
@@ -42,6 +43,13 @@ func TestReviewRemindersOncePerDayOnlyForGreenUnapprovedReleasePRs(t *testing.T)
 	notRelease := open("docs-fix", "docs/fix.md", "bob", github.StatusSuccess)
 	// A comment-only review is no approval.
 	sb.GitHub.AddReview(sandbox.Owner, sandbox.Repo, waiting, "alice", "COMMENTED")
+	// Reviews asked of people and teams: named if they may act, once each.
+	sb.GitHub.AddCollaborator(sandbox.Owner, sandbox.Repo, "rita", "write")
+	sb.GitHub.AddCollaborator(sandbox.Owner, sandbox.Repo, "reader", "read")
+	sb.GitHub.AddTeamRepo(sandbox.Owner, "reviewers", sandbox.Owner, sandbox.Repo, "push")
+	for _, r := range []string{"rita", "reader", "alice", sandbox.Owner + "/reviewers", sandbox.Owner + "/strangers"} {
+		sb.GitHub.RequestReview(sandbox.Owner, sandbox.Repo, waiting, r)
+	}
 
 	reminders := func(pr int) []string { return reminderComments(sb, pr) }
 	janitor := func() { runJanitor(t, sb) }
@@ -56,8 +64,10 @@ func TestReviewRemindersOncePerDayOnlyForGreenUnapprovedReleasePRs(t *testing.T)
 	require.Len(t, reminders(waiting), 1, "one reminder after four days, however many runs that day")
 	body := reminders(waiting)[0]
 	assert.Contains(t, body, "waited for a review since")
-	assert.Contains(t, body, "@bob", "the author may push")
-	assert.Contains(t, body, "@alice")
+	assert.Contains(t, body, "Who can act: @bob @rita @alice @"+sandbox.Owner+"/reviewers\n",
+		"the author, the requested reviewers and team who may act, the owners; each once")
+	assert.NotContains(t, body, "@reader", "a requested reviewer who may not push")
+	assert.NotContains(t, body, "strangers", "a requested team without access")
 	assert.NotContains(t, body, "@mallory", "not a collaborator")
 	require.Len(t, reminders(outsider), 1)
 	assert.NotContains(t, reminders(outsider)[0], "@contributor", "an author without write permission is not mentioned")

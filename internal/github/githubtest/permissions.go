@@ -112,6 +112,7 @@ var endpoints = map[string]endpoint{
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission": {"collaborators/collaborators#get-repository-permissions-for-a-user", read(permMetadata), false},
 	"GET /repos/{owner}/{repo}/collaborators/{username}":            {"collaborators/collaborators#check-if-a-user-is-a-repository-collaborator", read(permMetadata), false},
 	"GET /orgs/{org}/teams/{team_slug}/memberships/{username}":      {"teams/members#get-team-membership-for-a-user", read(permMembers), false},
+	"GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}":        {"teams/teams#check-team-permissions-for-a-repository", read(permMembers), false},
 	"GET /repos/{owner}/{repo}/tags":                                {"repos/repos#list-repository-tags", read(permMetadata), false},
 
 	"GET /repos/{owner}/{repo}/actions/permissions":          {"actions/permissions#get-github-actions-permissions-for-a-repository", read(permAdministration), false},
@@ -168,6 +169,7 @@ var endpoints = map[string]endpoint{
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}":         {"pulls/pulls#get-a-pull-request", read(permPullRequests), false},
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}/files":   {"pulls/pulls#list-pull-requests-files", read(permPullRequests), false},
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": {"pulls/reviews#list-reviews-for-a-pull-request", read(permPullRequests), false},
+	"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls":  {"commits/commits#list-pull-requests-associated-with-a-commit", read(permPullRequests), false},
 	// Merging writes the base branch: https://docs.github.com/rest/pulls/pulls#merge-a-pull-request
 	"PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge": {"pulls/pulls#merge-a-pull-request", write(permContents), false},
 

@@ -29,6 +29,9 @@ type pull struct {
 	// mergeabilityOf is the "head base" pair whose mergeability GitHub has computed.
 	mergeabilityOf string
 	reviews        []*review
+	// requestedUsers and requestedTeams (slugs of the owner's teams) are the reviews
+	// still asked for.
+	requestedUsers, requestedTeams []string
 }
 
 func (s *Server) registerPullRoutes() {
@@ -38,6 +41,7 @@ func (s *Server) registerPullRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", (*call).listPullFiles)
 	s.handle("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", (*call).mergePull)
 	s.handle("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", (*call).listPullReviews)
+	s.handle("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", (*call).listCommitPulls)
 }
 
 // AddPullRequest opens a pull request from head into base as login and returns its
@@ -217,6 +221,7 @@ func (s *Server) pullSimpleJSON(rp *repo, is *issue) object {
 	if p.merged {
 		mergeCommit = p.mergeCommitSHA
 	}
+	requestedUsers, requestedTeams := s.requestedJSON(rp, p)
 	href := func(u string) object { return object{"href": u} }
 	return object{
 		"url":                 url,
@@ -247,8 +252,8 @@ func (s *Server) pullSimpleJSON(rp *repo, is *issue) object {
 		"merge_commit_sha":    mergeCommit,
 		"assignee":            nil,
 		"assignees":           []any{},
-		"requested_reviewers": []any{},
-		"requested_teams":     []any{},
+		"requested_reviewers": requestedUsers,
+		"requested_teams":     requestedTeams,
 		"head":                branch(p.headRepo, p.head, headSHA),
 		"base":                branch(rp, p.base, rp.refs[branchRef(p.base)]),
 		"_links": object{
@@ -520,6 +525,8 @@ func (s *Server) AddReview(owner, repo string, number int, login, state string) 
 	rp := s.mustRepo(owner, repo)
 	is := rp.mustPull(number)
 	is.pull.reviews = append(is.pull.reviews, &review{id: s.newID(), user: login, state: state, commitID: rp.headSHA(is), submitted: s.clock()})
+	// A requested reviewer who reviews is no longer requested (listRequestedReviewers).
+	is.pull.requestedUsers = slices.DeleteFunc(is.pull.requestedUsers, func(u string) bool { return strings.EqualFold(u, login) })
 }
 
 // listPullReviews answers the reviews oldest first, as GitHub lists them

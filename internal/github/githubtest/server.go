@@ -39,7 +39,11 @@ type Server struct {
 	repos  map[string]*repo // by lower-case "owner/name"
 	// teamMembers are memberships by lower-case "org/team-slug", then lower-case login:
 	// "active" or "pending".
-	teamMembers        map[string]map[string]string
+	teamMembers map[string]map[string]string
+	// teamRepos are the repositories a team may access, by lower-case "org/team-slug",
+	// then lower-case "owner/name": the team's permission (pull ... admin).
+	teamRepos          map[string]map[string]string
+	teamIDs            map[string]int64     // by lower-case "org/team-slug", given on first sight
 	tokens             map[string]string    // configured token -> login
 	installationTokens map[string]time.Time // App installation token -> expiry
 	// tokenPermissions limits the tokens given with WithTokenPermissions.
@@ -105,6 +109,8 @@ func NewServer(opts ...Option) *Server {
 		now:                     time.Now,
 		repos:                   map[string]*repo{},
 		teamMembers:             map[string]map[string]string{},
+		teamRepos:               map[string]map[string]string{},
+		teamIDs:                 map[string]int64{},
 		tokens:                  map[string]string{},
 		installationTokens:      map[string]time.Time{},
 		tokenPermissions:        map[string]Permissions{},

@@ -3,6 +3,7 @@ package githubtest
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -21,8 +22,83 @@ func (s *Server) AddTeamMember(org, slug, login, state string) {
 	s.teamMembers[team][strings.ToLower(login)] = state
 }
 
+// AddTeamRepo gives the team org/slug access to the repository owner/repo with
+// permission: pull, triage, push, maintain or admin (GitHub's names for a team's role).
+func (s *Server) AddTeamRepo(org, slug, owner, repo, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(teamPermissions, permission) {
+		panic(fmt.Sprintf("githubtest: %q is not a team permission", permission))
+	}
+	s.mustRepo(owner, repo)
+	team := strings.ToLower(org + "/" + slug)
+	if s.teamRepos[team] == nil {
+		s.teamRepos[team] = map[string]string{}
+	}
+	s.teamRepos[team][repoKey(owner, repo)] = permission
+}
+
+// teamPermissions are a team's roles on a repository, weakest first.
+var teamPermissions = []string{"pull", "triage", "push", "maintain", "admin"}
+
 func (s *Server) registerTeamRoutes() {
 	s.handle("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (*call).getTeamMembership)
+	s.handle("GET", "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}", (*call).checkTeamRepo)
+}
+
+// teamJSON is a "team" of org, as pull requests list their requested teams.
+func (s *Server) teamJSON(org, slug string) object {
+	key := strings.ToLower(org + "/" + slug)
+	id, ok := s.teamIDs[key]
+	if !ok {
+		id = s.newID()
+		s.teamIDs[key] = id
+	}
+	url := s.apiURL("/organizations/%s/team/%d", org, id)
+	return object{
+		"id":                   id,
+		"node_id":              nodeID("T", id),
+		"url":                  url,
+		"html_url":             s.htmlURL("/orgs/%s/teams/%s", org, slug),
+		"name":                 slug,
+		"slug":                 slug,
+		"description":          nil,
+		"privacy":              "closed",
+		"notification_setting": "notifications_enabled",
+		"permission":           "pull",
+		"members_url":          url + "/members{/member}",
+		"repositories_url":     url + "/repos",
+		"parent":               nil,
+		"type":                 "organization",
+	}
+}
+
+// checkTeamRepo answers whether the team org/slug has access to owner/repo: 404 when it
+// has none (or the team does not exist); with the Accept type
+// application/vnd.github.v3.repository+json, 200 and the repository with the team's
+// "permissions" and "role_name"; otherwise 204. Reading it needs the organization's
+// members permission, which a GITHUB_TOKEN never has (403).
+// https://docs.github.com/rest/teams/teams#check-team-permissions-for-a-repository
+func (c *call) checkTeamRepo() {
+	org, slug := c.param("org"), c.param("team_slug")
+	rp := c.s.repos[repoKey(c.param("owner"), c.param("repo"))]
+	permission := c.s.teamRepos[strings.ToLower(org+"/"+slug)][repoKey(c.param("owner"), c.param("repo"))]
+	if rp == nil || permission == "" {
+		c.notFound()
+		return
+	}
+	if !strings.Contains(c.r.Header.Get("Accept"), "application/vnd.github.v3.repository+json") {
+		c.noContent()
+		return
+	}
+	level := slices.Index(teamPermissions, permission)
+	out := c.s.repoJSON(rp, true)
+	out["permissions"] = object{"pull": level >= 0, "triage": level >= 1, "push": level >= 2, "maintain": level >= 3, "admin": level >= 4}
+	out["role_name"] = map[string]string{"pull": "read", "push": "write"}[permission]
+	if out["role_name"] == "" {
+		out["role_name"] = permission
+	}
+	c.json(http.StatusOK, out)
 }
 
 // getTeamMembership answers 200 with the membership's state (active or pending) and role,
