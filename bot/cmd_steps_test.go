@@ -88,7 +88,7 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 	code, out, errs = step("status", "--all")
 	require.Equal(t, exitOK, code, errs)
 	assert.Regexp(t, `(?m)^VERSION\s+PHASE\s+CHANNEL\s+DEPLOYABLE`, out)
-	assert.Regexp(t, `(?m)^`+version+`\s+done\s+-\s+yes, the latest`, out)
+	assert.Regexp(t, `(?m)^`+version+`\s+done\s+unverified\s+yes, the latest`, out, "a published release starts in the unverified channel")
 	assert.Contains(t, out, "Latest deployable release: "+version)
 	code, out, errs = step("status", "--all", "--json")
 	require.Equal(t, exitOK, code, errs)
@@ -96,6 +96,7 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 		Releases []struct {
 			Version    string `json:"version"`
 			Phase      string `json:"phase"`
+			Channel    string `json:"channel"`
 			Deployable bool   `json:"deployable"`
 			Latest     bool   `json:"latest_deployable"`
 		} `json:"releases"`
@@ -104,6 +105,7 @@ func TestStepCommandsCarryAReleaseThrough(t *testing.T) {
 	require.Len(t, all.Releases, 1)
 	assert.Equal(t, version, all.Releases[0].Version)
 	assert.True(t, all.Releases[0].Deployable && all.Releases[0].Latest)
+	assert.Equal(t, "unverified", all.Releases[0].Channel)
 	code, _, errs = step("status")
 	assert.Equal(t, exitCannot, code, "neither --version nor --all")
 	assert.Contains(t, errs, "give either --version or --all")
