@@ -153,9 +153,8 @@ func (e *Engine) checkExternalIDUnique(c *ocl.Concept, ci uint32) {
 		return
 	}
 	key := e.hash.lower(id)
-	first, ok := e.idx.externalIDs[key]
+	first, ok := e.idx.externalIDs.add(key, ci)
 	if !ok {
-		e.idx.externalIDs[key] = ci
 		return
 	}
 	e.emit(xr04, ci, Finding{Field: "external_id",

@@ -39,7 +39,7 @@ type Engine struct {
 	sources   map[string]sourceInfo
 
 	concepts []conceptRec
-	byKey    map[uint64]uint32 // (source, code) → concept, see conceptKey
+	byKey    keyTable[uint32] // (source, code) → concept, see conceptKey
 	idx      sourceIndex
 	// conceptSources are the sources concepts have arrived from: a mapping to one of them
 	// may name a concept still to come (API listings); others are outside the export.
@@ -108,7 +108,6 @@ func NewEngine(opts Options) *Engine {
 		max:     opts.MaxFindings,
 		hash:    newHasher(),
 		sources: map[string]sourceInfo{},
-		byKey:   map[uint64]uint32{},
 
 		conceptSources: map[uint64]bool{},
 		sourceNames:    map[uint64]string{},
@@ -210,14 +209,14 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 	}
 	sourceKey := e.sourceKey(source)
 	key := conceptKey(sourceKey, e.hash.exact(code))
-	ci, ok := e.byKey[key]
-	if !ok {
+	ref, added := e.byKey.ref(key)
+	if added {
 		// A mapping from a code that is no concept of the export: remember the code so
 		// that its mappings are still grouped together.
-		ci = uint32(len(e.concepts))
+		*ref = uint32(len(e.concepts))
 		e.concepts = append(e.concepts, conceptRec{code: code, source: sourceKey})
-		e.byKey[key] = ci
 	}
+	ci := *ref
 	e.checkMapping(m, ci)
 	e.progress()
 }
@@ -239,8 +238,8 @@ func (e *Engine) addConcept(c *ocl.Concept) uint32 {
 		e.conceptSources[rec.source] = true
 	}
 	key := conceptKey(rec.source, e.hash.exact(strings.TrimSpace(c.ID)))
-	if prev, ok := e.byKey[key]; !ok || !e.concepts[prev].has(conceptSeen) {
-		e.byKey[key] = ci
+	if prev, added := e.byKey.ref(key); added || !e.concepts[*prev].has(conceptSeen) {
+		*prev = ci
 	}
 	return ci
 }
@@ -272,7 +271,7 @@ func conceptKey(source, code uint64) uint64 { return mix(nsConcept, source, code
 // hasConcept reports whether the export holds a concept with key k (one that arrived as
 // a concept, not one only named by a mapping): the test of ocl.InternalTarget.
 func (e *Engine) hasConcept(k ocl.ConceptKey) (uint32, bool) {
-	ci, ok := e.byKey[conceptKey(e.sourceKey(k.Source), e.hash.exact(k.Code))]
+	ci, ok := e.byKey.get(conceptKey(e.sourceKey(k.Source), e.hash.exact(k.Code)))
 	return ci, ok && e.concepts[ci].has(conceptSeen)
 }
 

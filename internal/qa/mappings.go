@@ -12,16 +12,17 @@ import (
 // 64-bit hashes and values small numbers: no strings, except the mapping ids of the
 // rare entries that may end up in a finding.
 type sourceIndex struct {
-	names       map[uint64]uint32    // FR-09/FR-10: (locale, name) → first concept
-	externalIDs map[uint64]uint32    // XR-04: external_id → first concept
-	uuids       map[uint64]uuidOwner // XR-06: (table, uuid) → first owner
+	names       keyTable[uint32]    // FR-09/FR-10: (locale, name) → first concept
+	externalIDs keyTable[uint32]    // XR-04: external_id → first concept
+	uuids       keyTable[uint64]    // XR-06: (table, uuid) → first owner (itemOwner)
+	groups      keyTable[mapTypeID] // FR-12/FR-24: (concept, target) → first map type
+	sameAsCount keyTable[uint8]     // FR-25: (concept, target source) → SAME-AS mappings
+	claims      keyTable[uint64]    // FR-26: external target → earliest concept (itemOwner)
 
-	groups      map[uint64]mapTypeID // FR-12/FR-24: (concept, target) → first map type
-	multi       map[uint64]*mapGroup // groups with more than one mapping
-	sameAsCount map[uint64]uint8     // FR-25: (concept, target source) → SAME-AS mappings
-	claims      map[uint64]claim     // FR-26: external target → earliest concept
-	reported    map[uint64]bool      // FR-26: (target, concept) already reported
-	fr26        []claimFinding
+	multi    map[uint64]*mapGroup // groups with more than one mapping
+	claimIDs map[uint64]string    // FR-26: a claim's mapping id when it is not a number
+	reported map[uint64]bool      // FR-26: (target, concept) already reported
+	fr26     []claimFinding
 
 	pending []pendingTarget // own-source targets not seen yet when their mapping came
 	members []memberEdge    // XR-05: CONCEPT-SET edges between concepts
@@ -29,14 +30,9 @@ type sourceIndex struct {
 
 func newSourceIndex() sourceIndex {
 	return sourceIndex{
-		names:       map[uint64]uint32{},
-		externalIDs: map[uint64]uint32{},
-		uuids:       map[uint64]uuidOwner{},
-		groups:      map[uint64]mapTypeID{},
-		multi:       map[uint64]*mapGroup{},
-		sameAsCount: map[uint64]uint8{},
-		claims:      map[uint64]claim{},
-		reported:    map[uint64]bool{},
+		multi:    map[uint64]*mapGroup{},
+		claimIDs: map[uint64]string{},
+		reported: map[uint64]bool{},
 	}
 }
 
@@ -47,12 +43,6 @@ type mapGroup struct {
 	repeated     bool
 	second       string // the second mapping's id, for FR-24
 	source, code string
-}
-
-// claim is the earliest active concept SAME-AS an external target so far.
-type claim struct {
-	concept   uint32
-	mappingID string
 }
 
 // claimFinding is an FR-26 finding waiting for Finish, when the earliest claim is known.
@@ -182,9 +172,10 @@ func (e *Engine) checkSameAs(m *ocl.Mapping, ci uint32, t target, self bool) {
 	}
 	if e.on(fr25) {
 		key := mix(nsSameAsSource, uint64(ci), t.info.key)
-		n := e.idx.sameAsCount[key]
+		count, _ := e.idx.sameAsCount.ref(key)
+		n := *count
 		if n < 255 {
-			e.idx.sameAsCount[key] = n + 1
+			*count = n + 1
 		}
 		if n == 1 {
 			e.emit(fr25, ci, Finding{MappingID: m.ID, Message: fmt.Sprintf("a second SAME-AS mapping to source %s (to %s)", t.source, t.code)})
@@ -209,17 +200,38 @@ func isResidualICD(revision int, code string) bool {
 // (in source order) seen so far holds the claim; every other concept is reported once.
 func (e *Engine) claimTarget(m *ocl.Mapping, ci uint32, t target) {
 	key := mix(nsClaim, t.info.key, e.hash.exact(t.code))
-	c, ok := e.idx.claims[key]
+	ref, added := e.idx.claims.ref(key)
+	c := itemOwner(*ref)
 	switch {
-	case !ok:
-		e.idx.claims[key] = claim{concept: ci, mappingID: m.ID}
-	case c.concept == ci:
-	case c.concept < ci:
+	case added:
+		*ref = uint64(e.claimOwner(key, ci, m.ID))
+	case c.concept() == ci:
+	case c.concept() < ci:
 		e.reportClaim(key, ci, m.ID, t)
 	default:
-		e.idx.claims[key] = claim{concept: ci, mappingID: m.ID}
-		e.reportClaim(key, c.concept, c.mappingID, t)
+		earlierID := e.claimMappingID(key, c)
+		*ref = uint64(e.claimOwner(key, ci, m.ID))
+		e.reportClaim(key, c.concept(), earlierID, t)
 	}
+}
+
+// claimOwner packs a claim; a mapping id that is not a number waits beside the index.
+func (e *Engine) claimOwner(key uint64, ci uint32, mappingID string) itemOwner {
+	o := newItemOwner(ci, mappingID)
+	if o.mappingID() != mappingID {
+		e.idx.claimIDs[key] = mappingID
+	} else {
+		delete(e.idx.claimIDs, key)
+	}
+	return o
+}
+
+// claimMappingID is the mapping id of the claim o on key.
+func (e *Engine) claimMappingID(key uint64, o itemOwner) string {
+	if id, ok := e.idx.claimIDs[key]; ok {
+		return id
+	}
+	return o.mappingID()
 }
 
 func (e *Engine) reportClaim(key uint64, ci uint32, mappingID string, t target) {
@@ -235,9 +247,8 @@ func (e *Engine) reportClaim(key uint64, ci uint32, mappingID string, t target) 
 // target (source lower-cased, code).
 func (e *Engine) groupMapping(m *ocl.Mapping, ci uint32, mt mapTypeID, t target) {
 	key := mix(nsGroup, uint64(ci), t.info.key, e.hash.exact(t.code))
-	first, ok := e.idx.groups[key]
+	first, ok := e.idx.groups.add(key, mt)
 	if !ok {
-		e.idx.groups[key] = mt
 		return
 	}
 	g := e.idx.multi[key]
@@ -340,7 +351,8 @@ func (e *Engine) finishMappings() {
 		}
 	}
 	for _, f := range e.idx.fr26 {
-		first := e.concepts[e.idx.claims[f.key].concept].code
+		owner, _ := e.idx.claims.get(f.key)
+		first := e.concepts[itemOwner(owner).concept()].code
 		e.emit(fr26, f.concept, Finding{MappingID: f.mappingID, Message: fmt.Sprintf("SAME-AS %s:%s, which concept %s already claims",
 			f.source, f.code, first)})
 	}

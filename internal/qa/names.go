@@ -178,16 +178,15 @@ func (e *Engine) checkSharedName(c *ocl.Concept, ci uint32, group []nameRec, r r
 	if !e.on(r) {
 		return
 	}
-	index := e.idx.names
+	index := &e.idx.names
 	reported := false
 	for _, n := range group {
 		if n.key == 0 || !pick(n) {
 			continue
 		}
 		key := mix(ns, localeKey, n.key)
-		first, ok := index[key]
+		first, ok := index.add(key, ci)
 		if !ok {
-			index[key] = ci
 			continue
 		}
 		if first == ci || reported {

@@ -247,6 +247,12 @@ var sourceRuleCases = []ruleCase{
 			mapping("101", "1", "SAME-AS", "snomed-ct", "123"),
 			mapping("102", "2", "SAME-AS", "SNOMED-CT", "123"))},
 		want: []place{at("FR-26", "2", "102", "", ""), at("FR-26", "3", "103", "", "")}},
+	{name: "FR-26 mapping ids that are not numbers, the claim passing to an earlier concept",
+		data: dataset{concepts: cs(concept("1"), concept("2"), concept("3")), mappings: ms(
+			mapping("m-3", "3", "SAME-AS", "SNOMED-CT", "123"),
+			mapping("0102", "2", "SAME-AS", "SNOMED-CT", "123"),
+			mapping("m-1", "1", "SAME-AS", "snomed-ct", "123"))},
+		want: []place{at("FR-26", "2", "0102", "", ""), at("FR-26", "3", "m-3", "", "")}},
 	{name: "FR-26 close: a retired concept, other codes",
 		data: dataset{concepts: cs(concept("1", retired), concept("2"), concept("3")), mappings: ms(
 			mapping("101", "1", "SAME-AS", "SNOMED-CT", "123"),

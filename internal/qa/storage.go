@@ -46,25 +46,42 @@ func (t uuidTable) what() string {
 	return "mapping"
 }
 
-// uuidOwner is the first item that took a uuid, packed in 8 bytes to keep the index small
-// at CIEL scale (one entry per name, description and mapping): its concept in the low 32
+// itemOwner is the first item that took a uuid (XR-06) or claimed a target (FR-26),
+// packed in 8 bytes to keep the indexes small at CIEL scale: its concept in the low 32
 // bits and, for a mapping whose id is a decimal number (as OCL's are), that number + 1 in
 // the high 32 bits, so that the message can name it.
-type uuidOwner uint64
+type itemOwner uint64
 
-func newUUIDOwner(ci uint32, mappingID string) uuidOwner {
-	owner := uuidOwner(ci)
-	if n, err := strconv.ParseUint(mappingID, 10, 32); err == nil && n < math.MaxUint32 && strconv.FormatUint(n, 10) == mappingID {
-		owner |= uuidOwner(n+1) << 32
+func newItemOwner(ci uint32, mappingID string) itemOwner {
+	owner := itemOwner(ci)
+	if n, ok := decimalID(mappingID); ok {
+		owner |= itemOwner(n+1) << 32
 	}
 	return owner
 }
 
-func (o uuidOwner) concept() uint32 { return uint32(o) }
+// decimalID reads an id written as a decimal number below MaxUint32 without leading
+// zeros, the only ids itemOwner can give back exactly as written.
+func decimalID(id string) (uint64, bool) {
+	if id == "" || len(id) > 10 || id[0] == '0' && len(id) > 1 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, n < math.MaxUint32
+}
+
+func (o itemOwner) concept() uint32 { return uint32(o) }
 
 // mappingID is the owner's mapping id, or "" when it is not a mapping or its id is not a
 // number.
-func (o uuidOwner) mappingID() string {
+func (o itemOwner) mappingID() string {
 	if o>>32 == 0 {
 		return ""
 	}
@@ -235,11 +252,11 @@ func (e *Engine) checkMappingStorage(m *ocl.Mapping, ci uint32) {
 // writer compares them.
 func (e *Engine) claimUUID(table uuidTable, uuid string, ci uint32, mappingID, field, locale string) {
 	key := mix(nsUUID, uint64(table), e.hash.exact(uuid))
-	first, taken := e.idx.uuids[key]
+	firstOwner, taken := e.idx.uuids.add(key, uint64(newItemOwner(ci, mappingID)))
 	if !taken {
-		e.idx.uuids[key] = newUUIDOwner(ci, mappingID)
 		return
 	}
+	first := itemOwner(firstOwner)
 	code := e.concepts[first.concept()].code
 	var owner string
 	switch {
