@@ -98,6 +98,7 @@ var commands = map[string]verdict{
 	"shepherd wait-idle --repo OWNER/NAME":                                       cannot(needsGitHub),
 	"shepherd wait-idle --timeout 45m":                                           cannot(needsGitHub),
 	"shepherd maintenance off":                                                   as("shepherd maintenance on && shepherd maintenance off", repo),
+	"shepherd maintenance on":                                                    as("shepherd maintenance on && shepherd maintenance status", repo),
 
 	// docs/*.md
 	"shepherd qa --export": cannot(mention),
