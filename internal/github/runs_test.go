@@ -25,25 +25,16 @@ func TestWaitIdleWaitsForOtherShepherdRunsOnly(t *testing.T) {
 	srv.AddWorkflowRun(owner, repo, ".github/workflows/ci.yml", "in_progress")
 	srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-janitor.yml", "completed")
 
-	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	sleeps := 0
-	c, err := New(context.Background(), owner, repo, Options{
-		BaseURL: srv.URL(), Auth: Auth{Token: "tok"},
-		Now: func() time.Time { return now },
-		Sleep: func(_ context.Context, d time.Duration) error {
-			now = now.Add(d)
-			sleeps++
-			if sleeps == 3 {
-				srv.SetWorkflowRunStatus(owner, repo, janitor, "completed")
-			}
-			return nil
-		},
+	c := sleepingClient(t, srv, func() {
+		if sleeps++; sleeps == 3 {
+			srv.SetWorkflowRunStatus(owner, repo, janitor, "completed")
+		}
 	})
-	require.NoError(t, err)
 	files := []string{"shepherd-janitor.yml", "shepherd-maintenance-update.yml"}
 	ctx := context.Background()
 
-	err = c.WaitIdle(ctx, files, self, time.Minute, time.Minute)
+	err := c.WaitIdle(ctx, files, self, time.Minute, time.Minute)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "after 1m0s, 1 Shepherd workflow run(s) have not finished: shepherd-janitor.yml (in_progress)")
 
@@ -62,25 +53,35 @@ func TestWaitIdleCountsEveryUnfinishedStatus(t *testing.T) {
 			srv.AddRepo(owner, repo, "main")
 			srv.AddWorkflow(owner, repo, ".github/workflows/shepherd-export-poll.yml", "poll", githubtest.WorkflowActive)
 			run := srv.AddWorkflowRun(owner, repo, ".github/workflows/shepherd-export-poll.yml", status)
-			now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 			sleeps := 0
-			c, err := New(context.Background(), owner, repo, Options{
-				BaseURL: srv.URL(), Auth: Auth{Token: "tok"},
-				Now: func() time.Time { return now },
-				Sleep: func(_ context.Context, d time.Duration) error {
-					now = now.Add(d)
-					sleeps++
-					srv.SetWorkflowRunStatus(owner, repo, run, "completed")
-					return nil
-				},
+			c := sleepingClient(t, srv, func() {
+				sleeps++
+				srv.SetWorkflowRunStatus(owner, repo, run, "completed")
 			})
-			require.NoError(t, err)
 			files := []string{"shepherd-export-poll.yml"}
-			err = c.WaitIdle(context.Background(), files, 0, time.Minute, 0)
+			err := c.WaitIdle(context.Background(), files, 0, time.Minute, 0)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "shepherd-export-poll.yml ("+status+")")
 			require.NoError(t, c.WaitIdle(context.Background(), files, 0, time.Minute, time.Hour))
 			assert.Equal(t, 1, sleeps, "waited until the run completed")
 		})
 	}
+}
+
+// sleepingClient is a client of srv on a simulated clock: each sleep moves the clock on
+// and then calls slept, where a test changes what GitHub shows.
+func sleepingClient(t *testing.T, srv *githubtest.Server, slept func()) *Client {
+	t.Helper()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	c, err := New(context.Background(), owner, repo, Options{
+		BaseURL: srv.URL(), Auth: Auth{Token: "tok"},
+		Now: func() time.Time { return now },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			now = now.Add(d)
+			slept()
+			return nil
+		},
+	})
+	require.NoError(t, err)
+	return c
 }

@@ -624,6 +624,12 @@ func (c *Config) check(r *reporter) {
 	c.GitHub.check(r)
 	c.Freeze.check(r)
 	c.Reminders.check(r)
+	// A staged release may not go to production before the grace period ends: a reminder
+	// before then would ask for a promotion that is refused.
+	if staged := c.Reminders.After["staged"]; staged > 0 && staged < c.Rollout.GracePeriod {
+		r.atValue("reminders.staged", "%s is shorter than rollout.grace_period (%s): the reminder would ask for a promotion the grace period still refuses",
+			FormatDuration(staged), FormatDuration(c.Rollout.GracePeriod))
+	}
 	if c.Lease.StaleAfter < 10*time.Minute || c.Lease.StaleAfter > 7*day {
 		r.atValue("lease.stale_after", "%s is not between 10m and 7d", FormatDuration(c.Lease.StaleAfter))
 	}

@@ -449,12 +449,19 @@ func TestParseConfigErrors(t *testing.T) {
 		},
 		{
 			name:  "reminders",
-			input: "reminders:\n  qa: 10m\n  owners: [\"not a login\"]\n  review_days: 400\n  staged: 5m\n",
+			input: "reminders:\n  qa: 10m\n  owners: [\"not a login\"]\n  review_days: 400\n  unverified: 5m\n",
 			want: []string{
 				`.github/shepherd.yaml:2:7: reminders.qa: 10m is shorter than an hour (0s turns the reminder off)`,
 				`.github/shepherd.yaml:3:12: reminders.owners[0]: "not a login" is not a GitHub user name`,
 				`.github/shepherd.yaml:4:16: reminders.review_days: 400 is more than 365 days (0 turns the reminder off)`,
-				`.github/shepherd.yaml:5:11: reminders.staged: 5m is shorter than an hour (0s turns the reminder off)`,
+				`.github/shepherd.yaml:5:15: reminders.unverified: 5m is shorter than an hour (0s turns the reminder off)`,
+			},
+		},
+		{
+			name:  "reminders staged within the grace period",
+			input: "rollout:\n  grace_period: 7d\nreminders:\n  staged: 3d\n",
+			want: []string{
+				`.github/shepherd.yaml:4:11: reminders.staged: 3d is shorter than rollout.grace_period (7d): the reminder would ask for a promotion the grace period still refuses`,
 			},
 		},
 		{

@@ -170,31 +170,27 @@ func (e *Env) newActors() *actors {
 func (a *actors) filter(ctx context.Context, logins, teams []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, login := range logins {
-		if login == "" || seen[strings.ToLower(login)] {
-			continue
+	keep := func(names []string, may func(context.Context, string) (bool, error)) error {
+		for _, name := range names {
+			if name == "" || seen[strings.ToLower(name)] {
+				continue
+			}
+			seen[strings.ToLower(name)] = true
+			ok, err := may(ctx, name)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, name)
+			}
 		}
-		seen[strings.ToLower(login)] = true
-		ok, err := a.user(ctx, login)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, login)
-		}
+		return nil
 	}
-	for _, team := range teams {
-		if seen[strings.ToLower(team)] {
-			continue
-		}
-		seen[strings.ToLower(team)] = true
-		ok, err := a.team(ctx, team)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, team)
-		}
+	if err := keep(logins, a.user); err != nil {
+		return nil, err
+	}
+	if err := keep(teams, a.team); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
