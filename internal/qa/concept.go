@@ -158,7 +158,7 @@ func (e *Engine) checkExternalIDUnique(c *ocl.Concept, ci uint32) {
 		return
 	}
 	e.emit(xr04, ci, Finding{Field: "external_id",
-		Message: fmt.Sprintf("external_id %q is already used by concept %s", c.ExternalID, e.concepts[first].code)})
+		Message: fmt.Sprintf("external_id %q is already used by concept %s", c.ExternalID, e.code(first))})
 }
 
 // checkConceptFields runs FR-11 and the numeric rules CE-02, CE-03.

@@ -30,7 +30,7 @@ func (e *Engine) finishCycles() {
 	f := cycleFinder{g: g, inComponent: make([]bool, len(g.nodes)), rank: make([]int, len(g.nodes)), onPath: make([]bool, len(g.nodes))}
 	for _, comp := range g.components() {
 		if len(comp) > 1 {
-			f.search(comp, e.concepts, func(cycle []int32) { e.emitCycle(g, cycle) })
+			f.search(comp, e.code, func(cycle []int32) { e.emitCycle(g, cycle) })
 		}
 	}
 	e.idx.members = nil
@@ -39,7 +39,7 @@ func (e *Engine) finishCycles() {
 func (e *Engine) emitCycle(g *memberGraph, cycle []int32) {
 	codes := make([]string, 0, len(cycle)+1)
 	for _, v := range cycle {
-		codes = append(codes, e.concepts[g.nodes[v]].code)
+		codes = append(codes, e.code(g.nodes[v]))
 	}
 	codes = append(codes, codes[0])
 	e.emit(xr05, g.nodes[cycle[0]], Finding{Message: "CONCEPT-SET membership forms a cycle: " + strings.Join(codes, " → ")})
@@ -161,9 +161,9 @@ type cycleFinder struct {
 	report      func([]int32)
 }
 
-func (f *cycleFinder) search(comp []int32, concepts []conceptRec, report func([]int32)) {
+func (f *cycleFinder) search(comp []int32, code func(uint32) string, report func([]int32)) {
 	slices.SortFunc(comp, func(a, b int32) int {
-		return compareCodes(concepts[f.g.nodes[a]].code, concepts[f.g.nodes[b]].code)
+		return compareCodes(code(f.g.nodes[a]), code(f.g.nodes[b]))
 	})
 	for i, v := range comp {
 		f.inComponent[v] = true

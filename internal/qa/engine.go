@@ -39,6 +39,7 @@ type Engine struct {
 	sources   map[string]sourceInfo
 
 	concepts []conceptRec
+	codes    []byte           // the concepts' codes, end to end (conceptRec.codeAt)
 	byKey    keyTable[uint32] // (source, code) → concept, see conceptKey
 	idx      sourceIndex
 	// conceptSources are the sources concepts have arrived from: a mapping to one of them
@@ -71,8 +72,11 @@ const (
 
 // conceptRec is what the engine remembers of each concept: enough for mappings, which
 // arrive after every concept in the export form, and for the rules that finish at the end.
+// It holds no pointer, so the collector never scans the list, and the codes sit end to
+// end in Engine.codes instead of one allocation each.
 type conceptRec struct {
-	code       string
+	codeAt     uint32 // the code is Engine.codes[codeAt : codeAt+codeLen]
+	codeLen    uint32
 	source     uint64 // key of the concept's own source (hasher.lower)
 	flags      conceptFlags
 	selfSameAs uint8 // SAME-AS mappings to its own code, saturating
@@ -90,6 +94,26 @@ const (
 )
 
 func (c *conceptRec) has(f conceptFlags) bool { return c.flags&f != 0 }
+
+// addRec appends a concept record with its code and returns its index.
+func (e *Engine) addRec(code string, source uint64, flags conceptFlags) uint32 {
+	ci := uint32(len(e.concepts))
+	e.concepts = append(e.concepts, conceptRec{codeAt: uint32(len(e.codes)), codeLen: uint32(len(code)), source: source, flags: flags})
+	e.codes = append(e.codes, code...)
+	return ci
+}
+
+// code is concept ci's code.
+func (e *Engine) code(ci uint32) string {
+	c := &e.concepts[ci]
+	return string(e.codes[c.codeAt : c.codeAt+c.codeLen])
+}
+
+// hasCode reports whether concept ci's code is code, without copying it.
+func (e *Engine) hasCode(ci uint32, code string) bool {
+	c := &e.concepts[ci]
+	return string(e.codes[c.codeAt:c.codeAt+c.codeLen]) == code
+}
 
 // active is a concept the editorial rules apply to. A code named only by a mapping
 // counts as active: nothing says otherwise.
@@ -213,8 +237,7 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 	if added {
 		// A mapping from a code that is no concept of the export: remember the code so
 		// that its mappings are still grouped together.
-		*ref = uint32(len(e.concepts))
-		e.concepts = append(e.concepts, conceptRec{code: code, source: sourceKey})
+		*ref = e.addRec(code, sourceKey, 0)
 	}
 	ci := *ref
 	e.checkMapping(m, ci)
@@ -222,22 +245,21 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 }
 
 func (e *Engine) addConcept(c *ocl.Concept) uint32 {
-	ci := uint32(len(e.concepts))
-	rec := conceptRec{code: c.ID, source: e.sourceKey(c.SourceName()), flags: conceptSeen}
+	source, flags := e.sourceKey(c.SourceName()), conceptSeen
 	if c.Retired {
-		rec.flags |= conceptRetired
+		flags |= conceptRetired
 	}
 	if strings.EqualFold(strings.TrimSpace(c.Datatype), "Coded") {
-		rec.flags |= conceptCoded
+		flags |= conceptCoded
 	}
 	if isSetConcept(c) {
-		rec.flags |= conceptIsSet
+		flags |= conceptIsSet
 	}
-	e.concepts = append(e.concepts, rec)
+	ci := e.addRec(c.ID, source, flags)
 	if len(e.conceptSources) < maxCached {
-		e.conceptSources[rec.source] = true
+		e.conceptSources[source] = true
 	}
-	key := conceptKey(rec.source, e.hash.exact(strings.TrimSpace(c.ID)))
+	key := conceptKey(source, e.hash.exact(strings.TrimSpace(c.ID)))
 	if prev, added := e.byKey.ref(key); added || !e.concepts[*prev].has(conceptSeen) {
 		*prev = ci
 	}
@@ -300,7 +322,7 @@ func (e *Engine) emit(r rule, ci uint32, f Finding) {
 	f.Rule = r.id()
 	f.Severity = e.rules.severity[r]
 	if ci != noConcept {
-		f.ConceptID = e.concepts[ci].code
+		f.ConceptID = e.code(ci)
 		f.ConceptURL = e.conceptURL(f.ConceptID)
 	}
 	e.findings = append(e.findings, f)
@@ -343,7 +365,7 @@ func (e *Engine) finishConcepts() {
 		}
 		ci := uint32(i)
 		if c.selfSameAs != 1 && e.on(fr13) {
-			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(c.code, int(c.selfSameAs), e.sourceName(c.source))})
+			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(e.code(ci), int(c.selfSameAs), e.sourceName(c.source))})
 		}
 		if c.has(conceptIsSet) && !c.has(conceptHasMembers) && e.on(ce04) {
 			e.emit(ce04, ci, Finding{Message: "set concept has no CONCEPT-SET mapping (no members)"})

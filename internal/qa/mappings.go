@@ -12,9 +12,13 @@ import (
 // 64-bit hashes and values small numbers: no strings, except the mapping ids of the
 // rare entries that may end up in a finding.
 type sourceIndex struct {
-	names       keyTable[uint32]    // FR-09/FR-10: (locale, name) → first concept
-	externalIDs keyTable[uint32]    // XR-04: external_id → first concept
-	uuids       keyTable[uint64]    // XR-06: (table, uuid) → first owner (itemOwner)
+	names       keyTable[uint32] // FR-09/FR-10: (locale, name) → first concept
+	externalIDs keyTable[uint32] // XR-04: external_id → first concept
+	// XR-06: (table, uuid) → first owner: the concept of a name or description, the
+	// itemOwner of a mapping.
+	conceptUUIDs keyTable[uint32]
+	mappingUUIDs keyTable[uint64]
+
 	groups      keyTable[mapTypeID] // FR-12/FR-24: (concept, target) → first map type
 	sameAsCount keyTable[uint8]     // FR-25: (concept, target source) → SAME-AS mappings
 	claims      keyTable[uint64]    // FR-26: external target → earliest concept (itemOwner)
@@ -115,7 +119,7 @@ func (e *Engine) checkMapping(m *ocl.Mapping, ci uint32) {
 	e.checkExtras(ci, m.ID, m.Extras, mappingVocabulary)
 	mt := e.mapTypes.of(m.MapType)
 	t := e.target(m, from)
-	self := t.sameSource && t.code == from.code
+	self := t.sameSource && e.hasCode(ci, t.code)
 	switch mt {
 	case mapSameAs:
 		e.checkSameAs(m, ci, t, self)
@@ -292,7 +296,7 @@ func (e *Engine) targetFound(ci uint32, mt mapTypeID, mappingID string, ti uint3
 	to := &e.concepts[ti]
 	if !to.active() {
 		if e.on(fr22) {
-			e.emit(fr22, ci, Finding{MappingID: mappingID, Message: fmt.Sprintf("%s mapping to the retired concept %s", e.mapTypes.name(mt), to.code)})
+			e.emit(fr22, ci, Finding{MappingID: mappingID, Message: fmt.Sprintf("%s mapping to the retired concept %s", e.mapTypes.name(mt), e.code(ti))})
 		}
 		return
 	}
@@ -352,7 +356,7 @@ func (e *Engine) finishMappings() {
 	}
 	for _, f := range e.idx.fr26 {
 		owner, _ := e.idx.claims.get(f.key)
-		first := e.concepts[itemOwner(owner).concept()].code
+		first := e.code(itemOwner(owner).concept())
 		e.emit(fr26, f.concept, Finding{MappingID: f.mappingID, Message: fmt.Sprintf("SAME-AS %s:%s, which concept %s already claims",
 			f.source, f.code, first)})
 	}

@@ -198,7 +198,7 @@ func (e *Engine) checkSharedName(c *ocl.Concept, ci uint32, group []nameRec, r r
 			what = "preferred name"
 		}
 		e.emit(r, ci, Finding{Locale: n.locale, Message: fmt.Sprintf("%s %q in locale %q is also the %s of concept %s",
-			what, strings.TrimSpace(c.Names[n.idx].Name), n.locale, what, e.concepts[first].code)})
+			what, strings.TrimSpace(c.Names[n.idx].Name), n.locale, what, e.code(first))})
 	}
 }
 

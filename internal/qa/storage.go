@@ -115,7 +115,10 @@ func (e *Engine) checkConceptStorage(c *ocl.Concept, ci uint32) {
 				conceptUUID = openmrslimits.RowUUID(c.ExternalID, c.UUID, "concept", e.own.name, c.ID)
 			}
 		}
-		uuid := openmrslimits.RowUUID(n.ExternalID, n.UUID, "concept_name", conceptUUID, n.Locale, ocl.NormalizeNameType(n.NameType), n.Name)
+		uuid, own := ownUUID(n.ExternalID, n.UUID)
+		if !own {
+			uuid = openmrslimits.RowUUID(n.ExternalID, n.UUID, "concept_name", conceptUUID, n.Locale, ocl.NormalizeNameType(n.NameType), n.Name)
+		}
 		e.claimUUID(uuidName, uuid, ci, "", "names.external_id", strings.TrimSpace(n.Locale))
 	}
 	for i := range c.Descriptions {
@@ -129,6 +132,21 @@ func (e *Engine) checkConceptStorage(c *ocl.Concept, ci uint32) {
 		uuid := openmrslimits.RowUUID(d.ExternalID, d.UUID, "concept_description", conceptUUID, d.Locale, d.Description)
 		e.claimUUID(uuidDescription, uuid, ci, "", "descriptions.external_id", strings.TrimSpace(d.Locale))
 	}
+}
+
+// ownUUID is the uuid a row carries itself, as openmrslimits.RowUUID picks it: the
+// external_id when it fits, else the OCL uuid when it is one. It is false when RowUUID
+// would derive the uuid from its seed: callers build the seed only then, since building
+// it for every name and mapping (a name type normalised, a slice) cost more than the rest
+// of XR-06.
+func ownUUID(externalID, oclUUID string) (string, bool) {
+	if id := strings.TrimSpace(externalID); id != "" && len(id) <= 38 {
+		return id, true
+	}
+	if openmrslimits.LooksLikeUUID(oclUUID) {
+		return oclUUID, true
+	}
+	return "", false
 }
 
 // writtenDescription: the writer drops retired and blank descriptions, as the OpenMRS OCL
@@ -239,11 +257,15 @@ func (e *Engine) checkMappingStorage(m *ocl.Mapping, ci uint32) {
 		}
 	}
 	if e.on(xr06) {
-		seed := []string{"mapping", e.own.name, m.ID}
-		if m.ID == "" {
-			seed = []string{"mapping", e.own.name, m.FromConceptCode, m.MapType, m.ToSourceName, m.ToConceptCode}
+		uuid, own := ownUUID(m.ExternalID, m.UUID)
+		switch {
+		case own:
+		case m.ID == "":
+			uuid = openmrslimits.RowUUID(m.ExternalID, m.UUID, "mapping", e.own.name, m.FromConceptCode, m.MapType, m.ToSourceName, m.ToConceptCode)
+		default:
+			uuid = openmrslimits.RowUUID(m.ExternalID, m.UUID, "mapping", e.own.name, m.ID)
 		}
-		e.claimUUID(table, openmrslimits.RowUUID(m.ExternalID, m.UUID, seed...), ci, m.ID, "external_id", "")
+		e.claimUUID(table, uuid, ci, m.ID, "external_id", "")
 	}
 }
 
@@ -252,12 +274,22 @@ func (e *Engine) checkMappingStorage(m *ocl.Mapping, ci uint32) {
 // writer compares them.
 func (e *Engine) claimUUID(table uuidTable, uuid string, ci uint32, mappingID, field, locale string) {
 	key := mix(nsUUID, uint64(table), e.hash.exact(uuid))
-	firstOwner, taken := e.idx.uuids.add(key, uint64(newItemOwner(ci, mappingID)))
+	var first itemOwner
+	var taken bool
+	if table == uuidName || table == uuidDescription {
+		// Names and descriptions are owned by their concept alone: 4 bytes a value.
+		var firstConcept uint32
+		firstConcept, taken = e.idx.conceptUUIDs.add(key, ci)
+		first = itemOwner(firstConcept)
+	} else {
+		var firstOwner uint64
+		firstOwner, taken = e.idx.mappingUUIDs.add(key, uint64(newItemOwner(ci, mappingID)))
+		first = itemOwner(firstOwner)
+	}
 	if !taken {
 		return
 	}
-	first := itemOwner(firstOwner)
-	code := e.concepts[first.concept()].code
+	code := e.code(first.concept())
 	var owner string
 	switch {
 	case first.mappingID() != "":

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
+	"github.com/shepherd-release/shepherd/internal/openmrslimits"
 )
 
 func withDescription(d ocl.Description) func(*ocl.Concept) {
@@ -125,4 +126,22 @@ func TestStorageMessagesNameTheItemsAtFault(t *testing.T) {
 		`OM-07 1 : names: "Fever 🤒" holds U+1F912, which OpenMRS's utf8 (utf8mb3) columns cannot store`,
 		`OM-06 3 : extras.hi_normal is NaN, which OpenMRS's concept_numeric (a MySQL DOUBLE) cannot store`,
 	}, got)
+}
+
+// TestOwnUUIDAgreesWithTheWriter checks ownUUID against openmrslimits.RowUUID, which the
+// SQL writer uses: the same uuid when the row has one, and false exactly when RowUUID
+// derives it from the seed.
+func TestOwnUUIDAgreesWithTheWriter(t *testing.T) {
+	const oclUUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	for _, ext := range []string{"", "  ", " abc ", strings.Repeat("x", 38), strings.Repeat("x", 39), " " + strings.Repeat("y", 38) + " "} {
+		for _, u := range []string{"", "not-a-uuid", oclUUID, strings.ToUpper(oclUUID)} {
+			got, own := ownUUID(ext, u)
+			want := openmrslimits.RowUUID(ext, u, "seed")
+			if own {
+				assert.Equal(t, want, got, "external_id %q, uuid %q", ext, u)
+			} else {
+				assert.Equal(t, openmrslimits.DerivedUUID("seed"), want, "external_id %q, uuid %q: RowUUID derives it", ext, u)
+			}
+		}
+	}
 }
