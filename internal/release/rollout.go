@@ -79,6 +79,9 @@ type Move struct {
 	Outcome  Outcome   `json:"outcome,omitempty"`
 	Override string    `json:"override,omitempty"` // why the grace period was cut short
 	Comment  int64     `json:"comment,omitempty"`  // the command's comment: it acts once
+	// Run is the workflow run that made the move (its page keeps the run's decision log);
+	// empty when it was made from a terminal.
+	Run string `json:"run,omitempty"`
 }
 
 // Rollout is a published release's place in the channels. A release recorded before

@@ -115,6 +115,8 @@ type Move struct {
 	Outcome  string    `json:"outcome,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Override string    `json:"override,omitempty"`
+	// Run is the workflow run that made the move: its page keeps the run's decision log.
+	Run string `json:"run,omitempty"`
 }
 
 // QASummary is one QA run of a release.

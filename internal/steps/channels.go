@@ -370,7 +370,11 @@ func renderMoves(b *strings.Builder, st *release.State) {
 		if m.Outcome != "" {
 			why = strings.TrimSpace("outcome " + string(m.Outcome) + ". " + why)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | @%s | %s |\n", m.At.UTC().Format(timeLayout), m.Event, m.From, m.To, m.Actor, escapeCell(why))
+		cell := escapeCell(why)
+		if m.Run != "" {
+			cell = strings.TrimPrefix(cell+" · [run and decision log]("+m.Run+")", " · ")
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | @%s | %s |\n", m.At.UTC().Format(timeLayout), m.Event, m.From, m.To, m.Actor, cell)
 	}
 	b.WriteString("\n</details>\n")
 }

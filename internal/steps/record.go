@@ -191,6 +191,13 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 			return err
 		}
 	}
+	if ro := r.Release.Rollout; ro != nil {
+		for _, m := range ro.Moves {
+			if err := checkLink(m.Run); err != nil {
+				return err
+			}
+		}
+	}
 	if r.Changes != nil {
 		if err := r.Changes.Validate(); err != nil {
 			return err

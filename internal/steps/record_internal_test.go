@@ -83,6 +83,10 @@ func TestRecordValidateRefusesWhatTheBotNeverWrites(t *testing.T) {
 		"trouble count":                 func(r *Record) { r.Trouble = &Trouble{Phase: release.Done, Attempts: 1000, Since: now} },
 		"milestone":                     func(r *Record) { r.Milestones = map[string]int64{"failed": -1} },
 		"the timeline is empty":         func(r *Record) { r.Release.Transitions = nil },
+		"javascript:alert(2)": func(r *Record) {
+			require.NoError(t, r.Release.ApplyCommand(release.Command{Event: release.Promoted, Actor: "alice"}, at.Add(2*time.Hour), 0))
+			r.Release.Rollout.Moves[0].Run = "javascript:alert(2)"
+		},
 	}
 	// A bad lease is reported, not trusted: the record stands, the lease holds nothing.
 	for want, lease := range map[string]*Lease{

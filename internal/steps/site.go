@@ -118,7 +118,7 @@ func SiteRelease(k KnownRelease, now time.Time) site.Release {
 		r.Held = st.Rollout.Held
 		for _, m := range st.Rollout.Moves {
 			r.Moves = append(r.Moves, site.Move{At: m.At, Command: string(m.Event), From: string(m.From), To: string(m.To),
-				By: m.Actor, Outcome: string(m.Outcome), Reason: m.Reason, Override: m.Override})
+				By: m.Actor, Outcome: string(m.Outcome), Reason: m.Reason, Override: m.Override, Run: m.Run})
 		}
 	}
 	for _, t := range st.Transitions {

@@ -74,8 +74,9 @@ func (e *Env) save(ctx context.Context, t *tracked) error {
 	return e.reconcileLabels(ctx, t)
 }
 
-// stampRun names this run on the transitions it made, so the status's timeline links the
-// run whose artifacts hold the decision log with each transition's reasons.
+// stampRun names this run on the transitions and channel moves it made, so the status's
+// timeline and channel moves link the run whose artifacts hold the decision log with each
+// one's reasons.
 func (e *Env) stampRun(rec *Record) {
 	if e.RunURL == "" {
 		return
@@ -84,6 +85,13 @@ func (e *Env) stampRun(rec *Record) {
 	for i := len(ts) - 1; i >= 0 && !ts[i].At.Before(e.started); i-- {
 		if ts[i].Run == "" {
 			ts[i].Run = e.RunURL
+		}
+	}
+	if r := rec.Release.Rollout; r != nil {
+		for i := len(r.Moves) - 1; i >= 0 && !r.Moves[i].At.Before(e.started); i-- {
+			if r.Moves[i].Run == "" {
+				r.Moves[i].Run = e.RunURL
+			}
 		}
 	}
 }
