@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
@@ -170,4 +171,62 @@ func BenchmarkSQLWithIDMapCIELScale(b *testing.B) {
 	if fi, err := os.Stat(previous); err == nil {
 		b.ReportMetric(float64(fi.Size())/1e6, "idmap-MB")
 	}
+}
+
+// BenchmarkCIELScale times each SQL format (WriteSQL into a discarding writer) and a
+// release build (both formats zipped) on the CIEL-size export named by
+// SHEPHERD_BENCH_EXPORT, each against inflating the same export's export.json with
+// archive/zip in the same process just before, the baseline internal/bench calls
+// inflate. Run one operation per process so that its peak RSS is its own:
+//
+//	SHEPHERD_BENCH_EXPORT=/tmp/ciel.zip go test -run X -bench 'BenchmarkCIELScale/sql-2' -benchtime=1x ./internal/export/
+func BenchmarkCIELScale(b *testing.B) {
+	path := os.Getenv("SHEPHERD_BENCH_EXPORT")
+	if path == "" {
+		b.Skip("SHEPHERD_BENCH_EXPORT names the CIEL-size export (see BenchmarkSQLWithIDMapCIELScale)")
+	}
+	ops := []struct {
+		name string
+		run  func(b *testing.B) int64
+	}{
+		{"sql-1.11", func(b *testing.B) int64 { return benchWriteSQL(b, path, FormatOpenMRS111) }},
+		{"sql-2", func(b *testing.B) int64 { return benchWriteSQL(b, path, FormatOpenMRS2) }},
+		{"build", func(b *testing.B) int64 {
+			arts, err := Build(context.Background(), path, b.TempDir(), Formats, SQLOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return arts[0].Size + arts[1].Size
+		}},
+	}
+	for _, op := range ops {
+		b.Run(op.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				start := time.Now()
+				exportJSONSize(b, path)
+				inflate := time.Since(start)
+				b.StartTimer()
+				start = time.Now()
+				n := op.run(b)
+				took := time.Since(start)
+				b.ReportMetric(inflate.Seconds(), "inflate-s")
+				b.ReportMetric(took.Seconds(), "op-s")
+				b.ReportMetric(took.Seconds()/inflate.Seconds(), "x-inflate")
+				b.ReportMetric(float64(n)/1e6, "out-MB")
+			}
+			var ru syscall.Rusage
+			if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+				b.ReportMetric(float64(ru.Maxrss)*1024/1e6, "peak-RSS-MB") // Linux reports KiB
+			}
+		})
+	}
+}
+
+func benchWriteSQL(b *testing.B, path string, f Format) int64 {
+	w := &countingWriter{}
+	if _, err := WriteSQL(context.Background(), path, f, w, SQLOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	return w.n
 }

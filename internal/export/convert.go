@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,28 +13,31 @@ import (
 	"github.com/shepherd-release/shepherd/internal/openmrslimits"
 )
 
-// The export is read twice. The first pass (collect) sees every row's key and validates
-// everything; ids are then resolved against the previous release's id map, new rows
-// getting ids above every id ever used, in an order that does not depend on the export's
-// order. The second pass (emit) builds the rows with their final ids into a spool, and the
-// SQL is written from the spool sorted by id, so two exports that differ only in the order
-// of their items give the same bytes. A third kind of pass (locate) finds the items behind
-// a conflict so that the error can name them.
+// The export is read once. The read pass validates everything, notes every row's key and
+// writes every row into a spool on disk, leaving empty what is known only at the end: the
+// ids of rows that get a new one, the ids a row points at, is_set, a term's name. Ids are
+// then resolved against the previous release's id map, new rows getting ids above every id
+// ever used, in an order that does not depend on the export's order. The SQL is written
+// from the spool sorted by id, the late fields filled in, so two exports that differ only in
+// the order of their items give the same bytes. Classes, map types and sources, whose
+// spelling is the smallest the export gives, are spooled once the export has been read.
+// A further kind of pass (locate) finds the items behind a conflict so that the error can
+// name them.
 type passMode int
 
 const (
-	passCollect passMode = iota
-	passEmit
+	passRead passMode = iota
 	passLocate
 )
 
-// keyRec is a row key seen in the collect pass; resolve turns it in place into the row's
+// keyRec is a row key seen in the read pass; resolve turns it in place into the row's
 // final id (one array for both keeps CIEL-scale memory down).
 type keyRec struct {
 	h [16]byte
 	// id is the id the key carries (a CIEL uuid, a core row) or 0, then the final id.
 	id    int32
 	group int32 // the owning concept, so that new ids come out grouped by concept
+	ord   int32 // the row's position among its table's keys in the read pass
 	since uint16
 }
 
@@ -66,19 +68,22 @@ type converter struct {
 	// Rebuilt on every pass.
 	concepts     map[string]conceptRef
 	conceptUUIDs map[string]string // uuid → code
-	emitted      map[string]int32  // class, map type and source keys → id, and terms below
+	emitted      map[string]int32  // class, map type and source keys → key position
 	terms        map[[16]byte]int32
 
-	// Results of the collect pass.
+	// Results of the read pass.
 	keys           [tableCount][]keyRec
 	setOwners      map[int32]bool
 	spellings      map[string]string // smallest spelling of each class, map type, source
-	termNames      map[[16]byte]string
+	spelled        []spelledRow      // class, map type and source rows, spooled at the end
+	termNames      []string          // smallest name of each term, by key position
+	badTermNames   map[int32]string  // the item that gave a term a name no column holds
 	conceptSources []string
 	sourceIndex    map[string]uint16
 
-	ids [tableCount][]resolved
-	max [tableCount]int64
+	ids   [tableCount][]resolved // sorted by key hash, while the id map needs them
+	final [tableCount][]int32    // final ids by key position
+	max   [tableCount]int64
 
 	spool   *spool
 	target  locateTarget
@@ -90,6 +95,16 @@ type converter struct {
 	coreMapTypes map[string]coreMapType
 	nameType     *memo
 	mapType      *memo
+}
+
+// spelledRow is a class, map type or source row waiting for the export's smallest
+// spelling of its name.
+type spelledRow struct {
+	t     tableID
+	key   string
+	ctx   string // the item that brought it first, for error messages
+	ord   int32
+	since uint16
 }
 
 type locateTarget struct {
@@ -106,7 +121,7 @@ func newConverter(opts SQLOptions, prev *IDMap) *converter {
 		prev:         prev,
 		setOwners:    map[int32]bool{},
 		spellings:    map[string]string{},
-		termNames:    map[[16]byte]string{},
+		badTermNames: map[int32]string{},
 		sourceIndex:  map[string]uint16{},
 		knownSources: map[string]ReferenceSource{},
 		knownClasses: map[string]ConceptClass{},
@@ -150,15 +165,12 @@ func (c *converter) beginPass(mode passMode) {
 	c.terms = map[[16]byte]int32{}
 }
 
-// id returns the id of the row of table t with the given key (and when it was first
-// written). what describes the item, for a conflict's error message.
+// id notes the key of a row of table t and returns the row's position among the table's
+// keys (its id is known once every key has been read) and the release that first wrote it.
+// what describes the item, for a conflict's error message.
 func (c *converter) id(t tableID, key string, carried, group int64, what func() string) (int32, uint16, error) {
 	h := c.hash(key)
-	switch c.mode {
-	case passCollect:
-		c.keys[t] = append(c.keys[t], keyRec{h: h, id: int32(carried), group: int32(group)})
-		return 0, 0, nil
-	case passLocate:
+	if c.mode == passLocate {
 		if t == c.target.t && h == c.target.h {
 			c.target.found = append(c.target.found, what())
 			if len(c.target.found) == 2 {
@@ -167,12 +179,16 @@ func (c *converter) id(t tableID, key string, carried, group int64, what func() 
 		}
 		return 0, 0, nil
 	}
-	rs := c.ids[t]
-	i, ok := slices.BinarySearchFunc(rs, h, func(r resolved, h [16]byte) int { return compareHash(r.h, h) })
-	if !ok {
-		return 0, 0, fmt.Errorf("%s: %s row %q has no id (the export changed between reads)", c.ctx, tables[t].name, key)
+	if len(c.keys[t]) >= math.MaxInt32 {
+		return 0, 0, fmt.Errorf("%s: too many %s rows", c.ctx, tables[t].name)
 	}
-	return rs[i].id, rs[i].since, nil
+	ord := int32(len(c.keys[t]))
+	since := c.current
+	if e, inMap := c.prev.lookup(t, h); inMap {
+		since = e.since // as resolve decides
+	}
+	c.keys[t] = append(c.keys[t], keyRec{h: h, id: int32(carried), group: int32(group), ord: ord, since: since})
+	return ord, since, nil
 }
 
 // hash is hashKey without an allocation per key: it runs for every row, twice.
@@ -184,16 +200,17 @@ func (c *converter) hash(key string) [16]byte {
 	return h
 }
 
-// emit spools the row being built, with its id and key.
-func (c *converter) emit(t tableID, id int32, key string) error {
+// emit spools the row being built, with its id (its key position in a keyed table), the
+// release that first wrote it and its key.
+func (c *converter) emit(t tableID, id int32, since uint16, key string) error {
 	if c.row.bad != "" {
 		return fmt.Errorf("%s: %s: %s", c.ctx, tables[t].name, c.row.bad)
 	}
 	c.counts.Rows[tables[t].name]++
-	return c.spool.add(t, id, key, &c.row)
+	return c.spool.add(t, id, since, key, &c.row)
 }
 
-func (c *converter) emitting() bool { return c.mode == passEmit }
+func (c *converter) emitting() bool { return c.mode == passRead }
 
 // start receives the version metadata.
 func (c *converter) start(v *ocl.SourceVersion) error {
@@ -229,7 +246,7 @@ func (c *converter) coreRows() error {
 			c.row.raw(dateLiteral(d.created))
 			c.row.bool(false)
 			c.row.str(d.uuid)
-			if err := c.emit(tDatatype, int32(d.id), ""); err != nil {
+			if err := c.emit(tDatatype, int32(d.id), 0, ""); err != nil {
 				return err
 			}
 		}
@@ -255,24 +272,51 @@ func (c *converter) audit(date string) {
 
 func (c *converter) date(since uint16) string { return c.dates[since] }
 
-// classRow writes a class once per pass and returns its id.
+// classRow notes a class once per pass and returns its key position.
 func (c *converter) classRow(key string) (int32, error) {
-	if id, ok := c.emitted["c\x00"+key]; ok {
-		return id, nil
+	if ord, ok := c.emitted["c\x00"+key]; ok {
+		return ord, nil
 	}
 	core, isCore := c.coreClasses[key]
 	var carried int64
 	if isCore {
 		carried = core.id
 	}
-	id, since, err := c.id(tClass, key, carried, 0, func() string { return fmt.Sprintf("concept class %q", key) })
+	ord, since, err := c.id(tClass, key, carried, 0, func() string { return fmt.Sprintf("concept class %q", key) })
 	if err != nil {
 		return 0, err
 	}
-	c.emitted["c\x00"+key] = id
-	if !c.emitting() {
-		return id, nil
+	c.emitted["c\x00"+key] = ord
+	if c.emitting() {
+		c.spelled = append(c.spelled, spelledRow{t: tClass, key: key, ctx: c.ctx, ord: ord, since: since})
 	}
+	return ord, nil
+}
+
+// spoolSpelled spools the class, map type and source rows, now that the smallest
+// spelling of each is known.
+func (c *converter) spoolSpelled() error {
+	for _, s := range c.spelled {
+		c.ctx = s.ctx
+		var err error
+		switch s.t {
+		case tClass:
+			err = c.classRowWrite(s.key, s.ord, s.since)
+		case tMapType:
+			err = c.mapTypeRowWrite(s.key, s.ord, s.since)
+		case tSource:
+			err = c.sourceRowWrite(s.key, s.ord, s.since)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.spelled = nil
+	return nil
+}
+
+func (c *converter) classRowWrite(key string, ord int32, since uint16) error {
+	core, isCore := c.coreClasses[key]
 	name, desc, uuid, date := c.spellings["c\x00"+key], "", derivedUUID("concept_class", key), c.date(since)
 	if known, ok := c.knownClasses[key]; ok {
 		name, desc, uuid = known.Name, known.Description, known.UUID
@@ -281,46 +325,51 @@ func (c *converter) classRow(key string) (int32, error) {
 		name, desc, uuid, date = core.name, core.desc, core.uuid, dateLiteral(core.created)
 	}
 	c.row.reset()
-	c.row.int(int64(id))
+	c.row.late(lateSelf, tClass, 0)
 	c.row.str(name)
 	c.row.str(desc) // NOT NULL in OpenMRS 1.11: '' when the class has none
 	c.audit(date)
 	c.row.bool(false)
 	c.row.str(uuid)
-	return id, c.emit(tClass, id, key)
+	return c.emit(tClass, ord, since, key)
 }
 
-// mapTypeRow writes a map type once per pass and returns its id.
+// mapTypeRow notes a map type once per pass and returns its key position.
 func (c *converter) mapTypeRow(key, spelling string) (int32, error) {
-	if id, ok := c.emitted["m\x00"+key]; ok {
-		return id, nil
+	if ord, ok := c.emitted["m\x00"+key]; ok {
+		return ord, nil
 	}
 	core, isCore := c.coreMapTypes[key]
 	var carried int64
 	if isCore {
 		carried = core.id
 	}
-	id, since, err := c.id(tMapType, key, carried, 0, func() string { return fmt.Sprintf("map type %q", spelling) })
+	ord, since, err := c.id(tMapType, key, carried, 0, func() string { return fmt.Sprintf("map type %q", spelling) })
 	if err != nil {
 		return 0, err
 	}
-	c.emitted["m\x00"+key] = id
-	if !c.emitting() {
-		return id, nil
+	c.emitted["m\x00"+key] = ord
+	if c.emitting() {
+		c.spelled = append(c.spelled, spelledRow{t: tMapType, key: key, ctx: c.ctx, ord: ord, since: since})
 	}
+	return ord, nil
+}
+
+func (c *converter) mapTypeRowWrite(key string, ord int32, since uint16) error {
+	core, isCore := c.coreMapTypes[key]
 	name, desc, uuid, hidden, date := c.spellings["m\x00"+key], "", derivedUUID("concept_map_type", key), false, c.date(since)
 	if isCore {
 		name, desc, uuid, hidden, date = core.name, core.desc, core.uuid, core.hidden, dateLiteral(core.created)
 	}
 	c.row.reset()
-	c.row.int(int64(id))
+	c.row.late(lateSelf, tMapType, 0)
 	c.row.str(name)
 	c.row.strOrNull(desc)
 	c.audit(date)
 	c.row.bool(hidden)
 	c.row.bool(false)
 	c.row.str(uuid)
-	return id, c.emit(tMapType, id, key)
+	return c.emit(tMapType, ord, since, key)
 }
 
 // conceptError names the concept a problem is about.
@@ -336,7 +385,7 @@ func tooLong(s string, limit int) bool {
 // remember notes a spelling of a class, map type or source name: the smallest one is
 // written, whatever the order the export gives them in.
 func (c *converter) remember(key, spelling string) {
-	if c.mode != passCollect {
+	if c.mode != passRead {
 		return
 	}
 	if old, ok := c.spellings[key]; !ok || spelling < old {
@@ -376,11 +425,11 @@ func (c *converter) concept(concept *ocl.Concept) error {
 	c.concepts[concept.ID] = conceptRef{id: int32(id), src: c.conceptSource(ocl.KeyOf(concept, c.meta.source).Source)}
 	c.conceptUUIDs[uuid] = concept.ID
 
-	_, since, err := c.id(tConcept, concept.ID, id, 0, func() string { return "concept " + strconv.Quote(concept.ID) })
+	ord, since, err := c.id(tConcept, concept.ID, id, 0, func() string { return "concept " + strconv.Quote(concept.ID) })
 	if err != nil {
 		return err
 	}
-	if err := c.conceptRow(concept, int32(id), int32(datatypeID), classID, uuid, since); err != nil {
+	if err := c.conceptRow(concept, ord, int32(id), int32(datatypeID), classID, uuid, since); err != nil {
 		return err
 	}
 	if err := c.names(concept, id, uuid); err != nil {
@@ -431,12 +480,11 @@ func conceptID(code string) (int64, error) {
 // none (openmrs-module-openconceptlab, Saver.java).
 const retiredInOCL = "Retired in OCL"
 
-func (c *converter) conceptRow(concept *ocl.Concept, id int32, datatypeID, classID int32, uuid string, since uint16) error {
+func (c *converter) conceptRow(concept *ocl.Concept, ord, id int32, datatypeID, classOrd int32, uuid string, since uint16) error {
 	if !c.emitting() {
 		return nil
 	}
 	isSet, _ := concept.Extras.Bool("is_set")
-	isSet = isSet || c.setOwners[id]
 	date := c.date(since)
 	if created, err := parseOCLTime(strings.TrimSpace(concept.CreatedOn)); err == nil {
 		date = dateLiteral(created)
@@ -445,8 +493,12 @@ func (c *converter) conceptRow(concept *ocl.Concept, id int32, datatypeID, class
 	c.row.int(int64(id))
 	c.row.bool(concept.Retired)
 	c.row.int(int64(datatypeID))
-	c.row.int(int64(classID))
-	c.row.bool(isSet)
+	c.row.late(lateRef, tClass, classOrd)
+	if isSet {
+		c.row.late(lateIsSet, tConcept, 1)
+	} else {
+		c.row.late(lateIsSet, tConcept, 0) // a concept with set members is a set
+	}
 	c.audit(date)
 	if concept.Retired {
 		reason := strings.TrimSpace(concept.RetireReason)
@@ -465,7 +517,7 @@ func (c *converter) conceptRow(concept *ocl.Concept, id int32, datatypeID, class
 		c.row.null()
 	}
 	c.row.str(uuid)
-	return c.emit(tConcept, id, concept.ID)
+	return c.emit(tConcept, ord, since, concept.ID)
 }
 
 // nameTypes are the values OpenMRS's ConceptNameType accepts; a synonym is NULL.
@@ -525,7 +577,7 @@ func (c *converter) names(concept *ocl.Concept, conceptID int64, conceptUUID str
 		}
 		// A name without a uuid is known by what it says, as the OCL module matches them.
 		uuid := pickUUID(n.ExternalID, n.UUID, "concept_name", conceptUUID, n.Locale, nameType, n.Name)
-		id, since, err := c.id(tName, uuid, carriedID(uuid, "", 'B'), conceptID, func() string {
+		ord, since, err := c.id(tName, uuid, carriedID(uuid, "", 'B'), conceptID, func() string {
 			return fmt.Sprintf("concept %q name %q (uuid %s)", concept.ID, n.Name, uuid)
 		})
 		if err != nil {
@@ -536,7 +588,7 @@ func (c *converter) names(concept *ocl.Concept, conceptID int64, conceptUUID str
 		}
 		date := c.date(since)
 		c.row.reset()
-		c.row.int(int64(id))
+		c.row.late(lateSelf, tName, 0)
 		c.row.int(conceptID)
 		c.row.str(n.Name)
 		c.row.str(n.Locale)
@@ -555,7 +607,7 @@ func (c *converter) names(concept *ocl.Concept, conceptID int64, conceptUUID str
 			c.row.str(retiredInOCL)
 		}
 		c.row.str(uuid)
-		if err := c.emit(tName, id, uuid); err != nil {
+		if err := c.emit(tName, ord, since, uuid); err != nil {
 			return err
 		}
 	}
@@ -574,7 +626,7 @@ func (c *converter) descriptions(concept *ocl.Concept, conceptID int64, conceptU
 			return conceptError(concept, "description locale %q is longer than 50 characters", d.Locale)
 		}
 		uuid := pickUUID(d.ExternalID, d.UUID, "concept_description", conceptUUID, d.Locale, d.Description)
-		id, since, err := c.id(tDescription, uuid, carriedID(uuid, "", 'F'), conceptID, func() string {
+		ord, since, err := c.id(tDescription, uuid, carriedID(uuid, "", 'F'), conceptID, func() string {
 			return fmt.Sprintf("concept %q description %.40q (uuid %s)", concept.ID, d.Description, uuid)
 		})
 		if err != nil {
@@ -584,13 +636,13 @@ func (c *converter) descriptions(concept *ocl.Concept, conceptID int64, conceptU
 			continue
 		}
 		c.row.reset()
-		c.row.int(int64(id))
+		c.row.late(lateSelf, tDescription, 0)
 		c.row.int(conceptID)
 		c.row.str(d.Description)
 		c.row.str(d.Locale)
 		c.audit(c.date(since))
 		c.row.str(uuid)
-		if err := c.emit(tDescription, id, uuid); err != nil {
+		if err := c.emit(tDescription, ord, since, uuid); err != nil {
 			return err
 		}
 	}
@@ -625,7 +677,7 @@ func (c *converter) numeric(concept *ocl.Concept, conceptID int32) error {
 	} else {
 		c.row.null()
 	}
-	return c.emit(tNumeric, conceptID, "")
+	return c.emit(tNumeric, conceptID, 0, "")
 }
 
 func (c *converter) complex(concept *ocl.Concept, conceptID int32) error {
@@ -636,7 +688,7 @@ func (c *converter) complex(concept *ocl.Concept, conceptID int32) error {
 	c.row.reset()
 	c.row.int(int64(conceptID))
 	c.row.strOrNull(handler)
-	return c.emit(tComplex, conceptID, "")
+	return c.emit(tComplex, conceptID, 0, "")
 }
 
 func (c *converter) skip(reason string) error {
@@ -668,7 +720,7 @@ func (c *converter) mapping(m *ocl.Mapping) error {
 		if !ok {
 			return c.skip(SkipMemberNotExport)
 		}
-		if c.mode == passCollect {
+		if c.mode == passRead {
 			c.setOwners[from.id] = true
 		}
 		return c.setRow(m, from.id, member, uuid)
@@ -720,18 +772,18 @@ func (c *converter) answerRow(m *ocl.Mapping, questionID, answerID int32, uuid s
 	if err != nil {
 		return err
 	}
-	id, since, err := c.id(tAnswer, uuid, carriedID(uuid, "", 'C'), int64(questionID), mappingWhat(m, uuid))
+	ord, since, err := c.id(tAnswer, uuid, carriedID(uuid, "", 'C'), int64(questionID), mappingWhat(m, uuid))
 	if err != nil || !c.emitting() {
 		return err
 	}
 	c.row.reset()
-	c.row.int(int64(id))
+	c.row.late(lateSelf, tAnswer, 0)
 	c.row.int(int64(questionID))
 	c.row.int(int64(answerID))
 	c.audit(c.date(since))
 	c.row.float(w, hasWeight)
 	c.row.str(uuid)
-	return c.emit(tAnswer, id, uuid)
+	return c.emit(tAnswer, ord, since, uuid)
 }
 
 // setMemberWeight is the sort weight of a set member without one, as the OCL module
@@ -746,18 +798,18 @@ func (c *converter) setRow(m *ocl.Mapping, setID, memberID int32, uuid string) e
 	if !hasWeight {
 		w = setMemberWeight
 	}
-	id, since, err := c.id(tSet, uuid, 0, int64(setID), mappingWhat(m, uuid))
+	ord, since, err := c.id(tSet, uuid, 0, int64(setID), mappingWhat(m, uuid))
 	if err != nil || !c.emitting() {
 		return err
 	}
 	c.row.reset()
-	c.row.int(int64(id))
+	c.row.late(lateSelf, tSet, 0)
 	c.row.int(int64(memberID))
 	c.row.int(int64(setID))
 	c.row.float(w, true)
 	c.audit(c.date(since))
 	c.row.str(uuid)
-	return c.emit(tSet, id, uuid)
+	return c.emit(tSet, ord, since, uuid)
 }
 
 func (c *converter) referenceMap(m *ocl.Mapping, conceptID int32, uuid string) error {
@@ -769,30 +821,30 @@ func (c *converter) referenceMap(m *ocl.Mapping, conceptID int32, uuid string) e
 	case code == "":
 		return c.skip(SkipNoTargetCode)
 	}
-	mapTypeID, err := c.mapTypeID(m)
+	mapTypeOrd, err := c.mapTypeID(m)
 	if err != nil {
 		return err
 	}
-	sourceID, err := c.sourceID(m, sourceName)
+	sourceOrd, err := c.sourceID(m, sourceName)
 	if err != nil {
 		return err
 	}
-	termID, err := c.termID(m, sourceID, sourceKey(sourceName), code)
+	termOrd, err := c.termID(m, sourceOrd, sourceKey(sourceName), code)
 	if err != nil {
 		return err
 	}
-	id, since, err := c.id(tRefMap, uuid, carriedID(uuid, "A", 'B'), int64(conceptID), mappingWhat(m, uuid))
+	ord, since, err := c.id(tRefMap, uuid, carriedID(uuid, "A", 'B'), int64(conceptID), mappingWhat(m, uuid))
 	if err != nil || !c.emitting() {
 		return err
 	}
 	c.row.reset()
-	c.row.int(int64(id))
-	c.row.int(int64(termID))
-	c.row.int(int64(mapTypeID))
+	c.row.late(lateSelf, tRefMap, 0)
+	c.row.late(lateRef, tTerm, termOrd)
+	c.row.late(lateRef, tMapType, mapTypeOrd)
 	c.audit(c.date(since))
 	c.row.int(int64(conceptID))
 	c.row.str(uuid)
-	return c.emit(tRefMap, id, uuid)
+	return c.emit(tRefMap, ord, since, uuid)
 }
 
 func mappingError(m *ocl.Mapping, format string, args ...any) error {
@@ -816,23 +868,28 @@ func (c *converter) mapTypeID(m *ocl.Mapping) (int32, error) {
 // name ignoring case, spaces and hyphens), else a new one.
 func (c *converter) sourceID(m *ocl.Mapping, name string) (int32, error) {
 	key := sourceKey(name)
-	if id, ok := c.emitted["s\x00"+key]; ok {
-		return id, nil
+	if ord, ok := c.emitted["s\x00"+key]; ok {
+		return ord, nil
 	}
 	if tooLong(name, 50) {
 		return 0, mappingError(m, "source name %q is longer than OpenMRS's 50 characters", name)
 	}
 	c.remember("s\x00"+key, name)
-	known, isKnown := c.knownSources[key]
-	id, since, err := c.id(tSource, key, known.ID, 0, func() string { return fmt.Sprintf("reference source %q", name) })
+	known := c.knownSources[key]
+	ord, since, err := c.id(tSource, key, known.ID, 0, func() string { return fmt.Sprintf("reference source %q", name) })
 	if err != nil {
 		return 0, err
 	}
-	c.emitted["s\x00"+key] = id
-	if !c.emitting() {
-		return id, nil
+	c.emitted["s\x00"+key] = ord
+	if c.emitting() {
+		c.spelled = append(c.spelled, spelledRow{t: tSource, key: key, ctx: c.ctx, ord: ord, since: since})
 	}
-	name = c.spellings["s\x00"+key]
+	return ord, nil
+}
+
+func (c *converter) sourceRowWrite(key string, ord int32, since uint16) error {
+	known, isKnown := c.knownSources[key]
+	name := c.spellings["s\x00"+key]
 	uuid, hl7, desc := derivedUUID("concept_reference_source", key), "", name
 	if isKnown {
 		name, hl7 = known.Name, known.HL7Code
@@ -844,50 +901,51 @@ func (c *converter) sourceID(m *ocl.Mapping, name string) (int32, error) {
 		}
 	}
 	c.row.reset()
-	c.row.int(int64(id))
+	c.row.late(lateSelf, tSource, 0)
 	c.row.str(name)
 	c.row.str(desc)
 	c.row.strOrNull(hl7) // hl7_code is unique: NULL, never ''
 	c.audit(c.date(since))
 	c.row.bool(false)
 	c.row.str(uuid)
-	return id, c.emit(tSource, id, key)
+	return c.emit(tSource, ord, since, key)
 }
 
-func (c *converter) termID(m *ocl.Mapping, sourceID int32, source, code string) (int32, error) {
+func (c *converter) termID(m *ocl.Mapping, sourceOrd int32, source, code string) (int32, error) {
 	key := source + "\x00" + code
 	h := c.hash(key)
-	if id, ok := c.terms[h]; ok {
-		c.rememberTermName(h, m)
-		return id, nil
+	if ord, ok := c.terms[h]; ok {
+		c.rememberTermName(ord, m)
+		return ord, nil
 	}
 	if tooLong(code, 255) {
 		return 0, mappingError(m, "target code is longer than 255 characters")
 	}
-	c.rememberTermName(h, m)
-	id, since, err := c.id(tTerm, key, 0, 0, func() string { return fmt.Sprintf("reference term %s:%s", source, code) })
+	ord, since, err := c.id(tTerm, key, 0, 0, func() string { return fmt.Sprintf("reference term %s:%s", source, code) })
 	if err != nil {
 		return 0, err
 	}
-	c.terms[h] = id
+	c.terms[h] = ord
 	if !c.emitting() {
-		return id, nil
+		return ord, nil
 	}
+	c.termNames = append(c.termNames, "")
+	c.rememberTermName(ord, m)
 	c.row.reset()
-	c.row.int(int64(id))
-	c.row.int(int64(sourceID))
-	c.row.strOrNull(c.termNames[h])
+	c.row.late(lateSelf, tTerm, 0)
+	c.row.late(lateRef, tSource, sourceOrd)
+	c.row.late(lateTermName, tTerm, ord)
 	c.row.str(code)
 	c.audit(c.date(since))
 	c.row.bool(false)
 	c.row.str(derivedUUID("concept_reference_term", source, code))
-	return id, c.emit(tTerm, id, key)
+	return ord, c.emit(tTerm, ord, since, key)
 }
 
 // rememberTermName keeps the smallest name mappings give a term, so that the order of the
 // mappings does not matter.
-func (c *converter) rememberTermName(h [16]byte, m *ocl.Mapping) {
-	if c.mode != passCollect {
+func (c *converter) rememberTermName(ord int32, m *ocl.Mapping) {
+	if c.mode != passRead {
 		return
 	}
 	name := strings.TrimSpace(m.ToConceptName)
@@ -897,7 +955,21 @@ func (c *converter) rememberTermName(h [16]byte, m *ocl.Mapping) {
 	if name == "" {
 		return
 	}
-	if old, ok := c.termNames[h]; !ok || name < old {
-		c.termNames[h] = name
+	if old := c.termNames[ord]; old == "" || name < old {
+		c.termNames[ord] = name
+		if _, noted := c.badTermNames[ord]; !noted && unstorableText(name) != "" {
+			c.badTermNames[ord] = c.ctx
+		}
 	}
+}
+
+// checkTermNames refuses a term whose name, the smallest the export gives it, no column
+// holds; the error names the item that gave it such a name.
+func (c *converter) checkTermNames() error {
+	for ord, ctx := range c.badTermNames {
+		if bad := unstorableText(c.termNames[ord]); bad != "" {
+			return fmt.Errorf("%s: %s: %s", ctx, tables[tTerm].name, bad)
+		}
+	}
+	return nil
 }

@@ -2,9 +2,10 @@ package export
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -80,7 +81,13 @@ func hashKey(key string) [16]byte {
 	return h
 }
 
-func compareHash(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) }
+// compareHash orders hashes as bytes.Compare does, a word at a time.
+func compareHash(a, b [16]byte) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
+		return c
+	}
+	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+}
 
 // ReadIDMap reads an id map written by a previous build. Anything inconsistent (an id used
 // twice in a table, a key given two ids, an id above the table's @max) is refused: building

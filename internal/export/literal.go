@@ -13,14 +13,41 @@ import (
 type row struct {
 	buf  []byte
 	ends []int
+	// lates are the fields known only once the whole export has been read (ids, is_set,
+	// a term's name); they are empty in buf and filled when the SQL is written.
+	lates []late
 	// bad says why a value cannot be stored (the converter refuses the row).
 	bad string
+}
+
+// lateKind says what fills a late field.
+type lateKind uint8
+
+const (
+	lateSelf     lateKind = iota // the row's own id
+	lateRef                      // the id of row arg (its position in the collect order) of table
+	lateIsSet                    // is_set: arg is 1 when the export says so, else the concept's set members decide
+	lateTermName                 // the name of reference term arg, or NULL
+)
+
+type late struct {
+	field int32
+	arg   int32
+	kind  lateKind
+	table tableID
 }
 
 func (r *row) reset() {
 	r.buf = r.buf[:0]
 	r.ends = r.ends[:0]
+	r.lates = r.lates[:0]
 	r.bad = ""
+}
+
+// late leaves a field to be filled when the SQL is written.
+func (r *row) late(kind lateKind, table tableID, arg int32) {
+	r.lates = append(r.lates, late{field: int32(len(r.ends)), arg: arg, kind: kind, table: table})
+	r.end()
 }
 
 func (r *row) end() { r.ends = append(r.ends, len(r.buf)) }

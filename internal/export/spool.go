@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"slices"
 )
 
-// spool keeps the rows of the emit pass on disk, one file per table, with an index in
+// spool keeps the rows of the read pass on disk, one file per table, with an index in
 // memory (16 bytes a row), so that they can be written sorted by id without holding the
 // dictionary in memory.
 type spool struct {
@@ -20,13 +20,18 @@ type spool struct {
 	size  [tableCount]int64
 	index [tableCount][]spoolEntry
 	rec   []byte
+	// window holds the records of one id range while they are written out.
+	window []byte
 }
 
 type spoolEntry struct {
 	off int64
-	id  int32
+	id  int32 // the row's id; in a keyed table its key position until assign
 	n   uint32
 }
+
+// spoolWindow bounds the records held in memory at once when a table is read back by id.
+const spoolWindow = 8 << 20
 
 func newSpool(parent string) (*spool, error) {
 	dir, err := os.MkdirTemp(parent, ".shepherd-spool-*")
@@ -36,8 +41,9 @@ func newSpool(parent string) (*spool, error) {
 	return &spool{dir: dir}, nil
 }
 
-// add appends a row: its key, its field ends and its literals.
-func (s *spool) add(t tableID, id int32, key string, r *row) error {
+// add appends a row: the release that first wrote it, its key, its field ends, its late
+// fields and its literals.
+func (s *spool) add(t tableID, id int32, since uint16, key string, r *row) error {
 	if s.files[t] == nil {
 		f, err := os.Create(filepath.Join(s.dir, tables[t].name))
 		if err != nil {
@@ -46,67 +52,170 @@ func (s *spool) add(t tableID, id int32, key string, r *row) error {
 		s.files[t], s.bufs[t] = f, bufio.NewWriterSize(f, 64<<10)
 	}
 	rec := s.rec[:0]
+	rec = binary.AppendUvarint(rec, uint64(since))
 	rec = binary.AppendUvarint(rec, uint64(len(key)))
 	rec = append(rec, key...)
 	rec = binary.AppendUvarint(rec, uint64(len(r.ends)))
 	for _, e := range r.ends {
 		rec = binary.AppendUvarint(rec, uint64(e))
 	}
+	rec = binary.AppendUvarint(rec, uint64(len(r.lates)))
+	for _, l := range r.lates {
+		rec = binary.AppendUvarint(rec, uint64(l.field))
+		rec = append(rec, byte(l.kind), byte(l.table))
+		rec = binary.AppendUvarint(rec, uint64(l.arg))
+	}
 	rec = append(rec, r.buf...)
 	s.rec = rec
 	if _, err := s.bufs[t].Write(rec); err != nil {
 		return fmt.Errorf("row spool: %w", err)
+	}
+	if uint64(len(rec)) > spoolWindow {
+		return fmt.Errorf("row spool: a %s row of %d bytes", tables[t].name, len(rec))
 	}
 	s.index[t] = append(s.index[t], spoolEntry{off: s.size[t], id: id, n: uint32(len(rec))})
 	s.size[t] += int64(len(rec))
 	return nil
 }
 
-// sorted flushes table t and returns its rows by id.
-func (s *spool) sorted(t tableID) ([]spoolEntry, error) {
-	if s.bufs[t] != nil {
-		if err := s.bufs[t].Flush(); err != nil {
-			return nil, fmt.Errorf("row spool: %w", err)
-		}
+// assign replaces the key positions of table t's rows by their final ids.
+func (s *spool) assign(t tableID, ids []int32) {
+	for i := range s.index[t] {
+		e := &s.index[t][i]
+		e.id = ids[e.id]
 	}
-	idx := s.index[t]
-	slices.SortFunc(idx, func(a, b spoolEntry) int { return int(a.id) - int(b.id) })
-	return idx, nil
 }
 
 var errSpoolCorrupt = errors.New("row spool: corrupt record")
 
-// read loads one row into r and returns its key.
-func (s *spool) read(t tableID, e spoolEntry, r *row) (string, error) {
-	if cap(s.rec) < int(e.n) {
-		s.rec = make([]byte, e.n)
+// spooledRow is a row read back: its literals and field ends in r, the late fields in
+// r.lates.
+type spooledRow struct {
+	id    int32
+	since uint16
+	key   []byte
+	r     row
+}
+
+// each calls fn with every row of table t in id order. The rows are read back by windows
+// of ids: the records of one window (at most spoolWindow bytes) are gathered in memory by
+// one sequential read over the part of the file that holds them, so that reading costs no
+// call per row whatever the order the export gave them in. The values fn receives are
+// valid until it returns.
+func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
+	idx := s.index[t]
+	if len(idx) == 0 {
+		return nil
 	}
-	rec := s.rec[:e.n]
-	if _, err := s.files[t].ReadAt(rec, e.off); err != nil {
-		return "", fmt.Errorf("row spool: %w", err)
+	if err := s.bufs[t].Flush(); err != nil {
+		return fmt.Errorf("row spool: %w", err)
 	}
-	n, w := binary.Uvarint(rec)
-	if w <= 0 || uint64(len(rec)-w) < n {
-		return "", errSpoolCorrupt
+	// order: positions in the file (and index), sorted by id then position.
+	order := make([]int32, len(idx))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	key := string(rec[w : w+int(n)])
-	rec = rec[w+int(n):]
-	fields, w := binary.Uvarint(rec)
-	if w <= 0 {
-		return "", errSpoolCorrupt
+	sortedByInt32(order, func(i int32) int32 { return idx[i].id })
+	// dest: where each record goes in its window's buffer; win: its window, from 1.
+	dest := make([]uint32, len(idx))
+	win := make([]uint32, len(idx))
+	var sr spooledRow
+	br := bufio.NewReaderSize(nil, 1<<20)
+	for start, w := 0, uint32(1); start < len(order); w++ {
+		// The window: records in id order up to spoolWindow bytes, and the span of the
+		// file that holds them.
+		end, size := start, uint32(0)
+		lo, hi := order[start], order[start]
+		for end < len(order) && (end == start || uint64(size)+uint64(idx[order[end]].n) <= spoolWindow) {
+			i := order[end]
+			dest[i], win[i] = size, w
+			size += idx[i].n
+			lo, hi = min(lo, i), max(hi, i)
+			end++
+		}
+		if cap(s.window) < int(size) {
+			s.window = make([]byte, size)
+		}
+		buf := s.window[:size]
+		br.Reset(io.NewSectionReader(s.files[t], idx[lo].off, idx[hi].off+int64(idx[hi].n)-idx[lo].off))
+		for i := lo; i <= hi; i++ {
+			n := idx[i].n
+			if win[i] != w {
+				if _, err := br.Discard(int(n)); err != nil {
+					return fmt.Errorf("row spool: %w", err)
+				}
+				continue
+			}
+			if _, err := io.ReadFull(br, buf[dest[i]:dest[i]+n]); err != nil {
+				return fmt.Errorf("row spool: %w", err)
+			}
+		}
+		for _, i := range order[start:end] {
+			if err := sr.decode(buf[dest[i]:dest[i]+idx[i].n], idx[i].id); err != nil {
+				return err
+			}
+			if err := fn(&sr); err != nil {
+				return err
+			}
+		}
+		start = end
 	}
-	rec = rec[w:]
-	r.reset()
-	for i := uint64(0); i < fields; i++ {
-		end, w := binary.Uvarint(rec)
+	return nil
+}
+
+// decode reads one record.
+func (sr *spooledRow) decode(rec []byte, id int32) error {
+	sr.id = id
+	next := func() (uint64, bool) {
+		v, w := binary.Uvarint(rec)
 		if w <= 0 {
-			return "", errSpoolCorrupt
+			return 0, false
+		}
+		rec = rec[w:]
+		return v, true
+	}
+	since, ok := next()
+	if !ok {
+		return errSpoolCorrupt
+	}
+	sr.since = uint16(since)
+	n, ok := next()
+	if !ok || uint64(len(rec)) < n {
+		return errSpoolCorrupt
+	}
+	sr.key, rec = rec[:n], rec[n:]
+	fields, ok := next()
+	if !ok {
+		return errSpoolCorrupt
+	}
+	r := &sr.r
+	r.reset()
+	for range fields {
+		end, ok := next()
+		if !ok {
+			return errSpoolCorrupt
 		}
 		r.ends = append(r.ends, int(end))
-		rec = rec[w:]
 	}
-	r.buf = append(r.buf, rec...)
-	return key, nil
+	lates, ok := next()
+	if !ok {
+		return errSpoolCorrupt
+	}
+	for range lates {
+		field, ok := next()
+		if !ok || len(rec) < 2 {
+			return errSpoolCorrupt
+		}
+		kind, table := lateKind(rec[0]), tableID(rec[1])
+		rec = rec[2:]
+		arg, ok := next()
+		if !ok {
+			return errSpoolCorrupt
+		}
+		r.lates = append(r.lates, late{field: int32(field), arg: int32(arg), kind: kind, table: table})
+	}
+	r.buf = rec[:len(rec):len(rec)]
+	return nil
 }
 
 func (s *spool) close() {

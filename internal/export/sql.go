@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,8 +80,8 @@ const (
 )
 
 // WriteSQL writes the SQL of one format for the export at exportPath to w. The export is
-// read twice (ids first, rows second); rows wait in a spool on disk and only the row keys,
-// ids and the index of the spool stay in memory.
+// read once; rows wait in a spool on disk and only the row keys, ids and the index of the
+// spool stay in memory.
 func WriteSQL(ctx context.Context, exportPath string, format Format, w io.Writer, opts SQLOptions) (Counts, error) {
 	if _, err := ParseFormat(string(format)); err != nil {
 		return Counts{}, err
@@ -112,12 +113,24 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 			return Counts{}, err
 		}
 	}
+	sp, err := newSpool(opts.TempDir)
+	if err != nil {
+		return Counts{}, err
+	}
+	defer sp.close()
 	c := newConverter(opts, prev)
-	if err := c.pass(ctx, exportPath, passCollect); err != nil {
+	c.spool = sp
+	if err := c.pass(ctx, exportPath, passRead); err != nil {
 		return c.counts, err
 	}
 	if prev != nil && prev.Source != "" && prev.Source != mapSourceName(c.meta.source) {
 		return Counts{}, fmt.Errorf("the id map %s belongs to %s, not to %s", opts.PreviousIDMap, prev.Source, c.meta.source)
+	}
+	if err := c.checkTermNames(); err != nil {
+		return c.counts, fmt.Errorf("writing SQL from %s: %w", exportPath, err)
+	}
+	if err := c.spoolSpelled(); err != nil {
+		return c.counts, fmt.Errorf("writing SQL from %s: %w", exportPath, err)
 	}
 	if err := c.resolve(); err != nil {
 		var conflict *idConflict
@@ -126,14 +139,13 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 		}
 		return Counts{}, err
 	}
-	sp, err := newSpool(opts.TempDir)
-	if err != nil {
-		return Counts{}, err
+	for t := range tables {
+		if keyed(tableID(t)) {
+			sp.assign(tableID(t), c.final[t])
+		}
 	}
-	defer sp.close()
-	c.spool = sp
-	if err := c.pass(ctx, exportPath, passEmit); err != nil {
-		return c.counts, err
+	if prev == nil || opts.IDMapOut == "" {
+		c.ids = [tableCount][]resolved{} // only the next id map's dropped rows need them
 	}
 	if err := ctx.Err(); err != nil {
 		return c.counts, err
@@ -175,16 +187,11 @@ func (c *converter) pass(ctx context.Context, exportPath string, mode passMode) 
 }
 
 // write renders the spooled rows, sorted by id, into every target and the next id map.
+// Each target renders and writes on a goroutine of its own (compressing, in a build),
+// while this one reads the spool back and fills in the late fields.
 func (c *converter) write(targets []formatWriter) error {
-	// What the passes needed is no longer: let it go before the sorting starts.
-	c.concepts, c.conceptUUIDs, c.terms, c.termNames, c.setOwners = nil, nil, nil, nil, nil
-	outs := make([]*output, len(targets))
-	for i, t := range targets {
-		outs[i] = newOutput(t.format, t.w)
-		if err := outs[i].header(c.meta); err != nil {
-			return err
-		}
-	}
+	// What the pass needed is no longer: let it go before the sorting starts.
+	c.concepts, c.conceptUUIDs, c.terms, c.emitted = nil, nil, nil, nil
 	var mw *idMapWriter
 	if c.opts.IDMapOut != "" {
 		var err error
@@ -198,54 +205,13 @@ func (c *converter) write(targets []formatWriter) error {
 			}
 		}()
 	}
-	for ti := range tables {
-		t := tableID(ti)
-		entries, err := c.spool.sorted(t)
-		if err != nil {
-			return err
-		}
-		ids := c.ids[t]
-		find := func(h [16]byte) (resolved, bool) {
-			i, ok := slices.BinarySearchFunc(ids, h, func(r resolved, h [16]byte) int { return compareHash(r.h, h) })
-			if !ok {
-				return resolved{}, false
-			}
-			return ids[i], true
-		}
-		present := func(h [16]byte) bool { _, ok := find(h); return ok }
-		for _, e := range entries {
-			key, err := c.spool.read(t, e, &c.row)
-			if err != nil {
-				return err
-			}
-			for _, o := range outs {
-				if err := o.add(t, &c.row); err != nil {
-					return err
-				}
-			}
-			if mw != nil && keyed(t) {
-				if err := mw.dropped(t, int64(e.id), present); err != nil {
-					return err
-				}
-				r, _ := find(hashKey(key))
-				mw.row(t, e.id, r.since, key)
-			}
-		}
-		if mw != nil && keyed(t) {
-			if err := mw.dropped(t, math.MaxInt64, present); err != nil {
-				return err
-			}
-		}
-		for _, o := range outs {
-			if err := o.flush(t); err != nil {
-				return err
-			}
-		}
+	p := startRendering(targets, c.meta)
+	err := c.feed(p, mw)
+	if rerr := p.finish(err == nil); err == nil || errors.Is(err, errRenderFailed) {
+		err = rerr
 	}
-	for _, o := range outs {
-		if err := o.footer(c.meta); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	if mw != nil {
 		err := mw.commit(c.opts.IDMapOut)
@@ -253,6 +219,88 @@ func (c *converter) write(targets []formatWriter) error {
 		return err
 	}
 	return nil
+}
+
+// feed reads every table back in id order and hands its rows, late fields filled, to the
+// renderers; it writes the next id map as it goes.
+func (c *converter) feed(p *rendering, mw *idMapWriter) error {
+	for ti := range tables {
+		t := tableID(ti)
+		ids := c.ids[t]
+		present := func(h [16]byte) bool {
+			_, ok := slices.BinarySearchFunc(ids, h, func(r resolved, h [16]byte) int { return compareHash(r.h, h) })
+			return ok
+		}
+		b := p.batch(t)
+		err := c.spool.each(t, func(sr *spooledRow) error {
+			if p.failed() {
+				return errRenderFailed
+			}
+			c.fill(b, sr)
+			if b.full() {
+				p.send(b)
+				b = p.batch(t)
+			}
+			if mw != nil && keyed(t) {
+				if err := mw.dropped(t, int64(sr.id), present); err != nil {
+					return err
+				}
+				mw.row(t, sr.id, sr.since, string(sr.key))
+			}
+			return nil
+		})
+		if err != nil {
+			p.release(b)
+			return err
+		}
+		b.last = true
+		p.send(b)
+		if mw != nil && keyed(t) {
+			if err := mw.dropped(t, math.MaxInt64, present); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// errRenderFailed stops the feed when a renderer has failed; finish reports its error.
+var errRenderFailed = errors.New("rendering failed")
+
+// fill appends a spooled row to b, its late fields filled in.
+func (c *converter) fill(b *rowBatch, sr *spooledRow) {
+	r := &sr.r
+	lates := r.lates
+	start := 0
+	for f, end := range r.ends {
+		if len(lates) > 0 && int(lates[0].field) == f {
+			l := lates[0]
+			lates = lates[1:]
+			switch l.kind {
+			case lateSelf:
+				b.buf = strconv.AppendInt(b.buf, int64(sr.id), 10)
+			case lateRef:
+				b.buf = strconv.AppendInt(b.buf, int64(c.final[l.table][l.arg]), 10)
+			case lateIsSet:
+				if l.arg == 1 || c.setOwners[sr.id] {
+					b.buf = append(b.buf, '1')
+				} else {
+					b.buf = append(b.buf, '0')
+				}
+			case lateTermName:
+				if name := c.termNames[l.arg]; name != "" {
+					b.buf = appendQuoted(b.buf, name)
+				} else {
+					b.buf = append(b.buf, "NULL"...)
+				}
+			}
+		} else {
+			b.buf = append(b.buf, r.buf[start:end]...)
+		}
+		start = end
+		b.ends = append(b.ends, uint32(len(b.buf)))
+	}
+	b.rows++
 }
 
 // meta is what the SQL records about the dictionary, options and export combined.
@@ -363,7 +411,25 @@ func newOutput(f Format, w io.Writer) *output {
 	return o
 }
 
-func (o *output) add(t tableID, r *row) error {
+// addBatch renders the rows of b, and ends the table's INSERT after its last batch.
+func (o *output) addBatch(b *rowBatch) error {
+	fields := len(tables[b.t].insert)
+	start := uint32(0)
+	for r := range b.rows {
+		ends := b.ends[r*fields : (r+1)*fields]
+		if err := o.add(b.t, b.buf, start, ends); err != nil {
+			return err
+		}
+		start = ends[fields-1]
+	}
+	if b.last {
+		return o.flush(b.t)
+	}
+	return nil
+}
+
+// add renders one row, whose fields end at ends in buf, the first starting at start.
+func (o *output) add(t tableID, buf []byte, start uint32, ends []uint32) error {
 	b := o.batch[t]
 	if o.rows[t] == 0 {
 		b = append(b, o.prefix[t]...)
@@ -375,7 +441,11 @@ func (o *output) add(t tableID, r *row) error {
 		if j > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, r.field(i)...)
+		from := start
+		if i > 0 {
+			from = ends[i-1]
+		}
+		b = append(b, buf[from:ends[i]]...)
 	}
 	b = append(b, ')')
 	o.batch[t] = b
