@@ -55,7 +55,7 @@ func (e *Env) Remind(ctx context.Context) ([]Reminder, error) {
 			continue
 		}
 		st := &rec.Release
-		where, config, since, due := e.waiting(st)
+		where, config, since, due := e.waiting(rec)
 		if !due || rec.Milestones[key] != 0 {
 			continue
 		}
@@ -87,13 +87,15 @@ func (e *Env) Remind(ctx context.Context) ([]Reminder, error) {
 // waiting says where a release waits ("in phase incomplete", "in the staged channel"),
 // the reminders key of its limit, since when, and whether it has waited past the limit.
 // A published release waits in its channel until its outcome is recorded; a held one
-// waits by a person's decision and is not reminded of.
-func (e *Env) waiting(st *release.State) (where, config string, since time.Time, due bool) {
+// waits by a person's decision, and a withdrawn one or one whose files are gone (past
+// its retention) for nobody: none of those is reminded of.
+func (e *Env) waiting(rec *Record) (where, config string, since time.Time, due bool) {
+	st := &rec.Release
 	if st.Phase != release.Done {
 		where, config, since = "in phase "+string(st.Phase), string(st.Phase), st.Last().At
 	} else {
 		r := st.Rollout
-		if r != nil && (r.Held || r.Outcome != "") {
+		if (r != nil && (r.Held || r.Outcome != "")) || rec.Withdrawn != nil || !rec.RemovedAt.IsZero() {
 			return "", "", time.Time{}, false
 		}
 		ch := st.Channel()

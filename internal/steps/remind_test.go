@@ -174,6 +174,13 @@ func TestChannelRemindersForAPublishedReleaseLeftWaiting(t *testing.T) {
 	runJanitor(t, sb)
 	assert.Len(t, reminders(), 2, "a held release is not reminded of")
 	assert.Equal(t, release.Staged, status(t, sb).Release.Channel(), "reminders move nothing")
+
+	// Rejected: its outcome is recorded, nothing waits any more.
+	_, out = say(t, sb, issue, "alice", "/shepherd reject \"a broken mapping\"")
+	require.True(t, out.Acted, out.Reply)
+	sb.Clock.Advance(1 * day)
+	runJanitor(t, sb)
+	assert.Len(t, reminders(), 2, "a rejected release is not reminded of")
 }
 
 // reminderComments are the bodies of the reminders on an issue or PR, oldest first.
