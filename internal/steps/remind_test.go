@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
@@ -204,4 +205,24 @@ func runJanitor(t *testing.T, sb *sandbox.Sandbox) []steps.JanitorOutcome {
 		require.NoError(t, o.Err)
 	}
 	return out
+}
+
+// With a workflow's GITHUB_TOKEN, which may read nothing of the organization, no team's
+// access can be checked: the rollout team is left out, and the reminder still goes to
+// the people who may act.
+func TestRemindersLeaveOutTeamsTheTokenCannotCheck(t *testing.T) {
+	sb, issue := rolledOutRelease(t)
+	sb.Config.Reminders.After = map[string]time.Duration{"unverified": day}
+	sb.Config.Reminders.Owners = []string{"alice"}
+	sb.Config.Rollout.Teams = []string{sandbox.Owner + "/release-managers"}
+	sb.GitHub.AddTeamRepo(sandbox.Owner, "release-managers", sandbox.Owner, sandbox.Repo, "push")
+	sb.GitHub.LimitToken(sandbox.GitHubToken, githubtest.Permissions{"contents": "write", "issues": "write",
+		"pull_requests": "read", "statuses": "read"})
+
+	sb.Clock.Advance(day)
+	runJanitor(t, sb)
+	got := reminderComments(sb, issue)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "Who can act: @alice\n")
+	assert.NotContains(t, got[0], "release-managers")
 }
