@@ -127,8 +127,9 @@ func (e *Engine) checkSchema(c *ocl.Concept, ci uint32) {
 }
 
 func knownDatatype(dt string) bool {
-	dt = strings.ToLower(strings.TrimSpace(dt))
-	return dt == "none" || openMRSDatatypes[dt]
+	var buf [smallLower]byte
+	lower := appendLower(buf[:0], strings.TrimSpace(dt))
+	return string(lower) == "none" || openMRSDatatypes[string(lower)]
 }
 
 func longExternalID(what, id string, n int) string {
@@ -207,7 +208,8 @@ func carriesAny(x ocl.Extras, keys []string) bool {
 // isSetConcept: a set class, or extras.is_set the number 1. Other spellings of is_set
 // are EX-03 or EX-04 findings, not sets.
 func isSetConcept(c *ocl.Concept) bool {
-	if setClasses[strings.ToLower(strings.TrimSpace(c.ConceptClass))] {
+	var buf [smallLower]byte
+	if setClasses[string(appendLower(buf[:0], strings.TrimSpace(c.ConceptClass)))] {
 		return true
 	}
 	raw, ok := c.Extras["is_set"]

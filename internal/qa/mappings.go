@@ -221,13 +221,12 @@ func (e *Engine) claimTarget(m *ocl.Mapping, ci uint32, t target) {
 
 // claimOwner packs a claim; a mapping id that is not a number waits beside the index.
 func (e *Engine) claimOwner(key uint64, ci uint32, mappingID string) itemOwner {
-	o := newItemOwner(ci, mappingID)
-	if o.mappingID() != mappingID {
+	if _, packed := decimalID(mappingID); !packed && mappingID != "" {
 		e.idx.claimIDs[key] = mappingID
-	} else {
+	} else if len(e.idx.claimIDs) > 0 {
 		delete(e.idx.claimIDs, key)
 	}
-	return o
+	return newItemOwner(ci, mappingID)
 }
 
 // claimMappingID is the mapping id of the claim o on key.

@@ -184,7 +184,8 @@ func (e *Engine) checkConceptText(c *ocl.Concept, ci uint32) {
 		check("descriptions.locale", locale, d.Locale)
 		check("descriptions.external_id", locale, writtenExternalID(d.ExternalID))
 	}
-	switch strings.ToLower(strings.TrimSpace(c.Datatype)) {
+	var buf [smallLower]byte
+	switch string(appendLower(buf[:0], strings.TrimSpace(c.Datatype))) {
 	case "numeric":
 		units, _ := c.Extras.String("units")
 		check("extras.units", "", units)

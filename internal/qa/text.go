@@ -117,6 +117,21 @@ func mix(parts ...uint64) uint64 {
 	return h
 }
 
+// smallLower is the size of the stack buffers appendLower fills for datatypes and
+// classes, so that looking them up costs no allocation.
+const smallLower = 32
+
+// appendLower appends strings.ToLower(s) to dst, byte by byte when s is ASCII.
+func appendLower(dst []byte, s string) []byte {
+	if !isASCII(s) {
+		return append(dst, strings.ToLower(s)...)
+	}
+	for i := 0; i < len(s); i++ {
+		dst = append(dst, lowerASCII(s[i]))
+	}
+	return dst
+}
+
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {

@@ -1,6 +1,7 @@
 package qa
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -79,4 +80,10 @@ func TestCompareCodes(t *testing.T) {
 	assert.Negative(t, compareCodes("007", "8"))
 	assert.NotZero(t, compareCodes("07", "7"))
 	assert.Zero(t, compareCodes("7", "7"))
+}
+
+func TestAppendLowerIsToLower(t *testing.T) {
+	for _, s := range []string{"", "Numeric", "CONVSET", "N/A", "Structured-Numeric", "NUMERİC", "Ärztliche", strings.Repeat("LabSet", 10)} {
+		assert.Equal(t, strings.ToLower(s), string(appendLower(nil, s)), s)
+	}
 }
