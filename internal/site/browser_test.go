@@ -135,7 +135,10 @@ func TestSiteInChromium(t *testing.T) {
 		assert.Contains(t, hero, "production")
 		assert.Contains(t, hero, "2026-12-01 12:00 UTC", "its publication date")
 		assert.Contains(t, hero, "openmrs_concepts_2.sql.zip")
-		assert.Contains(t, hero, "2026-12-12 12:00 UTC", "when its download link stops working")
+		assert.Contains(t, hero, "openmrs_concepts_2.sql.zip 38.0 MiB · link works until 2026-12-12 12:00 UTC", "when its download link stops working")
+		files := findAll(first, func(n *html.Node) bool { return n.Data == "a" && hasAttr(n, "data-download") })
+		require.Len(t, files, 2)
+		assert.Equal(t, "https://bucket.example.org/ciel/f.zip?X-Amz-Signature=1", attr(files[0], "href"))
 	})
 
 	t.Run("every release in the table with its phase, channel and state", func(t *testing.T) {

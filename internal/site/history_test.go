@@ -19,9 +19,9 @@ import (
 // cielHistory is a site at CIEL's scale after three years of weekly releases: n releases,
 // newest first, each with its full timeline, both QA runs, a changelog summary with its
 // ten breaking lines, a dozen files and the channel moves a rollout leaves. As retention
-// works, only the newest few and the production releases still have their files; every
-// tenth release failed, every fifteenth came out incomplete, two were rejected. The HEAD
-// report holds findings lines worth of a real CIEL run.
+// works, only the newest few and the production release still have their files; every
+// fifteenth release came out incomplete and every other tenth failed (9 and 10 of 150),
+// two were rejected. The HEAD report holds that many findings.
 func cielHistory(tb testing.TB, n, findings int) *site.Site {
 	tb.Helper()
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
