@@ -276,6 +276,7 @@ func TestSiteInChromium(t *testing.T) {
 		for name, p := range loaded {
 			assert.Contains(t, text(p.doc), "Shepherd is switched off for maintenance by octocat", name)
 			assert.NotNil(t, find(p.doc, func(n *html.Node) bool { return attr(n, "data-stale-lease") == "v2026-11-14" }), name)
+			assert.Contains(t, text(p.doc), "The record of release v2026-10-01 on issue #9 cannot be read", name)
 		}
 	})
 

@@ -28,6 +28,7 @@ func fixtureSite(t *testing.T) *site.Site {
 	s := &site.Site{Title: "CIEL/CIEL", RepositoryURL: "https://github.com/example/ciel-releases", Built: built,
 		Maintenance: &site.MaintenanceNotice{By: "octocat", Reason: "moving the bucket", Since: built.Add(-2 * time.Hour)},
 		StaleLeases: []site.LeaseNotice{{Version: "v2026-11-14", Holder: "retry", RunURL: "https://github.com/example/ciel-releases/actions/runs/42", Age: 3 * time.Hour}},
+		Problems:    []string{"The record of release v2026-10-01 on issue #9 cannot be read, so it is left out: its timeline is empty"},
 	}
 	day := 0
 	add := func(version string, phase release.Phase, r site.Release) {

@@ -60,12 +60,13 @@ func TestRenderRefusesVersionsThatCannotNameAPage(t *testing.T) {
 // and the QA page says why it is empty.
 func TestQuietSite(t *testing.T) {
 	s := fixtureSite(t)
-	s.Maintenance, s.StaleLeases, s.HeadReport = nil, nil, nil
+	s.Maintenance, s.StaleLeases, s.Problems, s.HeadReport = nil, nil, nil, nil
 	files, err := site.Render(s)
 	require.NoError(t, err)
 	for name, data := range files {
 		assert.NotContains(t, string(data), `id="maintenance"`, name)
 		assert.NotContains(t, string(data), "data-stale-lease", name)
+		assert.NotContains(t, string(data), `role="alert"`, name)
 	}
 	assert.Contains(t, string(files["qa/bulk-validation/index.html"]), `id="no-head-report"`)
 
