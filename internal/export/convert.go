@@ -72,7 +72,7 @@ type converter struct {
 	terms        map[[16]byte]int32
 
 	// Results of the read pass.
-	keys           [tableCount][]keyRec
+	keys           [tableCount]chunked[keyRec]
 	setOwners      map[int32]bool
 	spellings      map[string]string // smallest spelling of each class, map type, source
 	spelled        []spelledRow      // class, map type and source rows, spooled at the end
@@ -179,15 +179,15 @@ func (c *converter) id(t tableID, key string, carried, group int64, what func() 
 		}
 		return 0, 0, nil
 	}
-	if len(c.keys[t]) >= math.MaxInt32 {
+	if c.keys[t].len() >= math.MaxInt32 {
 		return 0, 0, fmt.Errorf("%s: too many %s rows", c.ctx, tables[t].name)
 	}
-	ord := int32(len(c.keys[t]))
+	ord := int32(c.keys[t].len())
 	since := c.current
 	if e, inMap := c.prev.lookup(t, h); inMap {
 		since = e.since // as resolve decides
 	}
-	c.keys[t] = append(c.keys[t], keyRec{h: h, id: int32(carried), group: int32(group), ord: ord, since: since})
+	c.keys[t].add(keyRec{h: h, id: int32(carried), group: int32(group), ord: ord, since: since})
 	return ord, since, nil
 }
 

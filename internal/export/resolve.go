@@ -1,11 +1,14 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // idConflict is an export that cannot be given stable ids: a key used twice, an id-carrying
@@ -34,93 +37,118 @@ func (c *converter) resolve() error {
 	if c.prev != nil && len(c.prev.Releases) > 0 {
 		mapRelease = c.prev.Releases[len(c.prev.Releases)-1].Version
 	}
+	// Tables are independent: they are resolved side by side, and the first error in
+	// table order is reported, as if one after the other.
+	var errs [tableCount]error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for ti := range tables {
 		t := tableID(ti)
 		if !keyed(t) {
 			continue
 		}
-		recs := c.keys[t]
-		slices.SortFunc(recs, func(x, y keyRec) int { return compareHash(x.h, y.h) })
-		var top int64
-		if c.prev != nil {
-			top = c.prev.max[t]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[t] = c.resolveTable(t, mapRelease)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		if t == tSource {
-			// The known sources' ids are taken even in a release that does not use them.
-			for _, s := range c.knownSources {
-				top = max(top, s.ID)
-			}
-		}
-		out := recs // resolved in place: id goes from the carried id to the final one
-		var pending []int32
-		for i := range recs {
-			r := &recs[i]
-			if i > 0 && r.h == recs[i-1].h {
-				return &idConflict{t: t, a: r.h, twice: true, msg: func(a, b string) string {
-					return fmt.Sprintf("%s and %s have the same uuid: each %s row needs its own", a, b, tables[t].name)
-				}}
-			}
-			carried := r.id
-			switch e, inMap := c.prev.lookup(t, r.h); {
-			case inMap:
-				if carried != 0 && carried != e.id {
-					mapped := e.id
-					return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
-						return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives the same uuid id %d",
-							a, tables[t].name, carried, mapRelease, mapped)
-					}}
-				}
-				r.id, r.since = e.id, e.since
-			case carried != 0:
-				if owner, taken := c.prev.ownerOf(t, carried); taken {
-					key := c.prev.keyOf(t, owner.id)
-					since := c.prev.Releases[owner.since].Version
-					return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
-						return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives id %d to %q (since %s): the site's data would point at another row",
-							a, tables[t].name, carried, mapRelease, carried, key, since)
-					}}
-				}
-				r.since = c.current
-			default:
-				r.since = c.current
-				pending = append(pending, int32(i))
-			}
-			top = max(top, int64(r.id))
-		}
-		// By group, then key hash: recs are in hash order, so positions in recs order
-		// the keys of one group.
-		for _, i := range sortedByInt32(pending, func(i int32) int32 { return recs[i].group }) {
-			top++
-			if top > math.MaxInt32 {
-				return fmt.Errorf("%s: no ids are left below %d", tables[t].name, int64(math.MaxInt32))
-			}
-			out[i].id = int32(top)
-		}
-		pending = nil
-		all := make([]int32, len(out))
-		for i := range all {
-			all[i] = int32(i)
-		}
-		byID := sortedByInt32(all, func(i int32) int32 { return out[i].id })
-		for i := 1; i < len(byID); i++ {
-			x, y := out[byID[i-1]], out[byID[i]]
-			if x.id == y.id {
-				id := x.id
-				return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
-					return fmt.Sprintf("%s and %s both carry %s id %d", a, b, tables[t].name, id)
-				}}
-			}
-		}
-		final := make([]int32, len(out))
-		for _, r := range out {
-			final[r.ord] = r.id
-		}
-		c.ids[t], c.final[t], c.max[t], c.keys[t] = slices.Clip(out), final, top, nil
 	}
 	// Only the map's file is read from now on (for the rows this release dropped).
 	if c.prev != nil {
 		c.prev.entries, c.prev.byID = [tableCount][]mapEntry{}, [tableCount][]int32{}
 	}
+	return nil
+}
+
+// resolveTable resolves the keys of table t.
+func (c *converter) resolveTable(t tableID, mapRelease string) error {
+	recs := sortedByHash(&c.keys[t])
+	var top int64
+	if c.prev != nil {
+		top = c.prev.max[t]
+	}
+	if t == tSource {
+		// The known sources' ids are taken even in a release that does not use them.
+		for _, s := range c.knownSources {
+			top = max(top, s.ID)
+		}
+	}
+	out := recs // resolved in place: id goes from the carried id to the final one
+	var pending []int32
+	for i := range recs {
+		r := &recs[i]
+		if i > 0 && r.h == recs[i-1].h {
+			return &idConflict{t: t, a: r.h, twice: true, msg: func(a, b string) string {
+				return fmt.Sprintf("%s and %s have the same uuid: each %s row needs its own", a, b, tables[t].name)
+			}}
+		}
+		carried := r.id
+		switch e, inMap := c.prev.lookup(t, r.h); {
+		case inMap:
+			if carried != 0 && carried != e.id {
+				mapped := e.id
+				return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
+					return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives the same uuid id %d",
+						a, tables[t].name, carried, mapRelease, mapped)
+				}}
+			}
+			r.id, r.since = e.id, e.since
+		case carried != 0:
+			if owner, taken := c.prev.ownerOf(t, carried); taken {
+				key := c.prev.keyOf(t, owner.id)
+				since := c.prev.Releases[owner.since].Version
+				return &idConflict{t: t, a: r.h, msg: func(a, _ string) string {
+					return fmt.Sprintf("%s carries %s id %d in its uuid, but the id map of release %s gives id %d to %q (since %s): the site's data would point at another row",
+						a, tables[t].name, carried, mapRelease, carried, key, since)
+				}}
+			}
+			r.since = c.current
+		default:
+			r.since = c.current
+			pending = append(pending, int32(i))
+		}
+		top = max(top, int64(r.id))
+	}
+	// By group, then key hash: recs are in hash order, so positions in recs order
+	// the keys of one group.
+	keptTop := top // the highest id not given here
+	for _, i := range sortedByInt32(pending, func(i int32) int32 { return recs[i].group }) {
+		top++
+		if top > math.MaxInt32 {
+			return fmt.Errorf("%s: no ids are left below %d", tables[t].name, int64(math.MaxInt32))
+		}
+		out[i].id = int32(top)
+	}
+	// New ids are above every other: only the others can share one.
+	kept := make([]int32, 0, len(out)-len(pending))
+	for i := range out {
+		if int64(out[i].id) <= keptTop {
+			kept = append(kept, int32(i))
+		}
+	}
+	pending = nil
+	byID := sortedByInt32(kept, func(i int32) int32 { return out[i].id })
+	for i := 1; i < len(byID); i++ {
+		x, y := out[byID[i-1]], out[byID[i]]
+		if x.id == y.id {
+			id := x.id
+			return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
+				return fmt.Sprintf("%s and %s both carry %s id %d", a, b, tables[t].name, id)
+			}}
+		}
+	}
+	final := make([]int32, len(out))
+	for _, r := range out {
+		final[r.ord] = r.id
+	}
+	c.ids[t], c.final[t], c.max[t] = out, final, top
 	return nil
 }
 
@@ -150,17 +178,41 @@ func (c *converter) explain(ctx context.Context, exportPath string, conflict *id
 	return errors.New(conflict.msg(describe(a, 0), ""))
 }
 
-// sortedByInt32 sorts positions (in place) by the value of each, then by position.
-// Sorting plain integers (value above, position below) is several times faster than
-// sorting with a comparison function.
+// sortedByInt32 sorts positions (in place) by the value of each, keeping the order of
+// positions with equal values: callers pass positions in increasing order, so that ties
+// are settled by position. A radix sort, 16 bits of the value a pass, several times
+// faster than sorting by comparison at CIEL scale.
 func sortedByInt32(positions []int32, value func(int32) int32) []int32 {
-	packed := make([]uint64, len(positions))
-	for k, i := range positions {
-		packed[k] = uint64(uint32(value(i))^1<<31)<<32 | uint64(uint32(i))
+	n := len(positions)
+	if n < 1024 {
+		slices.SortStableFunc(positions, func(a, b int32) int { return cmp.Compare(value(a), value(b)) })
+		return positions
 	}
-	slices.Sort(packed)
-	for k, v := range packed {
-		positions[k] = int32(uint32(v))
+	keys := make([]uint32, n)
+	for k, i := range positions {
+		keys[k] = uint32(value(i)) ^ 1<<31 // order-preserving for negative values too
+	}
+	pos2, keys2 := make([]int32, n), make([]uint32, n)
+	counts := make([]int32, 1<<16)
+	for shift := 0; shift < 32; shift += 16 {
+		clear(counts)
+		for _, k := range keys {
+			counts[k>>shift&0xffff]++
+		}
+		if counts[keys[0]>>shift&0xffff] == int32(n) {
+			continue // every key has this digit: the pass would change nothing
+		}
+		sum := int32(0)
+		for d, c := range counts {
+			counts[d], sum = sum, sum+c
+		}
+		for k, key := range keys {
+			d := key >> shift & 0xffff
+			pos2[counts[d]], keys2[counts[d]] = positions[k], key
+			counts[d]++
+		}
+		copy(positions, pos2)
+		keys, keys2 = keys2, keys
 	}
 	return positions
 }

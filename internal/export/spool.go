@@ -18,7 +18,7 @@ type spool struct {
 	files [tableCount]*os.File
 	bufs  [tableCount]*bufio.Writer
 	size  [tableCount]int64
-	index [tableCount][]spoolEntry
+	index [tableCount]chunked[spoolEntry]
 	rec   []byte
 	// window holds the records of one id range while they are written out.
 	window []byte
@@ -73,16 +73,17 @@ func (s *spool) add(t tableID, id int32, since uint16, key string, r *row) error
 	if uint64(len(rec)) > spoolWindow {
 		return fmt.Errorf("row spool: a %s row of %d bytes", tables[t].name, len(rec))
 	}
-	s.index[t] = append(s.index[t], spoolEntry{off: s.size[t], id: id, n: uint32(len(rec))})
+	s.index[t].add(spoolEntry{off: s.size[t], id: id, n: uint32(len(rec))})
 	s.size[t] += int64(len(rec))
 	return nil
 }
 
 // assign replaces the key positions of table t's rows by their final ids.
 func (s *spool) assign(t tableID, ids []int32) {
-	for i := range s.index[t] {
-		e := &s.index[t][i]
-		e.id = ids[e.id]
+	for _, chunk := range s.index[t].chunks {
+		for i := range chunk {
+			chunk[i].id = ids[chunk[i].id]
+		}
 	}
 }
 
@@ -103,22 +104,23 @@ type spooledRow struct {
 // call per row whatever the order the export gave them in. The values fn receives are
 // valid until it returns.
 func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
-	idx := s.index[t]
-	if len(idx) == 0 {
+	index := &s.index[t]
+	if index.len() == 0 {
 		return nil
 	}
+	idx := func(i int32) *spoolEntry { return index.at(int(i)) }
 	if err := s.bufs[t].Flush(); err != nil {
 		return fmt.Errorf("row spool: %w", err)
 	}
 	// order: positions in the file (and index), sorted by id then position.
-	order := make([]int32, len(idx))
+	order := make([]int32, index.len())
 	for i := range order {
 		order[i] = int32(i)
 	}
-	sortedByInt32(order, func(i int32) int32 { return idx[i].id })
+	sortedByInt32(order, func(i int32) int32 { return idx(i).id })
 	// dest: where each record goes in its window's buffer; win: its window, from 1.
-	dest := make([]uint32, len(idx))
-	win := make([]uint32, len(idx))
+	dest := make([]uint32, index.len())
+	win := make([]uint32, index.len())
 	var sr spooledRow
 	br := bufio.NewReaderSize(nil, 1<<20)
 	for start, w := 0, uint32(1); start < len(order); w++ {
@@ -126,10 +128,10 @@ func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
 		// file that holds them.
 		end, size := start, uint32(0)
 		lo, hi := order[start], order[start]
-		for end < len(order) && (end == start || uint64(size)+uint64(idx[order[end]].n) <= spoolWindow) {
+		for end < len(order) && (end == start || uint64(size)+uint64(idx(order[end]).n) <= spoolWindow) {
 			i := order[end]
 			dest[i], win[i] = size, w
-			size += idx[i].n
+			size += idx(i).n
 			lo, hi = min(lo, i), max(hi, i)
 			end++
 		}
@@ -137,9 +139,9 @@ func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
 			s.window = make([]byte, size)
 		}
 		buf := s.window[:size]
-		br.Reset(io.NewSectionReader(s.files[t], idx[lo].off, idx[hi].off+int64(idx[hi].n)-idx[lo].off))
+		br.Reset(io.NewSectionReader(s.files[t], idx(lo).off, idx(hi).off+int64(idx(hi).n)-idx(lo).off))
 		for i := lo; i <= hi; i++ {
-			n := idx[i].n
+			n := idx(i).n
 			if win[i] != w {
 				if _, err := br.Discard(int(n)); err != nil {
 					return fmt.Errorf("row spool: %w", err)
@@ -151,7 +153,7 @@ func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
 			}
 		}
 		for _, i := range order[start:end] {
-			if err := sr.decode(buf[dest[i]:dest[i]+idx[i].n], idx[i].id); err != nil {
+			if err := sr.decode(buf[dest[i]:dest[i]+idx(i).n], idx(i).id); err != nil {
 				return err
 			}
 			if err := fn(&sr); err != nil {
