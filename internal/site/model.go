@@ -38,6 +38,8 @@ type MaintenanceNotice struct {
 	By     string    `json:"by"`
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
+	// Problem says what in the switch's file could not be read; the switch holds anyway.
+	Problem string `json:"problem,omitempty"`
 }
 
 // LeaseNotice is a lease on a release that its holder no longer renews.

@@ -212,3 +212,16 @@ func TestAtomFeedIsValidAtom(t *testing.T) {
 		assert.Contains(t, files, e.Link.Href)
 	}
 }
+
+// A switch file that says only why still shows its banner, without an empty "by" or
+// "since", and says what in the file could not be read.
+func TestMaintenanceBannerFromASparseSwitch(t *testing.T) {
+	s := fixtureSite(t)
+	s.Maintenance = &site.MaintenanceNotice{Reason: "moving the bucket", Problem: `since "yesterday" is not a time like 2026-01-02T15:04:05Z`}
+	files, err := site.Render(s)
+	require.NoError(t, err)
+	for _, name := range []string{"index.html", "qa/bulk-validation/index.html"} {
+		page := string(files[name])
+		assert.Contains(t, page, "Shepherd is switched off for maintenance: moving the bucket. Releases wait until it is switched back on. (The switch's file: since &#34;yesterday&#34; is not a time like 2026-01-02T15:04:05Z.)", name)
+	}
+}

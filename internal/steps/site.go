@@ -212,7 +212,7 @@ func (e *Env) SiteModel(ctx context.Context) (*site.Site, error) {
 		return nil, err
 	}
 	if m != nil {
-		s.Maintenance = &site.MaintenanceNotice{By: m.By, Reason: m.Reason, Since: m.Since}
+		s.Maintenance = &site.MaintenanceNotice{By: m.By, Reason: m.Reason, Since: m.Since, Problem: m.Problem}
 	}
 	s.StaleLeases = staleLeases(known, now, e.Config.Lease.StaleAfter)
 	return s, nil
