@@ -46,6 +46,7 @@ type Engine struct {
 	// may name a concept still to come (API listings); others are outside the export.
 	conceptSources map[uint64]bool
 	sourceNames    map[uint64]string // for messages: a source key's name as first written
+	lastFrom       fromConcept       // the concept the previous mapping came from
 	scratch        conceptScratch
 
 	conceptCount, mappingCount int
@@ -53,6 +54,24 @@ type Engine struct {
 	counts                     [numRules]int
 	omitted                    int
 	report                     *Report // set by Finish
+}
+
+// fromConcept remembers which concept the previous mapping came from: an export lists a
+// concept's mappings together, so most mappings find their concept without hashing. The
+// source and code are copied, not kept from the mapping.
+type fromConcept struct {
+	source, code []byte
+	ci           uint32
+	ok           bool
+}
+
+func (f *fromConcept) is(source, code string) bool {
+	return f.ok && string(f.code) == code && string(f.source) == source
+}
+
+func (f *fromConcept) set(source, code string, ci uint32) {
+	f.source, f.code = append(f.source[:0], source...), append(f.code[:0], code...)
+	f.ci, f.ok = ci, true
 }
 
 // ownSource is the source (or collection) being checked: the report's label, the base
@@ -156,6 +175,7 @@ func (e *Engine) SetVersion(v *ocl.SourceVersion) {
 		return
 	}
 	id := Identify(v)
+	e.lastFrom.ok = false // the own source, which a mapping naming none is from, may change
 	if e.versionID == "" {
 		e.versionID = id.Version
 	}
@@ -212,6 +232,7 @@ func (e *Engine) Concept(c *ocl.Concept) {
 		e.resolveOwn(org, name, kind, SourceFromConcepts)
 	}
 	e.conceptCount++
+	e.lastFrom.ok = false // a concept may take the place of a code only mappings named
 	ci := e.addConcept(c)
 	e.checkConcept(c, ci)
 	for i := range c.Mappings {
@@ -231,6 +252,11 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 	if code == "" {
 		code = m.FromConceptCode
 	}
+	if e.lastFrom.is(source, code) {
+		e.checkMapping(m, e.lastFrom.ci)
+		e.progress()
+		return
+	}
 	sourceKey := e.sourceKey(source)
 	key := conceptKey(sourceKey, e.hash.exact(code))
 	ref, added := e.byKey.ref(key)
@@ -240,6 +266,7 @@ func (e *Engine) Mapping(m *ocl.Mapping) {
 		*ref = e.addRec(code, sourceKey, 0)
 	}
 	ci := *ref
+	e.lastFrom.set(source, code, ci)
 	e.checkMapping(m, ci)
 	e.progress()
 }

@@ -213,3 +213,22 @@ func TestCycleSearchIsBounded(t *testing.T) {
 	rep := runExport(t, testOptions(), d)
 	assert.Equal(t, maxCyclesPerComponent, rep.Summary.ByRule["XR-05"])
 }
+
+// TestMappingsFindAConceptThatArrivesBetweenThem feeds mappings from a code before and
+// after its concept: the later mappings belong to the concept, not to the code the
+// earlier ones named (API listings and hand-made files can come in any order).
+func TestMappingsFindAConceptThatArrivesBetweenThem(t *testing.T) {
+	e := NewEngine(testOptions())
+	e.SetVersion(&ocl.SourceVersion{ID: "v2026-11-22", URL: "/orgs/CIEL/sources/CIEL/v2026-11-22/"})
+	one := concept("1")
+	e.Concept(&one)
+	for _, m := range []ocl.Mapping{selfMapping("1"), mapping("101", "5", "NARROWER-THAN", "ICD-10-WHO", "A00")} {
+		e.Mapping(&m)
+	}
+	five := concept("5") // not Coded: its Q-AND-A mapping is XR-02
+	e.Concept(&five)
+	for _, m := range []ocl.Mapping{selfMapping("5"), mapping("102", "5", "Q-AND-A", testSource, "1")} {
+		e.Mapping(&m)
+	}
+	assert.Equal(t, []place{at("XR-02", "5", "102", "", "")}, placesOf(e.Finish().Findings))
+}
