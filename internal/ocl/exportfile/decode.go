@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/ocl"
 )
@@ -62,11 +63,20 @@ func (s *Source) Decode(ctx context.Context, h Handler) (Stats, error) {
 }
 
 func decode(ctx context.Context, r io.Reader, name string, maxValue int64, h Handler) (Stats, error) {
+	return decodeWith(ctx, r, name, maxValue, decodeWorkers(), h)
+}
+
+// decodeWith decodes with workers goroutines decoding the elements of the arrays; 0
+// leaves them to encoding/json's Decoder.
+func decodeWith(ctx context.Context, r io.Reader, name string, maxValue int64, workers int, h Handler) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan batch, 4)
 	g := newGuard(ctx, r, maxValue)
-	d := &decoder{name: name, g: g, dec: json.NewDecoder(g), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil, keepWrongTypes: h.KeepWrongTypes}
+	d := &decoder{name: name, g: g, out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil,
+		keepWrongTypes: h.KeepWrongTypes, workers: workers}
+	d.src = &stickyReader{r: g}
+	d.resume(d.src, 0, "", 0)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -110,9 +120,21 @@ func deliver(b batch, h Handler) error {
 }
 
 type decoder struct {
-	name         string
-	g            *guard
-	dec          *json.Decoder
+	name string
+	g    *guard
+	// src is the guarded document; in is what dec reads from it (after a fast pass over
+	// an array, the bytes that pass read ahead, then src).
+	src *stickyReader
+	in  io.Reader
+	dec *json.Decoder
+	// base is the offset in the guarded document of dec's offset 0: dec may have been
+	// started part way, after a synthetic prefix that puts it in the right state.
+	base int64
+	// pos is the offset in the guarded document when dec is nil (the fast pass ended
+	// with an error).
+	pos int64
+	// workers decode the elements of the big arrays; 0 leaves them to dec.
+	workers      int
 	out          chan<- batch
 	ctx          context.Context
 	stats        Stats
@@ -129,9 +151,29 @@ func (d *decoder) fail(where, reason string, err error) error {
 }
 
 // offset is how far the decoder has read, in bytes of the document.
-func (d *decoder) offset() int64 { return d.g.rawOffset(d.dec.InputOffset()) }
+func (d *decoder) offset() int64 { return d.g.rawOffset(d.outOffset()) }
 
 func (d *decoder) at() string { return fmt.Sprintf("byte %d", d.offset()) }
+
+// outOffset is how far the decoder has read, in bytes of the guarded document.
+func (d *decoder) outOffset() int64 {
+	if d.dec == nil {
+		return d.pos
+	}
+	return d.base + d.dec.InputOffset()
+}
+
+// resume starts a json.Decoder on in, whose first byte is at offset pos of the guarded
+// document, after prefix: the first tokens of a document that leave the decoder in the
+// state the original decoder was in at pos (see fastArray).
+func (d *decoder) resume(in io.Reader, pos int64, prefix string, tokens int) {
+	d.in = in
+	d.dec = json.NewDecoder(io.MultiReader(strings.NewReader(prefix), in))
+	d.base = pos - int64(len(prefix))
+	for range tokens {
+		_, _ = d.dec.Token() // the prefix is valid JSON, held in the decoder's buffer
+	}
+}
 
 func (d *decoder) run() error {
 	tok, err := d.dec.Token()
@@ -153,21 +195,21 @@ func (d *decoder) run() error {
 			if err := d.sendVersion(); err != nil {
 				return err
 			}
-			if err := d.array(key, d.concept); err != nil {
+			if err := d.array(key, conceptsKind); err != nil {
 				return err
 			}
 		case "mappings":
 			if err := d.sendVersion(); err != nil {
 				return err
 			}
-			if err := d.array(key, d.mapping); err != nil {
+			if err := d.array(key, mappingsKind); err != nil {
 				return err
 			}
 		case "references":
 			if err := d.sendVersion(); err != nil {
 				return err
 			}
-			if err := d.array(key, d.reference); err != nil {
+			if err := d.array(key, referencesKind); err != nil {
 				return err
 			}
 		default:
@@ -219,8 +261,17 @@ func (d *decoder) send(b batch) error {
 	}
 }
 
-// array walks a top-level array, calling elem for each element.
-func (d *decoder) array(key string, elem func(cur *batch, index int) error) error {
+// elemKind names the top-level arrays.
+type elemKind int
+
+const (
+	conceptsKind elemKind = iota
+	mappingsKind
+	referencesKind
+)
+
+// array walks a top-level array.
+func (d *decoder) array(key string, kind elemKind) error {
 	tok, err := d.dec.Token()
 	if err != nil {
 		return d.jsonErr(fmt.Sprintf("%q", key), err)
@@ -231,8 +282,23 @@ func (d *decoder) array(key string, elem func(cur *batch, index int) error) erro
 	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
 		return d.fail(d.at(), fmt.Sprintf("%q must be an array", key), nil)
 	}
-	var cur batch
-	for i := 0; d.dec.More(); i++ {
+	if d.workers > 0 {
+		return d.fastArray(key, kind)
+	}
+	return d.slowArray(key, kind, 0, batch{})
+}
+
+// slowArray reads the elements of an array from element i on with dec, cur holding
+// the elements read since the last batch was sent.
+func (d *decoder) slowArray(key string, kind elemKind, i int, cur batch) error {
+	elem := d.reference
+	switch kind {
+	case conceptsKind:
+		elem = d.concept
+	case mappingsKind:
+		elem = d.mapping
+	}
+	for ; d.dec.More(); i++ {
 		if err := elem(&cur, i); err != nil {
 			return err
 		}
@@ -314,7 +380,7 @@ func (d *decoder) reference(cur *batch, i int) error {
 // elementStart is where the bytes of array element i begin: encoding/json counts the
 // offsets of errors inside a decoded value from there (past the separating comma).
 func (d *decoder) elementStart(i int) int64 {
-	start := d.dec.InputOffset()
+	start := d.outOffset()
 	if i > 0 {
 		start++ // the comma, consumed before the value is read
 	}
@@ -342,7 +408,9 @@ func (d *decoder) jsonErrAt(where string, err error, base int64) error {
 		// document reliably: name the value's start instead.
 		return d.fail(fmt.Sprintf("%s starting at byte %d", where, d.g.rawOffset(base)), "invalid JSON: "+syn.Error(), err)
 	case errors.As(err, &syn):
-		return d.fail(fmt.Sprintf("%s, byte %d", where, d.g.rawOffset(syn.Offset)), "invalid JSON: "+syn.Error(), err)
+		// A SyntaxError of Token counts from the start of what dec read; one found while
+		// reading a value counts the bytes dec scanned as values (see scannedOffset).
+		return d.fail(fmt.Sprintf("%s, byte %d", where, d.g.rawOffset(d.base+syn.Offset)), "invalid JSON: "+syn.Error(), err)
 	case errors.As(err, &typ):
 		return d.fail(fmt.Sprintf("%s, byte %d", where, d.g.rawOffset(base+typ.Offset)), describeJSONErr(err), err)
 	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum):
