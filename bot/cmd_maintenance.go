@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/shepherd-release/shepherd/internal/steps"
+	"github.com/shepherd-release/shepherd/internal/words"
 )
 
 // runMaintenance switches maintenance on or off in a checkout of the release repository.
@@ -118,21 +119,25 @@ func runUnlock(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	lease, err := e.Unlock(ctx, *version, *force)
-	if err != nil {
+	res, err := e.Unlock(ctx, *version, *force)
+	if res.Lease == nil {
+		if err == nil {
+			fmt.Fprintf(env.stdout, "release %s: no lease (%s does not exist): nothing to remove\n", *version, res.Key)
+		}
 		return err
 	}
-	if lease == nil {
-		fmt.Fprintf(env.stdout, "release %s holds no lease: nothing to remove\n", *version)
-		return nil
+	l := res.Lease
+	what := "found"
+	switch {
+	case res.Removed:
+		what = "removed"
+	case err == nil && e.DryRun:
+		what = "dry run: would remove"
 	}
-	what := "removed"
-	if e.DryRun {
-		what = "would remove"
+	fmt.Fprintf(env.stdout, "release %s: %s lease %s, %s, taken %s ago\n  it is %s\n", *version, what, res.Key, l.Describe(), words.Duration(res.Age),
+		l.State(e.Now(), e.Config.Lease.StaleAfter))
+	if errors.Is(err, steps.ErrLeaseLive) {
+		return &exitError{code: exitFindings, err: err} // found, and left where it is
 	}
-	fmt.Fprintf(env.stdout, "release %s: %s the lease %s\n", *version, what, lease.Describe())
-	if lease.Problem != "" {
-		fmt.Fprintf(env.stdout, "  (it was not trusted: %s)\n", lease.Problem)
-	}
-	return nil
+	return err
 }

@@ -81,7 +81,7 @@ func commands() []command {
 		{"retry", "carry a failed or incomplete release on", runRetry},
 		{"status", "show a release's status, or every release's with --all", runStatus},
 		{"site", "write the release site: deployable release, every release, HEAD QA report, exports, Atom feed", runSite},
-		{"unlock", "remove a release's lease (a retry's hold on it), saying whose it was", runUnlock},
+		{"unlock", "show and remove a release's lease (the bucket object a run holds while it changes the release)", runUnlock},
 		{"maintenance", "switch maintenance on or off: scheduled runs stop while it is on", runMaintenance},
 		{"wait-idle", "wait until no other run of the repository's Shepherd workflows is unfinished (in progress, queued, waiting, ...)", runWaitIdle},
 		{"pin", "point the repository's Shepherd workflows at another Shepherd release", runPin},

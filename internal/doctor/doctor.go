@@ -152,6 +152,7 @@ func (d *run) checks() []check {
 		{"bucket", "bucket reachable", d.checkBucket},
 		{"bucket-lifecycle", "bucket lifecycle rule", d.checkLifecycle},
 		{"bucket-versioning", "bucket versioning off", d.checkVersioning},
+		{"bucket-conditional-writes", "bucket honours conditional writes (leases)", d.checkConditional},
 		{"bucket-policy", "public-read policy (public links only)", d.checkPolicy},
 		{"load-test-db", "load-test database reachable", d.checkLoadTestDB},
 	}

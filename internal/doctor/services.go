@@ -200,6 +200,30 @@ func (d *run) checkVersioning(ctx context.Context) Result {
 	return ok("versioning is off")
 }
 
+// conditionalProbeKey is the object the conditional-writes check creates and removes,
+// beside the leases and outside any source's folder of them.
+const conditionalProbeKey = "leases/.doctor-probe.json"
+
+// checkConditional writes a probe object twice with If-None-Match: * and replaces it with
+// a wrong If-Match: a server that ignores the conditions accepts what must be refused,
+// and then a lease cannot keep two runs apart (internal/store/conditional.go lists the
+// servers). It removes the probe.
+func (d *run) checkConditional(ctx context.Context) Result {
+	s, r, usable := d.needBucket(ctx)
+	if !usable {
+		return r
+	}
+	err := store.ProbeConditional(ctx, s, conditionalProbeKey)
+	switch {
+	case errors.Is(err, store.ErrDenied):
+		return failed("add s3:PutObject, s3:GetObject and s3:DeleteObject on leases/* to the key's policy", "%s", oneLine(err))
+	case err != nil:
+		return failed("use a server that evaluates If-None-Match and If-Match on PutObject (MinIO, RustFS, AWS S3): see docs/rustfs.md#conditional-writes-and-leases",
+			"%s", oneLine(err))
+	}
+	return ok("a second create-only write and a replace with a wrong ETag were both refused (412): leases hold")
+}
+
 func (d *run) checkPolicy(ctx context.Context) Result {
 	if d.cfg.Storage.LinkMode != manifest.LinkPublic {
 		return skipped("links are presigned (storage.link_mode: %s): no bucket policy is needed", d.cfg.Storage.LinkMode)

@@ -139,13 +139,29 @@ func New(ctx context.Context, o Options) (*Sandbox, error) {
 
 // connect builds a fresh Env, as a new workflow run would.
 func (s *Sandbox) connect(ctx context.Context) error {
+	env, err := s.newEnv(ctx, s.opts.WrapStore, "work")
+	if err != nil {
+		return err
+	}
+	s.Env = env
+	return nil
+}
+
+// NewRun builds another Env beside s.Env, as a second workflow run running at the same
+// time would be: same fakes, same store, its own scratch folder (work-NAME). wrapStore,
+// when set, puts a test's hooks between that run and the store.
+func (s *Sandbox) NewRun(ctx context.Context, name string, wrapStore func(store.Store) store.Store) (*steps.Env, error) {
+	return s.newEnv(ctx, wrapStore, "work-"+name)
+}
+
+func (s *Sandbox) newEnv(ctx context.Context, wrapStore func(store.Store) store.Store, work string) (*steps.Env, error) {
 	var transport http.RoundTripper = http.DefaultTransport
 	if s.opts.WrapGitHub != nil {
 		transport = s.opts.WrapGitHub(transport)
 	}
 	env, err := steps.NewEnv(ctx, steps.EnvOptions{
-		Config: s.Config, Owner: Owner, Repo: Repo, WorkDir: filepath.Join(s.Dir, "work"), RepoDir: filepath.Join(s.Dir, "repo"), DryRun: s.opts.DryRun,
-		Logger: s.opts.Logger, Now: s.Clock.Now,
+		Config: s.Config, Owner: Owner, Repo: Repo, WorkDir: filepath.Join(s.Dir, work), RepoDir: filepath.Join(s.Dir, "repo"), DryRun: s.opts.DryRun,
+		Logger: s.opts.Logger, Now: s.Clock.Now, Sleep: s.Clock.Sleep,
 		Getenv: func(k string) string {
 			if v, ok := s.opts.Env[k]; ok {
 				return v
@@ -156,13 +172,12 @@ func (s *Sandbox) connect(ctx context.Context) error {
 		OCLOptions:    []ocl.Option{ocl.WithSleep(s.Clock.Sleep)},
 	})
 	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	if s.opts.WrapStore != nil {
-		env.Store = s.opts.WrapStore(env.Store)
+	if wrapStore != nil {
+		env.Store = wrapStore(env.Store)
 	}
-	s.Env = env
-	return nil
+	return env, nil
 }
 
 // Restart replaces the Env, like a new process after a crash: nothing in memory survives,

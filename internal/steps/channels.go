@@ -204,6 +204,12 @@ func (e *Env) withdrawFromChannels(ctx context.Context, rec *Record, m release.M
 // written when it is no longer in from: a repeated run, or a record from before the
 // channels, which the production index alone tells about.
 func (e *Env) moveOther(ctx context.Context, version string, from release.Channel, ev release.Event, actor, reason string) error {
+	return e.withLease(ctx, version, LeaseCommand, leaseWait, func() error {
+		return e.moveOtherHolding(ctx, version, from, ev, actor, reason)
+	})
+}
+
+func (e *Env) moveOtherHolding(ctx context.Context, version string, from release.Channel, ev release.Event, actor, reason string) error {
 	issue, err := e.GitHub.FindIssue(ctx, version)
 	if err != nil || issue == nil {
 		return err // a release without a tracking issue has no status to update

@@ -281,6 +281,10 @@ func (e *Env) Command(ctx context.Context, in CommandInput) (CommandOutcome, err
 		if errors.As(err, &refused) {
 			return reply(fmt.Sprintf("@%s, `%s` was not done: %s.", in.Author, c.text, refused.why))
 		}
+		var held *LeaseHeldError
+		if errors.As(err, &held) {
+			return reply(fmt.Sprintf("@%s, `%s` was not done: %s. Send the command again once that run has finished.", in.Author, c.text, held.Error()))
+		}
 		return out, err
 	}
 	out.Acted = true
@@ -292,8 +296,15 @@ type refusal struct{ why string }
 
 func (r *refusal) Error() string { return r.why }
 
-// runCommand applies a person's command to the release and carries out what it asks.
+// runCommand applies a person's command to the release and carries out what it asks,
+// holding the release's lease.
 func (e *Env) runCommand(ctx context.Context, t *tracked, rc release.Command) error {
+	return e.withLease(ctx, t.rec.Release.Version, LeaseCommand, leaseWait, func() error {
+		return e.runCommandHolding(ctx, t, rc)
+	})
+}
+
+func (e *Env) runCommandHolding(ctx context.Context, t *tracked, rc release.Command) error {
 	st := &t.rec.Release
 	v := st.Version
 	now := e.Now()

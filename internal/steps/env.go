@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shepherd-release/shepherd/internal/github"
@@ -46,6 +47,11 @@ type Env struct {
 	RunURL string
 	// started is when this process began: transitions from then on are its own.
 	started time.Time
+	// sleep waits, for a lease another run holds (the sandbox's clock only advances).
+	sleep func(context.Context, time.Duration) error
+	// leases are the releases' leases this run holds, by version.
+	leaseMu sync.Mutex
+	leases  map[string]*Lease
 	// getenv reads the secrets a step needs only when it runs (the signing key).
 	getenv func(string) string
 }
@@ -62,6 +68,8 @@ type EnvOptions struct {
 	DryRun  bool
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Sleep waits (default: time passing); the sandbox advances its clock instead.
+	Sleep func(context.Context, time.Duration) error
 	// HTTP settings for tests and the demo.
 	GitHubOptions github.Options
 	OCLOptions    []ocl.Option
@@ -79,6 +87,9 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepFor
 	}
 	cfg := o.Config
 	if cfg == nil {
@@ -99,7 +110,7 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 	}
 	e := &Env{Config: cfg, RepoDir: o.RepoDir, RunURL: RunURL(o.Getenv), started: o.Now(), Now: o.Now, Log: o.Logger, WorkDir: o.WorkDir, DryRun: o.DryRun,
 		LoadTestDSN: o.Getenv("SHEPHERD_LOAD_TEST_DSN"), LoadTestLiquibase: o.Getenv("SHEPHERD_LIQUIBASE"),
-		OnActions: o.Getenv("GITHUB_ACTIONS") == "true", getenv: o.Getenv}
+		OnActions: o.Getenv("GITHUB_ACTIONS") == "true", getenv: o.Getenv, sleep: o.Sleep}
 
 	oclOpts := append(append([]ocl.Option{ocl.WithLogger(o.Logger), ocl.WithClock(o.Now)}, OCLOptions(cfg)...), o.OCLOptions...)
 	var err error
@@ -130,6 +141,18 @@ func NewEnv(ctx context.Context, o EnvOptions) (*Env, error) {
 		e.Store = unavailableStore{err: &storageSetupError{fmt.Errorf("storage: %w", err)}}
 	}
 	return e, nil
+}
+
+// sleepFor waits d, or less when ctx ends.
+func sleepFor(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
 
 // RunURL is the web page of the workflow run the environment describes ("" outside
@@ -177,6 +200,14 @@ func (u unavailableStore) EnsureRetention(context.Context, string, int) (store.R
 	return store.Rule{}, u.err
 }
 func (u unavailableStore) EnsurePublicRead(context.Context, string) error { return u.err }
+func (u unavailableStore) ReadSmall(context.Context, string) ([]byte, string, error) {
+	return nil, "", u.err
+}
+func (u unavailableStore) Create(context.Context, string, []byte) (string, error) { return "", u.err }
+func (u unavailableStore) Replace(context.Context, string, []byte, string) (string, error) {
+	return "", u.err
+}
+func (u unavailableStore) DeleteIf(context.Context, string, string) error { return u.err }
 
 // GitHubAuth reads the GitHub credentials from the environment variables the configuration
 // names. It prefers a GitHub App (its pushes and PRs trigger workflows) and falls back to

@@ -260,7 +260,7 @@ func withdrawnNotice(rec *Record) []byte {
 // renamed "Withdrawn: why", its notes say so first, and it is kept off "latest". Run again
 // with the same reason it changes nothing; a new reason replaces the old one. The
 // reject outcome of a staged rollout calls it too.
-func (e *Env) Withdraw(ctx context.Context, version, reason string) (*Record, error) {
+func (e *Env) Withdraw(ctx context.Context, version, reason string) (rec *Record, err error) {
 	reason = oneLine(reason)
 	switch {
 	case reason == "":
@@ -272,7 +272,21 @@ func (e *Env) Withdraw(ctx context.Context, version, reason string) (*Record, er
 	if err != nil {
 		return nil, err
 	}
-	rec := t.rec
+	err = e.withLease(ctx, version, LeaseWithdraw, leaseWait, func() error {
+		if t, err = e.find(ctx, version); err != nil { // as it is now the run holds it
+			return err
+		}
+		rec, err = e.withdrawHolding(ctx, t, reason)
+		return err
+	})
+	if rec == nil {
+		rec = t.rec
+	}
+	return rec, err
+}
+
+func (e *Env) withdrawHolding(ctx context.Context, t *tracked, reason string) (*Record, error) {
+	rec, version := t.rec, t.rec.Release.Version
 	if rec.UploadedAt.IsZero() {
 		return rec, fmt.Errorf("release %s has published nothing (phase %s): there is nothing to withdraw", version, rec.Release.Phase)
 	}

@@ -54,7 +54,11 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 		seen[rec.Release.Version] = true
 		t := &tracked{rec: rec, issue: issue}
 		o := JanitorOutcome{Version: rec.Release.Version}
-		o.Removed, o.Reissued, o.Err = e.tidy(ctx, t, kept[rec.Release.Version])
+		o.Err = e.withLease(ctx, o.Version, LeaseJanitor, 0, func() error {
+			var err error
+			o.Removed, o.Reissued, err = e.tidy(ctx, t, kept[rec.Release.Version])
+			return err
+		})
 		o.Err = e.yielded(t, o.Err)
 		if o.Err != nil {
 			e.Log.Error("janitor: release not tidied; the next run tries again", "release", o.Version, "error", o.Err.Error())

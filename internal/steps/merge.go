@@ -32,6 +32,16 @@ func (e *Env) MergedUntil(ctx context.Context, m *manifest.Manifest, mergeSHA st
 	if err != nil {
 		return nil, err
 	}
+	var rec *Record
+	err = e.withLease(ctx, m.Version, LeaseMerge, leaseWait, func() error {
+		rec, err = e.mergedHolding(ctx, eff, mergeSHA, stop)
+		return err
+	})
+	return rec, err
+}
+
+// mergedHolding is MergedUntil once the run holds the release's lease.
+func (e *Env) mergedHolding(ctx context.Context, eff manifest.Effective, mergeSHA string, stop release.Phase) (*Record, error) {
 	t, err := e.open(ctx, eff, mergeSHA)
 	if err != nil {
 		return nil, err

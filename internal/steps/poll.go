@@ -67,10 +67,13 @@ func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error)
 			out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
 			continue
 		}
-		held, err := e.heldByRetry(ctx, t)
-		if err = e.yielded(t, err); err != nil {
-			out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
-			continue
+		held := false
+		if pollable(rec.Release.Phase) {
+			held, err = e.leftToItsHolder(ctx, t)
+			if err = e.yielded(t, err); err != nil {
+				out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
+				continue
+			}
 		}
 		if !pollable(rec.Release.Phase) || held {
 			// Labels follow the record on every run, so a run that died between the status
@@ -81,7 +84,7 @@ func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error)
 			continue
 		}
 		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, Record: rec}
-		o.Err = e.yielded(t, e.carryOn(ctx, t, exportsOnly))
+		o.Err = e.yielded(t, e.carryOnHolding(ctx, t, exportsOnly))
 		o.To = t.rec.Release.Phase
 		if o.Err != nil {
 			e.Log.Error("release step failed; the next run tries again", "release", o.Version, "phase", o.To, "error", o.Err.Error())
@@ -101,7 +104,68 @@ func (e *Env) PollOne(ctx context.Context, version string) (*Record, error) {
 		e.Log.Info("nothing to poll", "release", version, "phase", t.rec.Release.Phase)
 		return t.rec, nil
 	}
-	return t.rec, e.carryOn(ctx, t, false)
+	held, err := e.leftToItsHolder(ctx, t)
+	if err != nil || held {
+		return t.rec, err
+	}
+	return t.rec, e.carryOnHolding(ctx, t, false)
+}
+
+// leftToItsHolder reads the release's lease for the scheduled poll (a read, no write):
+// it reports a lease not trusted or gone stale in the log and on the status (written
+// only when that changes it), and says whether another run holds the release, which the
+// poll then leaves alone.
+func (e *Env) leftToItsHolder(ctx context.Context, t *tracked) (bool, error) {
+	v := t.rec.Release.Version
+	if e.heldLease(v) != nil {
+		return false, nil // this run's own
+	}
+	l, err := e.readLease(ctx, v)
+	if err != nil {
+		return false, err
+	}
+	notice := e.reportLease(t, l)
+	if !l.held(e.Now()) {
+		return false, nil
+	}
+	e.Log.Info("another run holds the release's lease; the poll leaves it alone", "release", v, "lease", l.Describe())
+	if notice != "" && !strings.Contains(t.issue.StatusText(), escapeCell(capitalise(notice))) {
+		return true, e.save(ctx, t) // the warning on the status, once
+	}
+	return true, nil
+}
+
+// carryOnHolding is carryOn for the scheduled poll, which takes the release's lease
+// only once it goes past the export poll (carryOn), and gives it back at the end.
+func (e *Env) carryOnHolding(ctx context.Context, t *tracked, exportsOnly bool) (err error) {
+	v := t.rec.Release.Version
+	if e.heldLease(v) != nil {
+		return e.carryOn(ctx, t, exportsOnly) // a retry's, or the merge's
+	}
+	defer func() {
+		if l := e.heldLease(v); l != nil {
+			if gerr := e.giveBack(ctx, l); err == nil {
+				err = gerr
+			}
+		}
+	}()
+	return e.carryOn(ctx, t, exportsOnly)
+}
+
+// holdForPoll takes the release's lease for the poll before a step past the export poll:
+// those steps download, check, build and publish. The export poll itself needs none: it
+// is one read of OCL and one write of the record, which yields to any run that saved
+// meanwhile, so a tick with nothing new writes nothing to the bucket.
+func (e *Env) holdForPoll(ctx context.Context, t *tracked) error {
+	v := t.rec.Release.Version
+	if e.heldLease(v) != nil {
+		return nil
+	}
+	if _, err := e.takeLease(ctx, v, LeasePoll, 0); err != nil {
+		return err
+	}
+	t.rec.leaseNotice = "" // whatever lease was there is this run's now
+	return nil
 }
 
 func pollable(p release.Phase) bool {
@@ -136,6 +200,11 @@ func (e *Env) carryOn(ctx context.Context, t *tracked, exportsOnly bool) error {
 			return nil
 		}
 		var err error
+		if before != release.Exporting && pollable(before) {
+			if err := e.holdForPoll(ctx, t); err != nil {
+				return err
+			}
+		}
 		switch before {
 		case release.Exporting:
 			err = e.pollExport(ctx, t)

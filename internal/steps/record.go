@@ -59,8 +59,10 @@ type Record struct {
 	Milestones map[string]int64 `json:"milestones,omitempty"`
 	// Trouble counts the runs a transient error stopped in a row (errors.go).
 	Trouble *Trouble `json:"trouble,omitempty"`
-	// Lease is set while a person's retry carries the release on.
-	Lease *Lease `json:"lease,omitempty"`
+	// leaseNotice is the warning about the release's lease (lease.go) the run that read
+	// the lease puts on the status. The lease itself lives in the bucket: records written
+	// before kept a "lease" here, which is read past and dropped at the next save.
+	leaseNotice string
 	// Paused is the maintenance switch the last scheduled run found on (maintenance.go).
 	Paused *Maintenance `json:"paused,omitempty"`
 }
@@ -211,11 +213,6 @@ func (r *Record) validate(version string, issue int, prefix string, now time.Tim
 	}
 	if err := r.validateTrouble(); err != nil {
 		return err
-	}
-	if r.Lease != nil {
-		// A bad lease is reported, not trusted: it holds nothing, and the rest of the
-		// record is still good.
-		r.Lease.Problem = r.Lease.check()
 	}
 	return r.Paused.validate(now)
 }

@@ -88,19 +88,6 @@ func TestRecordValidateRefusesWhatTheBotNeverWrites(t *testing.T) {
 			r.Release.Rollout.Moves[0].Run = "javascript:alert(2)"
 		},
 	}
-	// A bad lease is reported, not trusted: the record stands, the lease holds nothing.
-	for want, lease := range map[string]*Lease{
-		"lease holder":  {Holder: "poll", Since: now, Until: now.Add(time.Hour)},
-		"lease's times": {Holder: LeaseRetry, Since: now, Until: now.Add(90 * 24 * time.Hour)},
-		"lease's run":   {Holder: LeaseRetry, Run: "javascript:alert(1)", Since: now, Until: now.Add(time.Hour)},
-	} {
-		r := done()
-		r.Lease = lease
-		require.NoError(t, r.validate("v2026-11-22", 7, "releases", now))
-		assert.Contains(t, r.Lease.Problem, want)
-		assert.False(t, r.Lease.live(now), want)
-		assert.Contains(t, LeaseNotice(r, now, time.Hour), "not trusted")
-	}
 	for want, damage := range cases {
 		r := done()
 		damage(r)

@@ -19,7 +19,20 @@ func (e *Env) Retry(ctx context.Context, m *manifest.Manifest) (*Record, error) 
 
 // retry is Retry on behalf of by: a person's /shepherd retry records who asked, and its
 // comment, on the timeline; an operator's command line records nobody.
-func (e *Env) retry(ctx context.Context, m *manifest.Manifest, by release.Command) (*Record, error) {
+func (e *Env) retry(ctx context.Context, m *manifest.Manifest, by release.Command) (rec *Record, err error) {
+	// A release without a tracking issue gets no lease object.
+	if _, err := e.findNamed(ctx, m); err != nil {
+		return nil, err
+	}
+	err = e.withLease(ctx, m.Version, LeaseRetry, leaseWait, func() error {
+		rec, err = e.retryHolding(ctx, m, by)
+		return err
+	})
+	return rec, err
+}
+
+// retryHolding is retry once the run holds the release's lease.
+func (e *Env) retryHolding(ctx context.Context, m *manifest.Manifest, by release.Command) (*Record, error) {
 	var t *tracked
 	var err error
 	// A poll working on the release may save between this run's read and its first
@@ -45,16 +58,7 @@ func (e *Env) retry(ctx context.Context, m *manifest.Manifest, by release.Comman
 		e.Log.Info("nothing to retry", "release", m.Version, "phase", rec.Release.Phase)
 		return rec, nil
 	}
-	err = e.carryOn(ctx, t, false)
-	if errors.Is(err, github.ErrConflict) || rec.Lease == nil {
-		return rec, err
-	}
-	// Done here: hand the release back to the scheduled poll.
-	rec.Lease = nil
-	if serr := e.save(ctx, t); err == nil {
-		err = serr
-	}
-	return rec, err
+	return rec, e.carryOn(ctx, t, false)
 }
 
 // findNamed finds the release's tracking issue; for an issue a person opened and the
@@ -79,24 +83,11 @@ func (e *Env) findNamed(ctx context.Context, m *manifest.Manifest) (*tracked, er
 	return &tracked{rec: rec, issue: issue}, nil
 }
 
-// startRetry moves a failed or incomplete release on and, when it goes on in a phase the
-// scheduled poll also works in, takes the lease that keeps the poll off it, in the same
-// write.
+// startRetry moves a failed or incomplete release on (the run holds its lease, which
+// keeps the scheduled poll off it).
 func (e *Env) startRetry(ctx context.Context, t *tracked, by release.Command) error {
 	rec := t.rec
-	from, resumes := rec.Release.Phase, rec.Release.Phase
-	switch from {
-	case release.Incomplete:
-		resumes = release.Exporting
-	case release.Failed:
-		resumes = rec.Release.FailedIn
-	}
-	rec.Lease = nil // one a crashed retry left: this run is the retry now
-	if pollable(resumes) {
-		now := e.Now()
-		rec.Lease = &Lease{Holder: LeaseRetry, Run: e.RunURL, Since: now, Until: now.Add(leaseFor)}
-		t.holding = true
-	}
+	from := rec.Release.Phase
 	if from == release.Failed || from == release.Incomplete {
 		by.Reason = fmt.Sprintf("retried by hand from %s", from)
 		if by.Actor != "" {
@@ -106,9 +97,6 @@ func (e *Env) startRetry(ctx context.Context, t *tracked, by release.Command) er
 			return err
 		}
 		e.Log.Info("release moved", "release", rec.Release.Version, "from", from, "to", rec.Release.Phase, "event", release.Retried, "by", by.Actor)
-		return e.save(ctx, t)
-	}
-	if rec.Lease != nil {
 		return e.save(ctx, t)
 	}
 	return nil

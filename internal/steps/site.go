@@ -214,30 +214,58 @@ func (e *Env) SiteModel(ctx context.Context) (*site.Site, error) {
 	if m != nil {
 		s.Maintenance = &site.MaintenanceNotice{By: m.By, Reason: m.Reason, Since: m.Since, Problem: m.Problem}
 	}
-	s.StaleLeases = staleLeases(known, now, e.Config.Lease.StaleAfter)
+	leases, err := e.leasesInBucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.StaleLeases = staleLeases(leases, now, e.Config.Lease.StaleAfter)
 	return s, nil
 }
 
-// staleLeases are the leases the site warns of: those gone stale and those not trusted.
-func staleLeases(known []KnownRelease, now time.Time, staleAfter time.Duration) []site.LeaseNotice {
-	var out []site.LeaseNotice
-	for _, k := range known {
-		if k.Record == nil || k.Record.Lease == nil {
-			continue
+// leasesInBucket reads every lease of the source's releases, whatever release it names.
+func (e *Env) leasesInBucket(ctx context.Context) ([]*Lease, error) {
+	folder := fmt.Sprintf("leases/%s/%s", e.Config.OCL.Org, e.Config.OCL.Source)
+	objects, err := e.Store.List(ctx, folder)
+	if err != nil {
+		return nil, fmt.Errorf("list the leases in %s: %w", folder, err)
+	}
+	var leases []*Lease
+	for _, o := range objects {
+		version, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, folder+"/"), ".json")
+		if !ok || strings.Contains(version, "/") {
+			continue // not one Shepherd writes; reading it would say nothing of a release
 		}
-		l := k.Record.Lease
+		l, err := e.readLease(ctx, version)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			leases = append(leases, l)
+		}
+	}
+	return leases, nil
+}
+
+// staleLeases are the leases the site warns of: those gone stale and those not trusted.
+func staleLeases(leases []*Lease, now time.Time, staleAfter time.Duration) []site.LeaseNotice {
+	var out []site.LeaseNotice
+	for _, l := range leases {
 		if l.Problem == "" && !l.Stale(now, staleAfter) {
 			continue
 		}
-		holder := l.Holder
+		holder := capText(oneLine(l.Holder), 60)
 		if l.Problem != "" {
-			holder = fmt.Sprintf("%s (not trusted: %s)", l.Holder, l.Problem)
+			holder = fmt.Sprintf("%s (not trusted: %s)", holder, l.Problem)
 		}
 		run := l.Run
 		if checkLink(run) != nil {
 			run = ""
 		}
-		out = append(out, site.LeaseNotice{Version: k.Version, Holder: holder, RunURL: run, Age: max(now.Sub(l.Since), 0)})
+		age := time.Duration(0)
+		if !l.Since.IsZero() {
+			age = max(now.Sub(l.Since), 0)
+		}
+		out = append(out, site.LeaseNotice{Version: l.Version, Holder: holder, RunURL: run, Age: age})
 	}
 	return out
 }

@@ -88,19 +88,20 @@ func TestBlockers(t *testing.T) {
 }
 
 // The site warns of a lease gone stale and of one not trusted, naming the run; a fresh
-// lease is no news.
+// lease, or one given back, is no news.
 func TestStaleLeasesOnTheSite(t *testing.T) {
 	start := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	run := "https://github.example.org/o/r/actions/runs/9"
-	fresh := recordIn(t, "v2026-11-03", release.Exporting, start)
-	fresh.Lease = &Lease{Holder: LeaseRetry, Run: run, Since: start.Add(50 * time.Minute), Until: start.Add(2 * time.Hour)}
-	stale := recordIn(t, "v2026-11-02", release.Exporting, start)
-	stale.Lease = &Lease{Holder: LeaseRetry, Run: run, Since: start, Until: start.Add(70 * time.Minute)}
-	untrusted := recordIn(t, "v2026-11-01", release.Exporting, start)
-	untrusted.Lease = &Lease{Holder: "someone", Run: "javascript:x", Since: start, Until: start.Add(time.Hour), Problem: `lease holder "someone" is unknown`}
-	known := []KnownRelease{{Version: "v2026-11-03", Record: fresh}, {Version: "v2026-11-02", Record: stale}, {Version: "v2026-11-01", Record: untrusted}}
+	lease := func(version string, since time.Time) *Lease {
+		return &Lease{Holder: LeaseRetry, Run: run, Version: version, Token: "t", Since: since, Heartbeat: since, Until: since.Add(leaseFor)}
+	}
+	fresh := lease("v2026-11-03", start.Add(50*time.Minute))
+	stale := lease("v2026-11-02", start)
+	given := lease("v2026-11-04", start)
+	given.Released = start.Add(5 * time.Minute)
+	untrusted := &Lease{Holder: "someone", Run: "javascript:x", Version: "v2026-11-01", Since: start, Until: start.Add(time.Hour), Problem: `lease holder "someone" is unknown`}
 
-	got := staleLeases(known, start.Add(time.Hour), 45*time.Minute)
+	got := staleLeases([]*Lease{fresh, stale, given, untrusted}, start.Add(time.Hour), 45*time.Minute)
 	require.Len(t, got, 2)
 	assert.Equal(t, "v2026-11-02", got[0].Version)
 	assert.Equal(t, run, got[0].RunURL)

@@ -156,8 +156,8 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 // gone stale or not trusted.
 func noticeLines(rec *Record, cfg *manifest.Config, now time.Time) string {
 	var b strings.Builder
-	if notice := LeaseNotice(rec, now, cfg.Lease.StaleAfter); notice != "" {
-		fmt.Fprintf(&b, "> [!WARNING]\n> **%s**\n\n", escapeCell(capitalise(notice)))
+	if rec.leaseNotice != "" {
+		fmt.Fprintf(&b, "> [!WARNING]\n> **%s**\n\n", escapeCell(capitalise(rec.leaseNotice)))
 	}
 	if rec.Paused != nil {
 		fmt.Fprintf(&b, "> ⏸️ **%s.** Scheduled runs resume on their first tick after `%s` is deleted.\n\n",

@@ -18,8 +18,6 @@ import (
 type tracked struct {
 	rec   *Record
 	issue *github.Issue
-	// holding is true when this run took the record's lease: each save is its heartbeat.
-	holding bool
 }
 
 // readRecord decodes and checks the record of the release tracked on i (i.Version); ok
@@ -50,11 +48,10 @@ func (e *Env) readRecord(i *github.Issue) (*Record, bool, error) {
 // the issue since it was read are kept (the text is read again just before writing).
 func (e *Env) save(ctx context.Context, t *tracked) error {
 	e.stampRun(t.rec)
-	if l := t.rec.Lease; t.holding && l != nil {
-		l.Heartbeat = e.Now()
-		if l.Heartbeat.After(l.Until) {
-			l.Heartbeat = l.Until
-		}
+	// Each save is the heartbeat of this run's lease: a run whose lease was taken over
+	// stops here, before writing over what the new holder does.
+	if err := e.heartbeat(ctx, t.rec.Release.Version); err != nil {
+		return err
 	}
 	section, err := github.RenderSection(RenderStatus(t.rec, e.Config, e.Now()), t.rec)
 	if err != nil {
@@ -102,6 +99,9 @@ func (e *Env) yielded(t *tracked, err error) error {
 	if errors.Is(err, github.ErrConflict) {
 		e.Log.Info("another run moved the release meanwhile; leaving it to that run", "release", t.rec.Release.Version, "issue", t.issue.Number)
 		return nil
+	}
+	if errors.Is(err, ErrLeaseHeld) {
+		return nil // logged, naming the holder, where the lease was refused
 	}
 	return err
 }

@@ -208,6 +208,8 @@ func runContract(t *testing.T, open func(t *testing.T) Store) {
 		_, err = s.EnsureRetention(ctx, "", 21)
 		assert.ErrorIs(t, err, ErrInvalidKey)
 	})
+
+	runConditionalContract(t, open)
 }
 
 func putBytes(t *testing.T, s Store, key string, data []byte) {

@@ -45,6 +45,8 @@ type Store interface {
 	// EnsurePublicRead lets anyone read the objects in the folder prefix, and nothing else,
 	// for the plain links of public mode. The local store has nothing to grant.
 	EnsurePublicRead(ctx context.Context, prefix string) error
+	// Conditional writes of small objects, for leases.
+	Conditional
 }
 
 // PutResult says what Put did.
