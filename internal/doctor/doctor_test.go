@@ -340,7 +340,7 @@ func TestJSONReport(t *testing.T) {
 	assert.Equal(t, owner+"/"+repoName, got.Repository)
 	assert.Equal(t, 1, got.Failed)
 	assert.Equal(t, 1, got.ExitCode)
-	assert.Len(t, got.Checks, 14)
+	assert.Len(t, got.Checks, 15)
 	assert.Equal(t, "issues", got.Checks[2].ID)
 	assert.Equal(t, doctor.Fail, got.Checks[2].Status)
 }
