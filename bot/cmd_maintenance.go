@@ -134,7 +134,11 @@ func runUnlock(ctx context.Context, env *environment, args []string) error {
 	case err == nil && e.DryRun:
 		what = "dry run: would remove"
 	}
-	fmt.Fprintf(env.stdout, "release %s: %s lease %s, %s, taken %s ago\n  it is %s\n", *version, what, res.Key, l.Describe(), words.Duration(res.Age),
+	age := ""
+	if !l.Since.IsZero() {
+		age = ", taken " + words.Duration(res.Age) + " ago"
+	}
+	fmt.Fprintf(env.stdout, "release %s: %s lease %s, %s%s\n  it is %s\n", *version, what, res.Key, l.Describe(), age,
 		l.State(e.Now(), e.Config.Lease.StaleAfter))
 	if errors.Is(err, steps.ErrLeaseLive) {
 		return &exitError{code: exitFindings, err: err} // found, and left where it is

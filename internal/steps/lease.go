@@ -262,10 +262,10 @@ func (e *Env) withLease(ctx context.Context, version, holder string, wait time.D
 		return fn()
 	}
 	l, err := e.takeLease(ctx, version, holder, wait)
-	if err != nil {
+	if err != nil && !e.goOnWithoutLease(version, err) {
 		return err
 	}
-	if l == nil { // a dry run
+	if l == nil { // a dry run, or a storage that refuses
 		return fn()
 	}
 	defer func() {
@@ -274,6 +274,20 @@ func (e *Env) withLease(ctx context.Context, version, holder string, wait time.D
 		}
 	}()
 	return fn()
+}
+
+// goOnWithoutLease reports whether a run may go on although it could not take the lease:
+// only when the storage refuses this run altogether (credentials missing or wrong, no
+// such bucket), so that the step's first use of the storage fails the release with the
+// usual reason and fix, instead of every run stopping at the lease with no status.
+func (e *Env) goOnWithoutLease(version string, err error) bool {
+	var setup *storageSetupError
+	if errors.Is(err, ErrLeaseHeld) || !(store.IsPermanent(err) || errors.As(err, &setup)) {
+		return false
+	}
+	e.Log.Error("the storage refuses this run, so it holds no lease on the release; it stops at its first use of the storage",
+		"release", version, "error", err.Error())
+	return true
 }
 
 // takeLease takes the lease on version for holder: created when there is none, taken
@@ -292,6 +306,10 @@ func (e *Env) takeLease(ctx context.Context, version, holder string, wait time.D
 		current, err := e.readLease(ctx, version)
 		if err != nil {
 			return nil, fmt.Errorf("take the lease of release %s: %w", version, err)
+		}
+		if current.held(now) && e.DryRun {
+			e.Log.Info("dry run: another run holds the release's lease; a real run would wait for it, then stop", "release", version, "lease", current.Describe())
+			return nil, nil
 		}
 		if current.held(now) {
 			waited := now.Sub(start)
@@ -445,7 +463,10 @@ func (e *Env) Unlock(ctx context.Context, version string, force bool) (UnlockRes
 		return res, err
 	}
 	now := e.Now()
-	res.Lease, res.Age = l, max(now.Sub(l.Since), 0)
+	res.Lease = l
+	if !l.Since.IsZero() {
+		res.Age = max(now.Sub(l.Since), 0)
+	}
 	if !force && l.held(now) && !l.Stale(now, e.Config.Lease.StaleAfter) {
 		return res, fmt.Errorf("%w (%s); --force removes it anyway", ErrLeaseLive, l.Describe())
 	}

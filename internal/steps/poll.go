@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,7 +123,9 @@ func (e *Env) leftToItsHolder(ctx context.Context, t *tracked) (bool, error) {
 	}
 	l, err := e.readLease(ctx, v)
 	if err != nil {
-		return false, err
+		// The export poll needs no lease; the steps after it take one, and stop there.
+		e.Log.Warn("the release's lease could not be read; the poll goes on with the export poll, which needs none", "release", v, "error", err.Error())
+		return false, nil
 	}
 	notice := e.reportLease(t, l)
 	if !l.held(e.Now()) {
@@ -161,7 +164,7 @@ func (e *Env) holdForPoll(ctx context.Context, t *tracked) error {
 	if e.heldLease(v) != nil {
 		return nil
 	}
-	if _, err := e.takeLease(ctx, v, LeasePoll, 0); err != nil {
+	if _, err := e.takeLease(ctx, v, LeasePoll, 0); err != nil && !e.goOnWithoutLease(v, err) {
 		return err
 	}
 	t.rec.leaseNotice = "" // whatever lease was there is this run's now
@@ -201,8 +204,10 @@ func (e *Env) carryOn(ctx context.Context, t *tracked, exportsOnly bool) error {
 		}
 		var err error
 		if before != release.Exporting && pollable(before) {
-			if err := e.holdForPoll(ctx, t); err != nil {
+			if err := e.holdForPoll(ctx, t); errors.Is(err, ErrLeaseHeld) {
 				return err
+			} else if err != nil {
+				return e.settle(ctx, t, err) // a storage outage: counted like a step's
 			}
 		}
 		switch before {
