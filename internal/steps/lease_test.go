@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shepherd-release/shepherd/internal/manifest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
 	"github.com/shepherd-release/shepherd/internal/release"
@@ -49,6 +50,13 @@ func loggedSandbox(t *testing.T, plan ocltest.ExportPlan) (*sandbox.Sandbox, *lo
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 	return sb, logs
+}
+
+// merged merges the release, which then waits for its export, and returns its manifest.
+func merged(t *testing.T, sb *sandbox.Sandbox) *manifest.Manifest {
+	t.Helper()
+	m, _ := mergeRelease(t, sb)
+	return m
 }
 
 func leaseKey(t *testing.T, sb *sandbox.Sandbox) string {
@@ -98,9 +106,7 @@ func TestStaleLeaseIsReportedAndUnlockRemovesIt(t *testing.T) {
 	sb, logs := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.NeverReady})
 	sb.Config.Lease.StaleAfter = 20 * time.Minute
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
+	merged(t, sb)
 	const run = "https://github.example.org/o/r/actions/runs/42"
 	leaveLease(t, sb, steps.LeaseRetry, run, sb.Clock.Now())
 
@@ -178,9 +184,7 @@ func TestUntrustedLeaseIsReportedNotTrusted(t *testing.T) {
 	} {
 		t.Run(why, func(t *testing.T) {
 			sb, logs := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.NeverReady})
-			m, sha, _ := openAndMerge(t, sb)
-			_, err := sb.Env.Merged(ctx, m, sha)
-			require.NoError(t, err)
+			merged(t, sb)
 			placeLease(t, sb, data)
 
 			sb.Clock.Advance(10 * time.Minute)
@@ -202,9 +206,7 @@ func TestUntrustedLeaseIsReportedNotTrusted(t *testing.T) {
 
 	t.Run("taken over by the run that needs it", func(t *testing.T) {
 		sb, logs := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
-		m, sha, _ := openAndMerge(t, sb)
-		_, err := sb.Env.Merged(ctx, m, sha)
-		require.NoError(t, err)
+		merged(t, sb)
 		placeLease(t, sb, lease(func(l *steps.Lease) { l.Holder = "someone" }))
 		const run = "https://github.example.org/o/r/actions/runs/77"
 		sb.Env.RunURL = run
@@ -272,9 +274,7 @@ func (h *storeHooks) Create(ctx context.Context, key string, data []byte) (strin
 func TestTwoRunsOneLease(t *testing.T) {
 	sb, _ := minioSandbox(t, 41, nil)
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
+	m := merged(t, sb)
 	key := leaseKey(t, sb)
 
 	holding, proceed := make(chan struct{}), make(chan struct{})
@@ -327,9 +327,7 @@ func TestTwoRunsOneLease(t *testing.T) {
 func TestTwoTakersOfAnExpiredLease(t *testing.T) {
 	sb, _ := minioSandbox(t, 43, nil)
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
+	m := merged(t, sb)
 	key := leaseKey(t, sb)
 	const dead = "https://github.example.org/o/r/actions/runs/1"
 	leaveLease(t, sb, steps.LeaseMerge, dead, sb.Clock.Now().Add(-2*time.Hour))
@@ -341,6 +339,7 @@ func TestTwoTakersOfAnExpiredLease(t *testing.T) {
 	var heartbeatOnce, loserOnce sync.Once
 	runs := make([]*steps.Env, 2)
 	for i := range runs {
+		var err error
 		runs[i], err = sb.NewRun(ctx, string(rune('a'+i)), func(s store.Store) store.Store {
 			return &storeHooks{Store: s, key: key, refused: &refused,
 				afterFirstRead: func() { bothRead.Done(); bothRead.Wait() },
@@ -390,9 +389,7 @@ func TestTwoTakersOfAnExpiredLease(t *testing.T) {
 func TestDryRunTakesNoLease(t *testing.T) {
 	sb, _ := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.NeverReady})
 	ctx := context.Background()
-	m, sha, _ := openAndMerge(t, sb)
-	_, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
+	m := merged(t, sb)
 	// The merge's run gave its lease back: the object says so.
 	l := readLease(t, sb)
 	assert.Equal(t, steps.LeaseMerge, l.Holder)

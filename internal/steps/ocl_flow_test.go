@@ -30,10 +30,17 @@ func ourVersion(t *testing.T, sb *sandbox.Sandbox) ocl.SourceVersion {
 
 func merge(t *testing.T, sb *sandbox.Sandbox) *steps.Record {
 	t.Helper()
+	_, rec := mergeRelease(t, sb)
+	return rec
+}
+
+// mergeRelease opens and merges the release PR and runs the merge's steps.
+func mergeRelease(t *testing.T, sb *sandbox.Sandbox) (*manifest.Manifest, *steps.Record) {
+	t.Helper()
 	m, sha, _ := openAndMerge(t, sb)
 	rec, err := sb.Env.Merged(context.Background(), m, sha)
 	require.NoError(t, err)
-	return rec
+	return m, rec
 }
 
 func status(t *testing.T, sb *sandbox.Sandbox) *steps.Record {
