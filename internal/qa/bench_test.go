@@ -2,6 +2,7 @@ package qa
 
 import (
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -58,12 +59,34 @@ func syntheticSource(n int) ([]ocl.Concept, []ocl.Mapping) {
 	return concepts, mappings
 }
 
+// engineBytes is what an engine fed the source keeps when it finishes: the live heap
+// after a collection, less the same before it started.
+func engineBytes(opts Options, version *ocl.SourceVersion, concepts []ocl.Concept, mappings []ocl.Mapping) float64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e := NewEngine(opts)
+	e.SetVersion(version)
+	for i := range concepts {
+		e.Concept(&concepts[i])
+	}
+	for i := range mappings {
+		e.Mapping(&mappings[i])
+	}
+	e.Finish()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	return float64(after.HeapAlloc) - float64(before.HeapAlloc)
+}
+
 // BenchmarkEngine measures the rules alone (no decoding) in the export's order.
 func BenchmarkEngine(b *testing.B) {
 	const n = 5000
 	concepts, mappings := syntheticSource(n)
 	version := &ocl.SourceVersion{ID: "v1", SupportedLocales: ocl.Locales{"en", "fr", "es"}}
 	opts := testOptions()
+	live := engineBytes(opts, version, concepts, mappings) // before the runs leave garbage
 	b.ReportAllocs()
 	var rep *Report
 	for b.Loop() {
@@ -79,6 +102,7 @@ func BenchmarkEngine(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/concept")
 	b.ReportMetric(float64(len(mappings))/n, "mappings/concept")
+	b.ReportMetric(live/n, "live-B/concept")
 	if len(rep.Findings) != 0 {
 		first, _ := json.Marshal(rep.Findings[0])
 		b.Fatalf("the synthetic source should be clean, got %d findings, first %s", len(rep.Findings), first)
