@@ -767,8 +767,17 @@ func checkPrefix(prefix string) error {
 			return errors.New("must not contain . or .. segments")
 		}
 	}
+	first, _, _ := strings.Cut(prefix, "/")
+	if what, ok := reservedFolders[first]; ok {
+		return fmt.Errorf("must not start with %s/: Shepherd keeps its %s there, outside the prefix, so that the retention of the prefix never removes them", first, what)
+	}
 	return nil
 }
+
+// reservedFolders are the bucket's top-level folders Shepherd keeps beside the release
+// prefix, with what each holds: they must outlive the files' retention, so the prefix may
+// not reach into them.
+var reservedFolders = map[string]string{"leases": "run leases", "channels": "channel indexes", "indexes": "changelog indexes"}
 
 // S3Endpoint returns the endpoint as S3 clients take it, host and optional port, and
 // whether to use TLS. An endpoint written as a URL must agree with Insecure, so that a

@@ -363,6 +363,12 @@ func TestParseConfigErrors(t *testing.T) {
 			},
 		},
 		{
+			name:  "a prefix inside a folder Shepherd keeps",
+			input: "storage:\n  prefix: leases/ciel\n",
+			want: []string{`.github/shepherd.yaml:2:11: storage.prefix: "leases/ciel" must not start with leases/: Shepherd keeps its run leases there, ` +
+				`outside the prefix, so that the retention of the prefix never removes them`},
+		},
+		{
 			name:  "s3 needs a bucket",
 			input: "storage:\n  type: s3\n",
 			want:  []string{`.github/shepherd.yaml:2:3: storage.bucket: required for storage type s3`},
