@@ -14,6 +14,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	kflate "github.com/klauspost/compress/flate"
 )
 
 // EntryName is the JSON document inside an OCL export zip.
@@ -111,6 +113,9 @@ func Open(p string, lim Limits) (*Source, error) {
 		zr.Close()
 		return nil, err
 	}
+	// klauspost/compress inflates the same bytes about twice as fast as compress/flate;
+	// archive/zip still checks the size and CRC-32 of what comes out.
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return kflate.NewReader(r) })
 	return &Source{Path: p, Size: int64(entry.UncompressedSize64), limits: lim, zr: zr, entry: entry}, nil
 }
 

@@ -71,6 +71,11 @@ func decode(ctx context.Context, r io.Reader, name string, maxValue int64, h Han
 func decodeWith(ctx context.Context, r io.Reader, name string, maxValue int64, workers int, h Handler) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if workers > 1 {
+		ra := newReadAhead(r)
+		defer ra.Close()
+		r = ra
+	}
 	batches := make(chan batch, 4)
 	g := newGuard(ctx, r, maxValue)
 	d := &decoder{name: name, g: g, out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil,

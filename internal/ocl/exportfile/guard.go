@@ -44,10 +44,14 @@ type guard struct {
 	inString, escaped bool
 	depth             int
 	spaceRun          int
-	valueBytes        int64
+	valueOut          int64 // output offset of the current value's first byte
 	valueStart        int64 // raw offset of the current value's first byte
 
 	raw, out int64 // bytes read from r, bytes handed on
+	// ends records the output offset just past each value that closes at depth 2 (an
+	// element of a top-level array, among others), for the fast pass to cut the
+	// document into elements without scanning it again; it removes what it has used.
+	ends []int64
 	// shifts records, in order, each output offset at which bytes were dropped and how
 	// many had been dropped in all once past it.
 	shifts []shift
@@ -80,10 +84,38 @@ func (g *guard) Read(p []byte) (int, error) {
 	}
 }
 
+// Classes of the bytes outside strings.
+const (
+	byteOther = iota
+	byteSpace
+	byteQuote
+	byteOpen
+	byteClose
+	byteSeparator
+)
+
+var byteClass = func() (t [256]uint8) {
+	for _, c := range " \t\r\n" {
+		t[c] = byteSpace
+	}
+	t['"'] = byteQuote
+	t['{'], t['['] = byteOpen, byteOpen
+	t['}'], t[']'] = byteClose, byteClose
+	t[','], t[':'] = byteSeparator, byteSeparator
+	return t
+}()
+
+// filter passes p on, in place. The size of the current value is the output since
+// the separator that began it. It is checked after each piece of a string, which is
+// passed on whole, and at the next separator and the end of p for the bytes between
+// strings: when those went over the limit, the output is cut just after the byte that
+// did, where a check at every byte stops.
 func (g *guard) filter(p []byte) (int, error) {
 	w := 0
+	start := g.out
 	for i := 0; i < len(p); {
 		if g.inString {
+			before := g.out
 			j := g.scanString(p[i:])
 			if w != i {
 				copy(p[w:], p[i:i+j])
@@ -92,15 +124,19 @@ func (g *guard) filter(p []byte) (int, error) {
 			i += j
 			g.raw += int64(j)
 			g.out += int64(j)
-			if err := g.grow(int64(j)); err != nil {
-				return w, err
+			if err := g.checkSize(g.out); err != nil {
+				if g.checkSize(before) != nil { // over before the string
+					return g.cut(start), err
+				}
+				return w, err // a string is passed on whole, up to its end or p's
 			}
 			continue
 		}
 		c := p[i]
 		i++
 		g.raw++
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+		class := byteClass[c]
+		if class == byteSpace {
 			g.spaceRun++
 			if g.spaceRun > g.maxSpace {
 				g.drop()
@@ -112,39 +148,70 @@ func (g *guard) filter(p []byte) (int, error) {
 		p[w] = c
 		w++
 		g.out++
-		switch c {
-		case '"':
+		switch class {
+		case byteQuote:
 			g.inString = true
-		case '{', '[':
+		case byteOpen:
 			g.depth++
 			if g.depth <= 2 {
-				g.startValue()
-				continue
+				if err := g.startValue(); err != nil {
+					return g.cut(start), err
+				}
 			}
-		case '}', ']':
+		case byteClose:
 			g.depth--
-		case ',', ':':
+			if g.depth == 2 {
+				g.ends = append(g.ends, g.out)
+			}
+		case byteSeparator:
 			if g.depth <= 2 {
-				g.startValue()
-				continue
+				if err := g.startValue(); err != nil {
+					return g.cut(start), err
+				}
 			}
 		}
-		if err := g.grow(1); err != nil {
-			return w, err
-		}
+	}
+	if err := g.checkSize(g.out); err != nil {
+		return g.cut(start), err
 	}
 	return w, nil
 }
 
 // scanString finds how many bytes of p still belong to the current string, including
 // its closing quote, and updates the string state. Strings are most of an export's
-// bytes, so it jumps between quotes and backslashes instead of looking at every byte.
+// bytes: most are short, where a loop is quicker than searching, and a long one is
+// searched.
 func (g *guard) scanString(p []byte) int {
 	i := 0
 	if g.escaped && len(p) > 0 {
 		g.escaped = false
 		i = 1
 	}
+	for n := 0; i < len(p); n++ {
+		switch p[i] {
+		case '"':
+			g.inString = false
+			return i + 1
+		case '\\':
+			if i+1 >= len(p) { // the escaped byte comes with the next read
+				g.escaped = true
+				return len(p)
+			}
+			i += 2
+		default:
+			i++
+		}
+		if n == 48 {
+			return i + g.searchString(p[i:])
+		}
+	}
+	return len(p)
+}
+
+// searchString is scanString for a long string, outside an escape: it jumps between
+// quotes and backslashes.
+func (g *guard) searchString(p []byte) int {
+	i := 0
 	for i < len(p) {
 		rest := p[i:]
 		q := bytes.IndexByte(rest, '"')
@@ -169,19 +236,38 @@ func (g *guard) scanString(p []byte) int {
 	return len(p)
 }
 
-// startValue is called on the separators of the document's top two levels: what
-// follows is a new value, measured from here.
-func (g *guard) startValue() {
-	g.valueBytes = 0
+// startValue is called on the separators of the document's top two levels, already
+// written: what follows is a new value, measured from here. The value it ends is
+// checked first.
+func (g *guard) startValue() error {
+	if err := g.checkSize(g.out - 1); err != nil {
+		return err
+	}
+	g.valueOut = g.out
 	g.valueStart = g.raw
+	return nil
 }
 
-func (g *guard) grow(n int64) error {
-	g.valueBytes += n
-	if g.valueBytes > g.maxValue {
+// checkSize checks the value that began at valueOut and has reached out.
+func (g *guard) checkSize(out int64) error {
+	if out-g.valueOut > g.maxValue {
 		return &ValueTooLargeError{Limit: g.maxValue, Start: g.valueStart}
 	}
 	return nil
+}
+
+// cut ends the output of a filter that began at output offset start just after the
+// byte that took the current value over the limit, as if filtering had stopped there.
+func (g *guard) cut(start int64) int {
+	last := g.valueOut + g.maxValue // the byte that went over
+	g.out = last + 1
+	for k := len(g.shifts); k > 0 && g.shifts[k-1].at > last; k-- {
+		g.shifts = g.shifts[:k-1]
+	}
+	for k := len(g.ends); k > 0 && g.ends[k-1] > g.out; k-- {
+		g.ends = g.ends[:k-1]
+	}
+	return int(g.out - start)
 }
 
 func (g *guard) drop() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -291,3 +292,45 @@ type smallReads struct {
 }
 
 func (s smallReads) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+// FuzzGuardMatchesOracle: the guard hands on the same bytes, stops with the same error
+// at the same place and maps offsets back alike as the guard that checked every byte.
+func FuzzGuardMatchesOracle(f *testing.F) {
+	f.Add(sampleJSON, 8, 3, int64(40))
+	f.Add(`{"a":"b\\"   c","d":[1, 2,   3],"e":{"f":[{"g":"`+strings.Repeat("h", 100)+`"}]}}`, 2, 2, int64(10))
+	f.Add(`[  "   \u0022  "  ,  "x"  ,{"a" : [ ]}]`, 3, 1, int64(5))
+	f.Fuzz(func(t *testing.T, doc string, readSize, maxSpace int, maxValue int64) {
+		if readSize < 1 || readSize > 200 {
+			readSize = 7
+		}
+		maxSpace = 1 + max(0, maxSpace)%8
+		if maxValue < 1 || maxValue > 1<<20 {
+			maxValue = 1 << 20
+		}
+		g := newGuard(context.Background(), smallReads{r: strings.NewReader(doc), n: readSize}, maxValue)
+		o := newOracleGuard(context.Background(), smallReads{r: strings.NewReader(doc), n: readSize}, maxValue)
+		g.maxSpace, o.maxSpace = maxSpace, maxSpace
+		got, gotErr := readAllSticky(g)
+		want, wantErr := readAllSticky(o)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("output differs:\nguard:  %q\noracle: %q", got, want)
+		}
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("error differs: guard %v, oracle %v", gotErr, wantErr)
+		}
+		for out := int64(0); out <= int64(len(got)); out++ {
+			if g.rawOffset(out) != o.rawOffset(out) {
+				t.Fatalf("offset %d maps to %d, oracle %d", out, g.rawOffset(out), o.rawOffset(out))
+			}
+		}
+	})
+}
+
+// readAllSticky reads r to its end or first error, as the decoder does.
+func readAllSticky(r io.Reader) ([]byte, error) {
+	out, err := io.ReadAll(r)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return out, err
+}

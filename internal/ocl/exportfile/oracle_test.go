@@ -23,7 +23,7 @@ func oracleDecode(ctx context.Context, r io.Reader, name string, maxValue int64,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan oracleBatch, 4)
-	g := newGuard(ctx, r, maxValue)
+	g := newOracleGuard(ctx, r, maxValue)
 	d := &oracleDecoder{name: name, g: g, dec: json.NewDecoder(&stickyReader{r: g}), out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil, keepWrongTypes: h.KeepWrongTypes}
 	errc := make(chan error, 1)
 	go func() {
@@ -69,7 +69,7 @@ func oracleDeliver(b oracleBatch, h Handler) error {
 
 type oracleDecoder struct {
 	name         string
-	g            *guard
+	g            *oracleGuard
 	dec          *json.Decoder
 	out          chan<- oracleBatch
 	ctx          context.Context

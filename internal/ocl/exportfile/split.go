@@ -84,6 +84,34 @@ type chunk struct {
 	next *chunk
 }
 
+// chunkBufs holds the buffers of chunks the decoder has delivered: a fresh buffer costs
+// the kernel's zeroing of its pages, which took as long as inflating into it.
+var chunkBufs sync.Pool
+
+// newChunkBuf returns an empty buffer of chunkSize bytes, or more when need is more.
+func newChunkBuf(need int) []byte {
+	if need <= chunkSize {
+		if b, ok := chunkBufs.Get().(*[]byte); ok && cap(*b) == chunkSize {
+			return (*b)[:0]
+		}
+	}
+	return make([]byte, 0, max(chunkSize, need))
+}
+
+// release gives back the buffers of the chunks before c: every element in them has
+// been delivered, and nothing will read them again.
+func (fp *fastPass) release(c *chunk) {
+	for fp.oldest != c {
+		old := fp.oldest
+		fp.oldest = old.next
+		if cap(old.buf) == chunkSize {
+			buf := old.buf[:0]
+			chunkBufs.Put(&buf)
+		}
+		old.buf = nil
+	}
+}
+
 // span is one element in its chunk: the white space and comma before it start at gap
 // (the end of the element before, or the byte after '['), and its bytes as encoding/json
 // decodes them are [start, end).
@@ -124,7 +152,9 @@ type fastPass struct {
 	workers   sync.WaitGroup
 	stopOnce  sync.Once
 
-	readErr error // the error that ended reading, kept by the splitter
+	readErr error  // the error that ended reading, kept by the splitter
+	oldest  *chunk // the first chunk not released, kept by collect
+	nextEnd int    // the first of the guard's ends the splitter may still need
 }
 
 // fastArray reads the elements of an array whose '[' dec has just read.
@@ -147,6 +177,7 @@ func (d *decoder) fastArray(key string, kind elemKind) error {
 		stop:      make(chan struct{}),
 		splitDone: make(chan struct{}),
 	}
+	fp.oldest = fp.first
 	d.dec = nil
 	d.pos = pos
 	for range d.workers {
@@ -175,6 +206,7 @@ func (fp *fastPass) collect(key string) error {
 	i := 0
 	for j := range fp.order {
 		<-j.done
+		fp.release(j.c)
 		if j.marker {
 			if j.end {
 				if len(cur.concepts)+len(cur.mappings) > 0 {
@@ -341,7 +373,7 @@ func (fp *fastPass) split() {
 				mark(false, p)
 				return
 			}
-			e := valueEnd(c.buf, v)
+			e := fp.endOf(c, v)
 			if e < 0 {
 				break
 			}
@@ -371,8 +403,8 @@ func (fp *fastPass) split() {
 		default:
 		}
 		carry := c.buf[p:]
-		buf := make([]byte, len(carry), max(chunkSize, 2*len(carry)))
-		copy(buf, carry)
+		buf := newChunkBuf(2 * len(carry))
+		buf = append(buf, carry...)
 		n, err := readFull(fp.in, buf[len(carry):cap(buf)])
 		nc := &chunk{buf: buf[:len(carry)+n], pos: c.pos + int64(p)}
 		nc.own = len(nc.buf)
@@ -408,42 +440,24 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// valueEnd finds the end of the object or array starting at b[i], counting brackets
-// outside strings; -1 when b ends first. It does not check the JSON: the decoders do.
-func valueEnd(b []byte, i int) int {
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			i++
-			for {
-				q := bytes.IndexByte(b[i:], '"')
-				if q < 0 {
-					return -1
-				}
-				i += q
-				// The quote is escaped when an odd run of backslashes comes before it.
-				bs := 0
-				for b[i-1-bs] == '\\' {
-					bs++
-				}
-				i++
-				if bs%2 == 0 {
-					break
-				}
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-		i++
+// endOf finds the end of the element whose '{' is c.buf[v]: the first end of a value at
+// depth 2 the guard has recorded past it (the array is at depth 2, and only white space
+// and commas come between its elements); -1 when the element goes on past c. The
+// bytes are not checked here: the decoders do.
+func (fp *fastPass) endOf(c *chunk, v int) int {
+	g := fp.d.g
+	start := c.pos + int64(v)
+	for fp.nextEnd < len(g.ends) && g.ends[fp.nextEnd] <= start {
+		fp.nextEnd++
 	}
-	return -1
+	if fp.nextEnd >= 4096 { // forget what is used
+		g.ends = g.ends[:copy(g.ends, g.ends[fp.nextEnd:])]
+		fp.nextEnd = 0
+	}
+	if fp.nextEnd == len(g.ends) || g.ends[fp.nextEnd]-c.pos > int64(len(c.buf)) {
+		return -1
+	}
+	return int(g.ends[fp.nextEnd] - c.pos)
 }
 
 // work decodes jobs until the splitter is done.
@@ -493,4 +507,83 @@ func (fp *fastPass) decode(p *fastParser, j *job) {
 			}
 		}
 	}
+}
+
+// readAhead reads r on a goroutine of its own, a few buffers ahead, so that inflating
+// the zip and cutting the document into elements use two cores.
+type readAhead struct {
+	full chan []byte
+	free chan []byte
+	err  error // why reading stopped, set before full is closed
+	cur  []byte
+	buf  []byte // the buffer cur is in
+	stop chan struct{}
+	done chan struct{}
+}
+
+const (
+	readAheadBuffers = 4
+	readAheadSize    = 256 << 10
+)
+
+func newReadAhead(r io.Reader) *readAhead {
+	ra := &readAhead{
+		full: make(chan []byte, readAheadBuffers),
+		free: make(chan []byte, readAheadBuffers),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range readAheadBuffers {
+		ra.free <- make([]byte, readAheadSize)
+	}
+	go ra.fill(r)
+	return ra
+}
+
+func (ra *readAhead) fill(r io.Reader) {
+	defer close(ra.done)
+	defer close(ra.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-ra.free:
+		case <-ra.stop:
+			return
+		}
+		n, err := readFull(r, buf[:cap(buf)])
+		if n > 0 {
+			select {
+			case ra.full <- buf[:n]:
+			case <-ra.stop:
+				return
+			}
+		}
+		if err != nil {
+			ra.err = err
+			return
+		}
+	}
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for len(ra.cur) == 0 {
+		if ra.buf != nil {
+			ra.free <- ra.buf // never blocks: free holds every buffer
+			ra.buf = nil
+		}
+		buf, ok := <-ra.full
+		if !ok {
+			return 0, ra.err
+		}
+		ra.cur, ra.buf = buf, buf
+	}
+	n := copy(p, ra.cur)
+	ra.cur = ra.cur[n:]
+	return n, nil
+}
+
+// Close stops reading ahead and waits until r is no longer read.
+func (ra *readAhead) Close() {
+	close(ra.stop)
+	<-ra.done
 }
