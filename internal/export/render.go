@@ -35,6 +35,9 @@ type rendering struct {
 	failc  atomic.Bool
 	abort  atomic.Bool // the rows are incomplete: no footer, so no load commits them
 	wg     sync.WaitGroup
+	// rowsDone: every renderer has taken every row. A footer is written only then, and
+	// only when none failed, so that no target commits rows another could not take.
+	rowsDone sync.WaitGroup
 }
 
 func startRendering(targets []formatWriter, m meta) *rendering {
@@ -43,6 +46,7 @@ func startRendering(targets []formatWriter, m meta) *rendering {
 		free:   make(chan *rowBatch, batchesQueued*(len(targets)+1)),
 		errs:   make([]error, len(targets)),
 	}
+	p.rowsDone.Add(len(targets))
 	for i, tw := range targets {
 		q := make(chan *rowBatch, batchesQueued)
 		p.queues[i] = q
@@ -51,6 +55,9 @@ func startRendering(targets []formatWriter, m meta) *rendering {
 			defer p.wg.Done()
 			o := newOutput(tw.format, tw.w)
 			err := o.header(m)
+			if err != nil {
+				p.failc.Store(true)
+			}
 			for b := range q {
 				if err == nil {
 					err = o.addBatch(b)
@@ -60,7 +67,9 @@ func startRendering(targets []formatWriter, m meta) *rendering {
 				}
 				p.release(b)
 			}
-			if err == nil && !p.abort.Load() {
+			p.rowsDone.Done()
+			p.rowsDone.Wait()
+			if err == nil && !p.abort.Load() && !p.failed() {
 				err = o.footer(m)
 			}
 			p.errs[i] = err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +222,46 @@ func TestArtifactNames(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, got)
 	}
+}
+
+// failAfter is a writer that takes limit bytes, then fails.
+type failAfter struct {
+	limit, n int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if w.n+len(p) > w.limit {
+		return 0, errDiskFull
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+// A target that fails while the rows are being written (each format is written on a
+// goroutine of its own) ends the export with its error, and the other target of a build
+// gets no footer, so no load would commit its half of the rows.
+func TestWriteSQLStopsOnAFailingTarget(t *testing.T) {
+	path := writeContent(t, fixtureVersion, benchContent{n: 3000}) // several MB of SQL
+	for _, limit := range []int{0, 100 << 10, 2 << 20} {
+		var other bytes.Buffer
+		_, err := writeSQL(context.Background(), path, []formatWriter{
+			{format: FormatOpenMRS111, w: &failAfter{limit: limit}},
+			{format: FormatOpenMRS2, w: &other},
+		}, SQLOptions{})
+		require.ErrorIs(t, err, errDiskFull, "limit %d", limit)
+		assert.False(t, strings.Contains(other.String(), "COMMIT;"), "limit %d: the other target was committed", limit)
+	}
+	var whole bytes.Buffer
+	_, err := WriteSQL(context.Background(), path, FormatOpenMRS111, &whole, SQLOptions{})
+	require.NoError(t, err)
+	assert.Greater(t, whole.Len(), 2<<20, "the last limit falls inside the rows")
+	// Close case: a target that fails only at its very end (the footer) still fails the
+	// export.
+	_, err = writeSQL(context.Background(), path, []formatWriter{
+		{format: FormatOpenMRS111, w: &failAfter{limit: whole.Len() - 1}},
+	}, SQLOptions{})
+	require.ErrorIs(t, err, errDiskFull)
+	assert.Contains(t, whole.String(), "COMMIT;")
 }
