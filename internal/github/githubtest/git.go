@@ -354,9 +354,9 @@ func (c *call) listTags() {
 	c.json(http.StatusOK, page(c, tags))
 }
 
-// PushCommit stands for a push made with git (a test's seeding, not a REST route): one commit holding files (none for an
-// empty commit) on branch, which is created at from's head when it does not exist. It
-// returns the new commit's sha.
+// PushCommit stands for a push made with git (a test's seeding, not a REST route): one
+// commit holding files (none for an empty commit) on branch, which is created at from's
+// head when it does not exist. It returns the new commit's sha.
 func (s *Server) PushCommit(owner, repo, branch, from, message string, files map[string]string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -46,7 +46,11 @@ func (s *Server) registerTeamRoutes() {
 	s.handle("GET", "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}", (*call).checkTeamRepo)
 }
 
-// teamJSON is a "team" of org, as pull requests list their requested teams.
+// teamJSON is a "team" of org, as pull requests list their requested teams. The fake
+// keeps no team settings: privacy, notification setting and permission carry the
+// defaults GitHub gives a team created without them (POST /orgs/{org}/teams: privacy
+// "secret" for a team that is not nested, notifications_enabled, permission "pull"),
+// https://docs.github.com/rest/teams/teams#create-a-team.
 func (s *Server) teamJSON(org, slug string) object {
 	key := strings.ToLower(org + "/" + slug)
 	id, ok := s.teamIDs[key]
@@ -63,7 +67,7 @@ func (s *Server) teamJSON(org, slug string) object {
 		"name":                 slug,
 		"slug":                 slug,
 		"description":          nil,
-		"privacy":              "closed",
+		"privacy":              "secret",
 		"notification_setting": "notifications_enabled",
 		"permission":           "pull",
 		"members_url":          url + "/members{/member}",
@@ -94,6 +98,10 @@ func (c *call) checkTeamRepo() {
 	level := slices.Index(teamPermissions, permission)
 	out := c.s.repoJSON(rp, true)
 	out["permissions"] = object{"pull": level >= 0, "triage": level >= 1, "push": level >= 2, "maintain": level >= 3, "admin": level >= 4}
+	// role_name uses the roles' names in GitHub's settings (read, triage, write,
+	// maintain, admin; "read" for pull in the OpenAPI description's example
+	// team-repository-alternative-response-with-repository-permissions),
+	// https://docs.github.com/organizations/managing-user-access-to-your-organizations-repositories/managing-repository-roles/repository-roles-for-an-organization
 	out["role_name"] = map[string]string{"pull": "read", "push": "write"}[permission]
 	if out["role_name"] == "" {
 		out["role_name"] = permission
