@@ -206,6 +206,8 @@ func permissionHint(method, path string) string {
 		need = "pull-requests"
 	case strings.Contains(path, "/issues"), strings.Contains(path, "/labels"):
 		need = "issues"
+	case strings.Contains(path, "/actions/"):
+		need = "actions"
 	}
 	level := "write"
 	if method == http.MethodGet || method == http.MethodHead {

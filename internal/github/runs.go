@@ -102,3 +102,17 @@ func (c *Client) WaitIdle(ctx context.Context, files []string, self int64, inter
 		}
 	}
 }
+
+// DispatchWorkflow starts a run of the workflow file (a base name, like
+// "shepherd-site.yml") on ref, a branch or tag, as its "Run workflow" button does
+// (https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event; an App
+// or the workflow's GITHUB_TOKEN needs the "actions" write permission). Unlike most events
+// the workflow's own GITHUB_TOKEN causes, this one does start a run
+// (https://docs.github.com/actions/how-tos/write-workflows/choose-when-workflows-run/trigger-a-workflow#triggering-a-workflow-from-a-workflow).
+// A file GitHub does not know fails with ErrNotFound; a disabled workflow, one without
+// the workflow_dispatch trigger, or a ref that does not exist with ErrInvalid (422).
+func (c *Client) DispatchWorkflow(ctx context.Context, file, ref string) error {
+	return c.call(ctx, "start workflow "+file+" on "+ref, func() (*gh.Response, error) {
+		return c.gh.Actions.CreateWorkflowDispatchEventByFileName(ctx, c.owner, c.repo, file, gh.CreateWorkflowDispatchEventRequest{Ref: ref})
+	})
+}

@@ -85,3 +85,31 @@ func sleepingClient(t *testing.T, srv *githubtest.Server, slept func()) *Client 
 	require.NoError(t, err)
 	return c
 }
+
+// DispatchWorkflow starts one run on the ref; GitHub's refusals come back as the errors a
+// caller can tell apart: no such workflow, one GitHub will not start, a token without the
+// actions write permission (whose hint names it).
+func TestDispatchWorkflow(t *testing.T) {
+	srv := githubtest.NewServer(githubtest.WithToken("tok", "shepherd-bot"),
+		githubtest.WithTokenPermissions("ghs_nope", "github-actions[bot]", githubtest.Permissions{"contents": "write"}))
+	t.Cleanup(srv.Close)
+	srv.AddRepo(owner, repo, "main")
+	srv.AddWorkflow(owner, repo, ".github/workflows/shepherd-site.yml", "site", githubtest.WorkflowActive)
+	ctx := context.Background()
+	c := sleepingClient(t, srv, func() {})
+
+	require.NoError(t, c.DispatchWorkflow(ctx, "shepherd-site.yml", "main"))
+	runs := srv.WorkflowRuns(owner, repo)
+	require.Len(t, runs, 1)
+	assert.Equal(t, "workflow_dispatch", runs[0].Event)
+	assert.Equal(t, "main", runs[0].Branch)
+
+	assert.ErrorIs(t, c.DispatchWorkflow(ctx, "shepherd-nothing.yml", "main"), ErrNotFound)
+	assert.ErrorIs(t, c.DispatchWorkflow(ctx, "shepherd-site.yml", "gone"), ErrInvalid)
+	limited, err := New(ctx, owner, repo, Options{BaseURL: srv.URL(), Auth: Auth{Token: "ghs_nope"}})
+	require.NoError(t, err)
+	err = limited.DispatchWorkflow(ctx, "shepherd-site.yml", "main")
+	assert.ErrorIs(t, err, ErrPermission)
+	assert.ErrorContains(t, err, `needs "actions" write permission`)
+	assert.Len(t, srv.WorkflowRuns(owner, repo), 1)
+}

@@ -562,6 +562,16 @@ func (d *driver) settings() {
 	if assert.NotNil(d.t, runs) && assert.Len(d.t, runs.WorkflowRuns, 1, "only the waiting run") {
 		assert.Equal(d.t, "waiting", runs.WorkflowRuns[0].GetStatus())
 	}
+	// A workflow started by hand: 204, or 200 with the run when asked for it; then the
+	// refusals: no such file, no such ref, and a workflow switched off.
+	resp, err = d.gh.Actions.CreateWorkflowDispatchEventByFileName(bg, dOwner, dRepo, "shepherd-janitor.yml", github.CreateWorkflowDispatchEventRequest{Ref: "main"})
+	d.want(204, resp, err)
+	dispatches := "repos/" + dOwner + "/" + dRepo + "/actions/workflows/shepherd-janitor.yml/dispatches"
+	d.raw(200, "POST", dispatches, "ghp_owner", `{"ref":"main","return_run_details":true}`)
+	resp, err = d.gh.Actions.CreateWorkflowDispatchEventByFileName(bg, dOwner, dRepo, "shepherd-site.yml", github.CreateWorkflowDispatchEventRequest{Ref: "main"})
+	d.want(404, resp, err)
+	resp, err = d.gh.Actions.CreateWorkflowDispatchEventByFileName(bg, dOwner, dRepo, "shepherd-janitor.yml", github.CreateWorkflowDispatchEventRequest{Ref: "no-such-branch"})
+	d.want(422, resp, err)
 	gh := d.gh
 	_, resp, err = gh.Repositories.GetActionsPermissions(bg, dOwner, dRepo)
 	d.want(200, resp, err)

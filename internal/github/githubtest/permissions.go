@@ -115,11 +115,12 @@ var endpoints = map[string]endpoint{
 	"GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}":        {"teams/teams#check-team-permissions-for-a-repository", read(permMembers), false},
 	"GET /repos/{owner}/{repo}/tags":                                {"repos/repos#list-repository-tags", read(permMetadata), false},
 
-	"GET /repos/{owner}/{repo}/actions/permissions":          {"actions/permissions#get-github-actions-permissions-for-a-repository", read(permAdministration), false},
-	"GET /repos/{owner}/{repo}/actions/workflows":            {"actions/workflows#list-repository-workflows", read(permActions), false},
-	"GET /repos/{owner}/{repo}/actions/runs":                 {"actions/workflow-runs#list-workflow-runs-for-a-repository", read(permActions), false},
-	"GET /repos/{owner}/{repo}/branches/{branch}/protection": {"branches/branch-protection#get-branch-protection", read(permAdministration), false},
-	"GET /repos/{owner}/{repo}/rules/branches/{branch...}":   {"repos/rules#get-rules-for-a-branch", read(permMetadata), false},
+	"GET /repos/{owner}/{repo}/actions/permissions":                         {"actions/permissions#get-github-actions-permissions-for-a-repository", read(permAdministration), false},
+	"GET /repos/{owner}/{repo}/actions/workflows":                           {"actions/workflows#list-repository-workflows", read(permActions), false},
+	"GET /repos/{owner}/{repo}/actions/runs":                                {"actions/workflow-runs#list-workflow-runs-for-a-repository", read(permActions), false},
+	"POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches": {"actions/workflows#create-a-workflow-dispatch-event", write(permActions), false},
+	"GET /repos/{owner}/{repo}/branches/{branch}/protection":                {"branches/branch-protection#get-branch-protection", read(permAdministration), false},
+	"GET /repos/{owner}/{repo}/rules/branches/{branch...}":                  {"repos/rules#get-rules-for-a-branch", read(permMetadata), false},
 
 	"GET /repos/{owner}/{repo}/git/ref/{ref...}":           {"git/refs#get-a-reference", read(permContents), false},
 	"GET /repos/{owner}/{repo}/git/matching-refs/{ref...}": {"git/refs#list-matching-references", read(permContents), false},

@@ -3,7 +3,9 @@ package githubtest
 import (
 	"fmt"
 	"net/http"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +20,9 @@ type workflow struct {
 	path  string // ".github/workflows/release.yml"
 	state string
 	added time.Time
+	// noDispatchTrigger: the file has no workflow_dispatch trigger, so GitHub refuses to
+	// start it through the API.
+	noDispatchTrigger bool
 }
 
 // BranchRules is what a branch protection rule or a ruleset demands of merges into a branch:
@@ -47,6 +52,20 @@ func (s *Server) AddWorkflow(owner, repo, path, name, state string) {
 	}
 	rp := s.mustRepo(owner, repo)
 	rp.workflows = append(rp.workflows, &workflow{id: s.newID(), name: name, path: path, state: state, added: s.clock()})
+}
+
+// RemoveDispatchTrigger makes the workflow file at path one without the workflow_dispatch
+// trigger: GitHub then refuses to start it by hand or through the API.
+func (s *Server) RemoveDispatchTrigger(owner, repo, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, wf := range s.mustRepo(owner, repo).workflows {
+		if wf.path == path {
+			wf.noDispatchTrigger = true
+			return
+		}
+	}
+	panic("githubtest: no workflow " + path)
 }
 
 // SetActionsEnabled turns GitHub Actions on or off for the repository (Settings → Actions →
@@ -106,6 +125,7 @@ func (s *Server) registerSettingsRoutes() {
 	s.handle("GET", "/repos/{owner}/{repo}/actions/permissions", (*call).getActionsPermissions)
 	s.handle("GET", "/repos/{owner}/{repo}/actions/workflows", (*call).listWorkflows)
 	s.handle("GET", "/repos/{owner}/{repo}/actions/runs", (*call).listRuns)
+	s.handle("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", (*call).dispatchWorkflow)
 	s.handle("GET", "/repos/{owner}/{repo}/branches/{branch}/protection", (*call).getBranchProtection)
 	s.handle("GET", "/repos/{owner}/{repo}/rules/branches/{branch...}", (*call).getBranchRules)
 }
@@ -234,6 +254,36 @@ type workflowRun struct {
 	path    string // ".github/workflows/shepherd-janitor.yml"
 	status  string // queued, in_progress, completed, ...
 	created time.Time
+	event   string // what started it: "schedule" unless dispatched
+	branch  string // the ref it runs on ("" is the default branch)
+}
+
+// WorkflowRun is a run of one of the repository's workflows as a test sees it.
+type WorkflowRun struct {
+	ID     int64
+	Path   string // ".github/workflows/shepherd-site.yml"
+	Event  string // "schedule", "workflow_dispatch"
+	Branch string
+	Status string
+}
+
+// WorkflowRuns lists the repository's workflow runs, oldest first.
+func (s *Server) WorkflowRuns(owner, repo string) []WorkflowRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(owner, repo)
+	var out []WorkflowRun
+	for _, r := range rp.runs {
+		out = append(out, WorkflowRun{ID: r.id, Path: r.path, Event: r.event, Branch: r.branchOr(rp.defaultBranch), Status: r.status})
+	}
+	return out
+}
+
+func (r *workflowRun) branchOr(defaultBranch string) string {
+	if r.branch == "" {
+		return defaultBranch
+	}
+	return r.branch
 }
 
 // runStatuses are the statuses a workflow run has: the "status" of the workflow-run
@@ -252,7 +302,7 @@ func (s *Server) AddWorkflowRun(owner, repo, path, status string) int64 {
 		panic(fmt.Sprintf("githubtest: %q is not a workflow run status", status))
 	}
 	rp := s.mustRepo(owner, repo)
-	r := &workflowRun{id: s.newID(), path: path, status: status, created: s.clock()}
+	r := &workflowRun{id: s.newID(), path: path, status: status, created: s.clock(), event: "schedule"}
 	rp.runs = append(rp.runs, r)
 	return r.id
 }
@@ -294,7 +344,8 @@ func (c *call) listRuns() {
 			}
 		}
 		url := c.s.apiURL("/repos/%s/actions/runs/%d", c.repo.fullName(), r.id)
-		head := c.repo.refs[branchRef(c.repo.defaultBranch)]
+		branch := r.branchOr(c.repo.defaultBranch)
+		head := c.repo.refs[branchRef(branch)]
 		var conclusion any
 		if r.status == "completed" {
 			conclusion = "success"
@@ -304,11 +355,11 @@ func (c *call) listRuns() {
 			"node_id":         nodeID("WFR", r.id),
 			"name":            strings.TrimSuffix(r.path[strings.LastIndex(r.path, "/")+1:], ".yml"),
 			"display_title":   r.path,
-			"head_branch":     c.repo.defaultBranch,
+			"head_branch":     branch,
 			"head_sha":        head,
 			"path":            r.path,
 			"run_number":      r.id,
-			"event":           "schedule",
+			"event":           r.event,
 			"status":          r.status,
 			"conclusion":      conclusion,
 			"workflow_id":     wfID,
@@ -330,4 +381,67 @@ func (c *call) listRuns() {
 		})
 	}
 	c.json(http.StatusOK, object{"total_count": len(matched), "workflow_runs": items})
+}
+
+// dispatchWorkflow starts a run of a workflow named by its id or its file name, on the
+// branch or tag "ref", as GitHub's "Run workflow" button does, and answers 204 (200 with
+// the run's id and addresses when return_run_details is true: the operation's two
+// answers in GitHub's OpenAPI description).
+// https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event
+//
+// Its refusals, with the messages GitHub sends (seen in public reports, since the
+// description lists none): 404 "Not Found" for a workflow the repository does not have
+// (wazuh/wazuh-indexer#1125); 422 "Cannot trigger a 'workflow_dispatch' on a disabled
+// workflow" (benc-uk/workflow-dispatch#72), "No ref found for: REF" (day8/re-frame2#9287)
+// and "Workflow does not have 'workflow_dispatch' trigger" (llm-d/llm-d#1572). The fake
+// does not check inputs against the file's, which it does not read.
+func (c *call) dispatchWorkflow() {
+	id := c.param("workflow_id")
+	var wf *workflow
+	for _, w := range c.repo.workflows {
+		if strconv.FormatInt(w.id, 10) == id || path.Base(w.path) == id {
+			wf = w
+		}
+	}
+	if wf == nil {
+		c.notFound()
+		return
+	}
+	var body struct {
+		Ref              string `json:"ref"`
+		ReturnRunDetails bool   `json:"return_run_details"`
+	}
+	if !c.decode(&body) {
+		return
+	}
+	if wf.state != WorkflowActive {
+		c.fail(http.StatusUnprocessableEntity, "Cannot trigger a 'workflow_dispatch' on a disabled workflow")
+		return
+	}
+	// A branch or a tag, by its name or its full ref.
+	branch, tag := strings.TrimPrefix(body.Ref, "refs/heads/"), strings.TrimPrefix(body.Ref, "refs/tags/")
+	_, isBranch := c.repo.refs[branchRef(branch)]
+	_, isTag := c.repo.refs[tagRef(tag)]
+	if !isBranch && !isTag {
+		c.fail(http.StatusUnprocessableEntity, "No ref found for: "+body.Ref)
+		return
+	}
+	if wf.noDispatchTrigger {
+		c.fail(http.StatusUnprocessableEntity, "Workflow does not have 'workflow_dispatch' trigger")
+		return
+	}
+	if !isBranch {
+		branch = tag
+	}
+	r := &workflowRun{id: c.s.newID(), path: wf.path, status: "queued", created: c.s.clock(), event: "workflow_dispatch", branch: branch}
+	c.repo.runs = append(c.repo.runs, r)
+	if !body.ReturnRunDetails {
+		c.noContent()
+		return
+	}
+	c.json(http.StatusOK, object{
+		"workflow_run_id": r.id,
+		"run_url":         c.s.apiURL("/repos/%s/actions/runs/%d", c.repo.fullName(), r.id),
+		"html_url":        c.s.htmlURL("/%s/actions/runs/%d", c.repo.fullName(), r.id),
+	})
 }
