@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/shepherd-release/shepherd/actions/internal/actionenv"
@@ -69,14 +70,19 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 		return jerr
 	}
 	r.SetOutput("summary", string(summary))
+	var handedOn []string
 	if exportsOnly {
-		ready, jerr := json.Marshal(readyVersions(results))
+		handedOn = readyVersions(results)
+		ready, jerr := json.Marshal(handedOn)
 		if jerr != nil {
 			return jerr
 		}
 		r.SetOutput("ready", string(ready))
 	}
-	r.Summary(markdown(results, r.DryRun))
+	changed := moved(results)
+	r.SetOutput("changed", strconv.FormatBool(len(changed) > 0))
+	site := rebuildSite(ctx, r, env, r.Input("site_workflow"), changed, handedOn)
+	r.Summary(markdown(results, r.DryRun, site))
 	return stepErrors(results)
 }
 
@@ -153,7 +159,7 @@ func stepErrors(results []result) error {
 	return errors.Join(errs...)
 }
 
-func markdown(results []result, dryRun bool) string {
+func markdown(results []result, dryRun bool, site siteFollowUp) string {
 	var b strings.Builder
 	b.WriteString("### Shepherd: export poll\n\n")
 	if len(results) == 0 {
@@ -167,6 +173,9 @@ func markdown(results []result, dryRun bool) string {
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s |\n", res.Version, res.From, res.To, res.Attempts, actionenv.Cell(what))
 		}
+	}
+	if site != "" {
+		fmt.Fprintf(&b, "\n%s\n", site)
 	}
 	if dryRun {
 		b.WriteString("\nDry run: nothing was changed on GitHub, OCL or the store.\n")

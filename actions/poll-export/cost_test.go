@@ -141,3 +141,23 @@ func TestIdleTickWithAnApp(t *testing.T) {
 	assert.Empty(t, c.writes)
 	assert.Zero(t, c.ocl)
 }
+
+// A tick that moves a release and hands nothing on starts the release site's workflow:
+// two requests more, with the workflow's own token: the repository (its default branch,
+// which the site runs on) and the dispatch. A tick that moves nothing makes neither
+// (TestTickThatMovesNothingStartsNoSiteRun).
+func TestMovingTickCostsTheSiteTwoRequests(t *testing.T) {
+	w := siteWorld(t, ocltest.ExportPlan{NonePolls: 1 << 30})
+	w.WriteFile(".github/shepherd.yaml", "ocl:\n  base_url: "+w.OCL.URL()+"\nstorage:\n  type: local\n  local_dir: published\npoll:\n  max_attempts: 2\nexports: []\n")
+	w.Merge(version)
+	waiting := cheapTick(t, w)
+
+	incomplete := cheapTick(t, w)
+
+	assert.NotContains(t, waiting.reads, "GET /repos/{owner}/{repo}")
+	assert.NotContains(t, waiting.writes, "POST "+dispatchRoute)
+	assert.Equal(t, "GET /repos/{owner}/{repo}", incomplete.reads[len(incomplete.reads)-1], "last, once")
+	assert.Equal(t, "POST "+dispatchRoute, incomplete.writes[len(incomplete.writes)-1], "last, once")
+	assert.Equal(t, 1, w.GitHub.CountBy("GET", "/repos/{owner}/{repo}"))
+	assert.Equal(t, 1, w.GitHub.CountBy("POST", dispatchRoute))
+}
