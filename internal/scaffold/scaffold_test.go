@@ -181,9 +181,12 @@ func TestForkCallersMatchTheReusableWorkflows(t *testing.T) {
 }
 
 // The site is rebuilt after every workflow that changes what it shows: the records
-// (release, export-poll, janitor, command), the HEAD report (release-pr) and the
-// maintenance switch (maintenance-update, or a push of the switch's file). Each name is
-// one init writes.
+// (release, janitor, command), the HEAD report (release-pr) and the maintenance switch
+// (maintenance-update, or a push of the switch's file). Each name is one init writes.
+// The scheduled poll is not among them: a tick that moved a release starts the site
+// itself (workflow_dispatch, which its caller grants with actions: write, naming the
+// site's file as the reusable workflow's default does), and a tick that moved nothing
+// starts no site run.
 func TestSiteFollowsEveryChange(t *testing.T) {
 	files := render(t, release)
 	names := map[string]bool{}
@@ -207,11 +210,52 @@ func TestSiteFollowsEveryChange(t *testing.T) {
 		} `yaml:"jobs"`
 	}
 	require.NoError(t, yaml.Unmarshal([]byte(files[".github/workflows/shepherd-site.yml"]), &site))
-	assert.ElementsMatch(t, []string{"release", "export-poll", "janitor", "command", "release-pr", "maintenance-update"}, site.On.WorkflowRun.Workflows)
+	assert.ElementsMatch(t, []string{"release", "janitor", "command", "release-pr", "maintenance-update"}, site.On.WorkflowRun.Workflows)
 	for _, w := range site.On.WorkflowRun.Workflows {
 		assert.True(t, names[w], "%s is the name of a workflow init writes", w)
 	}
 	assert.Equal(t, []string{"completed"}, site.On.WorkflowRun.Types)
 	assert.Equal(t, []string{steps.MaintenanceFile}, site.On.Push.Paths)
 	assert.Contains(t, site.Jobs["site"].If, "github.event.workflow_run.conclusion != 'skipped'")
+	var siteOn struct {
+		On map[string]any `yaml:"on"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(files[".github/workflows/shepherd-site.yml"]), &siteOn))
+	assert.Contains(t, siteOn.On, "workflow_dispatch", "export-poll starts it")
+
+	var poll struct {
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			With map[string]any `yaml:"with"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(files[".github/workflows/shepherd-export-poll.yml"]), &poll))
+	assert.Equal(t, "write", poll.Permissions["actions"])
+	var reusable struct {
+		On struct {
+			WorkflowCall struct {
+				Inputs map[string]struct {
+					Default string `yaml:"default"`
+				} `yaml:"inputs"`
+			} `yaml:"workflow_call"`
+		} `yaml:"on"`
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			Permissions map[string]string `yaml:"permissions"`
+		} `yaml:"jobs"`
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", "export-poll.yml"))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(data, &reusable))
+	siteFile := reusable.On.WorkflowCall.Inputs["site-workflow"].Default
+	assert.Contains(t, files, ".github/workflows/"+siteFile, "the poll starts the site workflow init writes")
+	if with, ok := poll.Jobs["poll"].With["site-workflow"]; ok {
+		assert.Equal(t, siteFile, with)
+	}
+	// A called workflow's job that asks for more than its caller grants fails to start;
+	// the reusable poll asks for nothing, so callers without actions: write keep polling.
+	assert.Empty(t, reusable.Permissions)
+	for name, job := range reusable.Jobs {
+		assert.Empty(t, job.Permissions, name)
+	}
 }
