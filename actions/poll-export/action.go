@@ -60,6 +60,7 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 		results, err = pollAll(ctx, env, env.Poll)
 	}
 	if paused, ok := errors.AsType[*steps.PausedError](err); ok {
+		r.SetOutput("changed", "false") // the maintenance banner comes with the switch's own push
 		return actionenv.Paused(r, paused, "ready")
 	}
 	if err != nil {

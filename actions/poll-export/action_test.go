@@ -140,6 +140,7 @@ func TestPollPausedForMaintenance(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, results)
 	assert.Equal(t, "[]", w.Outputs()["ready"])
+	assert.Equal(t, "false", w.Outputs()["changed"], "no site run: the switch's own push rebuilds the site")
 	assert.Contains(t, w.Summary(), "paused for maintenance")
 	assert.Contains(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo)[0].GetBody(), "Paused for maintenance: moving the bucket")
 
