@@ -44,10 +44,6 @@ type keyRec struct {
 // resolved is a row key with its final id.
 type resolved = keyRec
 
-type conceptRef struct {
-	id  int32
-	src uint16 // index into converter.conceptSources
-}
 
 // converter turns concepts and mappings into rows.
 type converter struct {
@@ -65,10 +61,11 @@ type converter struct {
 	dates    []string // date literal per release index
 	now      string   // this release's date literal
 
-	// Rebuilt on every pass.
-	concepts     map[string]conceptRef
-	conceptUUIDs map[string]string // uuid → code
-	emitted      map[string]int32  // class, map type and source keys → key position
+	// Rebuilt on every pass, and let go once it is over. Keyed by concept id and key
+	// hash rather than by string, they hold no pointers: a collection need not scan them.
+	concepts     map[int32]uint16   // concept id → its source (index into conceptSources)
+	conceptUUIDs map[[16]byte]int32 // hash of a concept's uuid → concept id
+	emitted      map[string]int32   // class, map type and source keys → key position
 	terms        map[[16]byte]int32
 
 	// Results of the read pass.
@@ -159,10 +156,15 @@ func (c *converter) beginPass(mode passMode) {
 	for t := range tables {
 		c.counts.Rows[tables[t].name] = 0
 	}
-	c.concepts = map[string]conceptRef{}
-	c.conceptUUIDs = map[string]string{}
+	c.concepts = map[int32]uint16{}
+	c.conceptUUIDs = map[[16]byte]int32{}
 	c.emitted = map[string]int32{}
 	c.terms = map[[16]byte]int32{}
+}
+
+// endPass lets go of what only a pass needed, before ids are resolved.
+func (c *converter) endPass() {
+	c.concepts, c.conceptUUIDs, c.terms, c.emitted = nil, nil, nil, nil
 }
 
 // id notes the key of a row of table t and returns the row's position among the table's
@@ -399,12 +401,13 @@ func (c *converter) concept(concept *ocl.Concept) error {
 	if err != nil {
 		return conceptError(concept, "%v", err)
 	}
-	if _, dup := c.concepts[concept.ID]; dup {
+	if _, dup := c.concepts[int32(id)]; dup {
 		return conceptError(concept, "appears twice in the export")
 	}
 	uuid := pickUUID(concept.ExternalID, concept.UUID, "concept", c.meta.source, concept.ID)
-	if other, dup := c.conceptUUIDs[uuid]; dup {
-		return conceptError(concept, "uuid %s is already the uuid of concept %q", uuid, other)
+	uuidHash := c.hash(uuid)
+	if other, dup := c.conceptUUIDs[uuidHash]; dup {
+		return conceptError(concept, "uuid %s is already the uuid of concept %q", uuid, strconv.Itoa(int(other)))
 	}
 	datatypeID, ok := datatypeIDs[datatypeKey(concept.Datatype)]
 	if !ok {
@@ -422,8 +425,8 @@ func (c *converter) concept(concept *ocl.Concept) error {
 	if err != nil {
 		return err
 	}
-	c.concepts[concept.ID] = conceptRef{id: int32(id), src: c.conceptSource(ocl.KeyOf(concept, c.meta.source).Source)}
-	c.conceptUUIDs[uuid] = concept.ID
+	c.concepts[int32(id)] = c.conceptSource(ocl.KeyOf(concept, c.meta.source).Source)
+	c.conceptUUIDs[uuidHash] = int32(id)
 
 	ord, since, err := c.id(tConcept, concept.ID, id, 0, func() string { return "concept " + strconv.Quote(concept.ID) })
 	if err != nil {
@@ -469,11 +472,30 @@ func (c *converter) conceptSource(name string) uint16 {
 // conceptID reads a code as an OpenMRS concept_id. Only canonical positive decimals are
 // accepted, so that two different codes can never share an id.
 func conceptID(code string) (int64, error) {
-	id, err := strconv.ParseInt(code, 10, 32)
-	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != code {
+	id, ok := canonicalID(code)
+	if !ok {
 		return 0, fmt.Errorf("code %q is not a positive whole number: OpenMRS uses the code as concept_id", code)
 	}
-	return id, nil
+	return int64(id), nil
+}
+
+// canonicalID reads a positive decimal without sign or leading zeros that fits an int32.
+func canonicalID(code string) (int32, bool) {
+	if code == "" || len(code) > 10 || code[0] == '0' {
+		return 0, false
+	}
+	id := int64(0)
+	for i := 0; i < len(code); i++ {
+		d := code[i]
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		id = id*10 + int64(d-'0')
+	}
+	if id > math.MaxInt32 {
+		return 0, false
+	}
+	return int32(id), true
 }
 
 // retiredInOCL is the retire and void reason the OpenMRS OCL module writes when OCL gives
@@ -703,7 +725,7 @@ func (c *converter) mapping(m *ocl.Mapping) error {
 	if m.Retired {
 		return c.skip(SkipRetiredMapping)
 	}
-	from, ok := c.concepts[m.FromConceptCode]
+	from, ok := c.exported(m.FromConceptCode)
 	if !ok {
 		return c.skip(SkipFromNotInExport)
 	}
@@ -714,18 +736,29 @@ func (c *converter) mapping(m *ocl.Mapping) error {
 		if !ok {
 			return c.skip(SkipAnswerNotExport)
 		}
-		return c.answerRow(m, from.id, answer, uuid)
+		return c.answerRow(m, from, answer, uuid)
 	case ocl.MapTypeConceptSet:
 		member, ok := c.internalTarget(m)
 		if !ok {
 			return c.skip(SkipMemberNotExport)
 		}
 		if c.mode == passRead {
-			c.setOwners[from.id] = true
+			c.setOwners[from] = true
 		}
-		return c.setRow(m, from.id, member, uuid)
+		return c.setRow(m, from, member, uuid)
 	}
-	return c.referenceMap(m, from.id, uuid)
+	return c.referenceMap(m, from, uuid)
+}
+
+// exported finds a concept of the export by code. Codes are canonical ids (conceptID), so
+// a code that is not one names no exported concept.
+func (c *converter) exported(code string) (int32, bool) {
+	id, ok := canonicalID(code)
+	if !ok {
+		return 0, false
+	}
+	_, ok = c.concepts[id]
+	return id, ok
 }
 
 func (c *converter) mappingSeed(m *ocl.Mapping) []string {
@@ -742,11 +775,11 @@ func (c *converter) mappingSeed(m *ocl.Mapping) []string {
 func (c *converter) internalTarget(m *ocl.Mapping) (int32, bool) {
 	var id int32
 	ok := ocl.InternalTarget(m, c.meta.source, func(k ocl.ConceptKey) bool {
-		ref, found := c.concepts[k.Code]
-		if !found || c.conceptSources[ref.src] != strings.ToLower(k.Source) {
+		found, ok := c.exported(k.Code)
+		if !ok || c.conceptSources[c.concepts[found]] != strings.ToLower(k.Source) {
 			return false
 		}
-		id = ref.id
+		id = found
 		return true
 	})
 	return id, ok

@@ -123,6 +123,7 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 	if err := c.pass(ctx, exportPath, passRead); err != nil {
 		return c.counts, err
 	}
+	c.endPass()
 	if prev != nil && prev.Source != "" && prev.Source != mapSourceName(c.meta.source) {
 		return Counts{}, fmt.Errorf("the id map %s belongs to %s, not to %s", opts.PreviousIDMap, prev.Source, c.meta.source)
 	}
@@ -190,8 +191,6 @@ func (c *converter) pass(ctx context.Context, exportPath string, mode passMode) 
 // Each target renders and writes on a goroutine of its own (compressing, in a build),
 // while this one reads the spool back and fills in the late fields.
 func (c *converter) write(targets []formatWriter) error {
-	// What the pass needed is no longer: let it go before the sorting starts.
-	c.concepts, c.conceptUUIDs, c.terms, c.emitted = nil, nil, nil, nil
 	var mw *idMapWriter
 	if c.opts.IDMapOut != "" {
 		var err error
