@@ -101,10 +101,14 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 	// A CIEL-size build keeps some 70 MB live (row keys and ids, the spool's index); with
 	// the runtime's default headroom the heap would grow to twice that before a collection.
 	// A soft limit, unless the process already set one (GOMEMLIMIT), keeps the peak nearer
-	// the live size; it costs a few more collections.
+	// the live size; it costs a few more collections. A bigger dictionary keeps more live
+	// than the limit: the limit then follows the live heap (followLiveHeap).
 	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
-		debug.SetMemoryLimit(buildMemoryLimit)
-		defer debug.SetMemoryLimit(old)
+		stop := followLiveHeap(buildMemoryLimit)
+		defer func() {
+			stop()
+			debug.SetMemoryLimit(old)
+		}()
 	}
 	var prev *IDMap
 	if opts.PreviousIDMap != "" {
