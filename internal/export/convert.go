@@ -44,7 +44,6 @@ type keyRec struct {
 // resolved is a row key with its final id.
 type resolved = keyRec
 
-
 // converter turns concepts and mappings into rows.
 type converter struct {
 	opts    SQLOptions
@@ -73,7 +72,7 @@ type converter struct {
 	setOwners      map[int32]bool
 	spellings      map[string]string // smallest spelling of each class, map type, source
 	spelled        []spelledRow      // class, map type and source rows, spooled at the end
-	termNames      []string          // smallest name of each term, by key position
+	termNames      nameArena         // smallest name of each term, by key position
 	badTermNames   map[int32]string  // the item that gave a term a name no column holds
 	conceptSources []string
 	sourceIndex    map[string]uint16
@@ -962,7 +961,7 @@ func (c *converter) termID(m *ocl.Mapping, sourceOrd int32, source, code string)
 	if !c.emitting() {
 		return ord, nil
 	}
-	c.termNames = append(c.termNames, "")
+	c.termNames.add()
 	c.rememberTermName(ord, m)
 	c.row.reset()
 	c.row.late(lateSelf, tTerm, 0)
@@ -988,8 +987,8 @@ func (c *converter) rememberTermName(ord int32, m *ocl.Mapping) {
 	if name == "" {
 		return
 	}
-	if old := c.termNames[ord]; old == "" || name < old {
-		c.termNames[ord] = name
+	if old := c.termNames.get(ord); len(old) == 0 || name < string(old) {
+		c.termNames.set(ord, name)
 		if _, noted := c.badTermNames[ord]; !noted && unstorableText(name) != "" {
 			c.badTermNames[ord] = c.ctx
 		}
@@ -1000,9 +999,48 @@ func (c *converter) rememberTermName(ord int32, m *ocl.Mapping) {
 // holds; the error names the item that gave it such a name.
 func (c *converter) checkTermNames() error {
 	for ord, ctx := range c.badTermNames {
-		if bad := unstorableText(c.termNames[ord]); bad != "" {
+		if bad := unstorableText(string(c.termNames.get(ord))); bad != "" {
 			return fmt.Errorf("%s: %s: %s", ctx, tables[tTerm].name, bad)
 		}
 	}
 	return nil
+}
+
+// nameArena holds a name (at most 255 characters, so under 4096 bytes) for each of a list of
+// items, the text in chunks of bytes: a million term names are a few objects without
+// pointers, which the collector neither scans nor copies as they grow.
+type nameArena struct {
+	chunks [][]byte
+	refs   []uint64 // by item: chunk<<32 | offset<<12 | length; 0 is no name
+}
+
+const (
+	nameChunkBits = 20 // offsets within a chunk take 20 bits
+	nameLenBits   = 12
+)
+
+// add makes room for the next item, without a name.
+func (a *nameArena) add() { a.refs = append(a.refs, 0) }
+
+func (a *nameArena) get(i int32) []byte {
+	ref := a.refs[i]
+	if ref == 0 {
+		return nil
+	}
+	off := int(ref >> nameLenBits & (1<<nameChunkBits - 1))
+	return a.chunks[ref>>32][off : off+int(ref&(1<<nameLenBits-1))]
+}
+
+// set gives item i a name; the bytes of the name it had stay unused.
+func (a *nameArena) set(i int32, name string) {
+	if name == "" || len(name) >= 1<<nameLenBits {
+		panic("export: a name of " + strconv.Itoa(len(name)) + " bytes in a name arena")
+	}
+	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+len(name) > 1<<nameChunkBits {
+		a.chunks = append(a.chunks, make([]byte, 0, 1<<nameChunkBits))
+	}
+	last := len(a.chunks) - 1
+	off := len(a.chunks[last])
+	a.chunks[last] = append(a.chunks[last], name...)
+	a.refs[i] = uint64(last)<<32 | uint64(off)<<nameLenBits | uint64(len(name))
 }

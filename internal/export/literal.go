@@ -121,7 +121,7 @@ func (r *row) raw(lit string) {
 // literal, end the line or confuse a client is escaped, so that each statement stays on
 // one line and a loader can split the file on newlines. It assumes the server does not
 // run with NO_BACKSLASH_ESCAPES, as OpenMRS's databases don't.
-func appendQuoted(b []byte, s string) []byte {
+func appendQuoted[S string | []byte](b []byte, s S) []byte {
 	b = append(b, '\'')
 	start := 0
 	for i := 0; i < len(s); i++ {

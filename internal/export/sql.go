@@ -291,7 +291,7 @@ func (c *converter) fill(b *rowBatch, sr *spooledRow) {
 					b.buf = append(b.buf, '0')
 				}
 			case lateTermName:
-				if name := c.termNames[l.arg]; name != "" {
+				if name := c.termNames.get(l.arg); len(name) > 0 {
 					b.buf = appendQuoted(b.buf, name)
 				} else {
 					b.buf = append(b.buf, "NULL"...)
