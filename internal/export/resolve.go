@@ -69,7 +69,9 @@ func (c *converter) resolve() error {
 
 // resolveTable resolves the keys of table t.
 func (c *converter) resolveTable(t tableID, mapRelease string) error {
-	recs := sortedByHash(&c.keys[t])
+	keys := &c.keys[t]
+	sortByHash(keys)
+	n := keys.len()
 	var top int64
 	if c.prev != nil {
 		top = c.prev.max[t]
@@ -80,11 +82,11 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 			top = max(top, s.ID)
 		}
 	}
-	out := recs // resolved in place: id goes from the carried id to the final one
+	// Resolved in place: id goes from the carried id to the final one.
 	var pending []int32
-	for i := range recs {
-		r := &recs[i]
-		if i > 0 && r.h == recs[i-1].h {
+	for i := range n {
+		r := keys.at(i)
+		if i > 0 && r.h == keys.at(i-1).h {
 			return &idConflict{t: t, a: r.h, twice: true, msg: func(a, b string) string {
 				return fmt.Sprintf("%s and %s have the same uuid: each %s row needs its own", a, b, tables[t].name)
 			}}
@@ -99,7 +101,7 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 						a, tables[t].name, carried, mapRelease, mapped)
 				}}
 			}
-			r.id, r.since = e.id, e.since
+			r.id = e.id
 		case carried != 0:
 			if owner, taken := c.prev.ownerOf(t, carried); taken {
 				key := c.prev.keyOf(t, owner.id)
@@ -109,34 +111,32 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 						a, tables[t].name, carried, mapRelease, carried, key, since)
 				}}
 			}
-			r.since = c.current
 		default:
-			r.since = c.current
 			pending = append(pending, int32(i))
 		}
 		top = max(top, int64(r.id))
 	}
-	// By group, then key hash: recs are in hash order, so positions in recs order
-	// the keys of one group.
+	// By group, then key hash: keys are in hash order, so their positions order the
+	// keys of one group.
 	keptTop := top // the highest id not given here
-	for _, i := range sortedByInt32(pending, func(i int32) int32 { return recs[i].group }) {
+	for _, i := range sortedByInt32(pending, func(i int32) int32 { return keys.at(int(i)).group }) {
 		top++
 		if top > math.MaxInt32 {
 			return fmt.Errorf("%s: no ids are left below %d", tables[t].name, int64(math.MaxInt32))
 		}
-		out[i].id = int32(top)
+		keys.at(int(i)).id = int32(top)
 	}
 	// New ids are above every other: only the others can share one.
-	kept := make([]int32, 0, len(out)-len(pending))
-	for i := range out {
-		if int64(out[i].id) <= keptTop {
+	kept := make([]int32, 0, n-len(pending))
+	for i := range n {
+		if int64(keys.at(i).id) <= keptTop {
 			kept = append(kept, int32(i))
 		}
 	}
 	pending = nil
-	byID := sortedByInt32(kept, func(i int32) int32 { return out[i].id })
+	byID := sortedByInt32(kept, func(i int32) int32 { return keys.at(int(i)).id })
 	for i := 1; i < len(byID); i++ {
-		x, y := out[byID[i-1]], out[byID[i]]
+		x, y := keys.at(int(byID[i-1])), keys.at(int(byID[i]))
 		if x.id == y.id {
 			id := x.id
 			return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
@@ -144,11 +144,14 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 			}}
 		}
 	}
-	final := make([]int32, len(out))
-	for _, r := range out {
-		final[r.ord] = r.id
+	final := make([]int32, n)
+	for _, chunk := range keys.chunks {
+		for _, r := range chunk {
+			final[r.ord] = r.id
+		}
 	}
-	c.ids[t], c.final[t], c.max[t] = out, final, top
+	c.ids[t], c.final[t], c.max[t] = *keys, final, top
+	*keys = chunked[keyRec]{}
 	return nil
 }
 

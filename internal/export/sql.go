@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,7 +149,7 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 		}
 	}
 	if prev == nil || opts.IDMapOut == "" {
-		c.ids = [tableCount][]resolved{} // only the next id map's dropped rows need them
+		c.ids = [tableCount]chunked[resolved]{} // only the next id map's dropped rows need them
 	}
 	if err := ctx.Err(); err != nil {
 		return c.counts, err
@@ -229,11 +228,7 @@ func (c *converter) write(targets []formatWriter) error {
 func (c *converter) feed(p *rendering, mw *idMapWriter) error {
 	for ti := range tables {
 		t := tableID(ti)
-		ids := c.ids[t]
-		present := func(h [16]byte) bool {
-			_, ok := slices.BinarySearchFunc(ids, h, func(r resolved, h [16]byte) int { return compareHash(r.h, h) })
-			return ok
-		}
+		present := func(h [16]byte) bool { return searchHash(&c.ids[t], h) }
 		b := p.batch(t)
 		err := c.spool.each(t, func(sr *spooledRow) error {
 			if p.failed() {
