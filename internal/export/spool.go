@@ -11,23 +11,22 @@ import (
 )
 
 // spool keeps the rows of the read pass on disk, one file per table, with an index in
-// memory (16 bytes a row), so that they can be written sorted by id without holding the
-// dictionary in memory.
+// memory, so that they can be written sorted by id without holding the dictionary in
+// memory. The index holds each record's size (4 bytes a row), the file offset of each
+// chunk's first record, and, in a table without keys, each row's id: a keyed table's rows
+// are spooled in key order, so a row's id is its key's (assign).
 type spool struct {
 	dir   string
 	files [tableCount]*os.File
 	bufs  [tableCount]*bufio.Writer
 	size  [tableCount]int64
-	index [tableCount]chunked[spoolEntry]
+	sizes [tableCount]chunked[uint32]
+	bases [tableCount][]int64        // offset of the first record of each chunk of sizes
+	ids   [tableCount]chunked[int32] // ids of the rows of a table without keys
+	final [tableCount][]int32        // ids of a keyed table's rows, by key position
 	rec   []byte
 	// window holds the records of one id range while they are written out.
 	window []byte
-}
-
-type spoolEntry struct {
-	off int64
-	id  int32 // the row's id; in a keyed table its key position until assign
-	n   uint32
 }
 
 // spoolWindow bounds the records held in memory at once when a table is read back by id.
@@ -51,6 +50,9 @@ func (s *spool) add(t tableID, id int32, since uint16, key string, r *row) error
 		}
 		s.files[t], s.bufs[t] = f, bufio.NewWriterSize(f, 64<<10)
 	}
+	if keyed(t) && id != int32(s.sizes[t].len()) {
+		return fmt.Errorf("row spool: %s row of key position %d spooled as row %d", tables[t].name, id, s.sizes[t].len())
+	}
 	rec := s.rec[:0]
 	rec = binary.AppendUvarint(rec, uint64(since))
 	rec = binary.AppendUvarint(rec, uint64(len(key)))
@@ -73,18 +75,37 @@ func (s *spool) add(t tableID, id int32, since uint16, key string, r *row) error
 	if uint64(len(rec)) > spoolWindow {
 		return fmt.Errorf("row spool: a %s row of %d bytes", tables[t].name, len(rec))
 	}
-	s.index[t].add(spoolEntry{off: s.size[t], id: id, n: uint32(len(rec))})
+	if !keyed(t) {
+		s.ids[t].add(id)
+	}
+	if s.sizes[t].len()&(chunkLen-1) == 0 {
+		s.bases[t] = append(s.bases[t], s.size[t])
+	}
+	s.sizes[t].add(uint32(len(rec)))
 	s.size[t] += int64(len(rec))
 	return nil
 }
 
-// assign replaces the key positions of table t's rows by their final ids.
-func (s *spool) assign(t tableID, ids []int32) {
-	for _, chunk := range s.index[t].chunks {
-		for i := range chunk {
-			chunk[i].id = ids[chunk[i].id]
-		}
+// assign gives the rows of keyed table t their final ids, by key position.
+func (s *spool) assign(t tableID, ids []int32) { s.final[t] = ids }
+
+// id is the id of the i-th row of table t.
+func (s *spool) id(t tableID, i int32) int32 {
+	if keyed(t) {
+		return s.final[t][i]
 	}
+	return *s.ids[t].at(int(i))
+}
+
+// offset is where the i-th record of table t starts in its file: its chunk's first
+// record's offset and the sizes of the records before it in the chunk.
+func (s *spool) offset(t tableID, i int32) int64 {
+	chunk := s.sizes[t].chunks[i>>chunkBits]
+	off := s.bases[t][i>>chunkBits]
+	for _, n := range chunk[:i&(chunkLen-1)] {
+		off += int64(n)
+	}
+	return off
 }
 
 var errSpoolCorrupt = errors.New("row spool: corrupt record")
@@ -104,44 +125,45 @@ type spooledRow struct {
 // call per row whatever the order the export gave them in. The values fn receives are
 // valid until it returns.
 func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
-	index := &s.index[t]
-	if index.len() == 0 {
+	sizes := &s.sizes[t]
+	if sizes.len() == 0 {
 		return nil
 	}
-	idx := func(i int32) *spoolEntry { return index.at(int(i)) }
+	size := func(i int32) uint32 { return *sizes.at(int(i)) }
 	if err := s.bufs[t].Flush(); err != nil {
 		return fmt.Errorf("row spool: %w", err)
 	}
 	// order: positions in the file (and index), sorted by id then position.
-	order := make([]int32, index.len())
+	order := make([]int32, sizes.len())
 	for i := range order {
 		order[i] = int32(i)
 	}
-	sortedByInt32(order, func(i int32) int32 { return idx(i).id })
+	sortedByInt32(order, func(i int32) int32 { return s.id(t, i) })
 	// dest: where each record goes in its window's buffer; win: its window, from 1.
-	dest := make([]uint32, index.len())
-	win := make([]uint32, index.len())
+	dest := make([]uint32, sizes.len())
+	win := make([]uint32, sizes.len())
 	var sr spooledRow
 	br := bufio.NewReaderSize(nil, 1<<20)
 	for start, w := 0, uint32(1); start < len(order); w++ {
 		// The window: records in id order up to spoolWindow bytes, and the span of the
 		// file that holds them.
-		end, size := start, uint32(0)
+		end, total := start, uint32(0)
 		lo, hi := order[start], order[start]
-		for end < len(order) && (end == start || uint64(size)+uint64(idx(order[end]).n) <= spoolWindow) {
+		for end < len(order) && (end == start || uint64(total)+uint64(size(order[end])) <= spoolWindow) {
 			i := order[end]
-			dest[i], win[i] = size, w
-			size += idx(i).n
+			dest[i], win[i] = total, w
+			total += size(i)
 			lo, hi = min(lo, i), max(hi, i)
 			end++
 		}
-		if cap(s.window) < int(size) {
-			s.window = make([]byte, size)
+		if cap(s.window) < int(total) {
+			s.window = make([]byte, total)
 		}
-		buf := s.window[:size]
-		br.Reset(io.NewSectionReader(s.files[t], idx(lo).off, idx(hi).off+int64(idx(hi).n)-idx(lo).off))
+		buf := s.window[:total]
+		from := s.offset(t, lo)
+		br.Reset(io.NewSectionReader(s.files[t], from, s.offset(t, hi)+int64(size(hi))-from))
 		for i := lo; i <= hi; i++ {
-			n := idx(i).n
+			n := size(i)
 			if win[i] != w {
 				if _, err := br.Discard(int(n)); err != nil {
 					return fmt.Errorf("row spool: %w", err)
@@ -153,7 +175,7 @@ func (s *spool) each(t tableID, fn func(*spooledRow) error) error {
 			}
 		}
 		for _, i := range order[start:end] {
-			if err := sr.decode(buf[dest[i]:dest[i]+idx(i).n], idx(i).id); err != nil {
+			if err := sr.decode(buf[dest[i]:dest[i]+size(i)], s.id(t, i)); err != nil {
 				return err
 			}
 			if err := fn(&sr); err != nil {
