@@ -40,36 +40,38 @@ func TestSortedByInt32MatchesAStableSort(t *testing.T) {
 	}
 }
 
-func TestSortByHashSortsEveryKey(t *testing.T) {
+func TestHashOrderSortsEveryKey(t *testing.T) {
 	for _, n := range []int{0, 1, 7, chunkLen + 5, 3*chunkLen + 1} {
 		var keys chunked[keyRec]
-		var want []keyRec
+		var want [][16]byte
 		for i := range n {
-			r := keyRec{h: hashKey(string(rune('a'+i%26)) + itoa(int64(i))), ord: int32(i)}
+			r := keyRec{h: hashKey(string(rune('a'+i%26)) + itoa(int64(i))), id: int32(i)}
 			if i%1000 == 999 {
-				r.h = want[i-1].h // duplicates stay, side by side
+				r.h = want[i-1] // duplicates stay, side by side
 			}
 			keys.add(r)
-			want = append(want, r)
+			want = append(want, r.h)
 		}
 		assert.Equal(t, n, keys.len())
 		if n > 0 {
-			assert.Equal(t, want[n-1], *keys.at(n - 1))
+			assert.Equal(t, int32(n-1), keys.at(n-1).id)
 		}
-		sortByHash(&keys)
-		slices.SortStableFunc(want, func(x, y keyRec) int { return compareHash(x.h, y.h) })
-		require.Equal(t, n, keys.len())
-		gotOrds, wantOrds := make([]int32, n), make([]int32, n)
-		for i := range n {
-			require.Equal(t, want[i].h, keys.at(i).h, "position %d", i)
-			gotOrds[i], wantOrds[i] = keys.at(i).ord, want[i].ord
+		order := hashOrder(&keys)
+		slices.SortFunc(want, compareHash)
+		require.Len(t, order, n)
+		for i, p := range order {
+			require.Equal(t, want[i], keys.at(int(p)).h, "place %d", i)
+			require.Equal(t, p, keys.at(int(p)).id, "the keys stay where they are")
 		}
-		slices.Sort(gotOrds)
-		slices.Sort(wantOrds)
-		assert.Equal(t, wantOrds, gotOrds, "every key is kept once")
-		for i := range want {
-			require.True(t, searchHash(&keys, want[i].h), "key %d is found", i)
+		seen := slices.Clone(order)
+		slices.Sort(seen)
+		for i, p := range seen {
+			require.Equal(t, int32(i), p, "every key is in the order once")
 		}
-		assert.False(t, searchHash(&keys, hashKey("absent")))
+		index := keyIndex{keys: keys, order: order}
+		for _, h := range want {
+			require.True(t, index.has(h))
+		}
+		assert.False(t, index.has(hashKey("absent")))
 	}
 }

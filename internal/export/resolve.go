@@ -70,7 +70,8 @@ func (c *converter) resolve() error {
 // resolveTable resolves the keys of table t.
 func (c *converter) resolveTable(t tableID, mapRelease string) error {
 	keys := &c.keys[t]
-	sortByHash(keys)
+	order := hashOrder(keys)
+	at := func(i int32) *keyRec { return keys.at(int(order[i])) } // the i-th key by hash
 	n := keys.len()
 	var top int64
 	if c.prev != nil {
@@ -83,10 +84,10 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 		}
 	}
 	// Resolved in place: id goes from the carried id to the final one.
-	var pending []int32
-	for i := range n {
-		r := keys.at(i)
-		if i > 0 && r.h == keys.at(i-1).h {
+	var pending []int32 // by place in hash order
+	for i := range int32(n) {
+		r := at(i)
+		if i > 0 && r.h == at(i-1).h {
 			return &idConflict{t: t, a: r.h, twice: true, msg: func(a, b string) string {
 				return fmt.Sprintf("%s and %s have the same uuid: each %s row needs its own", a, b, tables[t].name)
 			}}
@@ -112,31 +113,30 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 				}}
 			}
 		default:
-			pending = append(pending, int32(i))
+			pending = append(pending, i)
 		}
 		top = max(top, int64(r.id))
 	}
-	// By group, then key hash: keys are in hash order, so their positions order the
-	// keys of one group.
+	// By group, then key hash.
 	keptTop := top // the highest id not given here
-	for _, i := range sortedByInt32(pending, func(i int32) int32 { return keys.at(int(i)).group }) {
+	for _, i := range sortedByInt32(pending, func(i int32) int32 { return at(i).group }) {
 		top++
 		if top > math.MaxInt32 {
 			return fmt.Errorf("%s: no ids are left below %d", tables[t].name, int64(math.MaxInt32))
 		}
-		keys.at(int(i)).id = int32(top)
+		at(i).id = int32(top)
 	}
 	// New ids are above every other: only the others can share one.
 	kept := make([]int32, 0, n-len(pending))
-	for i := range n {
-		if int64(keys.at(i).id) <= keptTop {
-			kept = append(kept, int32(i))
+	for i := range int32(n) {
+		if int64(at(i).id) <= keptTop {
+			kept = append(kept, i)
 		}
 	}
 	pending = nil
-	byID := sortedByInt32(kept, func(i int32) int32 { return keys.at(int(i)).id })
+	byID := sortedByInt32(kept, func(i int32) int32 { return at(i).id })
 	for i := 1; i < len(byID); i++ {
-		x, y := keys.at(int(byID[i-1])), keys.at(int(byID[i]))
+		x, y := at(byID[i-1]), at(byID[i])
 		if x.id == y.id {
 			id := x.id
 			return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
@@ -144,13 +144,13 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 			}}
 		}
 	}
-	final := make([]int32, n)
+	final := make([]int32, 0, n)
 	for _, chunk := range keys.chunks {
 		for _, r := range chunk {
-			final[r.ord] = r.id
+			final = append(final, r.id)
 		}
 	}
-	c.ids[t], c.final[t], c.max[t] = *keys, final, top
+	c.ids[t], c.final[t], c.max[t] = keyIndex{keys: *keys, order: order}, final, top
 	*keys = chunked[keyRec]{}
 	return nil
 }

@@ -149,7 +149,7 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 		}
 	}
 	if prev == nil || opts.IDMapOut == "" {
-		c.ids = [tableCount]chunked[resolved]{} // only the next id map's dropped rows need them
+		c.ids = [tableCount]keyIndex{} // only the next id map's dropped rows need them
 	}
 	if err := ctx.Err(); err != nil {
 		return c.counts, err
@@ -228,7 +228,7 @@ func (c *converter) write(targets []formatWriter) error {
 func (c *converter) feed(p *rendering, mw *idMapWriter) error {
 	for ti := range tables {
 		t := tableID(ti)
-		present := func(h [16]byte) bool { return searchHash(&c.ids[t], h) }
+		present := c.ids[t].has
 		b := p.batch(t)
 		err := c.spool.each(t, func(sr *spooledRow) error {
 			if p.failed() {
