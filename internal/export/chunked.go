@@ -8,7 +8,7 @@ import (
 )
 
 // chunked is an append-only list kept in chunks of fixed size: growing it never copies
-// what it holds (at CIEL scale the keys of the read pass are some 30 MB).
+// what it holds (at CIEL scale the keys of the read pass are some 25 MB).
 type chunked[T any] struct {
 	chunks [][]T
 	n      int

@@ -67,7 +67,7 @@ const (
 )
 
 // buildMemoryLimit is the soft memory limit of a build (runtime/debug.SetMemoryLimit).
-const buildMemoryLimit = 120 << 20
+const buildMemoryLimit = 96 << 20
 
 const (
 	// A batch of at most 500 rows or about 1 MiB stays far below max_allowed_packet.
@@ -97,11 +97,12 @@ type formatWriter struct {
 // writeSQL reads the export and writes every format from the same rows. Nothing is
 // written to the targets or the id map until the export has been read without error.
 func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, opts SQLOptions) (Counts, error) {
-	// A CIEL-size build keeps some 70 MB live (row keys and ids, the spool's index); with
-	// the runtime's default headroom the heap would grow to twice that before a collection.
-	// A soft limit, unless the process already set one (GOMEMLIMIT), keeps the peak nearer
-	// the live size; it costs a few more collections. A bigger dictionary keeps more live
-	// than the limit: the limit then follows the live heap (followLiveHeap).
+	// A CIEL-size build keeps some 50 MB live (row keys and ids, the spool's index, term
+	// names), nearly all of it without pointers; with the runtime's default headroom the heap
+	// would grow to twice that before a collection. A soft limit, unless the process already
+	// set one (GOMEMLIMIT), keeps the peak nearer the live size for a few more collections,
+	// each cheap. A bigger dictionary keeps more live than the limit: the limit then follows
+	// the live heap (followLiveHeap).
 	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
 		stop := followLiveHeap(buildMemoryLimit)
 		defer func() {
