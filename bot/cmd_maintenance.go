@@ -122,7 +122,8 @@ func runUnlock(ctx context.Context, env *environment, args []string) error {
 	res, err := e.Unlock(ctx, *version, *force)
 	if res.Lease == nil {
 		if err == nil {
-			fmt.Fprintf(env.stdout, "release %s: no lease (%s does not exist): nothing to remove\n", *version, res.Key)
+			fmt.Fprintf(env.stdout, "release %s: no lease (%s does not exist): no run holds the release; nothing to remove\n"+
+				"  a run creates it when it starts changing the release, and it is removed once the release is finished (done, its files removed)\n", *version, res.Key)
 		}
 		return err
 	}

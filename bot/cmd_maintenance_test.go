@@ -116,5 +116,6 @@ func TestUnlockShowsTheLeaseAndNeedsForceForALiveOne(t *testing.T) {
 
 	r = unlock()
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, "release v2026-11-22: no lease ("+key+" does not exist): nothing to remove\n", r.stdout)
+	assert.Equal(t, "release v2026-11-22: no lease ("+key+" does not exist): no run holds the release; nothing to remove\n"+
+		"  a run creates it when it starts changing the release, and it is removed once the release is finished (done, its files removed)\n", r.stdout)
 }

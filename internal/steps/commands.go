@@ -418,15 +418,20 @@ func (e *Env) labelCommand(ctx context.Context, in CommandInput) (CommandOutcome
 	}
 	out.Version = t.rec.Release.Version
 	key := fmt.Sprintf("label/%s/%s/%d", strings.ToLower(in.Label), strings.ToLower(in.Author), in.At.Unix())
+	// Putting the labels back as the record says is a save, so it holds the release's
+	// lease like any command.
+	restoreLabels := func() error {
+		return e.withLease(ctx, out.Version, LeaseCommand, leaseWait, func() error { return e.save(ctx, t) })
+	}
 	takeBack := func(why string) (CommandOutcome, error) {
-		if err := e.save(ctx, t); err != nil {
+		if err := restoreLabels(); err != nil {
 			return out, err
 		}
 		out.Reply = fmt.Sprintf("@%s, the label `%s` was taken back: %s.", in.Author, in.Label, why)
 		return out, e.reply(ctx, in.Issue, key, out.Reply)
 	}
 	if t.rec.Release.Channel() == target {
-		return out, e.save(ctx, t) // already there: a repeated event
+		return out, restoreLabels() // already there: a repeated event
 	}
 	allowed, why, err := e.mayAct(ctx, in.Author)
 	if err != nil {

@@ -266,9 +266,11 @@ func TestStorageOutageIsBoundedThenFailsLoudly(t *testing.T) {
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
 }
 
-// A bucket that refuses the bot (here: a wrong secret on a real MinIO) fails the release
-// in export-qa with the reason, once; later ticks download nothing.
-func TestMisconfiguredBucketFailsExportQAOnce(t *testing.T) {
+// A bucket that refuses the bot (here: a wrong secret on a real MinIO): no run can take
+// the release's lease, so every tick stops with the reason and the variable to fix,
+// writes nothing and downloads nothing; once the secret is right again the next tick
+// carries the release on, with nothing to retry.
+func TestMisconfiguredBucketStopsEveryTickUntilFixed(t *testing.T) {
 	ctx := context.Background()
 	s3, cfg := minioConfig(t)
 	sb, err := sandbox.New(ctx, sandbox.Options{
@@ -282,6 +284,7 @@ func TestMisconfiguredBucketFailsExportQAOnce(t *testing.T) {
 	m, sha, _ := openAndMerge(t, sb)
 	_, err = sb.Env.Merged(ctx, m, sha)
 	require.NoError(t, err)
+	_, _, before := onlyIssue(t, sb)
 
 	wrongSecret, err := store.New(store.Config{Endpoint: s3.Endpoint, DisableTLS: true, Bucket: cfg.Storage.Bucket, PathStyle: true,
 		Region: "us-east-1", SecretKeyEnv: cfg.Storage.SecretKeyEnv}, store.WithStaticCredentials(s3.AccessKey, "rotated-secret-1234"), store.WithMaxRetries(1))
@@ -289,26 +292,32 @@ func TestMisconfiguredBucketFailsExportQAOnce(t *testing.T) {
 	sb.SetFaults(nil, func(store.Store) store.Store { return wrongSecret })
 	require.NoError(t, sb.Restart(ctx))
 
+	for range 3 {
+		sb.Clock.Advance(10 * time.Minute)
+		sb.GitHub.ResetRequests()
+		out, err := sb.Env.Poll(ctx)
+		require.NoError(t, err)
+		require.Len(t, out, 1)
+		require.Error(t, out[0].Err)
+		assert.Contains(t, out[0].Err.Error(), "take the lease of release "+version)
+		assert.Contains(t, out[0].Err.Error(), cfg.Storage.SecretKeyEnv)
+		assert.NotContains(t, out[0].Err.Error(), "rotated-secret-1234")
+		assert.Equal(t, release.Exporting, out[0].To)
+		assert.Zero(t, sb.GitHub.Writes())
+	}
+	_, _, after := onlyIssue(t, sb)
+	assert.Equal(t, before, after, "nothing written without the lease")
+	assert.Zero(t, sb.OCL.Count("GET", ocltest.RouteStorage), "nothing downloaded")
+
+	sb.SetFaults(nil, nil)
+	require.NoError(t, sb.Restart(ctx))
 	sb.Clock.Advance(10 * time.Minute)
 	out, err := sb.Env.Poll(ctx)
 	require.NoError(t, err)
 	require.NoError(t, out[0].Err)
-	assert.Equal(t, release.Failed, out[0].To)
-	rec, err := sb.Env.Status(ctx, version)
-	require.NoError(t, err)
-	assert.Equal(t, release.ExportQA, rec.Release.FailedIn)
-	assert.Contains(t, rec.Release.Last().Reason, "storage refused")
-	assert.Contains(t, rec.Release.Last().Reason, cfg.Storage.SecretKeyEnv)
-	assert.NotContains(t, rec.Release.Last().Reason, "rotated-secret-1234")
-	downloads := sb.OCL.Count("GET", ocltest.RouteStorage)
-	for range 3 {
-		sb.Clock.Advance(10 * time.Minute)
-		_, err := sb.Env.Poll(ctx)
-		require.NoError(t, err)
-	}
-	assert.Equal(t, downloads, sb.OCL.Count("GET", ocltest.RouteStorage), "nothing downloaded again")
+	assert.Equal(t, release.Done, out[0].To)
 	issue, _, _ := onlyIssue(t, sb)
-	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+	assert.Empty(t, milestoneComments(t, sb, issue)["failed"])
 }
 
 // retentionRecorder answers lifecycle configuration as versitygw does (501) and records
@@ -400,24 +409,25 @@ func TestBucketRefusalAtTheMergeFailsOnce(t *testing.T) {
 	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
 }
 
-// S3 configured without its credentials in the environment: the first step that stores a
-// file fails the release, naming the variables to set.
-func TestStorageWithoutCredentialsFailsOnceNamingTheVariables(t *testing.T) {
+// S3 configured without its credentials in the environment: the merge's run cannot take
+// the release's lease, so it stops at once naming the variables to set, and writes
+// nothing: no tracking issue, no version on OCL.
+func TestStorageWithoutCredentialsStopsNamingTheVariables(t *testing.T) {
 	ctx := context.Background()
 	_, cfg := minioConfig(t)
 	sb, err := sandbox.New(ctx, sandbox.Options{Dir: t.TempDir(), Head: dataset.Spec{Seed: 57, Concepts: 80}, Config: cfg})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 	m, sha, _ := openAndMerge(t, sb)
-	rec, err := sb.Env.Merged(ctx, m, sha)
-	require.NoError(t, err)
-	assert.Equal(t, release.Failed, rec.Release.Phase)
-	reason := rec.Release.Last().Reason
-	assert.True(t, strings.HasPrefix(reason, "storage not set up: store the QA report"), reason)
-	assert.Contains(t, reason, "environment variable(s) [SHEPHERD_S3_ACCESS_KEY SHEPHERD_S3_SECRET_KEY] not set")
-	assert.Contains(t, reason, cfg.Storage.SecretKeyEnv)
-	issue, _, _ := onlyIssue(t, sb)
-	assert.Equal(t, map[string]int{"failed": 1}, milestoneComments(t, sb, issue))
+	_, err = sb.Env.Merged(ctx, m, sha)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "take the lease of release "+version)
+	assert.Contains(t, err.Error(), "environment variable(s) [SHEPHERD_S3_ACCESS_KEY SHEPHERD_S3_SECRET_KEY] not set")
+	for _, i := range sb.GitHub.Issues(sandbox.Owner, sandbox.Repo) {
+		assert.True(t, i.IsPullRequest(), "no tracking issue opened: #%d", i.GetNumber())
+	}
+	_, exists := sb.OCL.Version(sb.Config.OCL.Org, sb.Config.OCL.Source, version)
+	assert.False(t, exists)
 }
 
 // OCL down during QA on HEAD: the merge run fails, the release stays in qa with the attempt

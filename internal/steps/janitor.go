@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -27,9 +28,11 @@ type JanitorOutcome struct {
 // late or never), records the removal on the release's status, and re-issues download
 // links that would expire before the next run, so a download works for the whole
 // retention period and never after. The current production release and the one before
-// it (for rollback) are kept, and their links re-issued, however old they are.
+// it (for rollback) are kept, and their links re-issued, however old they are. A release
+// whose files it removes is finished for good: its lease object goes with them, and so
+// does any lease object left of an earlier finished release (removeFinishedLeases).
 func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
-	if err := e.pausedForMaintenance(ctx); err != nil {
+	if err := e.pausedForMaintenance(ctx, LeaseJanitor); err != nil {
 		return nil, err
 	}
 	issues, err := e.GitHub.ListTracking(ctx)
@@ -43,8 +46,12 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 	}
 	var out []JanitorOutcome
 	seen := map[string]bool{}
+	finished := map[string]bool{}
 	for _, issue := range issues {
 		rec, ok, err := e.readRecord(issue) // a refused record is logged there and left alone
+		if ok && rec.finished() {
+			finished[rec.Release.Version] = true
+		}
 		if err != nil || !ok || rec.Release.Phase != release.Done || !rec.RemovedAt.IsZero() {
 			if err != nil {
 				out = append(out, JanitorOutcome{Version: issue.Version, Err: err})
@@ -64,6 +71,9 @@ func (e *Env) Janitor(ctx context.Context) ([]JanitorOutcome, error) {
 			e.Log.Error("janitor: release not tidied; the next run tries again", "release", o.Version, "error", o.Err.Error())
 		}
 		out = append(out, o)
+	}
+	if err := e.removeFinishedLeases(ctx, finished); err != nil {
+		out = append(out, JanitorOutcome{Version: "leases", Err: err})
 	}
 	reminded, err := e.Remind(ctx)
 	for _, r := range reminded {
@@ -178,4 +188,37 @@ func (e *Env) tidy(ctx context.Context, t *tracked, kept bool) (removed bool, re
 		}
 	}
 	return false, reissued, e.save(ctx, t)
+}
+
+// removeFinishedLeases removes the lease objects left of releases finished for good
+// (done, files removed): given back by a command on such a release, by a run from before
+// leases were removed, or left where a removal failed. It lists the leases folder once,
+// and only when there is a finished release; each lease found is taken (never waited
+// for: one another run holds is left to the next janitor run) and removed as this run's
+// own, which is what makes the removal safe on a server that does not evaluate a
+// condition on a delete (lease.go). A dry run removes nothing and says what it would.
+func (e *Env) removeFinishedLeases(ctx context.Context, finished map[string]bool) error {
+	if len(finished) == 0 {
+		return nil
+	}
+	folder := leaseFolder(e.Config.OCL.Org, e.Config.OCL.Source)
+	objects, err := e.Store.List(ctx, folder)
+	if err != nil {
+		return fmt.Errorf("list the leases in %s: %w", folder, err)
+	}
+	var errs []error
+	for _, o := range objects {
+		version, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, folder+"/"), ".json")
+		if !ok || !finished[version] {
+			continue
+		}
+		err := e.withLease(ctx, version, LeaseJanitor, 0, func() error {
+			e.finishLease(version)
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrLeaseHeld) {
+			errs = append(errs, fmt.Errorf("release %s: %w", version, err))
+		}
+	}
+	return errors.Join(errs...)
 }

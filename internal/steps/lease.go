@@ -28,12 +28,20 @@ import (
 //
 // Each save of the record is a heartbeat: a replace of the object conditional on the ETag
 // this run last wrote, so a run whose lease was taken over or removed finds out at its
-// next save and stops before writing. A run gives its lease back by writing it as
-// released, again conditional on its ETag: a conditional delete is not atomic on MinIO
-// (see internal/store/conditional.go), and a released lease is taken like a missing one.
-// A lease runs out at Until (the workflow's job time limit and a margin), after which
-// the next run takes it over, conditional on the ETag it read, so of two takers only one
-// wins.
+// next save and stops before writing. A save without the lease is refused (save in
+// tracking.go). A run gives its lease back by writing it as released, again conditional
+// on its ETag; a released lease is taken like a missing one. A lease runs out at Until
+// (the workflow's job time limit and a margin), after which the next run takes it over,
+// conditional on the ETag it read, so of two takers only one wins.
+//
+// A run that leaves a release finished for good (done, its files removed: finished)
+// removes the lease object instead of giving it back, so leases/ does not grow by one
+// object per release. MinIO does not evaluate a condition on a delete (internal/store/
+// conditional.go), so the removal is a check of the ETag and then a delete, with a moment
+// between them. That is safe for a lease this run holds and that holds for a while yet
+// (leaseRemoveMargin): no other run writes a lease that holds; they take over only leases
+// that were given back, ran out or are not trusted. The one exception is a person's
+// `shepherd unlock --force`, which is theirs to decide.
 type Lease struct {
 	Holder  string `json:"holder"`
 	Run     string `json:"run,omitempty"`
@@ -52,6 +60,9 @@ type Lease struct {
 	// Key is the object the lease was read from or written to.
 	Key  string `json:"-"`
 	etag string
+	// finished: the record this run last saved is finished for good, so the run removes
+	// the lease object at its end instead of giving it back.
+	finished bool
 }
 
 // The holders: what kind of run holds the lease.
@@ -76,11 +87,17 @@ const (
 	leaseRetry = 15 * time.Second
 	// leaseSkew is how far in the future a lease's start may be: runners' clocks differ.
 	leaseSkew = 5 * time.Minute
+	// leaseRemoveMargin is how long a lease must still hold for its run to remove it: a
+	// lease about to run out could be taken over between the check and the delete.
+	leaseRemoveMargin = 10 * time.Minute
 )
+
+// leaseFolder holds the leases of the releases of org/source.
+func leaseFolder(org, source string) string { return "leases/" + org + "/" + source }
 
 // LeaseKey is where the lease on a release of org/source is kept.
 func LeaseKey(org, source, version string) (string, error) {
-	key := fmt.Sprintf("leases/%s/%s/%s.json", org, source, version)
+	key := leaseFolder(org, source) + "/" + version + ".json"
 	if err := store.ValidateKey(key); err != nil {
 		return "", fmt.Errorf("the lease of %s/%s %s: %w", org, source, version, err)
 	}
@@ -229,6 +246,16 @@ func (e *Env) readLease(ctx context.Context, version string) (*Lease, error) {
 	return l, nil
 }
 
+// finishLease says the release is finished for good: this run removes its lease at its
+// end instead of giving it back. A dry run, which holds none, says it would.
+func (e *Env) finishLease(version string) {
+	if l := e.heldLease(version); l != nil {
+		l.finished = true
+	} else if e.DryRun {
+		e.Log.Info("dry run: would remove the lease: the release is finished", "release", version)
+	}
+}
+
 // heldLease is this run's lease on version (nil when it holds none).
 func (e *Env) heldLease(version string) *Lease {
 	e.leaseMu.Lock()
@@ -262,10 +289,12 @@ func (e *Env) withLease(ctx context.Context, version, holder string, wait time.D
 		return fn()
 	}
 	l, err := e.takeLease(ctx, version, holder, wait)
-	if err != nil && !e.goOnWithoutLease(version, err) {
+	if err != nil {
+		// Held by another run, or the storage failed or refused: either way this run
+		// writes nothing of the release.
 		return err
 	}
-	if l == nil { // a dry run, or a storage that refuses
+	if l == nil { // a dry run
 		return fn()
 	}
 	defer func() {
@@ -274,20 +303,6 @@ func (e *Env) withLease(ctx context.Context, version, holder string, wait time.D
 		}
 	}()
 	return fn()
-}
-
-// goOnWithoutLease reports whether a run may go on although it could not take the lease:
-// only when the storage refuses this run altogether (credentials missing or wrong, no
-// such bucket), so that the step's first use of the storage fails the release with the
-// usual reason and fix, instead of every run stopping at the lease with no status.
-func (e *Env) goOnWithoutLease(version string, err error) bool {
-	var setup *storageSetupError
-	if errors.Is(err, ErrLeaseHeld) || !(store.IsPermanent(err) || errors.As(err, &setup)) {
-		return false
-	}
-	e.Log.Error("the storage refuses this run, so it holds no lease on the release; it stops at its first use of the storage",
-		"release", version, "error", err.Error())
-	return true
 }
 
 // takeLease takes the lease on version for holder: created when there is none, taken
@@ -315,7 +330,13 @@ func (e *Env) takeLease(ctx context.Context, version, holder string, wait time.D
 			waited := now.Sub(start)
 			if waited+leaseRetry > wait || attempt > 100 {
 				held := &LeaseHeldError{Lease: current, Age: max(now.Sub(current.Since), 0), Waited: waited}
-				e.Log.Warn(held.Error(), "release", version, "holder", current.Holder, "run", current.Run, "since", current.Since, "heartbeat", current.Heartbeat)
+				if wait == 0 {
+					// The scheduled runs (the poll, the janitor) never wait: the release is
+					// theirs again on a later run.
+					e.Log.Info("another run holds the release's lease; this run leaves the release alone", "release", version, "lease", current.Describe())
+				} else {
+					e.Log.Warn(held.Error(), "release", version, "holder", current.Holder, "run", current.Run, "since", current.Since, "heartbeat", current.Heartbeat)
+				}
 				return nil, held
 			}
 			if !logged {
@@ -361,24 +382,34 @@ func (e *Env) takeLease(ctx context.Context, version, holder string, wait time.D
 	}
 }
 
-// heartbeat renews this run's lease on version, if it holds one: the object is replaced
-// only while it is the one this run wrote, so a lease taken over or removed stops the run.
-func (e *Env) heartbeat(ctx context.Context, version string) error {
-	l := e.heldLease(version)
+// heartbeat renews this run's lease on the release of rec, if it holds one: the object is
+// replaced only while it is the one this run wrote, so a lease taken over or removed
+// stops the run. It notes whether rec is finished for good: the run then removes the
+// lease at its end.
+func (e *Env) heartbeat(ctx context.Context, rec *Record) error {
+	l := e.heldLease(rec.Release.Version)
 	if l == nil || e.DryRun {
 		return nil
 	}
+	l.finished = rec.finished()
 	next := *l
 	next.Heartbeat = earlier(e.Now(), next.Until)
 	return e.rewriteLease(ctx, l, &next, "renew")
 }
 
 // giveBack writes this run's lease as released, also when the run failed or its context
-// ended: the next run then takes it at once instead of after it runs out.
+// ended: the next run then takes it at once instead of after it runs out. The lease of a
+// release this run left finished for good is removed instead.
 func (e *Env) giveBack(ctx context.Context, l *Lease) error {
 	defer e.forgetLease(l.Version)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	if l.finished {
+		removed, err := e.removeOwnLease(ctx, l)
+		if removed || err != nil {
+			return err
+		}
+	}
 	next := *l
 	now := e.Now()
 	next.Heartbeat = earlier(now, next.Until)
@@ -391,6 +422,28 @@ func (e *Env) giveBack(ctx context.Context, l *Lease) error {
 	}
 	e.Log.Info("lease given back", "release", l.Version, "key", l.Key, "holder", l.Holder)
 	return nil
+}
+
+// removeOwnLease removes the object of lease l, which this run holds, once the release is
+// finished for good. It reports false when the lease is to be given back instead: too
+// close to running out to be removed safely, or a storage that refuses the delete (a key
+// without s3:DeleteObject on leases/*), which only leaves the object where it was.
+func (e *Env) removeOwnLease(ctx context.Context, l *Lease) (bool, error) {
+	if !e.Now().Add(leaseRemoveMargin).Before(l.Until) {
+		e.Log.Info("the release is finished, but the lease runs out too soon to be removed safely; it is given back", "release", l.Version, "key", l.Key, "until", l.Until)
+		return false, nil
+	}
+	err := e.Store.DeleteIf(ctx, l.Key, l.etag)
+	switch {
+	case err == nil:
+		e.Log.Info("lease removed: the release is finished (done, its files removed)", "release", l.Version, "key", l.Key, "holder", l.Holder)
+		return true, nil
+	case errors.Is(err, store.ErrPreconditionFailed):
+		e.Log.Error("this run's lease was taken over or removed; it is left alone", "release", l.Version, "key", l.Key, "error", err.Error())
+		return false, fmt.Errorf("remove the lease of release %s: %w (%w)", l.Version, ErrLeaseLost, err)
+	}
+	e.Log.Warn("the lease of a finished release could not be removed; it is given back and the janitor removes it later", "release", l.Version, "key", l.Key, "error", err.Error())
+	return false, nil
 }
 
 // rewriteLease replaces the object of lease l with next, conditional on l's ETag.
@@ -424,17 +477,6 @@ func newLeaseToken() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return hex.EncodeToString(b[:])
-}
-
-// reportLease logs a lease not trusted or gone stale and puts the warning on the status
-// the record renders. It returns the warning ("" when there is none).
-func (e *Env) reportLease(t *tracked, l *Lease) string {
-	notice := l.Notice(e.Now(), e.Config.Lease.StaleAfter)
-	t.rec.leaseNotice = notice
-	if notice != "" {
-		e.Log.Warn(notice, "release", t.rec.Release.Version, "key", l.Key, "run", l.Run)
-	}
-	return notice
 }
 
 // UnlockResult says what `shepherd unlock` found and did.

@@ -97,11 +97,24 @@ func readLease(t *testing.T, sb *sandbox.Sandbox) steps.Lease {
 	return l
 }
 
+// staleLeaseComments are the comments on the tracking issue warning of a stale lease.
+func staleLeaseComments(t *testing.T, sb *sandbox.Sandbox, issue int) []string {
+	t.Helper()
+	var out []string
+	for _, c := range sb.GitHub.Comments(sandbox.Owner, sandbox.Repo, issue) {
+		if strings.Contains(c.GetBody(), "<!-- shepherd:stale-lease ") {
+			out = append(out, c.GetBody())
+		}
+	}
+	return out
+}
+
 // A run that died holding a release's lease: on the simulated clock, the poll keeps off
-// the release, shows nothing while the lease is fresh, warns on the status and in the
-// log once the holder's heartbeat is older than lease.stale_after (one write, then none
-// while nothing changes), and `unlock` refuses a fresh lease without --force but removes
-// a stale one, saying whose it was; the poll then carries the release on.
+// the release and writes nothing of its record, shows nothing while the lease is fresh,
+// warns in the log and in one comment on the tracking issue once the holder's heartbeat
+// is older than lease.stale_after (then no more writes while nothing changes), and
+// `unlock` refuses a fresh lease without --force but removes a stale one, saying whose it
+// was; the poll then carries the release on.
 func TestStaleLeaseIsReportedAndUnlockRemovesIt(t *testing.T) {
 	sb, logs := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.NeverReady})
 	sb.Config.Lease.StaleAfter = 20 * time.Minute
@@ -109,14 +122,17 @@ func TestStaleLeaseIsReportedAndUnlockRemovesIt(t *testing.T) {
 	merged(t, sb)
 	const run = "https://github.example.org/o/r/actions/runs/42"
 	leaveLease(t, sb, steps.LeaseRetry, run, sb.Clock.Now())
+	issue, _, statusBefore := onlyIssue(t, sb)
 
 	sb.Clock.Advance(10 * time.Minute)
+	sb.GitHub.ResetRequests()
 	out, err := sb.Env.Poll(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, out, "the poll leaves a held release alone")
-	_, _, body := onlyIssue(t, sb)
-	assert.NotContains(t, body, "Stale lease")
+	assert.Zero(t, sb.GitHub.Writes(), "nothing written while another run holds the lease")
+	assert.Empty(t, staleLeaseComments(t, sb, issue))
 	assert.NotContains(t, logs.String(), "stale lease")
+	assert.Contains(t, logs.String(), `"msg":"another run holds the release's lease; this run leaves the release alone"`)
 	res, err := sb.Env.Unlock(ctx, version, false)
 	require.ErrorIs(t, err, steps.ErrLeaseLive, "a fresh lease stays without --force")
 	require.NotNil(t, res.Lease)
@@ -129,16 +145,20 @@ func TestStaleLeaseIsReportedAndUnlockRemovesIt(t *testing.T) {
 	out, err = sb.Env.Poll(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, out, "a stale lease still holds until it runs out or is removed")
-	assert.Equal(t, 1, sb.GitHub.Writes(), "the warning is written on the status")
-	_, _, body = onlyIssue(t, sb)
-	assert.Contains(t, body, "Stale lease: held by retry (run "+run+") since")
-	assert.Contains(t, body, "shepherd unlock --version "+version)
+	assert.Equal(t, 1, sb.GitHub.Writes(), "one comment warns of it")
+	warnings := staleLeaseComments(t, sb, issue)
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0], "Stale lease: held by retry (run "+run+") since")
+	assert.Contains(t, warnings[0], "shepherd unlock --version "+version)
+	_, _, status := onlyIssue(t, sb)
+	assert.Equal(t, statusBefore, status, "the record is only the lease holder's to write")
 	assert.Contains(t, logs.String(), `"level":"WARN","msg":"stale lease: held by retry (run `+run)
 	sb.Clock.Advance(10 * time.Minute)
 	sb.GitHub.ResetRequests()
 	_, err = sb.Env.Poll(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, sb.GitHub.Writes(), "the warning is there already")
+	assert.Len(t, staleLeaseComments(t, sb, issue), 1)
 
 	res, err = sb.Env.Unlock(ctx, version, false)
 	require.NoError(t, err, "a stale lease goes without --force")
@@ -155,13 +175,14 @@ func TestStaleLeaseIsReportedAndUnlockRemovesIt(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, out, 1, "the poll carries the release on again")
 	assert.Equal(t, release.Exporting, out[0].From)
-	_, _, body = onlyIssue(t, sb)
-	assert.NotContains(t, body, "Stale lease")
+	require.NoError(t, out[0].Err)
+	assert.Equal(t, 1, out[0].Record.Release.Attempts, "the poll counted, under its own lease")
+	assert.Equal(t, steps.LeasePoll, readLease(t, sb).Holder)
 }
 
-// A lease object Shepherd could not have written is reported on the status and in the
-// log, never trusted: the poll goes on with the release, `unlock` removes it without
-// --force, and a run that needs the lease takes it over.
+// A lease object Shepherd could not have written is never trusted: it holds nothing, so
+// the next run that needs the release (the poll's export poll here) takes it over,
+// warning in its log; `unlock` removes one without --force.
 func TestUntrustedLeaseIsReportedNotTrusted(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
@@ -175,7 +196,7 @@ func TestUntrustedLeaseIsReportedNotTrusted(t *testing.T) {
 	}
 	for why, data := range map[string][]byte{
 		"is not JSON Shepherd writes":               []byte("{\"holder\": \"retry\", "),
-		`lease holder "someone" is unknown`:         lease(func(l *steps.Lease) { l.Holder = "someone" }),
+		`lease holder \"someone\" is unknown`:       lease(func(l *steps.Lease) { l.Holder = "someone" }),
 		"the lease's times are not ones":            lease(func(l *steps.Lease) { l.Until = l.Since.Add(-time.Minute) }),
 		"the lease lacks a time":                    lease(func(l *steps.Lease) { l.Heartbeat = time.Time{} }),
 		"the lease names release":                   lease(func(l *steps.Lease) { l.Version = "v2026-01-01" }),
@@ -186,21 +207,25 @@ func TestUntrustedLeaseIsReportedNotTrusted(t *testing.T) {
 			sb, logs := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.NeverReady})
 			merged(t, sb)
 			placeLease(t, sb, data)
+			res, err := sb.Env.Unlock(ctx, version, false)
+			require.NoError(t, err, "one not trusted goes without --force")
+			assert.True(t, res.Removed)
+			assert.Contains(t, res.Lease.Problem, strings.ReplaceAll(why, `\"`, `"`))
 
+			placeLease(t, sb, data)
 			sb.Clock.Advance(10 * time.Minute)
 			out, err := sb.Env.Poll(ctx)
 			require.NoError(t, err)
 			require.Len(t, out, 1, "a lease not trusted holds nothing")
 			require.NoError(t, out[0].Err)
-			_, _, body := onlyIssue(t, sb)
-			assert.Contains(t, body, "is not trusted (")
-			assert.Contains(t, body, why)
-			assert.Contains(t, logs.String(), "is not trusted (")
-
-			res, err := sb.Env.Unlock(ctx, version, false)
-			require.NoError(t, err)
-			assert.True(t, res.Removed)
-			assert.Contains(t, res.Lease.Problem, why)
+			assert.Equal(t, 1, out[0].Record.Release.Attempts)
+			_, takeover, found := strings.Cut(logs.String(), `"level":"WARN","msg":"taking over a lease that holds nothing: `)
+			require.True(t, found, "the take-over is logged as a warning")
+			takeover, _, _ = strings.Cut(takeover, "\n")
+			assert.Contains(t, takeover, why)
+			l := readLease(t, sb)
+			assert.Equal(t, steps.LeasePoll, l.Holder, "taken over by the poll")
+			assert.False(t, l.Released.IsZero(), "and given back")
 		})
 	}
 

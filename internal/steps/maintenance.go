@@ -135,11 +135,13 @@ func (p *PausedError) Error() string {
 	return "maintenance is on (" + MaintenanceFile + "): this scheduled run stops here; " + p.Maintenance.Line(time.Now())
 }
 
-// pausedForMaintenance reads the switch at the start of a scheduled run. When it is on,
-// the run logs why it stops, and every open release's status says so (one write per
-// release, only when its notice changes); the run returns a *PausedError. When it is
-// off, the caller goes on and clears each notice as it reads the release.
-func (e *Env) pausedForMaintenance(ctx context.Context) error {
+// pausedForMaintenance reads the switch at the start of a scheduled run (holder names
+// it: the poll or the janitor). When it is on, the run logs why it stops, and every open
+// release's status says so (one write per release, only when its notice changes, holding
+// the release's lease: a release another run holds gets its notice on a later run); the
+// run returns a *PausedError. When it is off, the caller goes on and clears each notice
+// as it reads the release.
+func (e *Env) pausedForMaintenance(ctx context.Context, holder string) error {
 	m, err := ReadMaintenance(e.RepoDir)
 	if err != nil || m == nil {
 		return err
@@ -156,9 +158,12 @@ func (e *Env) pausedForMaintenance(ctx context.Context) error {
 		if err != nil || !ok || !open(rec.Release.Phase) || sameMaintenance(rec.Paused, m) {
 			continue
 		}
-		rec.Paused = m
 		t := &tracked{rec: rec, issue: issue}
-		if err := e.yielded(t, e.save(ctx, t)); err != nil {
+		err = e.withLease(ctx, rec.Release.Version, holder, 0, func() error {
+			rec.Paused = m
+			return e.save(ctx, t)
+		})
+		if err := e.yielded(t, err); err != nil {
 			errs = append(errs, fmt.Errorf("release %s: show the maintenance notice: %w", rec.Release.Version, err))
 		}
 	}
@@ -168,7 +173,8 @@ func (e *Env) pausedForMaintenance(ctx context.Context) error {
 	return &PausedError{Maintenance: m}
 }
 
-// resumeAfterMaintenance clears a release's maintenance notice once the switch is off.
+// resumeAfterMaintenance clears a release's maintenance notice once the switch is off;
+// the run holds the release's lease (pollHolding).
 func (e *Env) resumeAfterMaintenance(ctx context.Context, t *tracked) error {
 	if t.rec.Paused == nil {
 		return nil

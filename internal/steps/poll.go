@@ -30,7 +30,8 @@ type PollOutcome struct {
 // Poll is the scheduled job: every release waiting for its export is polled once, and a
 // release whose export is ready (or that a crash left half-way) is carried to its end.
 // Releases are handled independently: one failing never blocks another. A tick that
-// finds nothing new posts no comment and makes one write per release (the poll count).
+// finds nothing new posts no comment and makes one write of the record per release (the
+// poll count), under the release's lease; a release another run holds is left alone.
 func (e *Env) Poll(ctx context.Context) ([]PollOutcome, error) {
 	return e.poll(ctx, false)
 }
@@ -46,7 +47,7 @@ func (e *Env) PollExports(ctx context.Context) ([]PollOutcome, error) {
 
 // poll is Poll, or PollExports when exportsOnly.
 func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error) {
-	if err := e.pausedForMaintenance(ctx); err != nil {
+	if err := e.pausedForMaintenance(ctx, LeasePoll); err != nil {
 		return nil, err
 	}
 	issues, err := e.GitHub.ListTracking(ctx)
@@ -64,33 +65,31 @@ func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error)
 			continue
 		}
 		t := &tracked{rec: rec, issue: issue}
-		if err := e.yielded(t, e.resumeAfterMaintenance(ctx, t)); err != nil {
-			out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
-			continue
-		}
-		held := false
-		if pollable(rec.Release.Phase) {
-			held, err = e.leftToItsHolder(ctx, t)
-			if err = e.yielded(t, err); err != nil {
-				out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
-				continue
-			}
-		}
-		if !pollable(rec.Release.Phase) || held {
-			// Labels follow the record on every run, so a run that died between the status
-			// and the labels leaves nothing stuck. Matching labels cost no request.
+		if !pollable(rec.Release.Phase) && rec.Paused == nil {
+			// Nothing to do, and no request to the bucket. Labels follow the record on every
+			// run, so a run that died between the status and the labels leaves nothing
+			// stuck; matching labels cost no request.
 			if err := e.reconcileLabels(ctx, t); err != nil {
 				out = append(out, PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, To: rec.Release.Phase, Err: err})
 			}
 			continue
 		}
 		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, Record: rec}
-		o.Err = e.yielded(t, e.carryOnHolding(ctx, t, exportsOnly))
+		held, err := e.pollHolding(ctx, t, exportsOnly)
+		if held {
+			if err != nil {
+				e.Log.Warn("the stale lease could not be reported on the tracking issue", "release", o.Version, "error", err.Error())
+			}
+			continue // another run holds the release: it is that run's this tick
+		}
+		o.Err = e.yielded(t, err)
 		o.To = t.rec.Release.Phase
 		if o.Err != nil {
 			e.Log.Error("release step failed; the next run tries again", "release", o.Version, "phase", o.To, "error", o.Err.Error())
 		}
-		out = append(out, o)
+		if pollable(o.From) || o.Err != nil {
+			out = append(out, o)
+		}
 	}
 	return out, nil
 }
@@ -105,70 +104,68 @@ func (e *Env) PollOne(ctx context.Context, version string) (*Record, error) {
 		e.Log.Info("nothing to poll", "release", version, "phase", t.rec.Release.Phase)
 		return t.rec, nil
 	}
-	held, err := e.leftToItsHolder(ctx, t)
-	if err != nil || held {
-		return t.rec, err
-	}
-	return t.rec, e.carryOnHolding(ctx, t, false)
-}
-
-// leftToItsHolder reads the release's lease for the scheduled poll (a read, no write):
-// it reports a lease not trusted or gone stale in the log and on the status (written
-// only when that changes it), and says whether another run holds the release, which the
-// poll then leaves alone.
-func (e *Env) leftToItsHolder(ctx context.Context, t *tracked) (bool, error) {
-	v := t.rec.Release.Version
-	if e.heldLease(v) != nil {
-		return false, nil // this run's own
-	}
-	l, err := e.readLease(ctx, v)
-	if err != nil {
-		// The export poll needs no lease; the steps after it take one, and stop there.
-		e.Log.Warn("the release's lease could not be read; the poll goes on with the export poll, which needs none", "release", v, "error", err.Error())
-		return false, nil
-	}
-	notice := e.reportLease(t, l)
-	if !l.held(e.Now()) {
-		return false, nil
-	}
-	e.Log.Info("another run holds the release's lease; the poll leaves it alone", "release", v, "lease", l.Describe())
-	if notice != "" && !strings.Contains(t.issue.StatusText(), escapeCell(capitalise(notice))) {
-		return true, e.save(ctx, t) // the warning on the status, once
-	}
-	return true, nil
-}
-
-// carryOnHolding is carryOn for the scheduled poll, which takes the release's lease
-// only once it goes past the export poll (carryOn), and gives it back at the end.
-func (e *Env) carryOnHolding(ctx context.Context, t *tracked, exportsOnly bool) (err error) {
-	v := t.rec.Release.Version
-	if e.heldLease(v) != nil {
-		return e.carryOn(ctx, t, exportsOnly) // a retry's, or the merge's
-	}
-	defer func() {
-		if l := e.heldLease(v); l != nil {
-			if gerr := e.giveBack(ctx, l); err == nil {
-				err = gerr
-			}
+	held, err := e.pollHolding(ctx, t, false)
+	if held {
+		if err != nil {
+			e.Log.Warn("the stale lease could not be reported on the tracking issue", "release", version, "error", err.Error())
 		}
-	}()
-	return e.carryOn(ctx, t, exportsOnly)
+		return t.rec, nil // another run carries it on
+	}
+	return t.rec, err
 }
 
-// holdForPoll takes the release's lease for the poll before a step past the export poll:
-// those steps download, check, build and publish. The export poll itself needs none: it
-// is one read of OCL and one write of the record, which yields to any run that saved
-// meanwhile, so a tick with nothing new writes nothing to the bucket.
-func (e *Env) holdForPoll(ctx context.Context, t *tracked) error {
+// pollHolding does the scheduled poll's work on one release (clearing a maintenance
+// notice, polling its export, the steps after it) holding the release's lease, and
+// gives the lease back afterwards. Every write of the record needs the lease, the export
+// poll's count of polls too. When another run holds it the poll never waits: it reports
+// held, leaves the release to that run, and warns of a lease gone stale. A lease that
+// cannot be taken (the storage failing or refusing) writes nothing either: the error is
+// the outcome, and the next tick tries again, the poll not counted.
+func (e *Env) pollHolding(ctx context.Context, t *tracked, exportsOnly bool) (held bool, err error) {
 	v := t.rec.Release.Version
-	if e.heldLease(v) != nil {
+	if e.heldLease(v) == nil { // not already this run's (a retry's, or the merge's)
+		l, err := e.takeLease(ctx, v, LeasePoll, 0)
+		var other *LeaseHeldError
+		if errors.As(err, &other) {
+			return true, e.reportStaleLease(ctx, t, other.Lease)
+		}
+		if err != nil {
+			return false, err
+		}
+		if l != nil { // nil in a dry run, which takes none
+			defer func() {
+				if gerr := e.giveBack(ctx, l); err == nil {
+					err = gerr
+				}
+			}()
+		}
+	}
+	if err := e.resumeAfterMaintenance(ctx, t); err != nil || !pollable(t.rec.Release.Phase) {
+		return false, err
+	}
+	return false, e.carryOn(ctx, t, exportsOnly)
+}
+
+// reportStaleLease warns of a lease another run holds but has not renewed for longer
+// than lease.stale_after (its run has most likely died): in the poll's log on every
+// tick, and once per lease in a comment on the tracking issue. The status is not
+// written: only the lease's holder writes the record, and the comment is no part of it.
+func (e *Env) reportStaleLease(ctx context.Context, t *tracked, l *Lease) error {
+	notice := l.Notice(e.Now(), e.Config.Lease.StaleAfter)
+	if notice == "" {
 		return nil
 	}
-	if _, err := e.takeLease(ctx, v, LeasePoll, 0); err != nil && !e.goOnWithoutLease(v, err) {
+	v := t.rec.Release.Version
+	e.Log.Warn(notice, "release", v, "key", l.Key, "run", l.Run)
+	body := fmt.Sprintf("### ⚠️ %s\n\nThe scheduled poll leaves release %s alone while the lease holds (until %s); once it runs out, the next tick takes it over and carries the release on.",
+		capitalise(notice), v, l.Until.UTC().Format(timeLayout))
+	return e.act(fmt.Sprintf("comment on #%d about the stale lease", t.issue.Number), func() error {
+		_, posted, err := e.GitHub.PostMarked(ctx, t.issue.Number, "stale-lease", v+"/"+l.Token, body)
+		if posted {
+			e.Log.Info("stale lease reported on the tracking issue", "release", v, "issue", t.issue.Number)
+		}
 		return err
-	}
-	t.rec.leaseNotice = "" // whatever lease was there is this run's now
-	return nil
+	})
 }
 
 func pollable(p release.Phase) bool {
@@ -195,7 +192,8 @@ func (e *Env) find(ctx context.Context, version string) (*tracked, error) {
 }
 
 // carryOn runs steps from the current phase until the release waits, ends or fails;
-// with exportsOnly, no further than polling its export.
+// with exportsOnly, no further than polling its export. The run holds the release's
+// lease (pollHolding, retry).
 func (e *Env) carryOn(ctx context.Context, t *tracked, exportsOnly bool) error {
 	for {
 		before := t.rec.Release.Phase
@@ -203,13 +201,6 @@ func (e *Env) carryOn(ctx context.Context, t *tracked, exportsOnly bool) error {
 			return nil
 		}
 		var err error
-		if before != release.Exporting && pollable(before) {
-			if err := e.holdForPoll(ctx, t); errors.Is(err, ErrLeaseHeld) {
-				return err
-			} else if err != nil {
-				return e.settle(ctx, t, err) // a storage outage: counted like a step's
-			}
-		}
 		switch before {
 		case release.Exporting:
 			err = e.pollExport(ctx, t)

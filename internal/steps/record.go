@@ -59,10 +59,8 @@ type Record struct {
 	Milestones map[string]int64 `json:"milestones,omitempty"`
 	// Trouble counts the runs a transient error stopped in a row (errors.go).
 	Trouble *Trouble `json:"trouble,omitempty"`
-	// leaseNotice is the warning about the release's lease (lease.go) the run that read
-	// the lease puts on the status. The lease itself lives in the bucket: records written
-	// before kept a "lease" here, which is read past and dropped at the next save.
-	leaseNotice string
+	// The release's lease lives in the bucket (lease.go): records written before kept a
+	// "lease" here, which is read past and dropped at the next save.
 	// Paused is the maintenance switch the last scheduled run found on (maintenance.go).
 	Paused *Maintenance `json:"paused,omitempty"`
 }
@@ -142,6 +140,14 @@ const (
 var oclID = regexp.MustCompile(`^[a-zA-Z0-9\-._@]{1,100}$`)
 
 var commitSHA = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// finished reports whether the release is finished for good: published (done) and its
+// files removed at the end of their retention, withdrawn or not. Nothing carries it on
+// again, so its lease has nothing left to guard; a person's command on it later takes a
+// new one.
+func (r *Record) finished() bool {
+	return r.Release.Phase == release.Done && !r.RemovedAt.IsZero()
+}
 
 // validate checks a record read from GitHub before any step acts on it: it must be the
 // record of version, kept on issue, and every field must be one the bot could have

@@ -67,13 +67,22 @@ func (e *Env) Remind(ctx context.Context) ([]Reminder, error) {
 		}
 		t := &tracked{rec: rec, issue: issue}
 		body := reminderText(rec, where, config, since, limit, mentioned)
-		if err := e.milestone(ctx, t, key, body); err != nil {
-			errs = append(errs, fmt.Errorf("release %s: %w", st.Version, e.yielded(t, err)))
+		// The reminder's key goes into the record, so it is posted holding the release's
+		// lease; a release another run holds is reminded of on the next janitor run.
+		posted := false
+		err = e.withLease(ctx, st.Version, LeaseJanitor, 0, func() error {
+			if err := e.milestone(ctx, t, key, body); err != nil {
+				return err
+			}
+			posted = true
+			forgetOlderReminders(rec, key)
+			return e.save(ctx, t)
+		})
+		if err := e.yielded(t, err); err != nil {
+			errs = append(errs, fmt.Errorf("release %s: %w", st.Version, err))
 			continue
 		}
-		forgetOlderReminders(rec, key)
-		if err := e.yielded(t, e.save(ctx, t)); err != nil {
-			errs = append(errs, fmt.Errorf("release %s: %w", st.Version, err))
+		if !posted {
 			continue
 		}
 		waited := e.Now().Sub(since)

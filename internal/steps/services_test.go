@@ -68,26 +68,35 @@ func TestReleaseWithRealMinIOAndMariaDB(t *testing.T) {
 	_, err = sb.Env.Merged(ctx, m, sha)
 	require.NoError(t, err)
 
-	// MinIO goes away just before the export is ready: the tick fails, nothing is lost.
+	// MinIO goes away while the release waits for its export: no tick can take the
+	// release's lease, so none asks OCL or writes the record (no poll is counted), and
+	// nothing is lost.
 	require.NoError(t, s3.Stop())
+	for range 2 {
+		sb.Clock.Advance(10 * time.Minute)
+		out, err := sb.Env.Poll(ctx)
+		require.NoError(t, err)
+		require.Error(t, out[0].Err)
+		assert.Contains(t, out[0].Err.Error(), "take the lease of release "+version)
+		assert.Equal(t, release.Exporting, out[0].To)
+	}
+	rec, err := sb.Env.Status(ctx, version)
+	require.NoError(t, err)
+	assert.Zero(t, rec.Release.Attempts, "no poll was made, so none counted")
+
+	require.NoError(t, s3.Restart())
 	sb.Clock.Advance(10 * time.Minute)
 	out, err := sb.Env.Poll(ctx) // 204
 	require.NoError(t, err)
 	require.NoError(t, out[0].Err)
-	sb.Clock.Advance(10 * time.Minute)
-	out, err = sb.Env.Poll(ctx) // ready, but the reports cannot be stored
-	require.NoError(t, err)
-	require.Error(t, out[0].Err)
-	assert.False(t, out[0].To.Terminal())
-
-	require.NoError(t, s3.Restart())
+	assert.Equal(t, release.Exporting, out[0].To)
 	sb.Clock.Advance(10 * time.Minute)
 	out, err = sb.Env.Poll(ctx)
 	require.NoError(t, err)
 	require.NoError(t, out[0].Err)
 	assert.Equal(t, release.Done, out[0].To)
 
-	rec, err := sb.Env.Status(ctx, version)
+	rec, err = sb.Env.Status(ctx, version)
 	require.NoError(t, err)
 	require.Len(t, rec.LoadTests, 2, "both SQL files load-tested")
 	for _, l := range rec.LoadTests {

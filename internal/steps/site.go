@@ -224,7 +224,7 @@ func (e *Env) SiteModel(ctx context.Context) (*site.Site, error) {
 
 // leasesInBucket reads every lease of the source's releases, whatever release it names.
 func (e *Env) leasesInBucket(ctx context.Context) ([]*Lease, error) {
-	folder := fmt.Sprintf("leases/%s/%s", e.Config.OCL.Org, e.Config.OCL.Source)
+	folder := leaseFolder(e.Config.OCL.Org, e.Config.OCL.Source)
 	objects, err := e.Store.List(ctx, folder)
 	if err != nil {
 		return nil, fmt.Errorf("list the leases in %s: %w", folder, err)

@@ -152,13 +152,11 @@ func renderStatus(rec *Record, cfg *manifest.Config, now time.Time, compact bool
 	return b.String()
 }
 
-// noticeLines are the warnings above the status tables: the maintenance switch, a lease
-// gone stale or not trusted.
+// noticeLines are the warnings above the status tables: the maintenance switch. A lease
+// gone stale is not among them: only the lease's holder may write the status, so the poll
+// warns of it in a comment (poll.go reportStaleLease).
 func noticeLines(rec *Record, cfg *manifest.Config, now time.Time) string {
 	var b strings.Builder
-	if rec.leaseNotice != "" {
-		fmt.Fprintf(&b, "> [!WARNING]\n> **%s**\n\n", escapeCell(capitalise(rec.leaseNotice)))
-	}
 	if rec.Paused != nil {
 		fmt.Fprintf(&b, "> ⏸️ **%s.** Scheduled runs resume on their first tick after `%s` is deleted.\n\n",
 			capitalise(escapeCell(rec.Paused.Line(now))), MaintenanceFile)

@@ -43,14 +43,24 @@ func (e *Env) readRecord(i *github.Issue) (*Record, bool, error) {
 	return &rec, true, nil
 }
 
+// ErrNoLease: a save of a record by a run that does not hold the release's lease.
+var ErrNoLease = errors.New("this run holds no lease on the release, so it does not write its record")
+
 // save writes the record and its visible status where the issue keeps them, and
 // reconciles the labels. Nothing is sent when both already match. A person's edits of
 // the issue since it was read are kept (the text is read again just before writing).
+// Only a run holding the release's lease saves (a dry run writes nothing anyway):
+// GitHub has no conditional update of an issue, so the check that no other run saved
+// meanwhile leaves a moment in which two writers could cross, and the lease keeps the
+// second writer away.
 func (e *Env) save(ctx context.Context, t *tracked) error {
+	if !e.DryRun && e.heldLease(t.rec.Release.Version) == nil {
+		return fmt.Errorf("release %s: %w", t.rec.Release.Version, ErrNoLease)
+	}
 	e.stampRun(t.rec)
 	// Each save is the heartbeat of this run's lease: a run whose lease was taken over
 	// stops here, before writing over what the new holder does.
-	if err := e.heartbeat(ctx, t.rec.Release.Version); err != nil {
+	if err := e.heartbeat(ctx, t.rec); err != nil {
 		return err
 	}
 	section, err := github.RenderSection(RenderStatus(t.rec, e.Config, e.Now()), t.rec)
@@ -63,6 +73,9 @@ func (e *Env) save(ctx context.Context, t *tracked) error {
 	}
 	if e.DryRun {
 		e.Log.Info("dry run: would update the status", "release", t.rec.Release.Version, "phase", t.rec.Release.Phase, "issue", t.issue.Number)
+		if t.rec.finished() {
+			e.Log.Info("dry run: would remove the release's lease at the end of the run: the release is finished", "release", t.rec.Release.Version)
+		}
 		return nil
 	}
 	if _, err := e.GitHub.SaveSection(ctx, t.issue, section, compact); err != nil {

@@ -70,7 +70,9 @@ type Conditional interface {
 	// Replace writes data to key only while the object there has this ETag (If-Match).
 	Replace(ctx context.Context, key string, data []byte, etag string) (newETag string, err error)
 	// DeleteIf removes key only while the object there has this ETag. On S3 this is a
-	// check then a delete (see above): use it where a person decides, not to hand over.
+	// check then a delete (see above), so another write can land between the two: use it
+	// where a person decides, or on an object no other writer touches while it has this
+	// ETag (a lease the caller holds), never to hand an object over.
 	DeleteIf(ctx context.Context, key, etag string) error
 }
 

@@ -105,7 +105,8 @@ func preconditionReason(op string, err error) string {
 
 // DeleteIf implements Conditional as a HEAD, a comparison and a DELETE: minio-go sends no
 // condition with a delete and MinIO's DeleteObject would not evaluate one (conditional.go),
-// so another write can slip in between. Callers use it where a person decides.
+// so another write can slip in between. Callers use it where a person decides, or on a
+// lease they hold, which no other run writes (internal/steps/lease.go).
 func (s *S3) DeleteIf(ctx context.Context, key, etag string) error {
 	if err := ValidateKey(key); err != nil {
 		return fmt.Errorf("delete in %s: %w", s, err)
