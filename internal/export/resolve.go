@@ -126,24 +126,28 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 		}
 		at(i).id = int32(top)
 	}
-	// New ids are above every other: only the others can share one.
-	kept := make([]int32, 0, n-len(pending))
-	for i := range int32(n) {
-		if int64(at(i).id) <= keptTop {
-			kept = append(kept, i)
+	// New ids are above every other: only the others can share one. The kept ids are
+	// sorted, to name the two keys of the lowest shared id, only when a bitset of the ids
+	// finds one shared or is not small enough to tell.
+	if mayShareIDs(int32(n), keptTop, at) {
+		kept := make([]int32, 0, n-len(pending))
+		for i := range int32(n) {
+			if int64(at(i).id) <= keptTop {
+				kept = append(kept, i)
+			}
+		}
+		byID := sortedByInt32(kept, func(i int32) int32 { return at(i).id })
+		for i := 1; i < len(byID); i++ {
+			x, y := at(byID[i-1]), at(byID[i])
+			if x.id == y.id {
+				id := x.id
+				return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
+					return fmt.Sprintf("%s and %s both carry %s id %d", a, b, tables[t].name, id)
+				}}
+			}
 		}
 	}
 	pending = nil
-	byID := sortedByInt32(kept, func(i int32) int32 { return at(i).id })
-	for i := 1; i < len(byID); i++ {
-		x, y := at(byID[i-1]), at(byID[i])
-		if x.id == y.id {
-			id := x.id
-			return &idConflict{t: t, a: x.h, b: y.h, hasB: true, msg: func(a, b string) string {
-				return fmt.Sprintf("%s and %s both carry %s id %d", a, b, tables[t].name, id)
-			}}
-		}
-	}
 	final := make([]int32, 0, n)
 	for _, chunk := range keys.chunks {
 		for _, r := range chunk {
@@ -153,6 +157,28 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 	c.ids[t], c.final[t], c.max[t] = keyIndex{keys: *keys, order: order}, final, top
 	*keys = chunked[keyRec]{}
 	return nil
+}
+
+// mayShareIDs reports whether two of the n keys may have the same id at or below top: it
+// says no only when a bitset of those ids, at most 8 bytes a key, finds every one once.
+func mayShareIDs(n int32, top int64, at func(int32) *keyRec) bool {
+	if top > 64*int64(n)+1<<16 {
+		return true
+	}
+	seen := make([]uint64, top/64+1)
+	for i := range n {
+		id := int64(at(i).id)
+		switch {
+		case id > top:
+			continue
+		case id < 0:
+			return true
+		case seen[id/64]&(1<<(id%64)) != 0:
+			return true
+		}
+		seen[id/64] |= 1 << (id % 64)
+	}
+	return false
 }
 
 // explain reads the export again to name the items of a conflict.
