@@ -37,11 +37,19 @@ type Stats struct {
 // batchSize trades channel overhead against the memory of batches in flight.
 const batchSize = 256
 
+// batch is what the handler gets at a time. The fast pass puts in runs of the slices
+// its workers decoded into; elements the Decoder reads after it took over follow them.
 type batch struct {
-	version  *ocl.SourceVersion
-	concepts []ocl.Concept
-	mappings []ocl.Mapping
+	version     *ocl.SourceVersion
+	conceptRuns [][]ocl.Concept
+	mappingRuns [][]ocl.Mapping
+	runLen      int // elements in the runs
+	concepts    []ocl.Concept
+	mappings    []ocl.Mapping
 }
+
+// len is how many concepts and mappings the batch holds.
+func (b *batch) len() int { return b.runLen + len(b.concepts) + len(b.mappings) }
 
 // Decode reads an export document from r. JSON decoding runs on its own goroutine while
 // the handler works on the previous batch, so a handler that is cheaper than decoding
@@ -98,6 +106,7 @@ func decodeWith(ctx context.Context, r io.Reader, name string, maxValue int64, w
 		}
 	}
 	decErr := <-errc
+	d.putBackChunks()
 	d.stats.Bytes = d.offset()
 	if handlerErr != nil {
 		return d.stats, handlerErr
@@ -111,9 +120,23 @@ func deliver(b batch, h Handler) error {
 			return err
 		}
 	}
+	for _, run := range b.conceptRuns {
+		for i := range run {
+			if err := h.Concept(&run[i]); err != nil {
+				return err
+			}
+		}
+	}
 	for i := range b.concepts {
 		if err := h.Concept(&b.concepts[i]); err != nil {
 			return err
+		}
+	}
+	for _, run := range b.mappingRuns {
+		for i := range run {
+			if err := h.Mapping(&run[i]); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range b.mappings {
@@ -149,6 +172,8 @@ type decoder struct {
 	wantMappings bool
 
 	keepWrongTypes bool // Handler.KeepWrongTypes
+
+	freeChunks chan []byte // buffers of delivered chunks, for the fast pass's next chunks
 }
 
 func (d *decoder) fail(where, reason string, err error) error {
@@ -307,14 +332,14 @@ func (d *decoder) slowArray(key string, kind elemKind, i int, cur batch) error {
 		if err := elem(&cur, i); err != nil {
 			return err
 		}
-		if len(cur.concepts)+len(cur.mappings) >= batchSize {
+		if cur.len() >= batchSize {
 			if err := d.send(cur); err != nil {
 				return err
 			}
 			cur = batch{}
 		}
 	}
-	if len(cur.concepts)+len(cur.mappings) > 0 {
+	if cur.len() > 0 {
 		if err := d.send(cur); err != nil {
 			return err
 		}
