@@ -37,12 +37,24 @@ func CheckExport(ctx context.Context, path string, opts Options) (*Report, error
 	}
 	defer src.Close()
 	e := NewEngine(opts)
+	e.deferUUIDOwners() // the file can be read a second time
 	_, err = src.Decode(ctx, exportfile.Handler{
 		Version: func(v *ocl.SourceVersion) error { e.SetVersion(v); return nil },
 		Concept: func(c *ocl.Concept) error { e.Concept(c); return nil },
 		Mapping: func(m *ocl.Mapping) error { e.Mapping(m); return nil },
 		// A value of the wrong JSON type is a finding (JS-01), not a broken export.
 		KeepWrongTypes: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = e.resolveUUIDOwners(func(concept func(*ocl.Concept) error, mapping func(*ocl.Mapping) error, mappings bool) error {
+		h := exportfile.Handler{Concept: concept, KeepWrongTypes: true}
+		if mappings {
+			h.Mapping = mapping
+		}
+		_, err := src.Decode(ctx, h)
+		return err
 	})
 	if err != nil {
 		return nil, err

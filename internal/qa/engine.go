@@ -48,6 +48,7 @@ type Engine struct {
 	sourceNames    map[uint64]string // for messages: a source key's name as first written
 	lastFrom       fromConcept       // the concept the previous mapping came from
 	scratch        conceptScratch
+	owners         *uuidOwners // XR-06 with owners found by a second reading (owners.go)
 
 	conceptCount, mappingCount int
 	findings                   []Finding
@@ -367,6 +368,9 @@ func (e *Engine) conceptURL(code string) string {
 func (e *Engine) Finish() *Report {
 	if e.report != nil {
 		return e.report
+	}
+	if e.owners != nil && len(e.owners.pending) > 0 {
+		panic("qa: Finish before resolveUUIDOwners")
 	}
 	e.finishMappings()
 	e.finishConcepts()

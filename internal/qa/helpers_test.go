@@ -127,6 +127,7 @@ func runExport(t testing.TB, opts Options, d dataset) *Report {
 	t.Helper()
 	require.NoError(t, opts.Validate())
 	e := NewEngine(opts)
+	e.deferUUIDOwners() // as CheckExport does
 	version := d.version
 	if version == nil {
 		version = &ocl.SourceVersion{ID: "v2026-11-22", URL: "/orgs/CIEL/sources/CIEL/v2026-11-22/"}
@@ -139,6 +140,23 @@ func runExport(t testing.TB, opts Options, d dataset) *Report {
 	for _, m := range d.allMappings() {
 		e.Mapping(&m)
 	}
+	require.NoError(t, e.resolveUUIDOwners(func(concept func(*ocl.Concept) error, mapping func(*ocl.Mapping) error, mappings bool) error {
+		for i := range d.concepts {
+			c := d.concepts[i]
+			if err := concept(&c); err != nil {
+				return err
+			}
+		}
+		if !mappings {
+			return nil
+		}
+		for _, m := range d.allMappings() {
+			if err := mapping(&m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 	return e.Finish()
 }
 

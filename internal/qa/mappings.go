@@ -15,7 +15,8 @@ type sourceIndex struct {
 	names       keyTable[uint32] // FR-09/FR-10: (locale, name) → first concept
 	externalIDs keyTable[uint32] // XR-04: external_id → first concept
 	// XR-06: (table, uuid) → first owner: the concept of a name or description, the
-	// itemOwner of a mapping.
+	// itemOwner of a mapping. Only when the input cannot be read again (the API): an
+	// export keeps the hashes alone (uuidOwners).
 	conceptUUIDs keyTable[uint32]
 	mappingUUIDs keyTable[uint64]
 

@@ -102,9 +102,13 @@ func (e *Engine) checkConceptStorage(c *ocl.Concept, ci uint32) {
 			}
 		}
 	}
-	if !e.on(xr06) {
-		return
+	if e.on(xr06) {
+		e.claimConceptUUIDs(c, ci)
 	}
+}
+
+// claimConceptUUIDs runs XR-06 on the names and descriptions of a concept.
+func (e *Engine) claimConceptUUIDs(c *ocl.Concept, ci uint32) {
 	conceptUUID := ""
 	for i := range c.Names {
 		n := &c.Names[i]
@@ -221,17 +225,9 @@ func (e *Engine) checkMappingStorage(m *ocl.Mapping, ci uint32) {
 	if !e.concepts[ci].has(conceptSeen) {
 		return // the writer skips a mapping from a concept the export does not hold
 	}
-	mt := e.mapTypes.of(m.MapType)
-	table := uuidReferenceMap
-	switch mt {
-	case mapQAndA:
-		table = uuidAnswer
-	case mapConceptSet:
-		table = uuidSetMember
-	}
-	source, code := strings.TrimSpace(m.ToSourceName), strings.TrimSpace(m.ToConceptCode)
-	if table == uuidReferenceMap && (source == "" || code == "") {
-		return // the writer skips a reference map without a target
+	table, source, code, written := e.writtenMapping(m)
+	if !written {
+		return
 	}
 	if table != uuidReferenceMap && e.on(om06) {
 		if w, ok := m.Weight(); ok && !openmrslimits.StorableNumber(w) {
@@ -258,23 +254,51 @@ func (e *Engine) checkMappingStorage(m *ocl.Mapping, ci uint32) {
 		}
 	}
 	if e.on(xr06) {
-		uuid, own := ownUUID(m.ExternalID, m.UUID)
-		switch {
-		case own:
-		case m.ID == "":
-			uuid = openmrslimits.RowUUID(m.ExternalID, m.UUID, "mapping", e.own.name, m.FromConceptCode, m.MapType, m.ToSourceName, m.ToConceptCode)
-		default:
-			uuid = openmrslimits.RowUUID(m.ExternalID, m.UUID, "mapping", e.own.name, m.ID)
-		}
-		e.claimUUID(table, uuid, ci, m.ID, "external_id", "")
+		e.claimMappingUUID(m, ci, table)
 	}
 }
 
+// writtenMapping is the OpenMRS table the writer puts an active mapping in, and the
+// target it names (trimmed); written is false when the writer skips it.
+func (e *Engine) writtenMapping(m *ocl.Mapping) (table uuidTable, source, code string, written bool) {
+	table = uuidReferenceMap
+	switch e.mapTypes.of(m.MapType) {
+	case mapQAndA:
+		table = uuidAnswer
+	case mapConceptSet:
+		table = uuidSetMember
+	}
+	source, code = strings.TrimSpace(m.ToSourceName), strings.TrimSpace(m.ToConceptCode)
+	if table == uuidReferenceMap && (source == "" || code == "") {
+		return table, source, code, false // the writer skips a reference map without a target
+	}
+	return table, source, code, true
+}
+
+// claimMappingUUID runs XR-06 on a mapping the writer writes in table.
+func (e *Engine) claimMappingUUID(m *ocl.Mapping, ci uint32, table uuidTable) {
+	uuid, own := ownUUID(m.ExternalID, m.UUID)
+	switch {
+	case own:
+	case m.ID == "":
+		uuid = openmrslimits.RowUUID(m.ExternalID, m.UUID, "mapping", e.own.name, m.FromConceptCode, m.MapType, m.ToSourceName, m.ToConceptCode)
+	default:
+		uuid = openmrslimits.RowUUID(m.ExternalID, m.UUID, "mapping", e.own.name, m.ID)
+	}
+	e.claimUUID(table, uuid, ci, m.ID, "external_id", "")
+}
+
 // claimUUID runs XR-06: a later row of one OpenMRS table taking an earlier row's uuid.
-// The index keeps a hash of (table, uuid) and the first owner, compared exactly as the
-// writer compares them.
+// The index keeps a hash of (table, uuid), compared exactly as the writer compares them,
+// and the first owner, unless the engine can be fed its input again (owners): then it
+// keeps only the hashes, and the owners of the few uuids taken twice are found by
+// reading the input again.
 func (e *Engine) claimUUID(table uuidTable, uuid string, ci uint32, mappingID, field, locale string) {
 	key := mix(nsUUID, uint64(table), e.hash.exact(uuid))
+	if e.owners != nil {
+		e.owners.claim(e, key, table, uuid, ci, mappingID, field, locale)
+		return
+	}
 	var first itemOwner
 	var taken bool
 	if table == uuidName || table == uuidDescription {
@@ -290,16 +314,22 @@ func (e *Engine) claimUUID(table uuidTable, uuid string, ci uint32, mappingID, f
 	if !taken {
 		return
 	}
-	code := e.code(first.concept())
-	var owner string
+	e.emit(xr06, ci, Finding{MappingID: mappingID, Field: field, Locale: locale,
+		Message: uuidTakenMessage(table, uuid, uuidOwnerText(table, first, e.code(first.concept())))})
+}
+
+// uuidOwnerText names the first owner of a uuid in table: first is its itemOwner, code
+// its concept's code.
+func uuidOwnerText(table uuidTable, first itemOwner, code string) string {
 	switch {
 	case first.mappingID() != "":
-		owner = fmt.Sprintf("mapping %s (from concept %s)", first.mappingID(), code)
+		return fmt.Sprintf("mapping %s (from concept %s)", first.mappingID(), code)
 	case table == uuidName || table == uuidDescription:
-		owner = fmt.Sprintf("a %s of concept %s", table.what(), code)
-	default: // a mapping whose id is not a number
-		owner = "a mapping from concept " + code
+		return fmt.Sprintf("a %s of concept %s", table.what(), code)
 	}
-	e.emit(xr06, ci, Finding{MappingID: mappingID, Field: field, Locale: locale,
-		Message: fmt.Sprintf("%s uuid %s is already the uuid of %s: each %s needs its own uuid in OpenMRS", table.what(), uuid, owner, table.what())})
+	return "a mapping from concept " + code // a mapping whose id is not a number
+}
+
+func uuidTakenMessage(table uuidTable, uuid, owner string) string {
+	return fmt.Sprintf("%s uuid %s is already the uuid of %s: each %s needs its own uuid in OpenMRS", table.what(), uuid, owner, table.what())
 }

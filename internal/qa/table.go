@@ -12,12 +12,21 @@ import "math/bits"
 // what is stored. Linear probing over random keys keeps a lookup within a cache line or
 // two. The zero key marks an empty slot, so key 0 is stored as 1 (as likely as any other
 // collision of two 64-bit hashes). Not safe for concurrent use.
-type keyTable[V ~uint8 | ~uint16 | ~uint32 | ~uint64] struct {
+type keyTable[V tableValue] struct {
 	parts []tablePart[V] // nil until the first insert
 	n     int
 }
 
-type tablePart[V ~uint8 | ~uint16 | ~uint32 | ~uint64] struct {
+// tableValue is what a keyTable may map keys to; a keyTable[none] is a set of keys, 8
+// bytes a slot.
+type tableValue interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64 | none
+}
+
+// none is the value of a set: it takes no memory.
+type none struct{}
+
+type tablePart[V tableValue] struct {
 	keys []uint64
 	vals []V
 	n    int
