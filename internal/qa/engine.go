@@ -40,6 +40,10 @@ type Engine struct {
 
 	concepts []conceptRec
 	codes    []byte           // the concepts' codes, end to end (conceptRec.codeAt)
+	// recSources are the keys (hasher.lower) of the sources of concepts, numbered in
+	// recSourceIDs, so that a record holds a 4-byte number instead of an 8-byte key.
+	recSources   []uint64
+	recSourceIDs map[uint64]uint32
 	byKey    keyTable[uint32] // (source, code) → concept, see conceptKey
 	idx      sourceIndex
 	// conceptSources are the sources concepts have arrived from: a mapping to one of them
@@ -97,7 +101,7 @@ const (
 type conceptRec struct {
 	codeAt     uint32 // the code is Engine.codes[codeAt : codeAt+codeLen]
 	codeLen    uint32
-	source     uint64 // key of the concept's own source (hasher.lower)
+	source     uint32 // the concept's own source: its key is Engine.recSources[source]
 	flags      conceptFlags
 	selfSameAs uint8 // SAME-AS mappings to its own code, saturating
 }
@@ -118,7 +122,13 @@ func (c *conceptRec) has(f conceptFlags) bool { return c.flags&f != 0 }
 // addRec appends a concept record with its code and returns its index.
 func (e *Engine) addRec(code string, source uint64, flags conceptFlags) uint32 {
 	ci := uint32(len(e.concepts))
-	e.concepts = append(e.concepts, conceptRec{codeAt: uint32(len(e.codes)), codeLen: uint32(len(code)), source: source, flags: flags})
+	id, ok := e.recSourceIDs[source]
+	if !ok {
+		id = uint32(len(e.recSources))
+		e.recSources = append(e.recSources, source)
+		e.recSourceIDs[source] = id
+	}
+	e.concepts = append(e.concepts, conceptRec{codeAt: uint32(len(e.codes)), codeLen: uint32(len(code)), source: id, flags: flags})
 	e.codes = append(e.codes, code...)
 	return ci
 }
@@ -154,6 +164,7 @@ func NewEngine(opts Options) *Engine {
 		sources: map[string]sourceInfo{},
 
 		conceptSources: map[uint64]bool{},
+		recSourceIDs:   map[uint64]uint32{},
 		sourceNames:    map[uint64]string{},
 		extras:         map[string]bool{},
 		idx:            newSourceIndex(),
@@ -396,7 +407,7 @@ func (e *Engine) finishConcepts() {
 		}
 		ci := uint32(i)
 		if c.selfSameAs != 1 && e.on(fr13) {
-			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(e.code(ci), int(c.selfSameAs), e.sourceName(c.source))})
+			e.emit(fr13, ci, Finding{Message: selfSameAsMessage(e.code(ci), int(c.selfSameAs), e.sourceName(e.recSources[c.source]))})
 		}
 		if c.has(conceptIsSet) && !c.has(conceptHasMembers) && e.on(ce04) {
 			e.emit(ce04, ci, Finding{Message: "set concept has no CONCEPT-SET mapping (no members)"})

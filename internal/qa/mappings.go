@@ -87,7 +87,7 @@ func (e *Engine) target(m *ocl.Mapping, from *conceptRec) target {
 	if t.source == "" {
 		t.key = e.sourceKey("")
 	}
-	t.sameSource = t.key == from.source
+	t.sameSource = t.key == e.recSources[from.source]
 	return t
 }
 

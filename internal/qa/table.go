@@ -6,8 +6,8 @@ import "math/bits"
 // indexes hold well over a million keys, and a Go map spends about 26 bytes on each
 // 8-byte key and 8-byte value (its slots are padded, kept at most 7/8 full and half full
 // after growing). keyTable keeps keys and values in separate arrays (12 bytes for a
-// uint32 value), fills them up to 7/8 and grows them by a quarter, so an entry costs
-// 14–17 bytes. It is split into parts by the key's top bits and each part grows on its
+// uint32 value), fills them up to 7/8 and grows them by an eighth, so an entry costs
+// 14–16 bytes. It is split into parts by the key's top bits and each part grows on its
 // own, so growing never holds two copies of the whole table: the peak stays close to
 // what is stored. Linear probing over random keys keeps a lookup within a cache line or
 // two. The zero key marks an empty slot, so key 0 is stored as 1 (as likely as any other
@@ -122,7 +122,7 @@ func (p *tablePart[V]) slot(k uint64) (int, bool) {
 }
 
 func (p *tablePart[V]) grow() {
-	size := len(p.keys) + len(p.keys)/4
+	size := len(p.keys) + len(p.keys)/8
 	if size < 16 {
 		size = 16
 	}

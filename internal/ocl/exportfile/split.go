@@ -43,7 +43,7 @@ var (
 )
 
 // jobsAhead bounds the jobs read ahead of the one being delivered.
-const jobsAhead = 64
+const jobsAhead = 16
 
 // Synthetic starts for the decoder that takes over: the top-level object with a value
 // read (after the array), or inside an array of that object before its first element
@@ -92,8 +92,8 @@ type chunk struct {
 var chunkBufs sync.Pool
 
 // freeChunksKept is how many delivered buffers a decoder keeps for the chunks to come:
-// the jobs read ahead (jobsAhead of at most jobBytes) span two or three chunks.
-const freeChunksKept = 4
+// the jobs read ahead (jobsAhead of at most jobBytes) span one or two chunks.
+const freeChunksKept = 2
 
 // newChunkBuf returns an empty buffer of chunkSize bytes, or more when need is more.
 func (fp *fastPass) newChunkBuf(need int) []byte {
