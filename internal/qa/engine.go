@@ -39,13 +39,13 @@ type Engine struct {
 	sources   map[string]sourceInfo
 
 	concepts []conceptRec
-	codes    []byte           // the concepts' codes, end to end (conceptRec.codeAt)
+	codes    []byte // the concepts' codes, end to end (conceptRec.codeAt)
 	// recSources are the keys (hasher.lower) of the sources of concepts, numbered in
 	// recSourceIDs, so that a record holds a 4-byte number instead of an 8-byte key.
 	recSources   []uint64
 	recSourceIDs map[uint64]uint32
-	byKey    keyTable[uint32] // (source, code) → concept, see conceptKey
-	idx      sourceIndex
+	byKey        keyTable[uint32] // (source, code) → concept, see conceptKey
+	idx          sourceIndex
 	// conceptSources are the sources concepts have arrived from: a mapping to one of them
 	// may name a concept still to come (API listings); others are outside the export.
 	conceptSources map[uint64]bool

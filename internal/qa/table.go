@@ -6,11 +6,11 @@ import "math/bits"
 // indexes hold well over a million keys, and a Go map spends about 26 bytes on each
 // 8-byte key and 8-byte value (its slots are padded, kept at most 7/8 full and half full
 // after growing). keyTable keeps keys and values in separate arrays (12 bytes for a
-// uint32 value), fills them up to 7/8 and grows them by an eighth, so an entry costs
-// 14–16 bytes. It is split into parts by the key's top bits and each part grows on its
+// uint32 value), fills them up to 15/16 and grows them by an eighth, so an entry costs
+// 13–15 bytes. It is split into parts by the key's top bits and each part grows on its
 // own, so growing never holds two copies of the whole table: the peak stays close to
-// what is stored. Linear probing over random keys keeps a lookup within a cache line or
-// two. The zero key marks an empty slot, so key 0 is stored as 1 (as likely as any other
+// what is stored. Linear probing over random keys reads consecutive slots, a few cache
+// lines even in a full part. The zero key marks an empty slot, so key 0 is stored as 1 (as likely as any other
 // collision of two 64-bit hashes). Not safe for concurrent use.
 type keyTable[V tableValue] struct {
 	parts []tablePart[V] // nil until the first insert
@@ -74,7 +74,7 @@ func (t *keyTable[V]) get(k uint64) (V, bool) {
 func (t *keyTable[V]) ref(k uint64) (v *V, added bool) {
 	k = storedKey(k)
 	p := t.part(k)
-	if p.n+1 > len(p.keys)-len(p.keys)/8 {
+	if p.n+1 > len(p.keys)-len(p.keys)/16 {
 		p.grow()
 	}
 	i, found := p.slot(k)
