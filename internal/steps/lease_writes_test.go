@@ -3,7 +3,9 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -284,4 +286,41 @@ func TestFinishedReleaseLosesItsLease(t *testing.T) {
 	runJanitor(t, sb)
 	assert.False(t, gone(), "a held lease is its run's")
 	assert.Equal(t, steps.LeaseRetry, readLease(t, sb).Holder)
+}
+
+// deleteRefused refuses every delete of a lease, as a bucket whose key lacks
+// s3:DeleteObject on leases/* does (a 403 AccessDenied).
+type deleteRefused struct{ store.Store }
+
+func (deleteRefused) DeleteIf(_ context.Context, key, _ string) error {
+	return &store.RequestError{Op: "delete", Where: fmt.Sprintf("%q in s3 bucket \"releases\"", key), Code: "AccessDenied",
+		Status: http.StatusForbidden, Kind: store.ErrDenied, Err: errors.New("Access Denied.")}
+}
+
+// A storage that refuses to delete the lease of a finished release does not fail the
+// janitor: the lease is given back instead, with a warning, and a later janitor run with
+// the permission removes it.
+func TestALeaseTheStorageWillNotDeleteIsGivenBack(t *testing.T) {
+	sb, logs := loggedSandbox(t, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
+	ctx := context.Background()
+	m, sha, _ := openAndMerge(t, sb)
+	require.NoError(t, driveToTheEnd(ctx, sb, m, sha))
+	sb.Clock.Advance(sb.Config.Retention + 24*time.Hour)
+	sb.SetFaults(nil, func(s store.Store) store.Store { return deleteRefused{s} })
+	require.NoError(t, sb.Restart(ctx))
+
+	for _, o := range runJanitor(t, sb) {
+		require.NoError(t, o.Err, o.Version)
+	}
+	require.False(t, status(t, sb).RemovedAt.IsZero())
+	l := readLease(t, sb)
+	assert.Equal(t, steps.LeaseJanitor, l.Holder)
+	assert.False(t, l.Released.IsZero(), "given back instead")
+	assert.Contains(t, logs.String(), `"level":"WARN","msg":"the lease of a finished release could not be removed; it is given back and the janitor removes it later"`)
+
+	sb.SetFaults(nil, nil)
+	require.NoError(t, sb.Restart(ctx))
+	runJanitor(t, sb)
+	_, _, err := sb.Env.Store.ReadSmall(ctx, leaseKey(t, sb))
+	assert.ErrorIs(t, err, store.ErrNotFound)
 }
