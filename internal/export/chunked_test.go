@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,41 +36,5 @@ func TestSortedByInt32MatchesAStableSort(t *testing.T) {
 		slices.SortStableFunc(want, func(a, b int32) int { return cmp.Compare(values[a], values[b]) })
 		got := sortedByInt32(positions, func(i int32) int32 { return values[i] })
 		require.Equal(t, want, got, "n=%d", tc.n)
-	}
-}
-
-func TestHashOrderSortsEveryKey(t *testing.T) {
-	for _, n := range []int{0, 1, 7, chunkLen + 5, 3*chunkLen + 1} {
-		var keys chunked[keyRec]
-		var want [][16]byte
-		for i := range n {
-			r := keyRec{h: hashKey(string(rune('a'+i%26)) + itoa(int64(i))), id: int32(i)}
-			if i%1000 == 999 {
-				r.h = want[i-1] // duplicates stay, side by side
-			}
-			keys.add(r)
-			want = append(want, r.h)
-		}
-		assert.Equal(t, n, keys.len())
-		if n > 0 {
-			assert.Equal(t, int32(n-1), keys.at(n-1).id)
-		}
-		order := hashOrder(&keys)
-		slices.SortFunc(want, compareHash)
-		require.Len(t, order, n)
-		for i, p := range order {
-			require.Equal(t, want[i], keys.at(int(p)).h, "place %d", i)
-			require.Equal(t, p, keys.at(int(p)).id, "the keys stay where they are")
-		}
-		seen := slices.Clone(order)
-		slices.Sort(seen)
-		for i, p := range seen {
-			require.Equal(t, int32(i), p, "every key is in the order once")
-		}
-		index := keyIndex{keys: keys, order: order}
-		for _, h := range want {
-			require.True(t, index.has(h))
-		}
-		assert.False(t, index.has(hashKey("absent")))
 	}
 }

@@ -30,9 +30,9 @@ const (
 	passLocate
 )
 
-// keyRec is a row key seen in the read pass, at its row's key position; resolve turns it in
-// place into the row's final id (one array for both keeps memory down: 24 bytes a key,
-// some 95 MB for the 3.9 million keys of 4× CIEL).
+// keyRec is a row key seen in the read pass, at its row's key position. The keys wait in
+// the spool until resolve reads back those of one table and turns each in place into the
+// row's final id (24 bytes a key: 3.9 million keys at 4× CIEL are 94 MB).
 type keyRec struct {
 	h [16]byte
 	// id is the id the key carries (a CIEL uuid, a core row) or 0, then the final id.
@@ -63,8 +63,7 @@ type converter struct {
 	emitted      map[string]int32   // class, map type and source keys → key position
 	terms        map[[16]byte]int32
 
-	// Results of the read pass.
-	keys           [tableCount]chunked[keyRec]
+	// Results of the read pass (the keys wait in the spool).
 	setOwners      map[int32]bool
 	spellings      map[string]string // smallest spelling of each class, map type, source
 	spelled        []spelledRow      // class, map type and source rows, spooled at the end
@@ -73,9 +72,9 @@ type converter struct {
 	conceptSources []string
 	sourceIndex    map[string]uint16
 
-	ids   [tableCount]keyIndex // final ids by key hash, while the id map needs them
-	final [tableCount][]int32  // final ids by key position
-	max   [tableCount]int64
+	hashes [tableCount][][16]byte // the key hashes, sorted, when an id map is written
+	final  [tableCount][]int32    // final ids by key position
+	max    [tableCount]int64
 
 	spool   *spool
 	target  locateTarget
@@ -176,15 +175,17 @@ func (c *converter) id(t tableID, key string, carried, group int64, what func() 
 		}
 		return 0, 0, nil
 	}
-	if c.keys[t].len() >= math.MaxInt32 {
+	if c.spool.keyCount[t] >= math.MaxInt32 {
 		return 0, 0, fmt.Errorf("%s: too many %s rows", c.ctx, tables[t].name)
 	}
-	ord := int32(c.keys[t].len())
+	ord := int32(c.spool.keyCount[t])
 	since := c.current
 	if e, inMap := c.prev.lookup(t, h); inMap {
 		since = e.since // as resolve decides
 	}
-	c.keys[t].add(keyRec{h: h, id: int32(carried), group: int32(group)})
+	if err := c.spool.addKey(t, keyRec{h: h, id: int32(carried), group: int32(group)}); err != nil {
+		return 0, 0, err
+	}
 	return ord, since, nil
 }
 

@@ -3,9 +3,11 @@ package export
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -69,10 +71,13 @@ func (c *converter) resolve() error {
 
 // resolveTable resolves the keys of table t.
 func (c *converter) resolveTable(t tableID, mapRelease string) error {
-	keys := &c.keys[t]
+	keys, err := c.spool.keys(t)
+	if err != nil {
+		return err
+	}
 	order := hashOrder(keys)
-	at := func(i int32) *keyRec { return keys.at(int(order[i])) } // the i-th key by hash
-	n := keys.len()
+	at := func(i int32) *keyRec { return &keys[order[i]] } // the i-th key by hash
+	n := len(keys)
 	var top int64
 	if c.prev != nil {
 		top = c.prev.max[t]
@@ -148,14 +153,19 @@ func (c *converter) resolveTable(t tableID, mapRelease string) error {
 		}
 	}
 	pending = nil
-	final := make([]int32, 0, n)
-	for _, chunk := range keys.chunks {
-		for _, r := range chunk {
-			final = append(final, r.id)
-		}
+	final := make([]int32, n)
+	for i := range keys {
+		final[i] = keys[i].id
 	}
-	c.ids[t], c.final[t], c.max[t] = keyIndex{keys: *keys, order: order}, final, top
-	*keys = chunked[keyRec]{}
+	if c.prev != nil && c.opts.IDMapOut != "" {
+		// The next id map's dropped rows need to know which keys this release has.
+		hashes := make([][16]byte, n)
+		for i, p := range order {
+			hashes[i] = keys[p].h
+		}
+		c.hashes[t] = hashes
+	}
+	c.final[t], c.max[t] = final, top
 	return nil
 }
 
@@ -244,4 +254,40 @@ func sortedByInt32(positions []int32, value func(int32) int32) []int32 {
 		keys, keys2 = keys2, keys
 	}
 	return positions
+}
+
+// hashOrder returns the positions of the keys in hash order: a counting sort on the hash's
+// leading bits (hashes are uniform, so the buckets hold a few keys each), then a sort
+// within each bucket. The keys stay where they are, so they are never held twice; the order
+// costs 4 bytes a key. Several times faster than sorting a million keys by comparison.
+func hashOrder(keys []keyRec) []int32 {
+	shift := 16 - min(max(bits.Len(uint(len(keys)))-3, 1), 16)
+	bucket := func(r *keyRec) int { return int(binary.BigEndian.Uint16(r.h[:2]) >> shift) }
+	starts := make([]int32, 1<<(16-shift)+1)
+	for i := range keys {
+		starts[bucket(&keys[i])+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	next := slices.Clone(starts[:len(starts)-1])
+	order := make([]int32, len(keys))
+	for i := range keys {
+		k := bucket(&keys[i])
+		order[next[k]] = int32(i)
+		next[k]++
+	}
+	byHash := func(x, y int32) int { return compareHash(keys[x].h, keys[y].h) }
+	for k := 0; k+1 < len(starts); k++ {
+		if part := order[starts[k]:starts[k+1]]; len(part) > 1 {
+			slices.SortFunc(part, byHash)
+		}
+	}
+	return order
+}
+
+// hasHash reports whether hashes, sorted, hold h.
+func hasHash(hashes [][16]byte, h [16]byte) bool {
+	_, ok := slices.BinarySearchFunc(hashes, h, compareHash)
+	return ok
 }

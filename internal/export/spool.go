@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 )
 
-// spool keeps the rows of the read pass on disk, one file per table, with an index in
-// memory, so that they can be written sorted by id without holding the dictionary in
+// spool keeps the rows and keys of the read pass on disk, one file per table for each, with
+// an index in memory, so that they can be written sorted by id without holding the dictionary in
 // memory. The index holds each record's size (4 bytes a row), the file offset of each
 // chunk's first record, and, in a table without keys, each row's id: a keyed table's rows
 // are spooled in key order, so a row's id is its key's (assign).
@@ -25,6 +25,11 @@ type spool struct {
 	ids   [tableCount]chunked[int32] // ids of the rows of a table without keys
 	final [tableCount][]int32        // ids of a keyed table's rows, by key position
 	rec   []byte
+	// The row keys of keyed tables, 24 bytes each in key order: resolve reads back one
+	// table's keys at a time (two at once on two cores), so that no phase holds them all.
+	keyFiles [tableCount]*os.File
+	keyBufs  [tableCount]*bufio.Writer
+	keyCount [tableCount]int
 	// window holds the records of one id range while they are written out.
 	window []byte
 }
@@ -106,6 +111,52 @@ func (s *spool) offset(t tableID, i int32) int64 {
 		off += int64(n)
 	}
 	return off
+}
+
+// keyRecSize is a key on disk: hash, id and group, the numbers little-endian.
+const keyRecSize = 24
+
+// addKey appends the key of table t's next row.
+func (s *spool) addKey(t tableID, r keyRec) error {
+	if s.keyFiles[t] == nil {
+		f, err := os.Create(filepath.Join(s.dir, tables[t].name+".keys"))
+		if err != nil {
+			return fmt.Errorf("row spool: %w", err)
+		}
+		s.keyFiles[t], s.keyBufs[t] = f, bufio.NewWriterSize(f, 64<<10)
+	}
+	var b [keyRecSize]byte
+	copy(b[:16], r.h[:])
+	binary.LittleEndian.PutUint32(b[16:], uint32(r.id))
+	binary.LittleEndian.PutUint32(b[20:], uint32(r.group))
+	if _, err := s.keyBufs[t].Write(b[:]); err != nil {
+		return fmt.Errorf("row spool: %w", err)
+	}
+	s.keyCount[t]++
+	return nil
+}
+
+// keys reads back the keys of table t, in key order.
+func (s *spool) keys(t tableID) ([]keyRec, error) {
+	if s.keyCount[t] == 0 {
+		return nil, nil
+	}
+	if err := s.keyBufs[t].Flush(); err != nil {
+		return nil, fmt.Errorf("row spool: %w", err)
+	}
+	keys := make([]keyRec, s.keyCount[t])
+	br := bufio.NewReaderSize(io.NewSectionReader(s.keyFiles[t], 0, int64(len(keys))*keyRecSize), 64<<10)
+	var b [keyRecSize]byte
+	for i := range keys {
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			return nil, fmt.Errorf("row spool: %w", err)
+		}
+		r := &keys[i]
+		copy(r.h[:], b[:16])
+		r.id = int32(binary.LittleEndian.Uint32(b[16:]))
+		r.group = int32(binary.LittleEndian.Uint32(b[20:]))
+	}
+	return keys, nil
 }
 
 var errSpoolCorrupt = errors.New("row spool: corrupt record")
@@ -243,7 +294,7 @@ func (sr *spooledRow) decode(rec []byte, id int32) error {
 }
 
 func (s *spool) close() {
-	for _, f := range s.files {
+	for _, f := range append(s.files[:], s.keyFiles[:]...) {
 		if f != nil {
 			f.Close()
 		}

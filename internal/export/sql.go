@@ -79,8 +79,8 @@ const (
 )
 
 // WriteSQL writes the SQL of one format for the export at exportPath to w. The export is
-// read once; rows wait in a spool on disk and only the row keys, ids and the index of the
-// spool stay in memory.
+// read once; rows and their keys wait in a spool on disk, and only the spool's index, the
+// keys of the tables being resolved and then the rows' ids stay in memory.
 func WriteSQL(ctx context.Context, exportPath string, format Format, w io.Writer, opts SQLOptions) (Counts, error) {
 	if _, err := ParseFormat(string(format)); err != nil {
 		return Counts{}, err
@@ -97,8 +97,8 @@ type formatWriter struct {
 // writeSQL reads the export and writes every format from the same rows. Nothing is
 // written to the targets or the id map until the export has been read without error.
 func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, opts SQLOptions) (Counts, error) {
-	// A CIEL-size build keeps some 50 MB live (row keys and ids, the spool's index, term
-	// names), nearly all of it without pointers; with the runtime's default headroom the heap
+	// A CIEL-size build keeps some 35 MB live (the keys of the tables being resolved, ids,
+	// the spool's index, term names), nearly all of it without pointers; with the runtime's default headroom the heap
 	// would grow to twice that before a collection. A soft limit, unless the process already
 	// set one (GOMEMLIMIT), keeps the peak nearer the live size for a few more collections,
 	// each cheap. A bigger dictionary keeps more live than the limit: the limit then follows
@@ -148,9 +148,6 @@ func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, op
 		if keyed(tableID(t)) {
 			sp.assign(tableID(t), c.final[t])
 		}
-	}
-	if prev == nil || opts.IDMapOut == "" {
-		c.ids = [tableCount]keyIndex{} // only the next id map's dropped rows need them
 	}
 	if err := ctx.Err(); err != nil {
 		return c.counts, err
@@ -229,7 +226,7 @@ func (c *converter) write(targets []formatWriter) error {
 func (c *converter) feed(p *rendering, mw *idMapWriter) error {
 	for ti := range tables {
 		t := tableID(ti)
-		present := c.ids[t].has
+		present := func(h [16]byte) bool { return hasHash(c.hashes[t], h) }
 		b := p.batch(t)
 		err := c.spool.each(t, func(sr *spooledRow) error {
 			if p.failed() {
