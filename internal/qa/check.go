@@ -45,12 +45,13 @@ func CheckExport(ctx context.Context, path string, opts Options) (*Report, error
 		Mapping: func(m *ocl.Mapping) error { e.Mapping(m); return nil },
 		// A value of the wrong JSON type is a finding (JS-01), not a broken export.
 		KeepWrongTypes: true,
+		Reuse:          true, // the engine keeps no pointer to a concept or mapping
 	})
 	if err != nil {
 		return nil, err
 	}
 	err = e.resolveUUIDOwners(func(concept func(*ocl.Concept) error, mapping func(*ocl.Mapping) error, mappings bool) error {
-		h := exportfile.Handler{Concept: concept, KeepWrongTypes: true}
+		h := exportfile.Handler{Concept: concept, KeepWrongTypes: true, Reuse: true}
 		if mappings {
 			h.Mapping = mapping
 		}

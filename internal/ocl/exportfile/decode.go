@@ -15,7 +15,8 @@ import (
 // Handler receives the parts of an export in document order. The version metadata
 // arrives once, before the first concept or mapping (or at the end when there are
 // none). A nil callback skips that kind. Callbacks run on the caller's goroutine; the
-// values passed to them are not touched again by the decoder and may be kept.
+// values passed to them are not touched again by the decoder and may be kept, unless
+// Reuse is set.
 type Handler struct {
 	Version func(*ocl.SourceVersion) error
 	Concept func(*ocl.Concept) error
@@ -23,6 +24,11 @@ type Handler struct {
 	// KeepWrongTypes records a value of the wrong JSON type on its concept, mapping or
 	// version (WrongTypes) instead of failing the decode, so that QA can report it.
 	KeepWrongTypes bool
+	// Reuse lets the decoder decode later elements into the memory of a concept or
+	// mapping once its callback has returned, so the callbacks must not keep the
+	// pointers they are given. What the values hold (strings, slices, extras) is never
+	// reused and may be kept.
+	Reuse bool
 }
 
 // Stats counts what was read.
@@ -44,8 +50,12 @@ type batch struct {
 	conceptRuns [][]ocl.Concept
 	mappingRuns [][]ocl.Mapping
 	runLen      int // elements in the runs
-	concepts    []ocl.Concept
-	mappings    []ocl.Mapping
+	// Slices of the fast pass whose last run is in this batch: with Handler.Reuse they
+	// go back to the workers once the batch is delivered.
+	doneConcepts [][]ocl.Concept
+	doneMappings [][]ocl.Mapping
+	concepts     []ocl.Concept
+	mappings     []ocl.Mapping
 }
 
 // len is how many concepts and mappings the batch holds.
@@ -88,6 +98,10 @@ func decodeWith(ctx context.Context, r io.Reader, name string, maxValue int64, w
 	g := newGuard(ctx, r, maxValue)
 	d := &decoder{name: name, g: g, out: batches, ctx: ctx, wantConcepts: h.Concept != nil, wantMappings: h.Mapping != nil,
 		keepWrongTypes: h.KeepWrongTypes, workers: workers}
+	if h.Reuse {
+		d.freeConcepts = make(chan []ocl.Concept, freeSlicesKept)
+		d.freeMappings = make(chan []ocl.Mapping, freeSlicesKept)
+	}
 	d.src = &stickyReader{r: g}
 	d.resume(d.src, 0, "", 0)
 	errc := make(chan error, 1)
@@ -101,6 +115,9 @@ func decodeWith(ctx context.Context, r io.Reader, name string, maxValue int64, w
 			continue // drain so the decoder goroutine can finish
 		}
 		handlerErr = deliver(b, h)
+		if handlerErr == nil {
+			d.reuse(b)
+		}
 		if handlerErr != nil {
 			cancel()
 		}
@@ -174,6 +191,9 @@ type decoder struct {
 	keepWrongTypes bool // Handler.KeepWrongTypes
 
 	freeChunks chan []byte // buffers of delivered chunks, for the fast pass's next chunks
+	// With Handler.Reuse: slices of delivered elements, for the workers to decode into.
+	freeConcepts chan []ocl.Concept
+	freeMappings chan []ocl.Mapping
 }
 
 func (d *decoder) fail(where, reason string, err error) error {

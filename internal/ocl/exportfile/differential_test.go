@@ -29,18 +29,20 @@ type outcome struct {
 // decodeVariant says which callbacks a decode has and how it reads.
 type decodeVariant struct {
 	noConcepts, noMappings, keep bool
-	workers                      int // 0: the fast pass is off
+	reuse                        bool // Handler.Reuse: the values are copied in the callbacks
+	workers                      int  // 0: the fast pass is off
 	maxValue                     int64
 }
 
 func (v decodeVariant) String() string {
-	return fmt.Sprintf("concepts=%v,mappings=%v,keep=%v,workers=%d,maxValue=%d", !v.noConcepts, !v.noMappings, v.keep, v.workers, v.maxValue)
+	return fmt.Sprintf("concepts=%v,mappings=%v,keep=%v,reuse=%v,workers=%d,maxValue=%d", !v.noConcepts, !v.noMappings, v.keep, v.reuse, v.workers, v.maxValue)
 }
 
 func (v decodeVariant) handler(o *outcome) Handler {
 	h := Handler{
 		Version:        func(x *ocl.SourceVersion) error { o.Version = x; o.Order += "v"; return nil },
 		KeepWrongTypes: v.keep,
+		Reuse:          v.reuse,
 	}
 	if !v.noConcepts {
 		h.Concept = func(x *ocl.Concept) error { o.Concepts = append(o.Concepts, *x); o.Order += "c"; return nil }
@@ -136,6 +138,7 @@ func TestDecodeMatchesOracleOnGeneratedExports(t *testing.T) {
 		{workers: 1, keep: true},
 		{workers: 3, noMappings: true},
 		{workers: 2, noConcepts: true},
+		{workers: 2, reuse: true},
 	}
 	for name, spec := range specs {
 		t.Run(name, func(t *testing.T) {
@@ -146,6 +149,7 @@ func TestDecodeMatchesOracleOnGeneratedExports(t *testing.T) {
 				}
 			}
 			withSmallCuts(t, 700, 3000, func() { sameOutcome(t, doc, decodeVariant{workers: 2, keep: true}) })
+			withSmallCuts(t, 700, 3000, func() { sameOutcome(t, doc, decodeVariant{workers: 2, keep: true, reuse: true}) })
 		})
 	}
 }
@@ -198,6 +202,7 @@ func TestDecodeMatchesOracleOnOddDocuments(t *testing.T) {
 		{workers: 2, keep: true},
 		{workers: 1, noConcepts: true, noMappings: true},
 		{workers: 2, maxValue: 40},
+		{workers: 2, keep: true, reuse: true},
 	}
 	for _, doc := range docs {
 		for _, v := range variants {
@@ -242,7 +247,7 @@ func FuzzDecodeMatchesOracle(f *testing.F) {
 	f.Add(`{"mappings":[{"id":"m","extras":{"a":"\u00e9"}}, {"ID":"x"}]}`, false, uint8(200))
 	f.Add(`{"concepts":[{"id":"1"} , {"id":"2",]}`, false, uint8(1))
 	f.Fuzz(func(t *testing.T, doc string, keep bool, cut uint8) {
-		v := decodeVariant{workers: 1 + int(cut%3), keep: keep, noMappings: cut%5 == 4}
+		v := decodeVariant{workers: 1 + int(cut%3), keep: keep, noMappings: cut%5 == 4, reuse: cut%2 == 1}
 		if cut%7 == 6 {
 			v.maxValue = 64
 		}

@@ -265,12 +265,31 @@ func (p *fastParser) key() ([]byte, bool) {
 	return raw, p.consume(':')
 }
 
+// fieldSet is the JSON names of a struct's fields, by length: an element of an export
+// holds several keys its struct does not know (checksum, type, display_name, ...), and
+// each is compared only with the names of its length.
+type fieldSet [][]string
+
+func newFieldSet(fields ...string) fieldSet {
+	var s fieldSet
+	for _, f := range fields {
+		for len(s) <= len(f) {
+			s = append(s, nil)
+		}
+		s[len(f)] = append(s[len(f)], f)
+	}
+	return s
+}
+
 // unknownKey is true when no field of fields matches key even ignoring case: its
 // value is skipped. A key that matches a field only ignoring case is left to
-// encoding/json.
-func unknownKey(key []byte, fields []string) bool {
-	for _, f := range fields {
-		if len(f) == len(key) && bytes.EqualFold(key, []byte(f)) {
+// encoding/json. Keys and field names are ASCII here, so a match has their length.
+func unknownKey(key []byte, fields fieldSet) bool {
+	if len(key) >= len(fields) {
+		return true
+	}
+	for _, f := range fields[len(key)] {
+		if bytes.EqualFold(key, []byte(f)) {
 			return false
 		}
 	}
@@ -570,8 +589,8 @@ func (s *seen) first(bit uint) bool {
 	return true
 }
 
-var conceptFields = []string{"type", "id", "uuid", "external_id", "concept_class", "datatype", "retired", "retire_reason",
-	"names", "descriptions", "extras", "url", "version_url", "source", "owner", "created_on", "updated_on", "mappings"}
+var conceptFields = newFieldSet("type", "id", "uuid", "external_id", "concept_class", "datatype", "retired", "retire_reason",
+	"names", "descriptions", "extras", "url", "version_url", "source", "owner", "created_on", "updated_on", "mappings")
 
 func (p *fastParser) concept(c *ocl.Concept) bool {
 	var s seen
@@ -618,7 +637,7 @@ func (p *fastParser) concept(c *ocl.Concept) bool {
 	})
 }
 
-var nameFields = []string{"name", "locale", "locale_preferred", "name_type", "external_id", "uuid", "retired"}
+var nameFields = newFieldSet("name", "locale", "locale_preferred", "name_type", "external_id", "uuid", "retired")
 
 func (p *fastParser) name(n *ocl.Name) bool {
 	var s seen
@@ -643,7 +662,7 @@ func (p *fastParser) name(n *ocl.Name) bool {
 	})
 }
 
-var descriptionFields = []string{"description", "locale", "locale_preferred", "description_type", "external_id", "uuid", "retired"}
+var descriptionFields = newFieldSet("description", "locale", "locale_preferred", "description_type", "external_id", "uuid", "retired")
 
 func (p *fastParser) description(d *ocl.Description) bool {
 	var s seen
@@ -668,9 +687,9 @@ func (p *fastParser) description(d *ocl.Description) bool {
 	})
 }
 
-var mappingFields = []string{"type", "id", "uuid", "external_id", "retired", "map_type", "from_concept_code",
+var mappingFields = newFieldSet("type", "id", "uuid", "external_id", "retired", "map_type", "from_concept_code",
 	"from_concept_url", "from_source_name", "from_source_owner", "to_concept_code", "to_concept_url", "to_concept_name",
-	"to_source_name", "to_source_owner", "to_source_url", "sort_weight", "extras"}
+	"to_source_name", "to_source_owner", "to_source_url", "sort_weight", "extras")
 
 func (p *fastParser) mapping(m *ocl.Mapping) bool {
 	var s seen

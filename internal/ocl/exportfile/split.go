@@ -262,11 +262,18 @@ func (fp *fastPass) collect(key string) error {
 			take := n - k
 			if fp.want {
 				take = min(take, batchSize-cur.len())
+				last := k+take == len(j.spans) // the job's last run: nothing reads its slice after
 				switch fp.kind {
 				case conceptsKind:
 					cur.conceptRuns = append(cur.conceptRuns, j.concepts[k:k+take:k+take])
+					if last {
+						cur.doneConcepts = append(cur.doneConcepts, j.concepts)
+					}
 				case mappingsKind:
 					cur.mappingRuns = append(cur.mappingRuns, j.mappings[k:k+take:k+take])
+					if last {
+						cur.doneMappings = append(cur.doneMappings, j.mappings)
+					}
 				}
 				cur.runLen += take
 			}
@@ -528,7 +535,7 @@ func (fp *fastPass) decode(p *fastParser, j *job) {
 			}
 		}
 	case fp.kind == conceptsKind:
-		j.concepts = make([]ocl.Concept, len(j.spans))
+		j.concepts = reusedSlice(fp.d.freeConcepts, len(j.spans))
 		for n, s := range j.spans {
 			if err := p.decodeConcept(j.c.buf[s.start:s.end], &j.concepts[n], fp.keep); err != nil {
 				fail(n, err)
@@ -536,12 +543,54 @@ func (fp *fastPass) decode(p *fastParser, j *job) {
 			}
 		}
 	default:
-		j.mappings = make([]ocl.Mapping, len(j.spans))
+		j.mappings = reusedSlice(fp.d.freeMappings, len(j.spans))
 		for n, s := range j.spans {
 			if err := p.decodeMapping(j.c.buf[s.start:s.end], &j.mappings[n], fp.keep); err != nil {
 				fail(n, err)
 				return
 			}
+		}
+	}
+}
+
+// freeSlicesKept is how many delivered slices of elements a decoder keeps for its
+// workers (Handler.Reuse): about the jobs read ahead.
+const freeSlicesKept = jobsAhead
+
+// reusedSlice is a slice of n zero elements, in a delivered slice from free when there
+// is one: the structs of a big export were a fifth of what decoding allocates.
+func reusedSlice[T any](free chan []T, n int) []T {
+	if free == nil { // Reuse is off
+		return make([]T, n)
+	}
+	select {
+	case s := <-free:
+		if cap(s) >= n {
+			s = s[:n]
+			clear(s)
+			return s
+		}
+	default:
+	}
+	// Jobs differ in length: room for a quarter more lets most slices serve again.
+	return make([]T, n, n+n/4)
+}
+
+// reuse hands the slices whose elements b delivered back to the workers.
+func (d *decoder) reuse(b batch) {
+	if d.freeConcepts == nil {
+		return
+	}
+	for _, s := range b.doneConcepts {
+		select {
+		case d.freeConcepts <- s[:0]:
+		default:
+		}
+	}
+	for _, s := range b.doneMappings {
+		select {
+		case d.freeMappings <- s[:0]:
+		default:
 		}
 	}
 }
