@@ -10,7 +10,7 @@ import (
 )
 
 // checkMemoryLimit is the soft memory limit while CheckExport runs
-// (runtime/debug.SetMemoryLimit). The engine keeps about 23 MB at CIEL scale and 89 MB at
+// (runtime/debug.SetMemoryLimit). The engine keeps about 23 MB at CIEL scale and 87 MB at
 // four times it, in pointer-free arrays the collector marks without scanning, and
 // decoding adds batches in flight; with the runtime's default headroom the heap would
 // grow to twice the live size before a collection, which at several times CIEL's size is

@@ -6,7 +6,7 @@ import "math/bits"
 // indexes hold well over a million keys, and a Go map spends about 26 bytes on each
 // 8-byte key and 8-byte value (its slots are padded, kept at most 7/8 full and half full
 // after growing). keyTable keeps keys and values in separate arrays (12 bytes for a
-// uint32 value), fills them up to 15/16 and grows them by an eighth, so an entry costs
+// uint32 value), fills them up to 15/16 and grows them by a sixth, so an entry costs
 // 13–15 bytes. It is split into parts by the key's top bits and each part grows on its
 // own, so growing never holds two copies of the whole table: the peak stays close to
 // what is stored. Linear probing over random keys reads consecutive slots, a few cache
@@ -122,7 +122,7 @@ func (p *tablePart[V]) slot(k uint64) (int, bool) {
 }
 
 func (p *tablePart[V]) grow() {
-	size := len(p.keys) + len(p.keys)/8
+	size := len(p.keys) + len(p.keys)/6
 	if size < 16 {
 		size = 16
 	}
