@@ -7,13 +7,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/shepherd-release/shepherd/internal/memlimit"
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
 	"github.com/shepherd-release/shepherd/internal/qa"
@@ -218,21 +217,14 @@ func Build(ctx context.Context, exportPath string, lim exportfile.Limits) (*Inde
 	return b.finish()
 }
 
-// memoryLimit is the soft memory limit while an index is built or read
-// (runtime/debug.SetMemoryLimit). A CIEL-size index holds about 25 MB; decoding the export
-// adds batches of concepts in flight. With the runtime's default headroom the heap would
-// grow to twice the live size before a collection.
-const memoryLimit = 80 << 20
+// memoryFloor is the soft memory limit an index is built or read under, to start with
+// (internal/memlimit). A CIEL-size index holds about 25 MB; decoding the export adds
+// batches of concepts in flight.
+const memoryFloor = 80 << 20
 
-// softMemoryLimit sets memoryLimit unless the process has a limit already (GOMEMLIMIT)
-// and returns what restores the previous one.
-func softMemoryLimit() func() {
-	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
-		debug.SetMemoryLimit(memoryLimit)
-		return func() { debug.SetMemoryLimit(old) }
-	}
-	return func() {}
-}
+// softMemoryLimit follows the live heap from memoryFloor and returns what restores the
+// process's limit.
+func softMemoryLimit() func() { return memlimit.Follow(memoryFloor) }
 
 type builder struct {
 	ix    *Index

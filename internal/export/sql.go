@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shepherd-release/shepherd/internal/memlimit"
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
 )
@@ -66,8 +66,8 @@ const (
 	SkipNoTargetCode    = "reference map without target code"
 )
 
-// buildMemoryLimit is the soft memory limit of a build (runtime/debug.SetMemoryLimit).
-const buildMemoryLimit = 96 << 20
+// buildMemoryFloor is the soft memory limit a build starts from (internal/memlimit).
+const buildMemoryFloor = 96 << 20
 
 const (
 	// A batch of at most 500 rows or about 1 MiB stays far below max_allowed_packet.
@@ -98,18 +98,8 @@ type formatWriter struct {
 // written to the targets or the id map until the export has been read without error.
 func writeSQL(ctx context.Context, exportPath string, targets []formatWriter, opts SQLOptions) (Counts, error) {
 	// A CIEL-size build keeps some 35 MB live (the keys of the tables being resolved, ids,
-	// the spool's index, term names), nearly all of it without pointers; with the runtime's default headroom the heap
-	// would grow to twice that before a collection. A soft limit, unless the process already
-	// set one (GOMEMLIMIT), keeps the peak nearer the live size for a few more collections,
-	// each cheap. A bigger dictionary keeps more live than the limit: the limit then follows
-	// the live heap (followLiveHeap).
-	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
-		stop := followLiveHeap(buildMemoryLimit)
-		defer func() {
-			stop()
-			debug.SetMemoryLimit(old)
-		}()
-	}
+	// the spool's index, term names), nearly all of it without pointers.
+	defer memlimit.Follow(buildMemoryFloor)()
 	var prev *IDMap
 	if opts.PreviousIDMap != "" {
 		var err error

@@ -2,20 +2,19 @@ package qa
 
 import (
 	"context"
-	"math"
-	"runtime/debug"
 
+	"github.com/shepherd-release/shepherd/internal/memlimit"
 	"github.com/shepherd-release/shepherd/internal/ocl"
 	"github.com/shepherd-release/shepherd/internal/ocl/exportfile"
 )
 
-// checkMemoryLimit is the soft memory limit while CheckExport runs
-// (runtime/debug.SetMemoryLimit). The engine keeps about 23 MB at CIEL scale and 87 MB at
-// four times it, in pointer-free arrays the collector marks without scanning, and
-// decoding adds batches in flight; with the runtime's default headroom the heap would
-// grow to twice the live size before a collection, which at several times CIEL's size is
-// what dominates the peak.
-const checkMemoryLimit = 104 << 20
+// checkMemoryFloor is the soft memory limit CheckExport starts from (internal/memlimit).
+// The engine keeps about 23 MB at CIEL scale and 87 MB at four times it, in pointer-free
+// arrays the collector marks without scanning, and decoding adds batches in flight; with
+// the runtime's default headroom the heap would grow to twice the live size before a
+// collection, which at several times CIEL's size is what dominates the peak. Above
+// about 83 MiB live the limit follows the live heap.
+const checkMemoryFloor = 104 << 20
 
 // CheckExport runs QA over an export file (a zip holding export.json, or the JSON
 // itself). Errors from the file come back as they are: they name the file and the place.
@@ -26,12 +25,7 @@ func CheckExport(ctx context.Context, path string, opts Options) (*Report, error
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	// A soft limit, unless the process already set one (GOMEMLIMIT): a few more
-	// collections instead of a peak twice the live size.
-	if old := debug.SetMemoryLimit(-1); old == math.MaxInt64 {
-		debug.SetMemoryLimit(checkMemoryLimit)
-		defer debug.SetMemoryLimit(old)
-	}
+	defer memlimit.Follow(checkMemoryFloor)()
 	src, err := exportfile.Open(path, opts.ExportLimits)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package export
+package memlimit
 
 import (
 	"math"
@@ -26,16 +26,16 @@ func waitForLimit(ok func(int64) bool) int64 {
 }
 
 // The limit rises a quarter above a live heap that outgrows the floor, comes back to the floor
-// when the heap shrinks, and is left alone once the follower is stopped.
+// when the heap shrinks, and is left alone once restored.
 func TestFollowLiveHeap(t *testing.T) {
 	old := debug.SetMemoryLimit(math.MaxInt64)
 	defer debug.SetMemoryLimit(old)
 	const floor = 32 << 20
-	stop := followLiveHeap(floor)
-	stopped := false
+	restore := Follow(floor)
+	restored := false
 	defer func() {
-		if !stopped {
-			stop()
+		if !restored {
+			restore()
 		}
 	}()
 	assert.Equal(t, int64(floor), debug.SetMemoryLimit(-1))
@@ -53,9 +53,9 @@ func TestFollowLiveHeap(t *testing.T) {
 	limit = waitForLimit(func(l int64) bool { return l == floor })
 	assert.Equal(t, int64(floor), limit, "back to the floor once the heap shrinks")
 
-	stop()
-	stopped = true
-	debug.SetMemoryLimit(math.MaxInt64)
+	restore()
+	restored = true
+	require.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1), "the process's own limit (none) is back")
 	held := make([]byte, 64<<20)
 	for i := range held {
 		held[i] = byte(i)
@@ -64,6 +64,26 @@ func TestFollowLiveHeap(t *testing.T) {
 		runtime.GC()
 		time.Sleep(20 * time.Millisecond)
 	}
-	require.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1), "a stopped follower sets no limit")
+	require.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1), "a restored follower sets no limit")
 	runtime.KeepAlive(held)
+}
+
+// A limit the process set itself (GOMEMLIMIT) is kept: Follow neither lowers nor follows it.
+func TestFollowKeepsTheProcesssLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(1 << 30)
+	defer debug.SetMemoryLimit(old)
+	restore := Follow(32 << 20)
+	assert.Equal(t, int64(1<<30), debug.SetMemoryLimit(-1))
+	live := make([]byte, 64<<20)
+	for i := range live {
+		live[i] = byte(i)
+	}
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Equal(t, int64(1<<30), debug.SetMemoryLimit(-1), "not followed")
+	runtime.KeepAlive(live)
+	restore()
+	assert.Equal(t, int64(1<<30), debug.SetMemoryLimit(-1))
 }
