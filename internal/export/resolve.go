@@ -40,19 +40,23 @@ func (c *converter) resolve() error {
 		mapRelease = c.prev.Releases[len(c.prev.Releases)-1].Version
 	}
 	// Tables are independent: they are resolved side by side, and the first error in
-	// table order is reported, as if one after the other.
+	// table order is reported, as if one after the other. Their keys are what a build
+	// holds most of at its peak, so tables whose keys together outgrow resolveBudget wait
+	// for each other: at CIEL's size every table fits beside another, at four times it the
+	// names and the reference maps are resolved one after the other.
 	var errs [tableCount]error
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	gate := newWeightedGate(runtime.GOMAXPROCS(0), resolveBudget)
 	for ti := range tables {
 		t := tableID(ti)
 		if !keyed(t) {
 			continue
 		}
+		weight := int64(c.spool.keyCount[t]) * resolveBytesPerKey
+		gate.acquire(weight)
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer func() { gate.release(weight); wg.Done() }()
 			errs[t] = c.resolveTable(t, mapRelease)
 		}()
 	}
@@ -290,4 +294,46 @@ func hashOrder(keys []keyRec) []int32 {
 func hasHash(hashes [][16]byte, h [16]byte) bool {
 	_, ok := slices.BinarySearchFunc(hashes, h, compareHash)
 	return ok
+}
+
+// resolveBudget bounds the keys resolved at once, in bytes as resolveBytesPerKey counts them.
+const resolveBudget = 32 << 20
+
+// resolveBytesPerKey is what resolving holds per key: the key itself (keyRecSize), its
+// place in hash order and its final id (4 bytes each).
+const resolveBytesPerKey = keyRecSize + 8
+
+// weightedGate lets at most slots holders in at once, and more than one only while their
+// weights add up to at most budget: a holder heavier than the budget goes in alone.
+type weightedGate struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	slots   int
+	budget  int64
+	holders int
+	held    int64
+}
+
+func newWeightedGate(slots int, budget int64) *weightedGate {
+	g := &weightedGate{slots: max(slots, 1), budget: budget}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *weightedGate) acquire(weight int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.holders > 0 && (g.holders >= g.slots || g.held+weight > g.budget) {
+		g.cond.Wait()
+	}
+	g.holders++
+	g.held += weight
+}
+
+func (g *weightedGate) release(weight int64) {
+	g.mu.Lock()
+	g.holders--
+	g.held -= weight
+	g.mu.Unlock()
+	g.cond.Broadcast()
 }

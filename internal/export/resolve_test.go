@@ -3,6 +3,7 @@ package export
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,4 +80,47 @@ func TestSpoolKeysComeBackInOrder(t *testing.T) {
 	got, err = sp.keys(tConcept)
 	require.NoError(t, err)
 	assert.Empty(t, got)
+}
+
+// Light holders share the gate up to its slots; a holder that would take the held weight
+// over the budget waits until the others have left, and one heavier than the budget goes
+// in alone.
+func TestWeightedGate(t *testing.T) {
+	g := newWeightedGate(2, 100)
+	entered := func(weight int64) <-chan struct{} {
+		ch := make(chan struct{})
+		go func() { g.acquire(weight); close(ch) }()
+		return ch
+	}
+	isIn := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	}
+	light1, light2 := entered(10), entered(10)
+	require.True(t, isIn(light1) && isIn(light2), "two light holders share the gate")
+	light3 := entered(10)
+	assert.False(t, isIn(light3), "no third slot")
+	g.release(10)
+	require.True(t, isIn(light3), "in once a slot is free")
+
+	heavy := entered(150)
+	assert.False(t, isIn(heavy), "over the budget: waits for the gate to empty")
+	g.release(10)
+	assert.False(t, isIn(heavy), "one holder still in")
+	g.release(10)
+	require.True(t, isIn(heavy), "alone")
+	light4 := entered(10)
+	assert.False(t, isIn(light4), "nobody joins a holder over the budget")
+	g.release(150)
+	require.True(t, isIn(light4))
+
+	middle := entered(95)
+	assert.False(t, isIn(middle), "10 + 95 is over the budget")
+	g.release(10)
+	require.True(t, isIn(middle))
+	g.release(95)
 }

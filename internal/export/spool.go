@@ -26,8 +26,8 @@ type spool struct {
 	final [tableCount][]int32        // ids of a keyed table's rows, by key position
 	rec   []byte
 	// The row keys of keyed tables, 24 bytes each in key order: resolve reads back one
-	// table's keys at a time (as many tables at once as there are cores), so that no phase
-	// holds them all.
+	// table's keys at a time (several side by side only while their keys fit in
+	// resolveBudget), so that no phase holds them all.
 	keyFiles [tableCount]*os.File
 	keyBufs  [tableCount]*bufio.Writer
 	keyCount [tableCount]int
