@@ -42,8 +42,8 @@ type Env struct {
 	OnActions bool
 	// RepoDir is the checked-out release repository, where the maintenance switch is read.
 	RepoDir string
-	// RunURL is the workflow run this process is (empty outside Actions): a lease names it,
-	// and so does each transition the run makes.
+	// RunURL is the attempt of the workflow run this process is (empty outside Actions):
+	// a lease names it, and so does each transition and channel move the run makes.
 	RunURL string
 	// started is when this process began: transitions from then on are its own.
 	started time.Time
@@ -153,17 +153,6 @@ func sleepFor(ctx context.Context, d time.Duration) error {
 	case <-timer.C:
 		return nil
 	}
-}
-
-// RunURL is the web page of the workflow run the environment describes ("" outside
-// Actions): GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID, as GitHub
-// documents its default variables.
-func RunURL(getenv func(string) string) string {
-	server, repo, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")
-	if server == "" || repo == "" || id == "" {
-		return ""
-	}
-	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
 }
 
 // StoreConfig is the store the configuration describes.

@@ -123,7 +123,7 @@ func (l *Lease) check(version string, now time.Time) string {
 		l.Heartbeat.Before(l.Since) || l.Heartbeat.After(l.Until) || l.Since.After(now.Add(leaseSkew)) ||
 		(!l.Released.IsZero() && l.Released.Before(l.Since)):
 		return "the lease's times are not ones Shepherd writes"
-	case l.Run != "" && checkLink(l.Run) != nil:
+	case l.Run != "" && checkRunLink(l.Run) != nil:
 		return "the lease's run is not a link Shepherd writes"
 	}
 	return ""
@@ -145,7 +145,7 @@ func (l *Lease) Stale(now time.Time, staleAfter time.Duration) bool {
 func (l *Lease) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "held by %s", capText(oneLine(l.Holder), 60))
-	if l.Run != "" && checkLink(l.Run) == nil {
+	if l.Run != "" && checkRunLink(l.Run) == nil {
 		fmt.Fprintf(&b, " (run %s)", l.Run)
 	}
 	// Times, not ages: a status showing this stays the same from one tick to the next.

@@ -67,6 +67,11 @@ func TestRecordValidateRefusesWhatTheBotNeverWrites(t *testing.T) {
 			Downloads: []Download{{File: "SHA256SUMS", Key: "releases/v2026-11-22/SHA256SUMS", URL: "https://s3.example.org/s"}}}
 	}
 	require.NoError(t, done().validate("v2026-11-22", 7, "releases", now))
+	// Run links stored before they named the attempt read back beside ones that do.
+	withRuns := done()
+	withRuns.Release.Transitions[0].Run = "https://github.example.org/o/r/actions/runs/42"
+	withRuns.Release.Transitions[1].Run = "https://github.example.org/o/r/actions/runs/42/attempts/2"
+	require.NoError(t, withRuns.validate("v2026-11-22", 7, "releases", now))
 	cases := map[string]func(r *Record){
 		`release "v2026-11-01"`:         func(r *Record) { r.Release.Version = "v2026-11-01"; r.Release.Transitions[0].Reason = "x" },
 		"names issue #3":                func(r *Record) { r.Issue = 3 },

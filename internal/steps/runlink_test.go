@@ -13,13 +13,17 @@ import (
 )
 
 // A command run that moves a release's channel writes no transition; its move names the
-// run instead, and the status's channel moves and the site link it (the run's page keeps
-// its decision log). Moves from a terminal link nothing.
+// run's attempt instead, and the status's channel moves and the site link it (the
+// attempt's page keeps its decision log). Moves from a terminal link nothing.
 func TestChannelMovesLinkTheRunThatMadeThem(t *testing.T) {
 	sb, issue := rolledOutRelease(t)
 	sb.Clock.Advance(time.Hour)
 	say(t, sb, issue, "alice", "/shepherd promote") // from a terminal
-	const run = "https://github.example.org/o/r/actions/runs/8"
+	// The second attempt of run 8: its link opens that attempt, also after later re-runs.
+	run := steps.RunURL(func(k string) string {
+		return map[string]string{"GITHUB_SERVER_URL": "https://github.example.org", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "8", "GITHUB_RUN_ATTEMPT": "2"}[k]
+	})
+	require.Equal(t, "https://github.example.org/o/r/actions/runs/8/attempts/2", run)
 	sb.Clock.Advance(time.Hour)
 	require.NoError(t, sb.Restart(t.Context()))
 	sb.Env.RunURL = run

@@ -258,7 +258,7 @@ func staleLeases(leases []*Lease, now time.Time, staleAfter time.Duration) []sit
 			holder = fmt.Sprintf("%s (not trusted: %s)", holder, l.Problem)
 		}
 		run := l.Run
-		if checkLink(run) != nil {
+		if checkRunLink(run) != nil {
 			run = ""
 		}
 		age := time.Duration(0)
