@@ -94,3 +94,50 @@ func decodeOnly(b *testing.B, path string) {
 		b.Fatalf("decoded %d concepts and %d mappings", concepts, mappings)
 	}
 }
+
+// BenchmarkGuardExport inflates the export named by SHEPHERD_BENCH_EXPORT through the
+// guard alone, in reads of chunkSize as the fast pass makes them, and reports the CPU
+// time of that against inflating to io.Discard, measured alternately:
+//
+//	SHEPHERD_BENCH_EXPORT=/tmp/ciel.zip go test -run '^$' -bench BenchmarkGuardExport -benchtime 3x ./internal/ocl/exportfile/
+func BenchmarkGuardExport(b *testing.B) {
+	path := os.Getenv("SHEPHERD_BENCH_EXPORT")
+	if path == "" {
+		b.Skip("SHEPHERD_BENCH_EXPORT names an existing export to inflate and guard")
+	}
+	var inflateCPU, guardCPU time.Duration
+	var size int64
+	buf := make([]byte, chunkSize)
+	for b.Loop() {
+		cpu := cpuTime()
+		size = inflateOnly(b, path)
+		inflateCPU += cpuTime() - cpu
+		cpu = cpuTime()
+		src, err := Open(path, Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc, err := src.Reader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		g := newGuard(context.Background(), rc, 0)
+		for {
+			_, err := readFull(g, buf)
+			g.ends = g.ends[:0]
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		rc.Close()
+		src.Close()
+		guardCPU += cpuTime() - cpu
+	}
+	b.SetBytes(size)
+	n := float64(b.N)
+	b.ReportMetric(inflateCPU.Seconds()/n, "inflate-cpu-s")
+	b.ReportMetric(guardCPU.Seconds()/n, "inflate+guard-cpu-s")
+}
