@@ -1,10 +1,11 @@
 package exportfile
 
 import (
-	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"sort"
 )
 
@@ -110,21 +111,26 @@ var byteClass = func() (t [256]uint8) {
 // passed on whole, and at the next separator and the end of p for the bytes between
 // strings: when those went over the limit, the output is cut just after the byte that
 // did, where a check at every byte stops.
+//
+// The loop keeps its positions in locals (i read, w written, both counted from the
+// start of p) and brings g.raw and g.out up to date only where they are used: a field
+// of g written for every byte costs a load and a store each time.
 func (g *guard) filter(p []byte) (int, error) {
-	w := 0
-	start := g.out
-	for i := 0; i < len(p); {
+	start, rawStart := g.out, g.raw
+	w, i := 0, 0
+	spaceRun := g.spaceRun
+	for i < len(p) {
 		if g.inString {
-			before := g.out
+			before := start + int64(w)
 			j := g.scanString(p[i:])
 			if w != i {
 				copy(p[w:], p[i:i+j])
 			}
 			w += j
 			i += j
-			g.raw += int64(j)
-			g.out += int64(j)
-			if err := g.checkSize(g.out); err != nil {
+			if out := start + int64(w); out-g.valueOut > g.maxValue {
+				g.raw, g.out, g.spaceRun = rawStart+int64(i), out, spaceRun
+				err := g.checkSize(out)
 				if g.checkSize(before) != nil { // over before the string
 					return g.cut(start), err
 				}
@@ -134,117 +140,109 @@ func (g *guard) filter(p []byte) (int, error) {
 		}
 		c := p[i]
 		i++
-		g.raw++
 		class := byteClass[c]
 		if class == byteSpace {
-			g.spaceRun++
-			if g.spaceRun > g.maxSpace {
-				g.drop()
+			spaceRun++
+			if spaceRun > g.maxSpace {
+				g.drop(start + int64(w))
 				continue
 			}
 		} else {
-			g.spaceRun = 0
+			spaceRun = 0
 		}
 		p[w] = c
 		w++
-		g.out++
 		switch class {
 		case byteQuote:
 			g.inString = true
 		case byteOpen:
 			g.depth++
 			if g.depth <= 2 {
-				if err := g.startValue(); err != nil {
+				if err := g.startValue(start+int64(w), rawStart+int64(i)); err != nil {
+					g.raw, g.spaceRun = rawStart+int64(i), spaceRun
 					return g.cut(start), err
 				}
 			}
 		case byteClose:
 			g.depth--
 			if g.depth == 2 {
-				g.ends = append(g.ends, g.out)
+				g.ends = append(g.ends, start+int64(w))
 			}
 		case byteSeparator:
 			if g.depth <= 2 {
-				if err := g.startValue(); err != nil {
+				if err := g.startValue(start+int64(w), rawStart+int64(i)); err != nil {
+					g.raw, g.spaceRun = rawStart+int64(i), spaceRun
 					return g.cut(start), err
 				}
 			}
 		}
 	}
+	g.raw, g.out, g.spaceRun = rawStart+int64(i), start+int64(w), spaceRun
 	if err := g.checkSize(g.out); err != nil {
 		return g.cut(start), err
 	}
 	return w, nil
 }
 
+// Masks for finding a quote or a backslash among 8 bytes at once.
+const (
+	eachByte01 = 0x0101010101010101
+	eachByte80 = 0x8080808080808080
+	eachQuote  = eachByte01 * '"'
+	eachSlash  = eachByte01 * '\\'
+)
+
+// zeroBytes sets the top bit of the lowest zero byte of x, and maybe of zero bytes
+// above it (a borrow past the first zero can mark a 0x01 byte above as well), so only
+// its lowest set bit is to be trusted.
+func zeroBytes(x uint64) uint64 { return (x - eachByte01) &^ x & eachByte80 }
+
 // scanString finds how many bytes of p still belong to the current string, including
 // its closing quote, and updates the string state. Strings are most of an export's
-// bytes: most are short, where a loop is quicker than searching, and a long one is
-// searched.
+// bytes, so it looks at 8 bytes at a time for a quote or a backslash, and at single
+// bytes only in the last 7 of p.
 func (g *guard) scanString(p []byte) int {
 	i := 0
 	if g.escaped && len(p) > 0 {
 		g.escaped = false
 		i = 1
 	}
-	for n := 0; i < len(p); n++ {
-		switch p[i] {
-		case '"':
-			g.inString = false
-			return i + 1
-		case '\\':
-			if i+1 >= len(p) { // the escaped byte comes with the next read
-				g.escaped = true
-				return len(p)
-			}
-			i += 2
-		default:
-			i++
-		}
-		if n == 48 {
-			return i + g.searchString(p[i:])
-		}
-	}
-	return len(p)
-}
-
-// searchString is scanString for a long string, outside an escape: it jumps between
-// quotes and backslashes.
-func (g *guard) searchString(p []byte) int {
-	i := 0
 	for i < len(p) {
-		rest := p[i:]
-		q := bytes.IndexByte(rest, '"')
-		plain := rest
-		if q >= 0 {
-			plain = rest[:q]
-		}
-		if bs := bytes.IndexByte(plain, '\\'); bs >= 0 {
-			if i+bs+1 >= len(p) { // the escaped byte comes with the next read
-				g.escaped = true
-				return len(p)
+		if i+8 <= len(p) {
+			x := binary.LittleEndian.Uint64(p[i:])
+			found := zeroBytes(x^eachQuote) | zeroBytes(x^eachSlash)
+			if found == 0 {
+				i += 8
+				continue
 			}
-			i += bs + 2
+			i += bits.TrailingZeros64(found) >> 3
+		} else if c := p[i]; c != '"' && c != '\\' {
+			i++
 			continue
 		}
-		if q < 0 {
+		if p[i] == '"' {
+			g.inString = false
+			return i + 1
+		}
+		if i+1 >= len(p) { // the escaped byte comes with the next read
+			g.escaped = true
 			return len(p)
 		}
-		g.inString = false
-		return i + q + 1
+		i += 2
 	}
 	return len(p)
 }
 
 // startValue is called on the separators of the document's top two levels, already
-// written: what follows is a new value, measured from here. The value it ends is
-// checked first.
-func (g *guard) startValue() error {
-	if err := g.checkSize(g.out - 1); err != nil {
+// written, with out and raw the offsets just past them: what follows is a new value,
+// measured from here. The value it ends is checked first.
+func (g *guard) startValue(out, raw int64) error {
+	g.out = out
+	if err := g.checkSize(out - 1); err != nil {
 		return err
 	}
-	g.valueOut = g.out
-	g.valueStart = g.raw
+	g.valueOut = out
+	g.valueStart = raw
 	return nil
 }
 
@@ -270,8 +268,9 @@ func (g *guard) cut(start int64) int {
 	return int(g.out - start)
 }
 
-func (g *guard) drop() {
-	if k := len(g.shifts); k > 0 && g.shifts[k-1].at == g.out {
+// drop records one byte of white space dropped at output offset out.
+func (g *guard) drop(out int64) {
+	if k := len(g.shifts); k > 0 && g.shifts[k-1].at == out {
 		g.shifts[k-1].dropped++
 		return
 	}
@@ -279,7 +278,7 @@ func (g *guard) drop() {
 	if k := len(g.shifts); k > 0 {
 		dropped += g.shifts[k-1].dropped
 	}
-	g.shifts = append(g.shifts, shift{at: g.out, dropped: dropped})
+	g.shifts = append(g.shifts, shift{at: out, dropped: dropped})
 }
 
 // rawOffset maps an offset of the guarded stream back onto the document.
