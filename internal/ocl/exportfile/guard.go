@@ -136,6 +136,18 @@ func (g *guard) filter(p []byte) (int, error) {
 				}
 				return w, err // a string is passed on whole, up to its end or p's
 			}
+			// Inside the elements, a string is most often followed by a separator,
+			// one space and the quote of the next string: those are passed on here
+			// with the effect the loop below would have, the size being checked
+			// after the next string.
+			if !g.inString && i+3 <= len(p) && g.depth > 2 && g.maxSpace > 0 &&
+				(p[i] == ',' || p[i] == ':') && p[i+1] == ' ' && p[i+2] == '"' {
+				p[w], p[w+1], p[w+2] = p[i], ' ', '"'
+				w += 3
+				i += 3
+				g.inString = true
+				spaceRun = 0
+			}
 			continue
 		}
 		c := p[i]
