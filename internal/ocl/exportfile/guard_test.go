@@ -307,23 +307,110 @@ func FuzzGuardMatchesOracle(f *testing.F) {
 		if maxValue < 1 || maxValue > 1<<20 {
 			maxValue = 1 << 20
 		}
-		g := newGuard(context.Background(), smallReads{r: strings.NewReader(doc), n: readSize}, maxValue)
-		o := newOracleGuard(context.Background(), smallReads{r: strings.NewReader(doc), n: readSize}, maxValue)
-		g.maxSpace, o.maxSpace = maxSpace, maxSpace
-		got, gotErr := readAllSticky(g)
-		want, wantErr := readAllSticky(o)
-		if !bytes.Equal(got, want) {
-			t.Fatalf("output differs:\nguard:  %q\noracle: %q", got, want)
+		checkGuardMatchesOracle(t, doc, readSize, maxSpace, maxValue)
+	})
+}
+
+// checkGuardMatchesOracle guards doc in reads of readSize bytes and fails unless the
+// output, the error, the offsets mapped back and the ends of depth-2 values are the
+// oracle's (the ends worked out from the output, which the oracle does not record).
+func checkGuardMatchesOracle(t *testing.T, doc string, readSize, maxSpace int, maxValue int64) {
+	t.Helper()
+	g := newGuard(context.Background(), smallReads{r: strings.NewReader(doc), n: readSize}, maxValue)
+	o := newOracleGuard(context.Background(), smallReads{r: strings.NewReader(doc), n: readSize}, maxValue)
+	g.maxSpace, o.maxSpace = maxSpace, maxSpace
+	got, gotErr := readAllSticky(g)
+	want, wantErr := readAllSticky(o)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%q in reads of %d: output differs:\nguard:  %q\noracle: %q", doc, readSize, got, want)
+	}
+	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("%q in reads of %d: error differs: guard %v, oracle %v", doc, readSize, gotErr, wantErr)
+	}
+	for out := int64(0); out <= int64(len(got)); out++ {
+		if g.rawOffset(out) != o.rawOffset(out) {
+			t.Fatalf("%q in reads of %d: offset %d maps to %d, oracle %d", doc, readSize, out, g.rawOffset(out), o.rawOffset(out))
 		}
-		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
-			t.Fatalf("error differs: guard %v, oracle %v", gotErr, wantErr)
-		}
-		for out := int64(0); out <= int64(len(got)); out++ {
-			if g.rawOffset(out) != o.rawOffset(out) {
-				t.Fatalf("offset %d maps to %d, oracle %d", out, g.rawOffset(out), o.rawOffset(out))
+	}
+	if ends := depth2Ends(got); fmt.Sprint(g.ends) != fmt.Sprint(ends) {
+		t.Fatalf("%q in reads of %d: ends %v, want %v", doc, readSize, g.ends, ends)
+	}
+}
+
+// depth2Ends is the guard's ends worked out byte by byte: the offset just past each
+// closing bracket, outside strings, that comes back to depth 2.
+func depth2Ends(out []byte) []int64 {
+	var ends []int64
+	inString, escaped, depth := false, false, 0
+	for i, c := range out {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 2 {
+				ends = append(ends, int64(i+1))
 			}
 		}
-	})
+	}
+	return ends
+}
+
+// TestGuardStringsAtEveryOffset puts strings with escapes, runs of backslashes and
+// non-ASCII bytes at every offset against the reads and against the 8 bytes the guard
+// looks at at once, so that every string, escape and separator falls across a read's
+// end and across each position in a word somewhere.
+func TestGuardStringsAtEveryOffset(t *testing.T) {
+	strs := []string{
+		``, `a`, `abcdefg`, `abcdefgh`, `abcdefghi`, strings.Repeat("x", 70),
+		`\"`, `\\`, `\\\"`, `\\\\`, `a\"b`, `abcdefg\"`, `abcdefgh\\`, `abcdefg\\"x`,
+		`\\\\\\\\\\\\\\\\\"`, strings.Repeat(`\\`, 9) + `\"`, `\u0022`, `ab\u005c\\`,
+		"é—ü", "\xff\xfe\x80\x22", "ab\xa2\xdcd", "#]#]#]#]\\\"#]", "\x01\x01\"\x01",
+	}
+	var elems []string
+	for k, s := range strs {
+		elems = append(elems, `{"k":"`+s+`", "n": [1, "`+s+`"],"m" : "`+s+`" }`)
+		if k%3 == 0 {
+			elems = append(elems, `"`+s+`"`)
+		}
+	}
+	body := `{"id": "v1", "concepts": [` + strings.Join(elems, ", ") + `], "x": "` + strings.Join(strs, "") + `"}`
+	for pad := 0; pad < 9; pad++ {
+		doc := strings.Repeat(" ", pad) + body
+		for readSize := 1; readSize <= 24; readSize++ {
+			checkGuardMatchesOracle(t, doc, readSize, 2, 1<<20)
+		}
+		checkGuardMatchesOracle(t, doc, len(doc), 1, 1<<20)
+	}
+}
+
+// TestGuardSeparatorsBetweenStrings covers what the guard passes between two strings
+// without its byte loop: a separator, one space and a quote, inside elements and at the
+// top two levels where a separator starts a value, with white space runs that are
+// shortened, and with values that go over the limit on the way.
+func TestGuardSeparatorsBetweenStrings(t *testing.T) {
+	docs := []string{
+		`{"a": "b", "c": {"d": "e", "f": ["g", "h", {"i": "j", "k": "l"}]}, "m": "n"}`,
+		`[["a", "b"], {"c": "d", "e":  "f", "g":"h" , "i" :"j"}, ["k", "l", "m"]]`,
+		`{"concepts": [{"id": "1", "names": [{"name": "x", "locale": "en"}]}, {"id": "22", "x": "yy"}]}`,
+		`{"a": ["b", "c\"", "d\\", "e"], "f": [{"g": "h\\\\", "i": "\"j"}]}`,
+	}
+	for _, doc := range docs {
+		for readSize := 1; readSize <= len(doc); readSize++ {
+			for maxSpace := 1; maxSpace <= 2; maxSpace++ {
+				for _, maxValue := range []int64{1, 3, 5, 8, 13, 21, 1 << 20} {
+					checkGuardMatchesOracle(t, doc, readSize, maxSpace, maxValue)
+				}
+			}
+		}
+	}
 }
 
 // readAllSticky reads r to its end or first error, as the decoder does.
