@@ -40,10 +40,7 @@ func TestFollowLiveHeap(t *testing.T) {
 	}()
 	assert.Equal(t, int64(floor), debug.SetMemoryLimit(-1))
 
-	live := make([]byte, 128<<20)
-	for i := range live {
-		live[i] = byte(i) // touched, so that it is really held
-	}
+	live := touched(128 << 20)
 	limit := waitForLimit(func(l int64) bool { return l >= 160<<20 })
 	assert.GreaterOrEqual(t, limit, int64(160<<20), "128 MiB live and a quarter more")
 	assert.Less(t, limit, int64(200<<20), "not far above (what else the tests keep live is under the floor)")
@@ -56,14 +53,8 @@ func TestFollowLiveHeap(t *testing.T) {
 	restore()
 	restored = true
 	require.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1), "the process's own limit (none) is back")
-	held := make([]byte, 64<<20)
-	for i := range held {
-		held[i] = byte(i)
-	}
-	for range 3 {
-		runtime.GC()
-		time.Sleep(20 * time.Millisecond)
-	}
+	held := touched(64 << 20)
+	collectAFewTimes()
 	require.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1), "a restored follower sets no limit")
 	runtime.KeepAlive(held)
 }
@@ -74,16 +65,27 @@ func TestFollowKeepsTheProcesssLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(old)
 	restore := Follow(32 << 20)
 	assert.Equal(t, int64(1<<30), debug.SetMemoryLimit(-1))
-	live := make([]byte, 64<<20)
-	for i := range live {
-		live[i] = byte(i)
-	}
-	for range 3 {
-		runtime.GC()
-		time.Sleep(20 * time.Millisecond)
-	}
+	live := touched(64 << 20)
+	collectAFewTimes()
 	assert.Equal(t, int64(1<<30), debug.SetMemoryLimit(-1), "not followed")
 	runtime.KeepAlive(live)
 	restore()
 	assert.Equal(t, int64(1<<30), debug.SetMemoryLimit(-1))
+}
+
+// touched returns n bytes, each written, so that they are really held.
+func touched(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+// collectAFewTimes gives a follower, if any, several collections to react to.
+func collectAFewTimes() {
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
 }
