@@ -114,9 +114,21 @@ func runOne(ctx context.Context, r *actionenv.Run, env *steps.Env, version, sha 
 		rec, err = env.Merged(ctx, m, sha)
 	}
 	if err != nil {
-		err = fmt.Errorf("release %s: %w", version, err)
+		err = fmt.Errorf("release %s: %w%s", version, err, tryAgain(version, rec, retry))
 	}
 	return outcome{version: version, rec: rec, err: err}
+}
+
+// tryAgain is the advice for an error of the merge's run that left nothing on a tracking
+// issue to say what to do (the storage refusing the run's lease, say): a release with a
+// record shows its own next step on its status, and a retry's errors name theirs. The
+// release has not failed, so the workflow takes it up again without the retry box
+// (TroubleLine in internal/steps says the same on a status).
+func tryAgain(version string, rec *steps.Record, retry bool) string {
+	if retry || (rec != nil && rec.Issue > 0) {
+		return ""
+	}
+	return fmt.Sprintf("; once that is fixed, run the release workflow by hand with version %s to try again (Actions → release → Run workflow), or re-run this run", version)
 }
 
 // writeResults sets the outputs (one value per release, space separated, in order)

@@ -12,6 +12,7 @@ import (
 	"github.com/shepherd-release/shepherd/internal/github/githubtest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest"
 	"github.com/shepherd-release/shepherd/internal/ocl/ocltest/dataset"
+	"github.com/shepherd-release/shepherd/internal/steps"
 )
 
 const version = "v2026-11-22"
@@ -215,6 +216,18 @@ func TestCreateVersionRefusesALocalStoreOnActions(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no storage bucket is configured")
 	assert.Contains(t, err.Error(), "docs/storage.md")
+	// Nothing on GitHub says what to do next, so the run's error does.
+	assert.Contains(t, err.Error(), "once that is fixed, run the release workflow by hand with version v2026-11-22 to try again")
 	assert.Empty(t, w.GitHub.Issues(actiontest.Owner, actiontest.Repo), "no tracking issue")
 	assert.Zero(t, w.OCL.Count("POST", ocltest.RouteVersions), "no version on OCL")
+}
+
+// The advice goes only where nothing else says what to do: a release with a tracking
+// issue shows its next step on its status, and a retry's errors name theirs.
+func TestTryAgainOnlyWithoutATrackingIssue(t *testing.T) {
+	const v = version
+	assert.Contains(t, tryAgain(v, nil, false), "run the release workflow by hand with version "+v+" to try again")
+	assert.Contains(t, tryAgain(v, &steps.Record{}, false), "to try again", "a record not yet on an issue")
+	assert.Empty(t, tryAgain(v, &steps.Record{Issue: 7}, false))
+	assert.Empty(t, tryAgain(v, nil, true))
 }
