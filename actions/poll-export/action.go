@@ -26,6 +26,8 @@ type result struct {
 	Attempts int    `json:"attempts"`
 	Reason   string `json:"reason,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// StaleLease: another run holds the release, and this run reported its lease stale.
+	StaleLease bool `json:"stale_lease,omitempty"`
 }
 
 func Run(ctx context.Context, r *actionenv.Run) error {
@@ -88,10 +90,14 @@ func Run(ctx context.Context, r *actionenv.Run) error {
 }
 
 // readyVersions are the releases past exporting: their export is ready (or a crash left
-// them half-way), and a run with the load-test database carries them on.
+// them half-way), and a run with the load-test database carries them on. A release
+// another run holds is that run's to carry on.
 func readyVersions(results []result) []string {
 	ready := []string{}
 	for _, res := range results {
+		if res.StaleLease {
+			continue
+		}
 		switch release.Phase(res.To) {
 		case release.ExportQA, release.Scripts, release.Publishing:
 			ready = append(ready, res.Version)
@@ -113,6 +119,10 @@ func pollAll(ctx context.Context, env *steps.Env, poll func(context.Context) ([]
 		}
 		if o.Record != nil {
 			res.Attempts, res.Reason = o.Record.Release.Attempts, reason(o.Record, env.Config.Poll.MaxAttempts)
+		}
+		if o.StaleLease {
+			res.StaleLease = true
+			res.Reason = "left alone: another run holds its lease, gone stale (reported on the tracking issue)"
 		}
 		results = append(results, res)
 	}

@@ -19,11 +19,12 @@ import (
 // moved lists the releases whose phase this run changed: each move is a new line on the
 // release's timeline, which the site shows (an export ready, a publication, a failure, a
 // release gone incomplete). A poll that only counted an attempt moves nothing, and the
-// site shows no poll counts.
+// site shows no poll counts. A lease this run was the first to report stale counts too:
+// the site shows it on a banner.
 func moved(results []result) []string {
 	var out []string
 	for _, res := range results {
-		if res.To != "" && res.From != res.To {
+		if res.StaleLease || res.To != "" && res.From != res.To {
 			out = append(out, res.Version)
 		}
 	}

@@ -203,3 +203,30 @@ func TestNoSiteWorkflowNamedStartsNothing(t *testing.T) {
 	assert.Empty(t, siteRuns(w))
 	assert.Equal(t, "true", w.Outputs()["changed"])
 }
+
+// A run that died holding a release's lease: the first tick to find the lease stale
+// reports it on the tracking issue and starts the site, which shows it on a banner; it
+// hands the release on to nobody (the lease is that run's), and the ticks after it, with
+// nothing new to say, start nothing.
+func TestStaleLeaseTickStartsTheSiteOnce(t *testing.T) {
+	w := siteWorld(t, ocltest.ExportPlan{NonePolls: 1 << 30})
+	w.Merge(version)
+	cheap(t, w)
+	require.Empty(t, siteRuns(w))
+
+	// A retry's lease, last renewed 50 minutes ago (lease.stale_after is 45 minutes by
+	// default) and held for 15 more, as steps.Lease writes it.
+	since := w.Now.Add(-50 * time.Minute).UTC().Format(time.RFC3339)
+	w.WriteFile("published/leases/CIEL/CIEL/"+version+".json", `{"holder":"retry","run":"https://github.example.org/o/r/actions/runs/42/attempts/1","version":"`+version+
+		`","token":"0123456789abcdef","since":"`+since+`","heartbeat":"`+since+`","until":"`+w.Now.Add(15*time.Minute).UTC().Format(time.RFC3339)+`"}`)
+
+	cheap(t, w)
+	assert.Equal(t, "true", w.Outputs()["changed"])
+	assert.Equal(t, "[]", w.Outputs()["ready"], "the release is the lease holder's to carry on")
+	assert.Equal(t, []string{"workflow_dispatch on main"}, siteRuns(w))
+	assert.Contains(t, w.Summary(), "another run holds its lease, gone stale")
+
+	cheap(t, w)
+	assert.Equal(t, "false", w.Outputs()["changed"], "reported already")
+	assert.Len(t, siteRuns(w), 1)
+}

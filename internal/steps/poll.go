@@ -25,6 +25,10 @@ type PollOutcome struct {
 	// Record is the release as the run left it (nil when its record could not be read).
 	Record *Record
 	Err    error
+	// StaleLease is true when another run holds the release's lease and this run was the
+	// first to report it stale, on the tracking issue: the run leaves the release alone
+	// (To is From), but the release site, which shows such a lease, has news.
+	StaleLease bool
 }
 
 // Poll is the scheduled job: every release waiting for its export is polled once, and a
@@ -75,10 +79,14 @@ func (e *Env) poll(ctx context.Context, exportsOnly bool) ([]PollOutcome, error)
 			continue
 		}
 		o := PollOutcome{Version: rec.Release.Version, Issue: issue.Number, From: rec.Release.Phase, Record: rec}
-		held, err := e.pollHolding(ctx, t, exportsOnly)
+		held, reported, err := e.pollHolding(ctx, t, exportsOnly)
 		if held {
 			if err != nil {
 				e.Log.Warn("the stale lease could not be reported on the tracking issue", "release", o.Version, "error", err.Error())
+			}
+			if reported {
+				o.To, o.StaleLease = o.From, true
+				out = append(out, o)
 			}
 			continue // another run holds the release: it is that run's this tick
 		}
@@ -104,7 +112,7 @@ func (e *Env) PollOne(ctx context.Context, version string) (*Record, error) {
 		e.Log.Info("nothing to poll", "release", version, "phase", t.rec.Release.Phase)
 		return t.rec, nil
 	}
-	held, err := e.pollHolding(ctx, t, false)
+	held, _, err := e.pollHolding(ctx, t, false)
 	if held {
 		if err != nil {
 			e.Log.Warn("the stale lease could not be reported on the tracking issue", "release", version, "error", err.Error())
@@ -120,17 +128,19 @@ func (e *Env) PollOne(ctx context.Context, version string) (*Record, error) {
 // poll's count of polls too. When another run holds it the poll never waits: it reports
 // held, leaves the release to that run, and warns of a lease gone stale. A lease that
 // cannot be taken (the storage failing or refusing) writes nothing either: the error is
-// the outcome, and the next tick tries again, the poll not counted.
-func (e *Env) pollHolding(ctx context.Context, t *tracked, exportsOnly bool) (held bool, err error) {
+// the outcome, and the next tick tries again, the poll not counted. reported is true when
+// the lease another run holds was reported stale for the first time.
+func (e *Env) pollHolding(ctx context.Context, t *tracked, exportsOnly bool) (held, reported bool, err error) {
 	v := t.rec.Release.Version
 	if e.heldLease(v) == nil { // not already this run's (a retry's, or the merge's)
 		l, err := e.takeLease(ctx, v, LeasePoll, 0)
 		var other *LeaseHeldError
 		if errors.As(err, &other) {
-			return true, e.reportStaleLease(ctx, t, other.Lease)
+			reported, err := e.reportStaleLease(ctx, t, other.Lease)
+			return true, reported, err
 		}
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if l != nil { // nil in a dry run, which takes none
 			defer func() {
@@ -141,31 +151,34 @@ func (e *Env) pollHolding(ctx context.Context, t *tracked, exportsOnly bool) (he
 		}
 	}
 	if err := e.resumeAfterMaintenance(ctx, t); err != nil || !pollable(t.rec.Release.Phase) {
-		return false, err
+		return false, false, err
 	}
-	return false, e.carryOn(ctx, t, exportsOnly)
+	return false, false, e.carryOn(ctx, t, exportsOnly)
 }
 
 // reportStaleLease warns of a lease another run holds but has not renewed for longer
 // than lease.stale_after (its run has most likely died): in the poll's log on every
 // tick, and once per lease in a comment on the tracking issue. The status is not
 // written: only the lease's holder writes the record, and the comment is no part of it.
-func (e *Env) reportStaleLease(ctx context.Context, t *tracked, l *Lease) error {
+// posted is true when this call wrote the comment.
+func (e *Env) reportStaleLease(ctx context.Context, t *tracked, l *Lease) (posted bool, err error) {
 	notice := l.Notice(e.Now(), e.Config.Lease.StaleAfter)
 	if notice == "" {
-		return nil
+		return false, nil
 	}
 	v := t.rec.Release.Version
 	e.Log.Warn(notice, "release", v, "key", l.Key, "run", l.Run)
 	body := fmt.Sprintf("### ⚠️ %s\n\nThe scheduled poll leaves release %s alone while the lease holds (until %s); once it runs out, the next tick takes it over and carries the release on.",
 		capitalise(notice), v, l.Until.UTC().Format(timeLayout))
-	return e.act(fmt.Sprintf("comment on #%d about the stale lease", t.issue.Number), func() error {
-		_, posted, err := e.GitHub.PostMarked(ctx, t.issue.Number, "stale-lease", v+"/"+l.Token, body)
+	err = e.act(fmt.Sprintf("comment on #%d about the stale lease", t.issue.Number), func() error {
+		var perr error
+		_, posted, perr = e.GitHub.PostMarked(ctx, t.issue.Number, "stale-lease", v+"/"+l.Token, body)
 		if posted {
 			e.Log.Info("stale lease reported on the tracking issue", "release", v, "issue", t.issue.Number)
 		}
-		return err
+		return perr
 	})
+	return posted, err
 }
 
 func pollable(p release.Phase) bool {
