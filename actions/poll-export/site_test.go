@@ -230,3 +230,12 @@ func TestStaleLeaseTickStartsTheSiteOnce(t *testing.T) {
 	assert.Equal(t, "false", w.Outputs()["changed"], "reported already")
 	assert.Len(t, siteRuns(w), 1)
 }
+
+// A release another run holds is never handed on, whatever phase it was left in.
+func TestReadyVersionsLeaveHeldReleasesAlone(t *testing.T) {
+	results := []result{
+		{Version: "v2026-11-22", From: "publishing", To: "publishing", StaleLease: true},
+		{Version: "v2026-11-23", From: "exporting", To: "export-qa"},
+	}
+	assert.Equal(t, []string{"v2026-11-23"}, readyVersions(results))
+}
