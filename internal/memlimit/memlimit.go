@@ -7,8 +7,9 @@
 // live holds the peak down for a few more collections, each cheap, since the passes keep
 // their indexes in pointer-free arrays. But a fixed limit below the live heap of a bigger
 // dictionary makes the runtime collect back to back: at four times CIEL's size a build
-// spent most of its time in the collector. So the limit starts at a floor and, after each
-// collection, follows the live heap a quarter above it whenever that is higher.
+// ran over a thousand collections and took 24 s of CPU, against about 120 and 15 s with
+// this follower. So the limit starts at a floor and, after each collection, follows the
+// live heap a quarter above it whenever that is higher.
 package memlimit
 
 import (
