@@ -8,7 +8,10 @@ import (
 )
 
 // RequestReview asks reviewer for a review of pull request number: a login, or a team
-// of the repository's owner as "org/team-slug" (GitHub asks only teams of the owner).
+// of the repository's owner as "org/team-slug". GitHub asks only teams of the owner: the
+// request names them by slug alone ("team_reviewers: An array of team slugs",
+// https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request,
+// the operation's body in GitHub's OpenAPI description).
 func (s *Server) RequestReview(owner, repo string, number int, reviewer string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -383,7 +383,8 @@ func (c *call) listRuns() {
 	c.json(http.StatusOK, object{"total_count": len(matched), "workflow_runs": items})
 }
 
-// dispatchWorkflow starts a run of a workflow named by its id or its file name, on the
+// dispatchWorkflow starts a run of a workflow named by its id or its file name ("You can
+// replace workflow_id with the workflow file name", the operation's description), on the
 // branch or tag "ref", as GitHub's "Run workflow" button does, and answers 204 (200 with
 // the run's id and addresses when return_run_details is true: the operation's two
 // answers in GitHub's OpenAPI description).
@@ -393,8 +394,9 @@ func (c *call) listRuns() {
 // description lists none): 404 "Not Found" for a workflow the repository does not have
 // (wazuh/wazuh-indexer#1125); 422 "Cannot trigger a 'workflow_dispatch' on a disabled
 // workflow" (benc-uk/workflow-dispatch#72), "No ref found for: REF" (day8/re-frame2#9287)
-// and "Workflow does not have 'workflow_dispatch' trigger" (llm-d/llm-d#1572). The fake
-// does not check inputs against the file's, which it does not read.
+// and "Workflow does not have 'workflow_dispatch' trigger" (llm-d/llm-d#1572). No source
+// gives the order GitHub checks them in: the fake checks the workflow's state, the ref,
+// then the trigger. It does not check inputs against the file's, which it does not read.
 func (c *call) dispatchWorkflow() {
 	id := c.param("workflow_id")
 	var wf *workflow
@@ -418,7 +420,11 @@ func (c *call) dispatchWorkflow() {
 		c.fail(http.StatusUnprocessableEntity, "Cannot trigger a 'workflow_dispatch' on a disabled workflow")
 		return
 	}
-	// A branch or a tag, by its name or its full ref.
+	// "The reference can be a branch or tag name" (the operation's body in GitHub's
+	// OpenAPI description); a full ref is taken too (jina-ai/serve#1892 dispatches with
+	// "refs/heads/master"). GitHub then keeps the ref as given for the run's head_branch
+	// (pytorch/test-infra#5953 saw "refs/heads/debug-5953"); the fake keeps the branch's
+	// name, which is what Shepherd sends.
 	branch, tag := strings.TrimPrefix(body.Ref, "refs/heads/"), strings.TrimPrefix(body.Ref, "refs/tags/")
 	_, isBranch := c.repo.refs[branchRef(branch)]
 	_, isTag := c.repo.refs[tagRef(tag)]
