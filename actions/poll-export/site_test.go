@@ -19,8 +19,17 @@ const siteWorkflow = ".github/workflows/shepherd-site.yml"
 // action as the reusable export-poll workflow names it.
 func siteWorld(t *testing.T, plan ocltest.ExportPlan) *actiontest.World {
 	t.Helper()
+	return siteWorldIn(t, plan, githubtest.WorkflowActive)
+}
+
+// siteWorldIn is siteWorld with the site workflow in state, or without the file when
+// state is "".
+func siteWorldIn(t *testing.T, plan ocltest.ExportPlan, state string) *actiontest.World {
+	t.Helper()
 	w := actiontest.New(t, plan)
-	w.GitHub.AddWorkflow(actiontest.Owner, actiontest.Repo, siteWorkflow, "site", githubtest.WorkflowActive)
+	if state != "" {
+		w.GitHub.AddWorkflow(actiontest.Owner, actiontest.Repo, siteWorkflow, "site", state)
+	}
 	w.Input("site_workflow", "shepherd-site.yml")
 	require.NoError(t, os.WriteFile(w.Vars["GITHUB_OUTPUT"], nil, 0o644))
 	return w
@@ -138,9 +147,7 @@ func TestDryRunStartsNoSiteRun(t *testing.T) {
 // A repository without the site workflow publishes no site: the poll says so, and does
 // not fail.
 func TestNoSiteWorkflowIsNotAnError(t *testing.T) {
-	w := actiontest.New(t, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
-	w.Input("site_workflow", "shepherd-site.yml")
-	require.NoError(t, os.WriteFile(w.Vars["GITHUB_OUTPUT"], nil, 0o644))
+	w := siteWorldIn(t, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302}, "")
 	w.Merge(version)
 
 	results, err := tick(t, w)
@@ -156,10 +163,7 @@ func TestNoSiteWorkflowIsNotAnError(t *testing.T) {
 // A site workflow GitHub will not start (here switched off) is a warning on the run,
 // never a failure: the release was published.
 func TestRefusedSiteRunIsAWarning(t *testing.T) {
-	w := actiontest.New(t, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302})
-	w.GitHub.AddWorkflow(actiontest.Owner, actiontest.Repo, siteWorkflow, "site", githubtest.WorkflowDisabledManually)
-	w.Input("site_workflow", "shepherd-site.yml")
-	require.NoError(t, os.WriteFile(w.Vars["GITHUB_OUTPUT"], nil, 0o644))
+	w := siteWorldIn(t, ocltest.ExportPlan{Ready: ocltest.ReadyRedirect302}, githubtest.WorkflowDisabledManually)
 	w.Merge(version)
 
 	results, err := tick(t, w)
